@@ -1,0 +1,135 @@
+// Where the keys come from: providers behind one interface, tried in order and cached.
+//
+// The default chain is the AWS CLI's order for what gan supports: environment variables, the
+// shared credentials and config files (a profile), then the EC2 instance role through IMDSv2.
+// Each provider answers "none here, because ..." or credentials, and throws only when a source
+// exists but is broken; the chain's error lists every source tried and why it had nothing, so a
+// user knows what to set. CredentialsCache refreshes 5 minutes before expiry (IMDS role keys
+// last hours) and can be told the server rejected a token (ExpiredToken) to reload at once.
+#pragma once
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "aws/credentials_types.h"
+#include "aws/http_transport.h"
+
+namespace aws {
+
+class CredentialsError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class CredentialsProvider {
+ public:
+  virtual ~CredentialsProvider() = default;
+  virtual std::string name() const = 0;
+  // Credentials, or nullopt with *why saying what was missing ("AWS_ACCESS_KEY_ID is not set").
+  virtual std::optional<Credentials> load(int64_t now, std::string* why) = 0;
+};
+
+class StaticProvider : public CredentialsProvider {
+ public:
+  explicit StaticProvider(Credentials c) : c_(std::move(c)) { c_.source = "static"; }
+  std::string name() const override { return "static keys"; }
+  std::optional<Credentials> load(int64_t, std::string*) override { return c_; }
+
+ private:
+  Credentials c_;
+};
+
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
+class EnvProvider : public CredentialsProvider {
+ public:
+  std::string name() const override { return "environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"; }
+  std::optional<Credentials> load(int64_t now, std::string* why) override;
+};
+
+// ~/.aws/credentials and ~/.aws/config (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE), profile
+// `profile`, or AWS_PROFILE, or "default".
+class SharedFileProvider : public CredentialsProvider {
+ public:
+  explicit SharedFileProvider(std::string profile = "") : profile_(std::move(profile)) {}
+  std::string name() const override;
+  std::optional<Credentials> load(int64_t now, std::string* why) override;
+
+ private:
+  std::string profile_;
+};
+
+// EC2 instance metadata, IMDSv2 only: a session token first (PUT /latest/api/token), then
+// every read carries it. Endpoint from AWS_EC2_METADATA_SERVICE_ENDPOINT (default
+// http://169.254.169.254); AWS_EC2_METADATA_DISABLED=true turns it off.
+class ImdsClient {
+ public:
+  explicit ImdsClient(std::string endpoint = "", std::shared_ptr<HttpTransport> transport = nullptr);
+  // GET a metadata path ("/latest/meta-data/placement/region"); nullopt on 404; throws otherwise.
+  std::optional<std::string> get(const std::string& path);
+  const std::string& endpoint() const { return endpoint_; }
+  static bool disabled();
+
+ private:
+  std::string token(bool refresh);
+  std::string endpoint_;
+  std::shared_ptr<HttpTransport> transport_;
+  std::mutex mu_;
+  std::string token_;
+  int64_t token_expires_ = 0;
+};
+
+class ImdsProvider : public CredentialsProvider {
+ public:
+  explicit ImdsProvider(std::shared_ptr<ImdsClient> imds = nullptr);
+  std::string name() const override { return "EC2 instance role (IMDSv2 at " + imds_->endpoint() + ")"; }
+  std::optional<Credentials> load(int64_t now, std::string* why) override;
+
+ private:
+  std::shared_ptr<ImdsClient> imds_;
+};
+
+// Tries providers in order; the first with credentials wins.
+class ProviderChain : public CredentialsProvider {
+ public:
+  explicit ProviderChain(std::vector<std::shared_ptr<CredentialsProvider>> providers)
+      : providers_(std::move(providers)) {}
+  std::string name() const override { return "credential chain"; }
+  // Throws CredentialsError listing every source tried when none has credentials.
+  std::optional<Credentials> load(int64_t now, std::string* why) override;
+
+ private:
+  std::vector<std::shared_ptr<CredentialsProvider>> providers_;
+};
+
+// Holds the current credentials; thread-safe. Reloads when they are within 5 minutes of
+// expiring, or after invalidate().
+class CredentialsCache {
+ public:
+  static constexpr int64_t kRefreshBeforeExpiry = 300;
+  explicit CredentialsCache(std::shared_ptr<CredentialsProvider> provider);
+  Credentials get(int64_t now);
+  void invalidate();
+
+ private:
+  std::shared_ptr<CredentialsProvider> provider_;
+  std::mutex mu_;
+  std::optional<Credentials> cached_;
+};
+
+// Environment, shared files (profile), IMDSv2 — cached.
+std::shared_ptr<CredentialsCache> default_credentials(const std::string& profile = "");
+
+// The region to sign for: `flag`, else AWS_REGION, AWS_DEFAULT_REGION, the profile's "region"
+// in the config file, the instance's region from IMDS, else "us-east-1". *source says which.
+std::string resolve_region(const std::string& flag, const std::string& profile = "", std::string* source = nullptr,
+                           bool use_imds = true);
+
+// INI files as the AWS CLI reads them: section → key → value. Exposed for tests.
+using IniFile = std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>;
+IniFile parse_ini(const std::string& text);
+
+}  // namespace aws

@@ -1,0 +1,107 @@
+// OpenSSL one-shot digests; see crypto.h.
+#include "aws/crypto.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+namespace aws {
+
+namespace {
+
+std::string digest(const EVP_MD* md, const std::string& data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &n, md, nullptr) != 1)
+    throw std::runtime_error("OpenSSL EVP_Digest failed");
+  return std::string(reinterpret_cast<char*>(out), n);
+}
+
+struct FileCloser {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+}  // namespace
+
+std::string sha256(const std::string& data) { return digest(EVP_sha256(), data); }
+std::string md5(const std::string& data) { return digest(EVP_md5(), data); }
+
+std::string hmac_sha256(const std::string& key, const std::string& data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &n))
+    throw std::runtime_error("OpenSSL HMAC-SHA256 failed");
+  return std::string(reinterpret_cast<char*>(out), n);
+}
+
+std::string sha256_file(const std::string& path, int64_t offset, int64_t length) {
+  std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
+  if (!f) throw std::runtime_error("cannot open '" + path + "' to hash it");
+  if (offset && fseeko(f.get(), offset, SEEK_SET) != 0)
+    throw std::runtime_error("cannot seek to " + std::to_string(offset) + " in '" + path + "'");
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 20);
+  int64_t left = length;
+  while (length < 0 || left > 0) {
+    size_t want = buf.size();
+    if (length >= 0 && static_cast<int64_t>(want) > left) want = static_cast<size_t>(left);
+    size_t got = std::fread(buf.data(), 1, want, f.get());
+    if (got == 0) {
+      if (std::ferror(f.get())) throw std::runtime_error("read error while hashing '" + path + "'");
+      if (length >= 0) throw std::runtime_error("'" + path + "' is shorter than expected");
+      break;
+    }
+    EVP_DigestUpdate(ctx.get(), buf.data(), got);
+    left -= static_cast<int64_t>(got);
+  }
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(ctx.get(), out, &n);
+  return std::string(reinterpret_cast<char*>(out), n);
+}
+
+std::string hex(const std::string& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::string base64_encode(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(&out[0]),
+                          reinterpret_cast<const unsigned char*>(bytes.data()),
+                          static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string base64_decode(const std::string& text) {
+  if (text.size() % 4 != 0) throw std::invalid_argument("base64 text length is not a multiple of 4");
+  std::string out(3 * text.size() / 4 + 1, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(&out[0]),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) throw std::invalid_argument("invalid base64 text");
+  // EVP_DecodeBlock counts padding bytes as output; drop one per '='.
+  size_t pad = 0;
+  if (!text.empty() && text.back() == '=') pad++;
+  if (text.size() > 1 && text[text.size() - 2] == '=') pad++;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+}  // namespace aws

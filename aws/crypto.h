@@ -1,0 +1,25 @@
+// Hashes and MACs the request signers need (SigV4 here; Azure Shared Key and GCS HMAC reuse them).
+//
+// Thin wrappers over OpenSSL's one-shot EVP calls: every signer works on whole strings, and
+// file payloads are hashed in 1 MiB reads so a multi-gigabyte part never sits in memory.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace aws {
+
+// Raw 32-byte digest / MAC as a std::string of bytes.
+std::string sha256(const std::string& data);
+std::string hmac_sha256(const std::string& key, const std::string& data);
+// SHA-256 of `length` bytes of a file from `offset` (length < 0: to the end). Throws on I/O errors.
+std::string sha256_file(const std::string& path, int64_t offset = 0, int64_t length = -1);
+// MD5 (S3 ETags of single-part uploads are the hex MD5 of the object).
+std::string md5(const std::string& data);
+
+std::string hex(const std::string& bytes);  // lowercase
+std::string base64_encode(const std::string& bytes);
+std::string base64_decode(const std::string& text);  // throws std::invalid_argument on bad input
+
+inline std::string sha256_hex(const std::string& data) { return hex(sha256(data)); }
+
+}  // namespace aws

@@ -1,0 +1,13 @@
+// Runs `count` independent jobs on up to `threads` threads and stops handing out new ones after
+// the first failure, whose exception is returned (null when every job succeeded). Shared by the
+// block/part uploads of every cloud client (S3 multipart here; Azure blocks and GCS parts can use
+// it too), so "parallel parts, stop on first error, then clean up" is written once.
+#pragma once
+#include <exception>
+#include <functional>
+
+namespace aws {
+
+std::exception_ptr run_parallel(int count, int threads, const std::function<void(int index)>& job);
+
+}  // namespace aws

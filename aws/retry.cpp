@@ -1,0 +1,33 @@
+// Backoff timing; see retry.h.
+#include "aws/retry.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+namespace aws {
+
+double backoff_delay(const RetryPolicy& p, int attempt, std::mt19937_64& rng) {
+  double ceiling = std::min(p.max_delay_s, p.base_delay_s * std::ldexp(1.0, std::min(attempt, 30)));
+  return std::uniform_real_distribution<double>(0.0, ceiling)(rng);
+}
+
+void sleep_seconds(double s) {
+  if (s > 0) std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(s * 1e6)));
+}
+
+bool is_transient_http_status(long status) {
+  return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+Backoff::Backoff(const RetryPolicy& policy) : policy_(policy), rng_(std::random_device{}()) {}
+
+bool Backoff::wait() {
+  if (attempt_ >= policy_.max_attempts) return false;
+  sleep_seconds(backoff_delay(policy_, attempt_, rng_));
+  attempt_++;
+  return true;
+}
+
+}  // namespace aws

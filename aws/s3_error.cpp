@@ -1,0 +1,88 @@
+// S3 error parsing and advice; see s3_error.h.
+#include "aws/s3_error.h"
+
+#include "aws/xml.h"
+
+namespace aws {
+
+S3ErrorInfo parse_s3_error(const HttpResponse& resp) {
+  S3ErrorInfo e;
+  e.status = resp.status;
+  e.region = resp.header("x-amz-bucket-region");
+  e.request_id = resp.header("x-amz-request-id");
+  e.server_time = resp.header("date");
+  if (body_is_error(resp.body)) {
+    try {
+      XmlNode doc = parse_xml(resp.body);
+      e.code = doc.child_text("Code");
+      e.message = doc.child_text("Message");
+      if (e.region.empty()) e.region = doc.child_text("Region");
+      if (auto r = doc.child_text("RequestId"); !r.empty()) e.request_id = r;
+    } catch (const std::exception&) {
+      e.message = resp.body.substr(0, 200);
+    }
+  }
+  if (e.code.empty()) {
+    // HEAD and some proxies answer without a body: name the status.
+    switch (resp.status) {
+      case 301: e.code = "PermanentRedirect"; break;
+      case 403: e.code = "Forbidden"; break;
+      case 404: e.code = "NotFound"; break;
+      case 503: e.code = "ServiceUnavailable"; break;
+      default: break;
+    }
+  }
+  return e;
+}
+
+bool body_is_error(const std::string& body) {
+  // "<?xml ...?>\n<Error>": look only near the start, a listing may contain the word anywhere.
+  size_t p = body.find("<Error>");
+  return p != std::string::npos && p < 200;
+}
+
+bool is_transient_s3_error(const S3ErrorInfo& e) {
+  if (e.code == "SlowDown" || e.code == "RequestTimeout" || e.code == "InternalError" ||
+      e.code == "ServiceUnavailable" || e.code == "OperationAborted" || e.code == "RequestTimeTooSkewed")
+    return true;
+  return e.status >= 500 || e.status == 429 || e.status == 408;
+}
+
+std::string describe_s3_error(const std::string& op, const std::string& bucket, const std::string& key,
+                              const S3ErrorInfo& e, const std::string& access_key_id, const std::string& endpoint) {
+  std::string target = "s3://" + bucket + (key.empty() ? "" : "/" + key);
+  std::string msg = op + " " + target + " failed: HTTP " + std::to_string(e.status);
+  if (!e.code.empty()) msg += " " + e.code;
+  if (!e.message.empty()) msg += ": " + e.message;
+  std::string advice;
+  const std::string& c = e.code;
+  if (c == "NoSuchBucket")
+    advice = "The bucket '" + bucket + "' does not exist at " + endpoint +
+             ": create it (aws s3 mb s3://" + bucket + ") or fix the bucket in --storage.";
+  else if (c == "AccessDenied" || c == "Forbidden" || c == "AllAccessDisabled")
+    advice = "Access key " + access_key_id + " is not allowed to " + op + " " + target +
+             ": grant its user or role s3:" + (op == "PUT" || op == "upload" ? "PutObject" : op == "DELETE" ? "DeleteObject" : op == "LIST" ? "ListBucket" : "GetObject") +
+             " on arn:aws:s3:::" + bucket + "/*, or use other credentials (AWS_PROFILE).";
+  else if (c == "InvalidAccessKeyId")
+    advice = "Access key " + access_key_id + " does not exist for " + endpoint + ": check the credentials, or --s3-endpoint.";
+  else if (c == "SignatureDoesNotMatch")
+    advice = "The secret key does not match access key " + access_key_id + " (or a proxy changed the request): check AWS_SECRET_ACCESS_KEY or the profile.";
+  else if (c == "ExpiredToken" || c == "TokenRefreshRequired" || c == "InvalidToken")
+    advice = "The session token has expired or is invalid: refresh the temporary credentials (aws sso login, or a new AWS_SESSION_TOKEN).";
+  else if (c == "PermanentRedirect" || c == "AuthorizationHeaderMalformed" || c == "IllegalLocationConstraintException")
+    advice = "The bucket is in another region" + (e.region.empty() ? std::string() : " (" + e.region + ")") + ": pass --region " +
+             (e.region.empty() ? std::string("<its region>") : e.region) + ".";
+  else if (c == "RequestTimeTooSkewed")
+    advice = "This machine's clock differs from the server's by more than 15 minutes: fix the clock (timedatectl set-ntp true).";
+  else if (c == "SlowDown" || e.status == 503)
+    advice = "S3 is throttling requests: this was retried; try again later or spread uploads out.";
+  else if (c == "EntityTooSmall")
+    advice = "A multipart part was below S3's 5 MiB minimum: this is a bug in the part sizing, please report it.";
+  else if (e.status >= 500)
+    advice = "The server failed; this was retried. Try again later.";
+  if (!advice.empty()) msg += ". " + advice;
+  if (!e.request_id.empty()) msg += " (request id " + e.request_id + ")";
+  return msg;
+}
+
+}  // namespace aws

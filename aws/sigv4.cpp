@@ -1,0 +1,216 @@
+// SigV4 for S3; see sigv4.h. Formulas quoted from "Authenticating Requests (AWS Signature
+// Version 4)" in the Amazon S3 API reference.
+#include "aws/sigv4.h"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <stdexcept>
+
+#include "aws/crypto.h"
+
+namespace aws {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Trimall: "removes excess white space before and after values, and converts sequential
+// spaces to a single space".
+std::string trim_all(const std::string& v) {
+  std::string out;
+  bool space = false;
+  for (char c : v) {
+    if (c == ' ' || c == '\t') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+struct CanonicalHeaders {
+  std::string text;    // "name:value\n" per header
+  std::string signed_; // "a;b;c"
+};
+
+// CanonicalHeaders = Lowercase(HeaderName) + ":" + Trimall(HeaderValue) + "\n" ..., sorted by
+// name; repeated headers join their values with ',' in the order they were given.
+CanonicalHeaders canonical_headers(const KeyValues& headers) {
+  std::map<std::string, std::string> merged;
+  for (const auto& [name, value] : headers) {
+    std::string n = lower(name);
+    auto it = merged.find(n);
+    if (it == merged.end())
+      merged.emplace(n, trim_all(value));
+    else
+      it->second += "," + trim_all(value);
+  }
+  CanonicalHeaders out;
+  for (const auto& [n, v] : merged) {
+    out.text += n + ":" + v + "\n";
+    if (!out.signed_.empty()) out.signed_ += ";";
+    out.signed_ += n;
+  }
+  return out;
+}
+
+void set_header(KeyValues& headers, const std::string& name, const std::string& value) {
+  headers.erase(std::remove_if(headers.begin(), headers.end(),
+                               [&](const auto& kv) { return lower(kv.first) == name; }),
+                headers.end());
+  headers.emplace_back(name, value);
+}
+
+}  // namespace
+
+std::string uri_encode(const std::string& s, bool encode_slash) {
+  static const char* digits = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3 / 2);
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && !encode_slash)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string encoded_path(const std::string& raw_path) {
+  return raw_path.empty() ? "/" : uri_encode(raw_path, false);
+}
+
+// CanonicalQueryString: URIEncode(name) + "=" + URIEncode(value) pairs joined by '&', sorted by
+// encoded name (then value); a parameter without a value has an empty value ("acl=").
+std::string encoded_query(const KeyValues& raw_query) {
+  std::vector<std::pair<std::string, std::string>> enc;
+  enc.reserve(raw_query.size());
+  for (const auto& [k, v] : raw_query) enc.emplace_back(uri_encode(k, true), uri_encode(v, true));
+  std::sort(enc.begin(), enc.end());
+  std::string out;
+  for (const auto& [k, v] : enc) {
+    if (!out.empty()) out += '&';
+    out += k + "=" + v;
+  }
+  return out;
+}
+
+std::string amz_date(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+std::string canonical_request(const SignableRequest& req, std::string* signed_headers) {
+  CanonicalHeaders h = canonical_headers(req.headers);
+  if (signed_headers) *signed_headers = h.signed_;
+  return req.method + "\n" + encoded_path(req.path) + "\n" + encoded_query(req.query) + "\n" +
+         h.text + "\n" + h.signed_ + "\n" + req.payload_hash;
+}
+
+std::string credential_scope(const std::string& yyyymmdd, const std::string& region,
+                             const std::string& service) {
+  return yyyymmdd + "/" + region + "/" + service + "/aws4_request";
+}
+
+std::string string_to_sign(const std::string& amz_datetime, const std::string& scope,
+                           const std::string& creq) {
+  return "AWS4-HMAC-SHA256\n" + amz_datetime + "\n" + scope + "\n" + sha256_hex(creq);
+}
+
+std::string signing_key(const std::string& secret, const std::string& yyyymmdd,
+                        const std::string& region, const std::string& service) {
+  std::string date_key = hmac_sha256("AWS4" + secret, yyyymmdd);
+  std::string date_region_key = hmac_sha256(date_key, region);
+  std::string date_region_service_key = hmac_sha256(date_region_key, service);
+  return hmac_sha256(date_region_service_key, "aws4_request");
+}
+
+std::string SigningKeyCache::get(const std::string& secret, const std::string& yyyymmdd,
+                                 const std::string& region, const std::string& service) {
+  // The secret is part of the map key only through its hash: no second copy of it in memory.
+  std::string id = yyyymmdd + "/" + region + "/" + service + "/" + sha256(secret);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = keys_.find(id);
+  if (it != keys_.end()) return it->second;
+  if (keys_.size() > 16) keys_.clear();
+  return keys_[id] = signing_key(secret, yyyymmdd, region, service);
+}
+
+namespace {
+
+std::string signature_for(const std::string& secret, const std::string& date, const std::string& region,
+                          const std::string& service, const std::string& sts, SigningKeyCache* cache) {
+  std::string key = cache ? cache->get(secret, date, region, service)
+                          : signing_key(secret, date, region, service);
+  // signature = Hex(HMAC-SHA256(SigningKey, StringToSign))
+  return hex(hmac_sha256(key, sts));
+}
+
+void require_host(const KeyValues& headers) {
+  for (const auto& kv : headers)
+    if (lower(kv.first) == "host") return;
+  throw std::invalid_argument("SigV4: the request has no Host header to sign");
+}
+
+}  // namespace
+
+SigningStages sign_request(SignableRequest& req, const Credentials& creds, const std::string& region,
+                           const std::string& service, int64_t now, SigningKeyCache* cache) {
+  require_host(req.headers);
+  const std::string when = amz_date(now), day = when.substr(0, 8);
+  set_header(req.headers, "x-amz-date", when);
+  set_header(req.headers, "x-amz-content-sha256", req.payload_hash);
+  if (!creds.session_token.empty()) set_header(req.headers, "x-amz-security-token", creds.session_token);
+  SigningStages s;
+  s.canonical_request = canonical_request(req, &s.signed_headers);
+  const std::string scope = credential_scope(day, region, service);
+  s.string_to_sign = string_to_sign(when, scope, s.canonical_request);
+  s.signature = signature_for(creds.secret_access_key, day, region, service, s.string_to_sign, cache);
+  // Authorization: AWS4-HMAC-SHA256 Credential=<key>/<scope>, SignedHeaders=<list>, Signature=<hex>
+  s.authorization = "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id + "/" + scope +
+                    ", SignedHeaders=" + s.signed_headers + ", Signature=" + s.signature;
+  return s;
+}
+
+SigningStages presign(const SignableRequest& req_in, const Credentials& creds, const std::string& region,
+                      const std::string& service, int64_t now, int64_t expires_seconds,
+                      std::string* query_out) {
+  require_host(req_in.headers);
+  if (expires_seconds < 1 || expires_seconds > 604800)
+    throw std::invalid_argument("a presigned URL must expire in 1 to 604800 seconds (7 days), not " +
+                                std::to_string(expires_seconds));
+  SignableRequest req = req_in;
+  req.payload_hash = kUnsignedPayload;
+  const std::string when = amz_date(now), day = when.substr(0, 8);
+  const std::string scope = credential_scope(day, region, service);
+  SigningStages s;
+  s.signed_headers = canonical_headers(req.headers).signed_;
+  // The authentication parameters are part of the canonical query string (all but the signature).
+  req.query.emplace_back("X-Amz-Algorithm", "AWS4-HMAC-SHA256");
+  req.query.emplace_back("X-Amz-Credential", creds.access_key_id + "/" + scope);
+  req.query.emplace_back("X-Amz-Date", when);
+  req.query.emplace_back("X-Amz-Expires", std::to_string(expires_seconds));
+  req.query.emplace_back("X-Amz-SignedHeaders", s.signed_headers);
+  if (!creds.session_token.empty()) req.query.emplace_back("X-Amz-Security-Token", creds.session_token);
+  s.canonical_request = canonical_request(req);
+  s.string_to_sign = string_to_sign(when, scope, s.canonical_request);
+  s.signature = signature_for(creds.secret_access_key, day, region, service, s.string_to_sign, nullptr);
+  if (query_out) *query_out = encoded_query(req.query) + "&X-Amz-Signature=" + s.signature;
+  return s;
+}
+
+}  // namespace aws

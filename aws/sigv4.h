@@ -1,0 +1,95 @@
+// AWS Signature Version 4, S3 flavour: pure functions with the time passed in, no I/O.
+//
+// S3 differs from the generic SigV4 rules in three ways that every function here follows:
+// the path is URI-encoded exactly once and never normalised ("a//b/../c" is signed as written),
+// x-amz-content-sha256 is always sent and signed, and presigned URLs sign UNSIGNED-PAYLOAD.
+// Inputs are raw (unencoded) strings: the signer owns the encoding, so what is signed and what
+// is sent on the wire come from the same function (encoded_path / encoded_query below).
+// GCS's XML API accepts the same signatures (service "s3", region "auto"), so it reuses this.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aws/credentials_types.h"
+
+namespace aws {
+
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+constexpr const char* kUnsignedPayload = "UNSIGNED-PAYLOAD";
+constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+struct SignableRequest {
+  std::string method = "GET";
+  std::string path = "/";  // raw, starts with '/': "/bucket/key with space" or "/key"
+  KeyValues query;         // raw names and values, any order, repeats allowed
+  KeyValues headers;       // must hold "host"; names in any case
+  std::string payload_hash = kEmptySha256;  // lowercase hex SHA-256 of the body, or UNSIGNED-PAYLOAD
+};
+
+// URIEncode(): every byte but A-Z a-z 0-9 - . _ ~ becomes %XY (uppercase hex); '/' is kept
+// when encode_slash is false (object key names in the path).
+std::string uri_encode(const std::string& s, bool encode_slash);
+std::string encoded_path(const std::string& raw_path);    // uri_encode(path, false)
+std::string encoded_query(const KeyValues& raw_query);    // the canonical query string
+
+// "20130524T000000Z" for a unix time (UTC).
+std::string amz_date(int64_t unix_seconds);
+
+struct SigningStages {
+  std::string canonical_request;
+  std::string string_to_sign;
+  std::string signature;       // lowercase hex
+  std::string signed_headers;  // "host;range;x-amz-content-sha256;x-amz-date"
+  std::string authorization;   // the Authorization header value (header signing only)
+};
+
+// CanonicalRequest =
+//   HTTPMethod + '\n' + CanonicalURI + '\n' + CanonicalQueryString + '\n' +
+//   CanonicalHeaders + '\n' + SignedHeaders + '\n' + HashedPayload
+std::string canonical_request(const SignableRequest& req, std::string* signed_headers = nullptr);
+
+// StringToSign = "AWS4-HMAC-SHA256" + '\n' + timeStampISO8601Format + '\n' +
+//                <Scope> + '\n' + Hex(SHA256Hash(<CanonicalRequest>))
+// Scope = YYYYMMDD/region/service/aws4_request
+std::string credential_scope(const std::string& yyyymmdd, const std::string& region,
+                             const std::string& service);
+std::string string_to_sign(const std::string& amz_datetime, const std::string& scope,
+                           const std::string& canonical_request);
+
+// DateKey = HMAC-SHA256("AWS4" + secret, YYYYMMDD); DateRegionKey = HMAC(DateKey, region);
+// DateRegionServiceKey = HMAC(DateRegionKey, service);
+// SigningKey = HMAC(DateRegionServiceKey, "aws4_request")   (raw 32 bytes)
+std::string signing_key(const std::string& secret, const std::string& yyyymmdd,
+                        const std::string& region, const std::string& service);
+
+// The signing key changes once a day per (secret, region, service): four HMACs saved per request.
+// Thread-safe; holds at most a handful of entries (old days are dropped).
+class SigningKeyCache {
+ public:
+  std::string get(const std::string& secret, const std::string& yyyymmdd,
+                  const std::string& region, const std::string& service);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> keys_;
+};
+
+// Header signing. Adds x-amz-date, x-amz-content-sha256 (from payload_hash) and, with a session
+// token, x-amz-security-token to req.headers (replacing stale ones from an earlier attempt), then
+// signs every header in req.headers. Send req.headers plus "Authorization: <stages.authorization>".
+SigningStages sign_request(SignableRequest& req, const Credentials& creds, const std::string& region,
+                           const std::string& service, int64_t now, SigningKeyCache* cache = nullptr);
+
+// Query-string signing (a presigned URL). Signs "host" (and any other headers in req.headers)
+// with UNSIGNED-PAYLOAD. Returns the stages; *query_out receives the complete encoded query
+// string, X-Amz-Signature last: the URL is scheme://host + encoded_path(path) + '?' + *query_out.
+SigningStages presign(const SignableRequest& req, const Credentials& creds, const std::string& region,
+                      const std::string& service, int64_t now, int64_t expires_seconds,
+                      std::string* query_out);
+
+}  // namespace aws

@@ -1,0 +1,125 @@
+// A small Azure Blob client: the calls gan needs, over aws/'s libcurl transport and retry policy.
+//
+// Every call goes through one engine (execute) that authorises (Shared Key, a SAS appended to the
+// query, or a managed-identity bearer token), sends, and handles failures in one place: 500,
+// 503 ServerBusy, OperationTimedOut, 429 and connection resets/stalls are retried with the
+// shared jittered backoff; a rejected bearer token is refreshed and the request retried once; a
+// x-ms-date the service finds too far from its clock is corrected from its Date header;
+// anything else becomes a BlobError whose message says what to do.
+// Addressing: the endpoint is a base URL and blobs are <endpoint>/<container>/<blob>; on Azure
+// that is https://<account>.blob.core.windows.net, on Azurite http://127.0.0.1:10000/<account>
+// (the account is then part of the path, and so of the signed resource).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aws/http_transport.h"
+#include "aws/retry.h"
+#include "azure/blob_error.h"
+#include "azure/credentials.h"
+#include "azure/shared_key.h"
+
+namespace azure {
+
+struct BlobClientConfig {
+  std::string account;
+  std::string endpoint;  // "" = https://<account>.blob.core.windows.net
+  AzureCredential credential;
+  aws::RetryPolicy retry;
+  aws::TransportOptions transport;
+  int64_t block_threshold = 16ll << 20;  // files above this go as blocks + a block list
+  int64_t block_size = 8ll << 20;
+  int concurrency = 8;                   // blocks in flight per upload
+  std::function<int64_t()> clock;        // unix seconds; default time(nullptr)
+};
+
+struct BlobInfo {
+  std::string name;
+  int64_t size = 0;
+  int64_t last_modified = 0;  // unix seconds
+  std::string etag;
+  std::string content_type;
+};
+
+struct BlobListing {
+  std::vector<BlobInfo> blobs;        // in the service's order (sorted by name)
+  std::vector<std::string> prefixes;  // with a delimiter: "prefix/child/"
+};
+
+class BlobClient {
+ public:
+  static constexpr int kMaxBlocks = 50000;
+  explicit BlobClient(BlobClientConfig config);
+
+  // Put Blob (a block blob in one request). Returns the ETag.
+  std::string put_blob(const std::string& container, const std::string& blob, const std::string& bytes,
+                       const std::string& content_type = "");
+  // Put Blob for a file, or Put Block (in parallel) + Put Block List above block_threshold.
+  std::string put_file(const std::string& container, const std::string& blob, const std::string& path,
+                       const std::string& content_type = "");
+  // Get Blob; nullopt when the blob does not exist. range = [first, last] inclusive.
+  std::optional<std::string> get_blob(const std::string& container, const std::string& blob,
+                                      std::optional<std::pair<int64_t, int64_t>> range = std::nullopt);
+  bool get_blob_to_file(const std::string& container, const std::string& blob, const std::string& path);
+  // Get Blob Properties; nullopt when it does not exist.
+  std::optional<BlobInfo> get_properties(const std::string& container, const std::string& blob);
+  void delete_blob(const std::string& container, const std::string& blob);  // absent is fine
+  // List Blobs, following NextMarker through every page (max_results > 0 sets the page size).
+  BlobListing list_blobs(const std::string& container, const std::string& prefix, const std::string& delimiter = "",
+                         int max_results = 0);
+  void create_container(const std::string& container);  // already there is fine
+
+  // The block primitives put_file uses (exposed for tests).
+  void put_block(const std::string& container, const std::string& blob, const std::string& block_id,
+                 const std::string& path, int64_t offset, int64_t length);
+  std::string put_block_list(const std::string& container, const std::string& blob,
+                             const std::vector<std::string>& block_ids, const std::string& content_type);
+  // Block ids: base64 of a fixed-width string, as Azure requires equal lengths within a blob.
+  static std::string block_id(int index);
+  // The block size for a file: at least `preferred`, grown so the file needs <= 50,000 blocks.
+  static int64_t choose_block_size(int64_t file_size, int64_t preferred);
+
+  // A URL that downloads the blob without credentials for expires_seconds (a service SAS made
+  // with the account key; with a SAS credential, the blob URL with that SAS). Throws when the
+  // credential is a managed identity (that needs a user delegation key, not supported).
+  std::string sas_url(const std::string& container, const std::string& blob, int64_t expires_seconds);
+
+  // The blob's URL without a query ("http://127.0.0.1:10000/devstoreaccount1/c/a%20b").
+  std::string blob_url(const std::string& container, const std::string& blob) const;
+  const std::string& endpoint() const { return endpoint_; }
+  const std::string& account() const { return config_.account; }
+  const BlobClientConfig& config() const { return config_; }
+  // Seconds the service's clock is ahead of ours, learnt from a rejected x-ms-date (0 until then).
+  int64_t clock_skew() const { return skew_.load(); }
+
+ private:
+  struct Call {
+    std::string op;
+    std::string method = "GET";
+    std::string container, blob;
+    KeyValues query, headers;
+    std::string body, body_file;
+    int64_t body_offset = 0, body_length = -1;
+    std::string response_file;
+    std::vector<long> ok_statuses = {200, 201, 202, 206};
+    std::vector<long> quiet_statuses;  // returned instead of thrown
+  };
+  aws::HttpResponse execute(Call& call);
+  std::string upload_blocks(const std::string& container, const std::string& blob, const std::string& path,
+                            int64_t size, const std::string& content_type);
+  int64_t now() const;
+
+  BlobClientConfig config_;
+  std::shared_ptr<aws::HttpTransport> transport_;
+  std::string endpoint_;     // without a trailing '/'
+  std::string base_scheme_host_;  // "http://127.0.0.1:10000"
+  std::string base_path_;    // "" or "/devstoreaccount1"
+  std::atomic<int64_t> skew_{0};
+};
+
+}  // namespace azure

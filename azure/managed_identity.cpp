@@ -1,0 +1,78 @@
+// Managed identity tokens; see managed_identity.h.
+#include "azure/managed_identity.h"
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "aws/json_fields.h"
+#include "aws/retry.h"
+#include "aws/sigv4.h"
+
+namespace azure {
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+}  // namespace
+
+ManagedIdentitySource::ManagedIdentitySource(std::string endpoint, std::string client_id)
+    : endpoint_(std::move(endpoint)), client_id_(std::move(client_id)) {
+  if (endpoint_.empty()) endpoint_ = env("AZURE_IMDS_ENDPOINT");
+  if (endpoint_.empty()) endpoint_ = "http://169.254.169.254";
+  while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
+  if (client_id_.empty()) client_id_ = env("AZURE_CLIENT_ID");
+  aws::TransportOptions o;
+  o.connect_timeout_ms = 1000;  // off Azure nothing answers at 169.254.169.254: fail fast
+  transport_ = std::make_shared<aws::HttpTransport>(o);
+}
+
+AccessToken ManagedIdentitySource::fetch(int64_t now) {
+  aws::HttpRequest req;
+  req.url = endpoint_ + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" +
+            aws::uri_encode("https://storage.azure.com/", true);
+  if (!client_id_.empty()) req.url += "&client_id=" + aws::uri_encode(client_id_, true);
+  req.headers = {{"Metadata", "true"}};
+  req.timeout_ms = 5000;
+  aws::RetryPolicy policy;
+  policy.max_attempts = 4;
+  aws::Backoff backoff(policy);
+  aws::HttpResponse resp;
+  for (;;) {
+    try {
+      resp = transport_->perform(req);
+    } catch (const aws::TransportError& e) {
+      if (backoff.wait()) continue;
+      throw std::runtime_error(name() + " did not answer (" + e.what() +
+                               "): not on an Azure VM? Set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or "
+                               "AZURE_STORAGE_SAS_TOKEN instead");
+    }
+    // IMDS answers 429 when throttled and 5xx while the identity is being set up.
+    if ((aws::is_transient_http_status(resp.status) || resp.status == 404) && backoff.wait()) continue;
+    break;
+  }
+  std::map<std::string, std::string> f;
+  try {
+    f = aws::json_fields(resp.body);
+  } catch (const std::exception&) {
+  }
+  if (resp.status != 200) {
+    std::string detail = f.count("error_description") ? f["error_description"] : resp.body.substr(0, 200);
+    throw std::runtime_error(name() + " refused a token: HTTP " + std::to_string(resp.status) + " " + detail +
+                             ". Assign a managed identity to this VM (and, with several, set AZURE_CLIENT_ID), "
+                             "and grant it the Storage Blob Data Contributor role on the storage account");
+  }
+  AccessToken t;
+  t.token = f["access_token"];
+  if (t.token.empty()) throw std::runtime_error(name() + " answered without an access_token");
+  int64_t on = std::atoll(f["expires_on"].c_str());
+  int64_t in = std::atoll(f["expires_in"].c_str());
+  t.expires_at = on > 0 ? on : now + (in > 0 ? in : 300);
+  t.source = name();
+  return t;
+}
+
+}  // namespace azure

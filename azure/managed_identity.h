@@ -1,0 +1,31 @@
+// Azure managed identity: an access token for Azure Storage from the instance metadata service
+// (IMDS), for VMs whose identity has been granted a Storage Blob Data role. No secret on disk.
+//
+//   GET http://169.254.169.254/metadata/identity/oauth2/token
+//       ?api-version=2018-02-01&resource=https://storage.azure.com/[&client_id=...]
+//   Metadata: true
+// answers {"access_token": ..., "expires_on": "<unix seconds>", "expires_in": ..., ...}.
+// AZURE_IMDS_ENDPOINT overrides the address (tests run a fake one); AZURE_CLIENT_ID picks a
+// user-assigned identity when the VM has several.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "aws/http_transport.h"
+#include "azure/token_cache.h"
+
+namespace azure {
+
+class ManagedIdentitySource : public TokenSource {
+ public:
+  // endpoint "" = AZURE_IMDS_ENDPOINT or http://169.254.169.254; client_id "" = AZURE_CLIENT_ID.
+  explicit ManagedIdentitySource(std::string endpoint = "", std::string client_id = "");
+  std::string name() const override { return "Azure managed identity (IMDS at " + endpoint_ + ")"; }
+  AccessToken fetch(int64_t now) override;
+
+ private:
+  std::string endpoint_, client_id_;
+  std::shared_ptr<aws::HttpTransport> transport_;
+};
+
+}  // namespace azure

@@ -1,0 +1,12 @@
+# azure/ (and gcs/): the Azure Blob and GCS clients. Included by the Makefile.
+#
+# Their sources are already in APP_SRCS (azure/*.cpp, gcs/*.cpp); their tests are build/test_azure
+# (tests/azure/*.cpp) and build/test_gcs (tests/gcs/*.cpp). The integration tests need the fixtures
+# that azure/ci-deps installs (Azurite from npm) and aws/ci-deps installs (s3rver, botocore,
+# awscli); without them they skip and say why.
+#
+#   tests/azure/train_azurite.sh  ./gan --train --storage az://... against Azurite (with faults),
+#                                 --resume from Azure alone, the monitor, a SAS link
+#   tests/gcs/train_gcs.sh        ./gan --train --storage gs://... through the S3-compatible path
+
+TEST_SCRIPTS += tests/azure/train_azurite.sh tests/gcs/train_gcs.sh

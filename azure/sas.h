@@ -1,0 +1,46 @@
+// Shared access signatures, made with the account key: pure functions, time passed in.
+//
+// A service SAS grants one blob (sr=b) or container (sr=c) for a while: what `./gan --presign
+// az://...` prints so a checkpoint can be shared. An account SAS grants the Blob service across
+// containers (what AZURE_STORAGE_SAS_TOKEN usually holds). Both use signed version 2019-12-12,
+// whose strings to sign are, from "Create a service SAS" and "Create an account SAS":
+//   service: sp \n st \n se \n canonicalizedResource \n si \n sip \n spr \n sv \n sr \n
+//            snapshot \n rscc \n rscd \n rsce \n rscl \n rsct
+//            canonicalizedResource = "/blob/" + account + "/" + container [+ "/" + blob] (raw)
+//   account: account \n sp \n ss \n srt \n st \n se \n sip \n spr \n sv \n
+// and sig = Base64(HMAC-SHA256(Base64Decode(key), UTF-8(StringToSign))).
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace azure {
+
+constexpr const char* kSasVersion = "2019-12-12";
+
+// "2026-11-26T12:00:00Z" (ISO 8601, UTC, no fraction), SAS's time format.
+std::string sas_time(int64_t unix_seconds);
+
+struct ServiceSas {
+  std::string account, container, blob;  // blob "" = the container (sr=c)
+  std::string permissions = "r";         // in the order racwdl
+  int64_t start = 0;                     // 0 = no st (valid at once)
+  int64_t expiry = 0;
+  std::string protocol;                  // "https", "https,http" or "" (either)
+};
+std::string service_sas_string_to_sign(const ServiceSas& sas);
+// The query string (no leading '?'): sv, sr, sp, [st], se, [spr], sig — percent-encoded.
+std::string service_sas_query(const ServiceSas& sas, const std::string& key_base64);
+
+struct AccountSas {
+  std::string account;
+  std::string permissions = "rwdlac";  // in the order rwdlacup
+  std::string services = "b";
+  std::string resource_types = "sco";
+  int64_t start = 0;
+  int64_t expiry = 0;
+  std::string protocol;
+};
+std::string account_sas_string_to_sign(const AccountSas& sas);
+std::string account_sas_query(const AccountSas& sas, const std::string& key_base64);
+
+}  // namespace azure

@@ -1,0 +1,74 @@
+// Azure Storage "Shared Key" authorisation for the Blob service: pure functions, time passed in.
+//
+// The signature is Base64(HMAC-SHA256(Base64Decode(account key), UTF-8(StringToSign))), where
+// (Authorize with Shared Key, version 2009-09-19 and later):
+//   StringToSign = VERB + "\n" + Content-Encoding + "\n" + Content-Language + "\n" +
+//                  Content-Length + "\n" + Content-MD5 + "\n" + Content-Type + "\n" +
+//                  Date + "\n" + If-Modified-Since + "\n" + If-Match + "\n" +
+//                  If-None-Match + "\n" + If-Unmodified-Since + "\n" + Range + "\n" +
+//                  CanonicalizedHeaders + CanonicalizedResource
+// Content-Length is "" when it is zero (versions 2015-02-21 and later). The request carries
+// x-ms-date, so the Date line is always empty. Inputs are raw (unencoded) paths and query values:
+// this file owns the encoding, so what is signed and what is sent come from the same function.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "aws/sigv4.h"  // KeyValues
+
+namespace azure {
+
+using aws::KeyValues;
+
+// The x-ms-version every request sends (Bearer tokens need 2017-11-09 or later).
+constexpr const char* kApiVersion = "2021-08-06";
+
+struct BlobRequest {
+  std::string method = "GET";
+  std::string path = "/";  // raw path of the URL, starting with '/': "/container/blob name" (or,
+                           // on an emulator endpoint, "/devstoreaccount1/container/blob")
+  KeyValues query;         // raw names and values
+  KeyValues headers;       // names in any case; Content-Length as the body's size
+};
+
+// The path as sent: every byte but A-Z a-z 0-9 - . _ ~ and '/' percent-encoded (uppercase hex).
+std::string encode_path(const std::string& raw_path);
+// The query as sent: name=value pairs, both percent-encoded the same way ('/' too), in order.
+std::string encode_query(const KeyValues& raw_query);
+
+// "Sun, 11 Oct 2009 21:49:13 GMT" (RFC 1123) for a unix time.
+std::string rfc1123_date(int64_t unix_seconds);
+
+// CanonicalizedHeaders: every x-ms- header, name lowercased, sorted by name, value with its
+// surrounding whitespace trimmed and inner runs of whitespace folded to one space, as
+// "name:value\n".
+std::string canonicalized_headers(const KeyValues& headers);
+
+// CanonicalizedResource = "/" + account + encoded URI path, then for each query parameter,
+// sorted by lowercased name: "\n" + name + ":" + values (decoded) sorted and joined by ",".
+std::string canonicalized_resource(const std::string& account, const std::string& raw_path, const KeyValues& raw_query);
+
+// The twelve standard header lines (VERB through Range, each followed by "\n").
+std::string standard_header_lines(const BlobRequest& req);
+
+struct SharedKeyStages {
+  std::string standard_lines;
+  std::string canonical_headers;
+  std::string canonical_resource;
+  std::string string_to_sign;
+  std::string signature;      // base64
+  std::string authorization;  // "SharedKey account:signature"
+};
+
+std::string string_to_sign(const BlobRequest& req, const std::string& account, SharedKeyStages* stages = nullptr);
+
+// Base64(HMAC-SHA256(Base64Decode(key_base64), string_to_sign)). Throws std::invalid_argument when
+// the key is not base64 (the message says where such keys come from).
+std::string shared_key_signature(const std::string& key_base64, const std::string& string_to_sign);
+
+// Sets x-ms-date (from now) and x-ms-version (when absent) on req.headers, then signs. Send
+// req.headers plus "Authorization: <stages.authorization>".
+SharedKeyStages sign_shared_key(BlobRequest& req, const std::string& account, const std::string& key_base64,
+                                int64_t now);
+
+}  // namespace azure

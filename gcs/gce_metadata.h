@@ -1,0 +1,31 @@
+// GCE service-account tokens: an OAuth access token from the metadata server, for VMs whose
+// service account may use the bucket (roles/storage.objectAdmin). No key file on disk.
+//
+//   GET http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token
+//   Metadata-Flavor: Google
+// answers {"access_token": ..., "expires_in": <seconds>, "token_type": "Bearer"}; a genuine server
+// echoes "Metadata-Flavor: Google" (a captive portal or proxy would not). GCE_METADATA_HOST
+// ("host[:port]", as Google's client libraries read it) overrides the address for tests.
+// Cached and refreshed before expiry by azure::TokenCache (shared with Azure's managed identity).
+#pragma once
+#include <memory>
+#include <string>
+
+#include "aws/http_transport.h"
+#include "azure/token_cache.h"
+
+namespace gcs {
+
+class GceMetadataSource : public azure::TokenSource {
+ public:
+  // host "" = GCE_METADATA_HOST or metadata.google.internal.
+  explicit GceMetadataSource(std::string host = "");
+  std::string name() const override { return "GCE metadata server (" + host_ + ")"; }
+  azure::AccessToken fetch(int64_t now) override;
+
+ private:
+  std::string host_;
+  std::shared_ptr<aws::HttpTransport> transport_;
+};
+
+}  // namespace gcs

@@ -1,0 +1,80 @@
+// Google Cloud Storage through its XML API with OAuth bearer tokens (a GCE VM's service account).
+//
+// With HMAC keys GCS speaks S3's protocol and SigV4 (region "auto", service "s3"), so gan uses
+// aws::S3Client for it unchanged (see src/storage/gcs_storage.h). What S3Client cannot do is send
+// "Authorization: Bearer <token>" instead of a signature: this client is that one difference. It
+// shares everything else with aws/: the libcurl transport, the retry policy, the XML reader, S3's
+// error parsing (GCS answers the same <Error><Code> documents) and the object types, and sends
+// the same requests: PUT/GET (with Range)/HEAD/DELETE object, ListObjectsV2 (list-type=2, every
+// page), and XML multipart uploads (parts in parallel) for large files.
+// A token the server rejects (401) is refreshed and the request retried once; 5xx, 429 and
+// connection failures are retried with backoff; anything else is an aws::S3Error whose message
+// names the bucket, the token's source and what to do.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aws/http_transport.h"
+#include "aws/retry.h"
+#include "aws/s3_client.h"  // S3Object, S3Listing, S3Error
+#include "azure/token_cache.h"
+
+namespace gcs {
+
+constexpr const char* kGcsEndpoint = "https://storage.googleapis.com";
+
+struct GcsClientConfig {
+  std::string endpoint = kGcsEndpoint;  // scheme://host[:port], no path
+  std::shared_ptr<azure::TokenCache> tokens;  // required
+  aws::RetryPolicy retry;
+  aws::TransportOptions transport;
+  int64_t multipart_threshold = 16ll << 20;
+  int64_t part_size = 8ll << 20;
+  int concurrency = 8;
+  std::function<int64_t()> clock;  // unix seconds; default time(nullptr)
+};
+
+class GcsClient {
+ public:
+  explicit GcsClient(GcsClientConfig config);
+
+  std::string put_object(const std::string& bucket, const std::string& key, const std::string& bytes,
+                         const std::string& content_type = "");
+  std::string put_file(const std::string& bucket, const std::string& key, const std::string& path,
+                       const std::string& content_type = "");
+  std::optional<std::string> get_object(const std::string& bucket, const std::string& key,
+                                        std::optional<std::pair<int64_t, int64_t>> range = std::nullopt);
+  std::optional<aws::S3Object> head_object(const std::string& bucket, const std::string& key);
+  void delete_object(const std::string& bucket, const std::string& key);
+  aws::S3Listing list_objects(const std::string& bucket, const std::string& prefix, const std::string& delimiter = "",
+                              int max_keys = 0);
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  struct Call {
+    std::string op, method = "GET", bucket, key;
+    aws::KeyValues query, headers;
+    std::string body, body_file;
+    int64_t body_offset = 0, body_length = -1;
+    bool error_in_200 = false;
+    std::vector<long> quiet_statuses;
+  };
+  aws::HttpResponse execute(Call& call);
+  std::string upload_multipart(const std::string& bucket, const std::string& key, const std::string& path, int64_t size,
+                               const std::string& content_type);
+  int64_t now() const { return config_.clock(); }
+
+  GcsClientConfig config_;
+  std::shared_ptr<aws::HttpTransport> transport_;
+  std::string endpoint_;
+};
+
+// "<op> gs://bucket/key failed: HTTP 403 AccessDenied: <msg>. <advice>"
+std::string describe_gcs_error(const std::string& op, const std::string& bucket, const std::string& key,
+                               const aws::S3ErrorInfo& e, const std::string& credential_source);
+
+}  // namespace gcs

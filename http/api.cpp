@@ -1,0 +1,325 @@
+#include "http/api.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "http/downsample.h"
+
+namespace gan::http {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+static void num(Writer& w, double v) {
+  if (!std::isfinite(v)) {
+    w.Null();
+    return;
+  }
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%.6g", v);
+  w.RawValue(buf, (size_t)n, rapidjson::kNumberType);
+}
+
+static void str(Writer& w, const std::string& s) { w.String(s.c_str(), (rapidjson::SizeType)s.size()); }
+static void key(Writer& w, const char* k) { w.Key(k); }
+
+// Parses `text` and writes it, or writes null and records why.
+static void embed_json(Writer& w, const std::optional<std::string>& text, const std::string& name,
+                       std::vector<std::string>& errors) {
+  if (!text) {
+    w.Null();
+    return;
+  }
+  rapidjson::Document d;
+  d.Parse(text->c_str(), text->size());
+  if (d.HasParseError()) {
+    w.Null();
+    errors.push_back(name + ": not valid JSON (still being written?)");
+    return;
+  }
+  d.Accept(w);
+}
+
+static void errors_array(Writer& w, const std::vector<std::string>& errors) {
+  key(w, "errors");
+  w.StartArray();
+  for (const auto& e : errors) str(w, e);
+  w.EndArray();
+}
+
+std::string file_url(const std::string& key) { return "/files/" + key; }
+
+static void files_array(Writer& w, const std::vector<ObjectInfo>& files) {
+  w.StartArray();
+  for (const ObjectInfo& o : files) {
+    w.StartObject();
+    key(w, "name");
+    str(w, o.key.substr(o.key.rfind('/') + 1));
+    key(w, "size");
+    w.Int64(o.size);
+    key(w, "url");
+    str(w, file_url(o.key));
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+std::string api_runs(RunCatalog& cat) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  std::string live = cat.live_run_id();
+  w.StartObject();
+  key(w, "runs");
+  w.StartArray();
+  for (const std::string& r : cat.runs()) {
+    w.StartObject();
+    key(w, "id");
+    str(w, r);
+    key(w, "live");
+    w.Bool(r == live && cat.live() && cat.live()->snapshot(INT64_MAX).progress.live);
+    w.EndObject();
+  }
+  w.EndArray();
+  key(w, "live");
+  if (live.empty()) w.Null(); else str(w, live);
+  w.EndObject();
+  return sb.GetString();
+}
+
+static void progress_fields(Writer& w, const RunState::Snapshot& s) {
+  const Progress& p = s.progress;
+  key(w, "epoch"); w.Int(p.epoch);
+  key(w, "epochs"); w.Int(p.epochs);
+  key(w, "batch"); w.Int(p.batch);
+  key(w, "batches"); w.Int(p.batches);
+  key(w, "images_per_sec"); num(w, p.images_per_sec);
+  key(w, "eta_seconds"); num(w, p.eta_seconds);
+  key(w, "elapsed"); num(w, p.elapsed);
+  key(w, "live"); w.Bool(p.live);
+  key(w, "finished"); w.Bool(p.finished);
+  key(w, "total_rows"); w.Int64(s.total_rows);
+  key(w, "upload_queue"); w.Int64(s.upload_queue);
+}
+
+std::string progress_json(const RunState::Snapshot& snap) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  key(w, "run");
+  str(w, snap.run_id);
+  progress_fields(w, snap);
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string api_run(RunCatalog& cat, const std::string& run) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  std::vector<std::string> errors;
+  const bool is_live = cat.live() && run == cat.live_run_id();
+  RunState::Snapshot snap;
+  if (is_live) snap = cat.live()->snapshot(INT64_MAX);
+
+  std::vector<ObjectInfo> top = cat.files(run, -1);
+  bool has_hyper = false, has_target = false;
+  for (const ObjectInfo& o : top) {
+    has_hyper |= o.key == run + "/hyperparameters.json";
+    has_target |= o.key == run + "/target.png";
+  }
+  std::optional<std::string> hyper;
+  if (has_hyper) hyper = cat.storage().get(run + "/hyperparameters.json");
+  if (!hyper && is_live && !snap.hyperparameters_json.empty()) hyper = snap.hyperparameters_json;
+
+  RowsResult rows = cat.rows(run);
+  errors.insert(errors.end(), rows.errors.begin(), rows.errors.end());
+
+  w.StartObject();
+  key(w, "id"); str(w, run);
+  key(w, "live"); w.Bool(is_live && snap.progress.live);
+  key(w, "hyperparameters"); embed_json(w, hyper, "hyperparameters.json", errors);
+  key(w, "epochs");
+  w.StartArray();
+  for (int e : cat.epochs(run)) w.Int(e);
+  w.EndArray();
+  key(w, "target"); w.Bool(has_target);
+  key(w, "total_rows"); w.Int64((int64_t)rows.rows->size());
+  key(w, "first_step"); w.Int64(rows.rows->empty() ? 0 : rows.rows->front().step);
+  key(w, "last_step"); w.Int64(rows.rows->empty() ? 0 : rows.rows->back().step);
+  key(w, "progress");
+  if (is_live) {
+    w.StartObject();
+    progress_fields(w, snap);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+  key(w, "files"); files_array(w, top);
+  errors_array(w, errors);
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string api_series(const RowsResult& rr, int64_t from, int64_t to, int width) {
+  const std::vector<BatchRow>& rows = *rr.rows;
+  size_t b = 0, e = rows.size();
+  if (!rows.empty()) step_range(rows, from, to, &b, &e);
+  width = std::clamp(width, 1, 20000);
+  std::vector<Bucket> buckets = downsample(rows, b, e, width);
+  const bool raw = buckets.empty() || (size_t)buckets.size() == e - b;
+
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  key(w, "total"); w.Int64((int64_t)rows.size());
+  key(w, "count"); w.Int64((int64_t)(e - b));
+  key(w, "from"); w.Int64(b < e ? rows[b].step : 0);
+  key(w, "to"); w.Int64(b < e ? rows[e - 1].step : 0);
+  key(w, "first_step"); w.Int64(rows.empty() ? 0 : rows.front().step);
+  key(w, "last_step"); w.Int64(rows.empty() ? 0 : rows.back().step);
+  key(w, "bucket_size"); w.Int64(raw ? 1 : (int64_t)((e - b + buckets.size() - 1) / buckets.size()));
+  key(w, "x");
+  w.StartArray();
+  for (const Bucket& k : buckets) w.Int64(k.x_first);
+  w.EndArray();
+  key(w, "x_end");
+  w.StartArray();
+  for (const Bucket& k : buckets) w.Int64(k.x_last);
+  w.EndArray();
+  key(w, "series");
+  w.StartObject();
+  for (int m = 0; m < kMetricCount; ++m) {
+    key(w, kMetricNames[m]);
+    w.StartObject();
+    key(w, "mean");
+    w.StartArray();
+    for (const Bucket& k : buckets) num(w, k.mean[m]);
+    w.EndArray();
+    if (!raw) {
+      key(w, "min");
+      w.StartArray();
+      for (const Bucket& k : buckets) num(w, k.min[m]);
+      w.EndArray();
+      key(w, "max");
+      w.StartArray();
+      for (const Bucket& k : buckets) num(w, k.max[m]);
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  errors_array(w, rr.errors);
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string api_epoch(RunCatalog& cat, const std::string& run, int epoch) {
+  std::vector<std::string> errors;
+  std::vector<ObjectInfo> files = cat.files(run, epoch);
+  const std::string dir = run + "/epoch/" + std::to_string(epoch) + "/";
+  bool has_summary = false, has_generated = false;
+  for (const ObjectInfo& o : files) {
+    has_summary |= o.key == dir + "summary.json";
+    has_generated |= o.key == dir + "generated.png";
+  }
+  std::optional<std::string> summary;
+  if (has_summary) summary = cat.storage().get(dir + "summary.json");
+  RowsResult rows = cat.epoch_rows(run, epoch);
+  errors.insert(errors.end(), rows.errors.begin(), rows.errors.end());
+
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  key(w, "run"); str(w, run);
+  key(w, "epoch"); w.Int(epoch);
+  key(w, "summary");
+  if (summary) {
+    embed_json(w, summary, "summary.json", errors);
+  } else if (cat.live() && run == cat.live_run_id()) {
+    // The live run's evaluation before summary.json lands: the numbers RunState already has.
+    bool found = false;
+    for (const EvalRow& e : cat.live()->snapshot(INT64_MAX).evals) {
+      if (e.epoch != epoch) continue;
+      found = true;
+      w.StartObject();
+      key(w, "Epoch"); w.Int(e.epoch);
+      key(w, "Real Accuracy"); num(w, e.real_acc);
+      key(w, "Fake Accuracy"); num(w, e.fake_acc);
+      key(w, "Elapsed Time"); num(w, e.elapsed);
+      key(w, "Class Accuracy"); num(w, e.class_acc);
+      key(w, "Discriminator Loss: Real"); num(w, e.d_loss_real);
+      key(w, "Discriminator Loss: Fake"); num(w, e.d_loss_fake);
+      key(w, "GAN Loss"); num(w, e.g_loss);
+      key(w, "Class Loss"); num(w, e.class_loss);
+      key(w, "Images/s"); num(w, e.images_per_sec);
+      w.EndObject();
+      break;
+    }
+    if (!found) w.Null();
+  } else {
+    w.Null();
+  }
+  key(w, "generated"); w.Bool(has_generated);
+  key(w, "rows"); w.Int64((int64_t)rows.rows->size());
+  key(w, "files"); files_array(w, files);
+  errors_array(w, errors);
+  w.EndObject();
+  return sb.GetString();
+}
+
+const std::vector<std::string>& row_columns() {
+  static const std::vector<std::string> cols = {
+      "step", "epoch", "epochs", "batch", "batches", "d_loss_real", "d_loss_fake", "g_loss",
+      "class_loss", "d_acc_real", "d_acc_fake", "class_acc", "seconds"};
+  return cols;
+}
+
+static void row_array(Writer& w, const BatchRow& r) {
+  w.StartArray();
+  w.Int64(r.step);
+  w.Int(r.epoch);
+  w.Int(r.epochs);
+  w.Int(r.batch);
+  w.Int(r.batches);
+  for (int m = 0; m < kMetricCount; ++m) num(w, metric_value(r, m));
+  num(w, r.seconds);
+  w.EndArray();
+}
+
+std::string row_array_json(const BatchRow& r) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  row_array(w, r);
+  return sb.GetString();
+}
+
+std::string api_rows(const RowsResult& rr, int page, int per_page) {
+  const std::vector<BatchRow>& rows = *rr.rows;
+  per_page = std::clamp(per_page, 1, 1000);
+  const int64_t total = (int64_t)rows.size();
+  const int64_t pages = std::max<int64_t>(1, (total + per_page - 1) / per_page);
+  page = (int)std::clamp<int64_t>(page, 0, pages - 1);
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  key(w, "total"); w.Int64(total);
+  key(w, "page"); w.Int(page);
+  key(w, "per_page"); w.Int(per_page);
+  key(w, "pages"); w.Int64(pages);
+  key(w, "columns");
+  w.StartArray();
+  for (const auto& c : row_columns()) str(w, c);
+  w.EndArray();
+  key(w, "rows");
+  w.StartArray();
+  for (int64_t i = (int64_t)page * per_page; i < std::min(total, (int64_t)(page + 1) * per_page); ++i) row_array(w, rows[(size_t)i]);
+  w.EndArray();
+  errors_array(w, rr.errors);
+  w.EndObject();
+  return sb.GetString();
+}
+
+}  // namespace gan::http

@@ -1,0 +1,49 @@
+// The JSON API (/api/...): one function per endpoint, each returning the response body.
+//
+// Kept apart from the server so tests can check documents without sockets, and so each handler
+// is "parse the URL, call one of these, send". Numbers that are NaN or infinite (a reference run
+// has no class loss) are written as null; floats are written with 6 significant digits, which is
+// what a chart needs and keeps a 1,000-bucket series small. Documents read from storage
+// (hyperparameters.json, summary.json) are parsed and re-emitted; one that does not parse is null
+// plus an entry in "errors".
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "http/run_catalog.h"
+
+namespace gan::http {
+
+// {"runs":[{"id","live"}...], "live": id|null}  newest first.
+std::string api_runs(RunCatalog& cat);
+
+// {"id","live","hyperparameters":{}|null,"epochs":[N...] newest first,"target":bool,
+//  "total_rows","first_step","last_step","progress":{...}|null,"upload_queue","files":[...],"errors":[...]}
+std::string api_run(RunCatalog& cat, const std::string& run);
+
+// Downsampled series over steps [from, to] (defaults: everything) for `width` buckets:
+// {"total","from","to","bucket_size","x":[first step],"x_end":[last step],
+//  "series":{"d_loss_real":{"mean":[...],"min":[...],"max":[...]},...}}  (min/max only when bucket_size > 1)
+std::string api_series(const RowsResult& rows, int64_t from, int64_t to, int width);
+
+// {"epoch","summary":{}|null,"files":[{"name","size","url"}],"rows","generated":bool,"errors":[...]}
+std::string api_epoch(RunCatalog& cat, const std::string& run, int epoch);
+
+// One page of an epoch's mini-batch table: {"total","page","per_page","pages","columns":[...],"rows":[[...]...]}
+std::string api_rows(const RowsResult& rows, int page, int per_page);
+
+// A BatchRow as a JSON array in the order of `columns` (used by the table and the SSE stream).
+std::string row_array_json(const BatchRow& r);
+// The column names of row_array_json.
+const std::vector<std::string>& row_columns();
+
+// The live run's progress: {"epoch","epochs","batch","batches","images_per_sec","eta_seconds",
+// "elapsed","live","finished","total_rows","upload_queue"}.
+std::string progress_json(const RunState::Snapshot& snap);
+
+// URL of an artifact under /files/ (what the page links to; the server redirects to a presigned
+// URL when the storage has one).
+std::string file_url(const std::string& key);
+
+}  // namespace gan::http

@@ -1,0 +1,113 @@
+# The GPU training VM and the optional monitor VM, both from the shared cloud-init template
+# (infra/cloud-init/gan.yaml.tftpl). The run id is fixed once per deployment so that a rebooted,
+# re-created or evicted-and-restarted VM continues the same run (--run-id ... --resume-if-exists).
+
+resource "terraform_data" "run_id" {
+  input = formatdate("YYYYMMDD'T'hhmmss'Z'", timestamp())
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
+locals {
+  run_id = var.run_id != "" ? var.run_id : terraform_data.run_id.output
+
+  train_cloud_init = {
+    role               = "train"
+    command            = var.train_command
+    storage_url        = local.storage_url
+    run_id             = local.run_id
+    repo_url           = var.repo_url
+    git_ref            = var.git_ref
+    cloud_env          = "AZURE_CLIENT_ID=${azurerm_user_assigned_identity.train.client_id}"
+    poweroff_when_done = var.poweroff_when_done ? "1" : "0"
+  }
+  monitor_cloud_init = {
+    role               = "monitor"
+    command            = var.monitor_command
+    storage_url        = local.storage_url
+    run_id             = local.run_id
+    repo_url           = var.repo_url
+    git_ref            = var.git_ref
+    cloud_env          = var.monitor_vm ? "AZURE_CLIENT_ID=${azurerm_user_assigned_identity.monitor[0].client_id}" : ""
+    poweroff_when_done = "0"
+  }
+}
+
+resource "azurerm_linux_virtual_machine" "train" {
+  name                            = "${var.name}-train"
+  location                        = azurerm_resource_group.main.location
+  resource_group_name             = azurerm_resource_group.main.name
+  size                            = var.vm_size
+  admin_username                  = var.admin_username
+  disable_password_authentication = true
+  network_interface_ids           = [azurerm_network_interface.train.id]
+  custom_data                     = base64encode(templatefile("${path.module}/../cloud-init/gan.yaml.tftpl", local.train_cloud_init))
+
+  # Spot: evicted VMs are deallocated (disk kept) and can be started again; -1 = pay up to on-demand.
+  priority        = var.spot ? "Spot" : "Regular"
+  eviction_policy = var.spot ? "Deallocate" : null
+  max_bid_price   = var.spot ? -1 : null
+
+  admin_ssh_key {
+    username   = var.admin_username
+    public_key = var.ssh_public_key
+  }
+
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.train.id]
+  }
+
+  os_disk {
+    caching              = "ReadWrite"
+    storage_account_type = "Premium_LRS"
+    disk_size_gb         = var.os_disk_gb
+  }
+
+  source_image_reference {
+    publisher = var.image.publisher
+    offer     = var.image.offer
+    sku       = var.image.sku
+    version   = var.image.version
+  }
+
+  depends_on = [azurerm_role_assignment.train_blob, azurerm_subnet_network_security_group_association.vms]
+}
+
+resource "azurerm_linux_virtual_machine" "monitor" {
+  count                           = var.monitor_vm ? 1 : 0
+  name                            = "${var.name}-monitor"
+  location                        = azurerm_resource_group.main.location
+  resource_group_name             = azurerm_resource_group.main.name
+  size                            = var.monitor_vm_size
+  admin_username                  = var.admin_username
+  disable_password_authentication = true
+  network_interface_ids           = [azurerm_network_interface.monitor[0].id]
+  custom_data                     = base64encode(templatefile("${path.module}/../cloud-init/gan.yaml.tftpl", local.monitor_cloud_init))
+
+  admin_ssh_key {
+    username   = var.admin_username
+    public_key = var.ssh_public_key
+  }
+
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.monitor[0].id]
+  }
+
+  os_disk {
+    caching              = "ReadWrite"
+    storage_account_type = "StandardSSD_LRS"
+    disk_size_gb         = 30
+  }
+
+  source_image_reference {
+    publisher = "Canonical"
+    offer     = "ubuntu-24_04-lts"
+    sku       = "server"
+    version   = "latest"
+  }
+
+  depends_on = [azurerm_role_assignment.monitor_blob, azurerm_subnet_network_security_group_association.vms]
+}

@@ -1,0 +1,52 @@
+# What infra/run prints and waits for, and what docs/cloud.md tells the user to run.
+
+locals {
+  train_url   = "http://${azurerm_public_ip.train.ip_address}:8080"
+  monitor_url = var.monitor_vm ? "http://${azurerm_public_ip.monitor[0].ip_address}:8080" : local.train_url
+}
+
+output "monitor_url" {
+  description = "The monitor that outlives the GPU VM (the training VM's own when monitor_vm = false)."
+  value       = local.monitor_url
+}
+
+output "training_monitor_url" {
+  value = local.train_url
+}
+
+output "storage_account" {
+  value = azurerm_storage_account.runs.name
+}
+
+output "container" {
+  value = azurerm_storage_container.runs.name
+}
+
+output "storage_url" {
+  value = local.storage_url
+}
+
+output "run_id" {
+  value = local.run_id
+}
+
+output "training_vm_id" {
+  value = azurerm_linux_virtual_machine.train.id
+}
+
+output "monitor_vm_id" {
+  value = var.monitor_vm ? azurerm_linux_virtual_machine.monitor[0].id : ""
+}
+
+output "ssh_training" {
+  value = "ssh ${var.admin_username}@${azurerm_public_ip.train.ip_address}   # then: journalctl -fu gan-train"
+}
+
+output "fetch_command" {
+  description = "Copies the run here (uses the account key through your az login; needs Contributor on the group)."
+  value       = "az storage blob download-batch --account-name ${azurerm_storage_account.runs.name} --source ${azurerm_storage_container.runs.name} --pattern '${var.storage_prefix}/${local.run_id}/*' --destination ."
+}
+
+output "destroy_command" {
+  value = "infra/run --cloud azure --region ${var.location} --destroy"
+}

@@ -1,0 +1,51 @@
+// Shared device helpers for the kernel files: grid sizing, the deterministic block reduction and
+// the step-counter arithmetic. Every reduction goes warp shuffle → shared memory → warp shuffle in
+// a fixed order, never through float atomics, so a result is the same on every run.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "check.h"
+
+namespace gan::cuda {
+
+constexpr int kWarp = 32;
+
+// Blocks for n items at `per_block` each, capped so a grid-stride loop covers the rest.
+inline unsigned grid_for(int64_t n, int per_block, int64_t cap = 65535LL * 32) {
+  int64_t g = (n + per_block - 1) / per_block;
+  if (g < 1) g = 1;
+  if (g > cap) g = cap;
+  return (unsigned)g;
+}
+
+inline bool aligned16(const void* p) { return ((uintptr_t)p & 15u) == 0; }
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int o = kWarp / 2; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// Sum over the block; every thread gets the result. `scratch` holds >= 32 floats. The order of
+// additions depends only on blockDim, so it is deterministic. Ends with a barrier, so the caller
+// may reuse `scratch` right away.
+__device__ __forceinline__ float block_sum(float v, float* scratch) {
+  const int lane = threadIdx.x & (kWarp - 1), warp = threadIdx.x / kWarp;
+  const int nwarps = (blockDim.x + kWarp - 1) / kWarp;
+  v = warp_sum(v);
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  float t = lane < nwarps ? scratch[lane] : 0.0f;
+  t = warp_sum(t);
+  __syncthreads();
+  return t;
+}
+
+// Random-stream counter of a step: step·2^40 + offset (src/ops.h).
+__device__ __forceinline__ uint64_t step_counter(const uint64_t* d_step, uint64_t offset) {
+  return (*d_step << 40) + offset;
+}
+
+}  // namespace gan::cuda

@@ -1,0 +1,331 @@
+// conv2d and conv_transpose2d on cuDNN (legacy convolution API, still shipped in cuDNN 9).
+//
+// Both ops are one cuDNN convolution seen from either side. For a convolution mapping X → Y with
+// filter [K = Y channels, C = X channels, kh, kw]:
+//   conv2d:           X = inp, Y = out; forward = Forward, dinp = BackwardData, dW = BackwardFilter(inp, dout)
+//   conv_transpose2d: X = out, Y = inp; forward = BackwardData, dinp = Forward, dW = BackwardFilter(dout, inp)
+// and PyTorch's ConvTranspose2d weight [in, out, kh, kw] is exactly that filter ([K=in, C=out]).
+// Per shape, the descriptors and the three algorithms are chosen once (cudnnFind*, keeping only
+// deterministic algorithms so a run is repeatable, and only FMA math unless TF32 is on) and
+// cached; one workspace per device serves every convolution and only grows, outside graph capture
+// (inside a capture an unseen shape falls back to the heuristics, restricted to what fits); a
+// replaced workspace is kept, not freed, since captured graphs hold its address.
+// Weight gradients accumulate through cuDNN's beta = 1; biases go through kernels/bias.cu.
+// Everything assumes one stream at a time per device (CudaOps has one), since the workspace is shared.
+#include <cudnn.h>
+#include <cuda_runtime.h>
+
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "check.h"
+#include "ops.h"
+
+namespace gan::cuda {
+namespace {
+
+struct TensorDesc {
+  cudnnTensorDescriptor_t d = nullptr;
+  TensorDesc() { CUDNN_CHECK(cudnnCreateTensorDescriptor(&d)); }
+  ~TensorDesc() { cudnnDestroyTensorDescriptor(d); }
+  TensorDesc(const TensorDesc&) = delete;
+  TensorDesc& operator=(const TensorDesc&) = delete;
+};
+struct FilterDesc {
+  cudnnFilterDescriptor_t d = nullptr;
+  FilterDesc() { CUDNN_CHECK(cudnnCreateFilterDescriptor(&d)); }
+  ~FilterDesc() { cudnnDestroyFilterDescriptor(d); }
+  FilterDesc(const FilterDesc&) = delete;
+  FilterDesc& operator=(const FilterDesc&) = delete;
+};
+struct ConvDesc {
+  cudnnConvolutionDescriptor_t d = nullptr;
+  ConvDesc() { CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&d)); }
+  ~ConvDesc() { cudnnDestroyConvolutionDescriptor(d); }
+  ConvDesc(const ConvDesc&) = delete;
+  ConvDesc& operator=(const ConvDesc&) = delete;
+};
+
+// One convolution X → Y, in the X/Y naming of the note above.
+struct Geometry {
+  int N, xc, xh, xw, yc, yh, yw, kh, kw, stride, pad;
+  bool tf32;
+  auto tie() const { return std::tie(N, xc, xh, xw, yc, yh, yw, kh, kw, stride, pad, tf32); }
+  bool operator<(const Geometry& o) const { return tie() < o.tie(); }
+};
+
+struct Plan {
+  TensorDesc x, y;
+  FilterDesc w;
+  ConvDesc fwd, bwd_data, bwd_filter;  // one each: the math type is per descriptor
+  cudnnConvolutionFwdAlgo_t fwd_algo{};
+  cudnnConvolutionBwdDataAlgo_t bwd_data_algo{};
+  cudnnConvolutionBwdFilterAlgo_t bwd_filter_algo{};
+  size_t fwd_ws = 0, bwd_data_ws = 0, bwd_filter_ws = 0;
+};
+
+struct Context {
+  cudnnHandle_t handle = nullptr;
+  void* workspace = nullptr;
+  size_t workspace_bytes = 0;
+  std::map<Geometry, Plan*> plans;
+  std::vector<void*> retired;  // earlier, smaller workspaces (see grow_workspace)
+};
+
+std::mutex g_mu;
+
+// Per device, for the life of the process (see linear_cublas.cpp for why it is never freed).
+Context& context_for_current_device() {
+  static std::map<int, Context*> per_device;
+  int dev = 0;
+  CUDA_CHECK(cudaGetDevice(&dev));
+  Context*& c = per_device[dev];
+  if (!c) {
+    auto* nc = new Context;
+    CUDNN_CHECK(cudnnCreate(&nc->handle));
+    c = nc;
+  }
+  return *c;
+}
+
+bool is_capturing(cudaStream_t stream) {
+  cudaStreamCaptureStatus st = cudaStreamCaptureStatusNone;
+  CUDA_CHECK(cudaStreamIsCapturing(stream, &st));
+  return st != cudaStreamCaptureStatusNone;
+}
+
+std::string describe(const Geometry& g) {
+  return "conv N=" + std::to_string(g.N) + " X=" + std::to_string(g.xc) + "x" +
+         std::to_string(g.xh) + "x" + std::to_string(g.xw) + " Y=" + std::to_string(g.yc) + "x" +
+         std::to_string(g.yh) + "x" + std::to_string(g.yw) + " k=" + std::to_string(g.kh) +
+         " s=" + std::to_string(g.stride) + " p=" + std::to_string(g.pad);
+}
+
+// Picks from cuDNN's ranked results (fastest first): deterministic, FMA-only unless TF32 is on,
+// within `ws_limit` bytes of workspace. Falls back to any deterministic one if the math filter
+// leaves nothing.
+template <class Perf>
+const Perf* pick(const Perf* perf, int count, bool tf32, size_t ws_limit) {
+  for (int pass = 0; pass < 2; ++pass)
+    for (int i = 0; i < count; ++i) {
+      const Perf& p = perf[i];
+      if (p.status != CUDNN_STATUS_SUCCESS || p.determinism != CUDNN_DETERMINISTIC) continue;
+      if (p.memory > ws_limit) continue;
+      if (pass == 0 && !tf32 && p.mathType != CUDNN_FMA_MATH) continue;
+      return &p;
+    }
+  return nullptr;
+}
+
+constexpr int kMaxAlgos = 16;
+constexpr size_t kMaxWorkspace = size_t(1) << 30;  // FFT algorithms can ask for several GiB
+
+void select_algorithms(Context& ctx, const Geometry& g, Plan& p, bool capturing) {
+  // Outside a capture any algorithm up to kMaxWorkspace may be chosen (the workspace then grows);
+  // inside one, only what fits the workspace already there.
+  const size_t limit = capturing ? ctx.workspace_bytes : kMaxWorkspace;
+  int n = 0;
+  {
+    cudnnConvolutionFwdAlgoPerf_t perf[kMaxAlgos];
+    if (capturing)
+      CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(ctx.handle, p.x.d, p.w.d, p.fwd.d, p.y.d, kMaxAlgos, &n, perf));
+    else
+      CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(ctx.handle, p.x.d, p.w.d, p.fwd.d, p.y.d, kMaxAlgos, &n, perf));
+    const auto* best = pick(perf, n, g.tf32, limit);
+    if (!best) throw std::runtime_error("cuDNN offers no deterministic forward algorithm for " + describe(g));
+    p.fwd_algo = best->algo;
+    p.fwd_ws = best->memory;
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.fwd.d, best->mathType));
+  }
+  {
+    cudnnConvolutionBwdDataAlgoPerf_t perf[kMaxAlgos];
+    if (capturing)
+      CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx.handle, p.w.d, p.y.d, p.bwd_data.d, p.x.d, kMaxAlgos, &n, perf));
+    else
+      CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(ctx.handle, p.w.d, p.y.d, p.bwd_data.d, p.x.d, kMaxAlgos, &n, perf));
+    const auto* best = pick(perf, n, g.tf32, limit);
+    if (!best) throw std::runtime_error("cuDNN offers no deterministic backward-data algorithm for " + describe(g));
+    p.bwd_data_algo = best->algo;
+    p.bwd_data_ws = best->memory;
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.bwd_data.d, best->mathType));
+  }
+  {
+    cudnnConvolutionBwdFilterAlgoPerf_t perf[kMaxAlgos];
+    if (capturing)
+      CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx.handle, p.x.d, p.y.d, p.bwd_filter.d, p.w.d, kMaxAlgos, &n, perf));
+    else
+      CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(ctx.handle, p.x.d, p.y.d, p.bwd_filter.d, p.w.d, kMaxAlgos, &n, perf));
+    const auto* best = pick(perf, n, g.tf32, limit);
+    if (!best) throw std::runtime_error("cuDNN offers no deterministic backward-filter algorithm for " + describe(g));
+    p.bwd_filter_algo = best->algo;
+    p.bwd_filter_ws = best->memory;
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.bwd_filter.d, best->mathType));
+  }
+}
+
+void grow_workspace(Context& ctx, size_t bytes, bool capturing, const Geometry& g) {
+  if (bytes <= ctx.workspace_bytes) return;
+  if (capturing)
+    throw std::runtime_error("conv workspace would have to grow inside a CUDA graph capture (" +
+                             describe(g) + "); run the step once before capturing it");
+  // The old block is retired, not freed: a captured CUDA graph may hold its address, and replays
+  // would write freed memory. Growth happens a few times per process (each new largest shape).
+  if (ctx.workspace) ctx.retired.push_back(ctx.workspace);
+  ctx.workspace = nullptr;
+  ctx.workspace_bytes = 0;
+  CUDA_CHECK(cudaMalloc(&ctx.workspace, bytes));
+  ctx.workspace_bytes = bytes;
+}
+
+Plan& plan_for(Context& ctx, const Geometry& g, cudaStream_t stream) {
+  auto it = ctx.plans.find(g);
+  if (it != ctx.plans.end()) return *it->second;
+  const bool capturing = is_capturing(stream);
+  auto* p = new Plan;
+  try {
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->x.d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, g.N, g.xc, g.xh, g.xw));
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->y.d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, g.N, g.yc, g.yh, g.yw));
+    CUDNN_CHECK(cudnnSetFilter4dDescriptor(p->w.d, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, g.yc, g.xc, g.kh, g.kw));
+    const cudnnMathType_t math = g.tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
+    for (ConvDesc* c : {&p->fwd, &p->bwd_data, &p->bwd_filter}) {
+      CUDNN_CHECK(cudnnSetConvolution2dDescriptor(c->d, g.pad, g.pad, g.stride, g.stride, 1, 1,
+                                                  CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+      CUDNN_CHECK(cudnnSetConvolutionMathType(c->d, math));
+    }
+    int n, c, h, w;
+    CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p->fwd.d, p->x.d, p->w.d, &n, &c, &h, &w));
+    if (n != g.N || c != g.yc || h != g.yh || w != g.yw)
+      throw std::invalid_argument("conv: shape mismatch for " + describe(g) + ": cuDNN computes " +
+                                  std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w));
+    CUDNN_CHECK(cudnnSetStream(ctx.handle, stream));
+    select_algorithms(ctx, g, *p, capturing);
+    size_t need = p->fwd_ws;
+    if (p->bwd_data_ws > need) need = p->bwd_data_ws;
+    if (p->bwd_filter_ws > need) need = p->bwd_filter_ws;
+    grow_workspace(ctx, need, capturing, g);
+  } catch (...) {
+    delete p;
+    throw;
+  }
+  ctx.plans[g] = p;
+  return *p;
+}
+
+Geometry geometry(const ConvShape& s, bool transposed) {
+  if (s.N <= 0 || s.C_in <= 0 || s.C_out <= 0 || s.H <= 0 || s.W <= 0 || s.KH <= 0 || s.KW <= 0 ||
+      s.stride <= 0 || s.pad < 0 || s.H_out <= 0 || s.W_out <= 0)
+    throw std::invalid_argument(std::string(transposed ? "conv_transpose2d" : "conv2d") +
+                                ": bad shape (N, channels, sizes and stride must be positive)");
+  Geometry g{};
+  g.N = s.N;
+  g.kh = s.KH;
+  g.kw = s.KW;
+  g.stride = s.stride;
+  g.pad = s.pad;
+  g.tf32 = tf32_enabled();
+  if (!transposed) {
+    g.xc = s.C_in; g.xh = s.H; g.xw = s.W;
+    g.yc = s.C_out; g.yh = s.H_out; g.yw = s.W_out;
+  } else {
+    g.xc = s.C_out; g.xh = s.H_out; g.xw = s.W_out;
+    g.yc = s.C_in; g.yh = s.H; g.yw = s.W;
+  }
+  return g;
+}
+
+// The three primitive calls, in X/Y terms. beta 0 writes, beta 1 accumulates.
+void run_forward(const float* x, const float* w, float* y, const ConvShape& s, bool transposed,
+                 cudaStream_t stream) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  Context& ctx = context_for_current_device();
+  const Geometry g = geometry(s, transposed);
+  Plan& p = plan_for(ctx, g, stream);
+  CUDNN_CHECK(cudnnSetStream(ctx.handle, stream));
+  const float one = 1.0f, zero = 0.0f;
+  CUDNN_CHECK(cudnnConvolutionForward(ctx.handle, &one, p.x.d, x, p.w.d, w, p.fwd.d, p.fwd_algo,
+                                      ctx.workspace, p.fwd_ws, &zero, p.y.d, y));
+}
+
+void run_backward_data(const float* w, const float* dy, float* dx, const ConvShape& s,
+                       bool transposed, cudaStream_t stream) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  Context& ctx = context_for_current_device();
+  const Geometry g = geometry(s, transposed);
+  Plan& p = plan_for(ctx, g, stream);
+  CUDNN_CHECK(cudnnSetStream(ctx.handle, stream));
+  const float one = 1.0f, zero = 0.0f;
+  CUDNN_CHECK(cudnnConvolutionBackwardData(ctx.handle, &one, p.w.d, w, p.y.d, dy, p.bwd_data.d,
+                                           p.bwd_data_algo, ctx.workspace, p.bwd_data_ws, &zero,
+                                           p.x.d, dx));
+}
+
+void run_backward_filter(const float* x, const float* dy, float* dw, const ConvShape& s,
+                         bool transposed, cudaStream_t stream) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  Context& ctx = context_for_current_device();
+  const Geometry g = geometry(s, transposed);
+  Plan& p = plan_for(ctx, g, stream);
+  CUDNN_CHECK(cudnnSetStream(ctx.handle, stream));
+  const float one = 1.0f;
+  CUDNN_CHECK(cudnnConvolutionBackwardFilter(ctx.handle, &one, p.x.d, x, p.y.d, dy, p.bwd_filter.d,
+                                             p.bwd_filter_algo, ctx.workspace, p.bwd_filter_ws,
+                                             &one, p.w.d, dw));
+}
+
+}  // namespace
+
+void conv_prepare(const ConvShape& s, bool transposed, cudaStream_t stream) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  Context& ctx = context_for_current_device();
+  plan_for(ctx, geometry(s, transposed), stream);
+}
+
+void conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,
+                    const ConvShape& s, cudaStream_t stream) {
+  if (!out || !inp || !weight) throw std::invalid_argument("conv2d_forward: null out, inp or weight");
+  run_forward(inp, weight, out, s, false, stream);
+  if (bias) channel_bias_add(out, bias, s.N, s.C_out, s.H_out * s.W_out, stream);
+}
+
+void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                     const float* weight, const ConvShape& s, cudaStream_t stream) {
+  if (!dout) throw std::invalid_argument("conv2d_backward: null dout");
+  if (dinp) {
+    if (!weight) throw std::invalid_argument("conv2d_backward: dinp needs weight");
+    run_backward_data(weight, dout, dinp, s, false, stream);
+  }
+  if (dweight) {
+    if (!inp) throw std::invalid_argument("conv2d_backward: dweight needs inp");
+    run_backward_filter(inp, dout, dweight, s, false, stream);
+  }
+  if (dbias) channel_bias_grad(dbias, dout, s.N, s.C_out, s.H_out * s.W_out, stream);
+}
+
+void conv_transpose2d_forward(float* out, const float* inp, const float* weight, const float* bias,
+                              const ConvShape& s, cudaStream_t stream) {
+  if (!out || !inp || !weight)
+    throw std::invalid_argument("conv_transpose2d_forward: null out, inp or weight");
+  run_backward_data(weight, inp, out, s, true, stream);
+  if (bias) channel_bias_add(out, bias, s.N, s.C_out, s.H_out * s.W_out, stream);
+}
+
+void conv_transpose2d_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                               const float* inp, const float* weight, const ConvShape& s,
+                               cudaStream_t stream) {
+  if (!dout) throw std::invalid_argument("conv_transpose2d_backward: null dout");
+  if (dinp) {
+    if (!weight) throw std::invalid_argument("conv_transpose2d_backward: dinp needs weight");
+    run_forward(dout, weight, dinp, s, true, stream);
+  }
+  if (dweight) {
+    if (!inp) throw std::invalid_argument("conv_transpose2d_backward: dweight needs inp");
+    run_backward_filter(dout, inp, dweight, s, true, stream);
+  }
+  if (dbias) channel_bias_grad(dbias, dout, s.N, s.C_out, s.H_out * s.W_out, stream);
+}
+
+}  // namespace gan::cuda

@@ -1,0 +1,119 @@
+// Linear layers on cuBLAS, PyTorch's row-major layouts mapped onto column-major SGEMM.
+//
+// A row-major [R,C] matrix is a column-major [C,R] one, so with weight W[C_out,C_in]:
+//   out[B,C_out]   = inp·Wᵀ    → column-major out' [C_out×B]   = op_T(W' [C_in×C_out]) · inp' [C_in×B]
+//   dinp[B,C_in]   = dout·W    → column-major dinp'[C_in×B]    = W' [C_in×C_out] · dout'[C_out×B]
+//   dW[C_out,C_in] += doutᵀ·inp → column-major dW'  [C_in×C_out] = inp'[C_in×B] · op_T(dout'[C_out×B])
+// The bias is broadcast into `out` first and the GEMM accumulates onto it (beta = 1): one pass
+// fewer. One cuBLAS handle per device, with its own fixed workspace so cuBLAS never allocates
+// (allocation is not allowed inside a CUDA graph capture). FP32 by default; TF32 tensor cores
+// only with set_tf32(true) / GAN_TF32=1, since parity with the CPU reference is stated at FP32
+// tolerances. cuBLAS is bitwise repeatable for a fixed device, stream and workspace.
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "check.h"
+#include "ops.h"
+
+namespace gan::cuda {
+namespace {
+
+std::atomic<bool>& tf32_flag() {
+  static std::atomic<bool> flag{[] {
+    const char* e = std::getenv("GAN_TF32");
+    return e && e[0] == '1';
+  }()};
+  return flag;
+}
+
+constexpr size_t kBlasWorkspace = size_t(32) << 20;
+
+struct Blas {
+  cublasHandle_t handle = nullptr;
+  void* workspace = nullptr;
+};
+
+// Handles live for the process: destroying them from a static destructor can run after the CUDA
+// runtime has shut down, so they are deliberately never freed.
+Blas& blas_for_current_device() {
+  static std::mutex mu;
+  static std::map<int, Blas*> per_device;
+  int dev = 0;
+  CUDA_CHECK(cudaGetDevice(&dev));
+  std::lock_guard<std::mutex> lock(mu);
+  Blas*& b = per_device[dev];
+  if (!b) {
+    auto* nb = new Blas;
+    CUBLAS_CHECK(cublasCreate(&nb->handle));
+    CUDA_CHECK(cudaMalloc(&nb->workspace, kBlasWorkspace));
+    b = nb;
+  }
+  return *b;
+}
+
+cublasHandle_t prepare(cudaStream_t stream) {
+  Blas& b = blas_for_current_device();
+  CUBLAS_CHECK(cublasSetStream(b.handle, stream));
+  // cublasSetStream resets the workspace to the default one: set ours after it.
+  CUBLAS_CHECK(cublasSetWorkspace(b.handle, b.workspace, kBlasWorkspace));
+  // DEFAULT_MATH keeps FP32 SGEMM on FP32 units (TF32 needs the explicit mode).
+  CUBLAS_CHECK(cublasSetMathMode(b.handle, tf32_enabled() ? CUBLAS_TF32_TENSOR_OP_MATH
+                                                          : CUBLAS_DEFAULT_MATH));
+  return b.handle;
+}
+
+void check_shape(const char* what, int B, int C_in, int C_out) {
+  if (B < 0 || C_in <= 0 || C_out <= 0)
+    throw std::invalid_argument(std::string(what) + ": bad shape B=" + std::to_string(B) +
+                                " C_in=" + std::to_string(C_in) + " C_out=" + std::to_string(C_out));
+}
+
+}  // namespace
+
+void set_tf32(bool on) { tf32_flag() = on; }
+bool tf32_enabled() { return tf32_flag(); }
+
+void linear_forward(float* out, const float* inp, const float* weight, const float* bias, int B,
+                    int C_in, int C_out, cudaStream_t stream) {
+  check_shape("linear_forward", B, C_in, C_out);
+  if (B == 0) return;
+  if (!out || !inp || !weight) throw std::invalid_argument("linear_forward: null out, inp or weight");
+  cublasHandle_t h = prepare(stream);
+  float beta = 0.0f;
+  if (bias) {
+    bias_rows_set(out, bias, B, C_out, stream);
+    beta = 1.0f;
+  }
+  const float alpha = 1.0f;
+  CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, C_out, B, C_in, &alpha, weight, C_in, inp,
+                           C_in, &beta, out, C_out));
+}
+
+void linear_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                     const float* weight, int B, int C_in, int C_out, cudaStream_t stream) {
+  check_shape("linear_backward", B, C_in, C_out);
+  if (B == 0) return;
+  if (!dout) throw std::invalid_argument("linear_backward: null dout");
+  cublasHandle_t h = prepare(stream);
+  const float one = 1.0f, zero = 0.0f;
+  if (dinp) {
+    if (!weight) throw std::invalid_argument("linear_backward: dinp needs weight");
+    CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, C_in, B, C_out, &one, weight, C_in, dout,
+                             C_out, &zero, dinp, C_in));
+  }
+  if (dweight) {
+    if (!inp) throw std::invalid_argument("linear_backward: dweight needs inp");
+    CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_T, C_in, C_out, B, &one, inp, C_in, dout,
+                             C_out, &one, dweight, C_in));
+  }
+  if (dbias) bias_rows_grad(dbias, dout, B, C_out, stream);
+}
+
+}  // namespace gan::cuda

@@ -1,0 +1,45 @@
+// File helpers shared by the loaders. POSIX stat/fopen rather than <filesystem> so error
+// messages can carry strerror(errno), which says *why* (permission, missing, a directory).
+#include "data/io.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <sys/stat.h>
+
+#include "data/dataset.h"
+
+namespace gan {
+namespace data {
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool dir_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string join_path(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  if (a.back() == '/') return a + b;
+  return a + "/" + b;
+}
+
+std::vector<uint8_t> read_file(const std::string& path) {
+  if (dir_exists(path)) throw DataError(path + ": is a directory, expected a file");
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) throw DataError(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::vector<uint8_t> out;
+  uint8_t buf[1 << 16];
+  size_t got;
+  while ((got = std::fread(buf, 1, sizeof buf, f.get())) > 0) out.insert(out.end(), buf, buf + got);
+  if (std::ferror(f.get())) throw DataError(path + ": read error (" + std::strerror(errno) + ")");
+  return out;
+}
+
+}  // namespace data
+}  // namespace gan

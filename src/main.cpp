@@ -1,0 +1,473 @@
+// ./gan: the command line. Composes the training core, storage and the monitor; the only place
+// (besides tests) that wires them together.
+#include <omp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "cli.h"
+#include "data/dataset.h"
+#include "nn/model.h"
+#include "ref/ops.h"
+#include "../http/monitor.h"
+#include "storage/azure_storage.h"
+#include "storage/gcs_storage.h"
+#include "storage/local.h"
+#include "storage/s3_storage.h"
+#include "storage/storage.h"
+#include "storage/upload_queue.h"
+#include "train/artifacts/atomic_file.h"
+#include "train/artifacts/png.h"
+#include "train/checkpoint.h"
+#include "train/loop.h"
+
+using namespace gan;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) {
+  if (g_stop.exchange(true)) _exit(130);  // a second Ctrl-C stops at once
+  const char msg[] = "\ngan: stopping after this mini-batch (Ctrl-C again to quit at once)\n";
+  ssize_t r = write(2, msg, sizeof msg - 1);
+  (void)r;
+}
+
+void say(const std::string& s) {
+  std::fputs(s.c_str(), stderr);
+  std::fflush(stderr);
+}
+
+bool file_exists(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+// Resolves --device into a backend and says what it picked.
+std::unique_ptr<Ops> open_device(CliOptions& o) {
+  std::string why;
+  if (o.device == "cuda") return make_cuda_ops(0);
+  if (o.device == "auto" && cuda_available(&why)) return make_cuda_ops(0);
+  if (o.threads > 0) omp_set_num_threads(o.threads);
+  if (o.device == "auto") say("gan: no GPU (" + why + "): training on the CPU\n");
+  return make_cpu_ops();
+}
+
+// The newest run folder in `out` that has a checkpoint.
+std::string latest_run(const std::string& out) {
+  std::string best;
+  if (DIR* d = opendir(out.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n[0] == '.') continue;
+      if (file_exists(out + "/" + n + "/checkpoint/state.safetensors") && n > best) best = n;
+    }
+    closedir(d);
+  }
+  return best;
+}
+
+// The newest epoch's generator.safetensors of the newest run in `out`.
+std::string latest_generator(const std::string& out) {
+  std::string best_run, best;
+  std::vector<std::string> runs;
+  if (DIR* d = opendir(out.c_str())) {
+    while (dirent* e = readdir(d))
+      if (e->d_name[0] != '.') runs.push_back(e->d_name);
+    closedir(d);
+  }
+  std::sort(runs.rbegin(), runs.rend());
+  for (const std::string& r : runs) {
+    int best_epoch = -1;
+    std::string dir = out + "/" + r + "/epoch";
+    if (DIR* d = opendir(dir.c_str())) {
+      while (dirent* e = readdir(d)) {
+        int ep = std::atoi(e->d_name);
+        std::string p = dir + "/" + e->d_name + "/generator.safetensors";
+        if (e->d_name[0] != '.' && ep > best_epoch && file_exists(p)) {
+          best_epoch = ep;
+          best = p;
+        }
+      }
+      closedir(d);
+    }
+    if (!best.empty()) return best;
+  }
+  return "";
+}
+
+int cmd_summary(CliOptions& o) {
+  std::unique_ptr<Ops> ops = make_cpu_ops();  // shapes only: the CPU reference serves any device
+  validate_model_config(o.cfg.model);
+  auto G = make_generator(*ops, o.cfg.model, 1, o.cfg.seed);
+  auto D = make_discriminator(*ops, o.cfg.model, 1, o.cfg.seed);
+  const ModelConfig& m = o.cfg.model;
+  std::cout << "model " << m.arch << "\n\n"
+            << model_summary(*G, m.arch == "acgan28" ? std::vector<int>{m.latent_dim} : std::vector<int>{m.latent_dim, 1, 1})
+            << "\n"
+            << model_summary(*D, {m.channels, m.image_size, m.image_size}) << "\n"
+            << "total: " << G->params().params().size() + D->params().params().size() << " tensors, "
+            << G->params().count() + D->params().count() << " trainable parameters\n";
+  return 0;
+}
+
+int cmd_generate(CliOptions& o) {
+  std::string path = o.checkpoint.empty() ? latest_generator(o.given.count("--out") ? "eval" : o.out) : o.checkpoint;
+  if (path.empty())
+    throw std::runtime_error("--generate: no --checkpoint given and no run with a generator.safetensors in eval/; "
+                             "pass --checkpoint eval/<run>/epoch/<N>/generator.safetensors");
+  std::string png = o.given.count("--out") ? o.out : "generated.png";
+  if (png.size() < 4 || png.substr(png.size() - 4) != ".png")
+    throw std::runtime_error("--out: '" + png + "' must name a .png file when generating");
+  TrainConfig cfg;
+  safetensors::File f = read_model_file(path, &cfg);
+  const ModelConfig& m = cfg.model;
+  std::vector<int> labels = o.labels;
+  if (labels.empty())
+    for (int c = 0; c < (m.arch == "acgan28" ? m.num_classes : 10); ++c) labels.push_back(c);
+  for (int l : labels)
+    if (l >= m.num_classes)
+      throw std::runtime_error("--labels: class " + std::to_string(l) + " does not exist (the model has " +
+                               std::to_string(m.num_classes) + " classes: 0.." + std::to_string(m.num_classes - 1) + ")");
+  int rows = o.n, cols = (int)labels.size(), n = rows * cols;
+  std::unique_ptr<Ops> ops = open_device(o);
+  auto G = make_generator(*ops, m, n, cfg.seed);
+  bool is_checkpoint = f.metadata.count("format") && f.metadata.at("format") == "gan-checkpoint";
+  load_model(*G, f, is_checkpoint ? "G." : "", false, path);
+  std::vector<float> noise((size_t)rows * m.latent_dim), z((size_t)n * m.latent_dim);
+  ref::randn(noise.data(), (int64_t)noise.size(), 0.0f, 1.0f, o.cfg.seed ^ 0x67656eULL, 0);
+  std::vector<int32_t> y(n);
+  for (int i = 0; i < n; ++i) {
+    y[i] = labels[i % cols];
+    std::copy(noise.begin() + (i / cols) * m.latent_dim, noise.begin() + (i / cols + 1) * m.latent_dim,
+              z.begin() + (size_t)i * m.latent_dim);
+  }
+  Tensor zt(*ops, {n, m.latent_dim}), yt(*ops, {n}, DType::I32);
+  zt.from_host(z);
+  yt.from_host_i32(y);
+  Tensor img = G->forward(zt, yt, Mode::Eval);
+  const int pad = 2, S = m.image_size;
+  int h = rows * S + (rows - 1) * pad, w = cols * S + (cols - 1) * pad;
+  Tensor grid(*ops, {h, w, m.channels}, DType::U8);
+  ops->image_grid(grid.u8(), img.f32(), n, m.channels, S, S, rows, cols, pad);
+  std::vector<uint8_t> px(grid.numel());
+  ops->copy_to_host(px.data(), grid.u8(), px.size());
+  write_file_atomic(png, encode_png(w, h, m.channels, px.data()));
+  say("gan: wrote " + png + " (" + std::to_string(rows) + " × " + std::to_string(cols) + " images from " + path + ")\n");
+  return 0;
+}
+
+bool is_remote(const std::string& url) {
+  return url.find("://") != std::string::npos && url.rfind("file://", 0) != 0;
+}
+
+void configure_remote(const CliOptions& o) {
+  S3Options s3 = default_s3_options();
+  if (!o.s3_endpoint.empty()) s3.endpoint = o.s3_endpoint;
+  if (!o.region.empty()) s3.region = o.region;
+  set_default_s3_options(s3);
+  if (!o.azure_endpoint.empty()) {
+    AzureOptions az = default_azure_options();
+    az.endpoint = o.azure_endpoint;
+    set_default_azure_options(az);
+  }
+}
+
+gan::http::MonitorOptions monitor_options(const CliOptions& o) {
+  gan::http::MonitorOptions m;
+  m.bind = o.monitor_bind;
+  m.port = o.monitor_port;
+  m.token = o.monitor_token;
+  m.poll_seconds = o.monitor_poll;
+  gan::http::apply_monitor_env(m);
+  return m;
+}
+
+// The monitor while training: it reads the local run folder (every artifact lands there first)
+// and the live RunState. A monitor that cannot start does not stop training.
+std::unique_ptr<gan::http::MonitorServer> start_monitor(const CliOptions& o, Storage& local, const RunState* state) {
+  gan::http::MonitorOptions m = monitor_options(o);
+  auto server = std::make_unique<gan::http::MonitorServer>(m, local, state);
+  try {
+    server->start();
+  } catch (const std::exception& e) {
+    say(std::string("gan: monitor not started: ") + e.what() +
+        " (training goes on; choose another --monitor-port, or --no-monitor)\n");
+    return nullptr;
+  }
+  return server;
+}
+
+int cmd_train(CliOptions& o) {
+  std::shared_ptr<Storage> remote;
+  if (!o.storage.empty()) {
+    std::string s = o.storage;
+    if (!is_remote(s)) {
+      o.out = s.rfind("file://", 0) == 0 ? s.substr(7) : s;
+    } else {
+      configure_remote(o);
+      remote = std::shared_ptr<Storage>(open_storage(s));
+    }
+  }
+  try {
+    make_dirs(o.out);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("--out ") + o.out + ": " + e.what());
+  }
+  if (access(o.out.c_str(), W_OK) != 0)
+    throw std::runtime_error("--out " + o.out + ": the folder is not writable; choose another with --out DIR");
+
+  // Resume: the configuration comes from the checkpoint (a longer --epochs may extend the run).
+  bool resume = false;
+  std::string run_id = o.run_id;
+  if (!o.resume.empty()) {
+    run_id = o.resume == "latest" ? latest_run(o.out) : o.resume;
+    if (run_id.empty()) throw std::runtime_error("--resume latest: no run with a checkpoint in " + o.out);
+    resume = true;
+  } else if (o.resume_if_exists && file_exists(o.out + "/" + o.run_id + "/checkpoint/state.safetensors")) {
+    resume = true;
+  }
+  if (run_id.empty()) run_id = utc_run_id();
+  std::string run_dir = o.out + "/" + run_id;
+  std::unique_ptr<Ops> ops = open_device(o);
+  if (resume && remote && !file_exists(run_dir + "/checkpoint/state.safetensors")) {
+    // A run that exists only in the bucket: fetch what --resume needs (the checkpoint carries the
+    // whole metric history) into the local run folder.
+    for (const char* key : {"checkpoint/state.safetensors", "hyperparameters.json"}) {
+      std::optional<std::string> bytes = remote->get(run_id + "/" + key);
+      if (!bytes) {
+        if (std::string(key) == "hyperparameters.json") continue;
+        throw std::runtime_error("--resume " + run_id + ": neither " + run_dir + "/checkpoint nor " + remote->url() + "/" +
+                                 run_id + "/checkpoint/state.safetensors exists");
+      }
+      std::string p = run_dir + "/" + key;
+      make_dirs(p.substr(0, p.rfind('/')));
+      write_file_atomic(p, *bytes);
+    }
+    say("gan: fetched " + run_id + "'s checkpoint from " + remote->url() + "\n");
+  } else if (o.resume_if_exists && remote && !resume && remote->stat(run_id + "/checkpoint/state.safetensors")) {
+    resume = true;
+    std::optional<std::string> bytes = remote->get(run_id + "/checkpoint/state.safetensors");
+    make_dirs(run_dir + "/checkpoint");
+    write_file_atomic(run_dir + "/checkpoint/state.safetensors", *bytes);
+  }
+  if (resume) {
+    std::string ck = o.out + "/" + run_id + "/checkpoint/state.safetensors";
+    if (!file_exists(ck))
+      throw std::runtime_error("--resume " + run_id + ": " + ck + " does not exist (is --out right?)");
+    TrainConfig saved;
+    read_model_file(ck, &saved);
+    if (o.given.count("--epochs")) saved.epochs = o.cfg.epochs;
+    o.cfg = saved;
+  } else if (!ops->is_cuda()) {
+    std::string p = apply_cpu_preset(o);
+    if (!p.empty()) say("gan: CPU preset (override any flag to change it): " + p + "\n");
+  }
+  if (o.cfg.model.arch == "dcgan64" && !o.given.count("--channels") && !resume &&
+      (o.dataset == "cifar10" || o.dataset.rfind("folder:", 0) == 0))
+    o.cfg.model.channels = 3;
+  validate_model_config(o.cfg.model);
+
+  DatasetOptions dopt;
+  dopt.spec = o.dataset;
+  dopt.data_dir = o.data_dir;
+  dopt.size = o.cfg.model.image_size;
+  dopt.channels = o.cfg.model.channels;
+  dopt.subset = o.cfg.subset;
+  dopt.seed = o.cfg.seed;
+  dopt.allow_download = o.download;
+  dopt.log = [](const std::string& m) { say("gan: " + m + "\n"); };
+  install_curl_fetcher();
+  std::string fallback;
+  Dataset train = load_dataset_or_synthetic(dopt, o.given.count("--dataset") > 0, &fallback);
+  if (!fallback.empty()) say("gan: " + fallback + "\ngan: training on the built-in synthetic dataset instead\n");
+  Dataset eval;
+  bool have_eval = false;
+  if (train.name.rfind("folder:", 0) != 0) {
+    DatasetOptions e = dopt;
+    e.spec = fallback.empty() ? o.dataset : "synthetic";
+    e.train = false;
+    e.subset = 0;
+    e.allow_download = false;
+    try {
+      eval = load_dataset(e);
+      have_eval = true;
+    } catch (const std::exception&) {
+      // No held-out split (image folders): evaluation samples come from the training set.
+    }
+  }
+  if (train.num_classes > o.cfg.model.num_classes)
+    throw std::runtime_error("dataset " + train.name + " has " + std::to_string(train.num_classes) +
+                             " classes; acgan28 is built for " + std::to_string(o.cfg.model.num_classes));
+
+  Json hp = cli_hyperparameters(o);
+  hp.set("dataset", train.name);
+  hp.set("device", ops->name());
+  say("gan: " + o.cfg.model.arch + " on " + ops->name() + " | " + train.name + ", " + std::to_string(train.n) +
+      " images | batch " + std::to_string(o.cfg.batch) + ", " + std::to_string(o.cfg.epochs) + " epochs, eval every " +
+      std::to_string(o.cfg.evalfreq) + "\n");
+
+  // Remote storage: every artifact is uploaded from a journaled background queue.
+  std::unique_ptr<UploadQueue> queue;
+  make_dirs(run_dir);
+  if (remote) {
+    queue = std::make_unique<UploadQueue>(remote, run_dir + "/upload-queue.journal");
+    say("gan: uploading every artifact to " + remote->url() + "/" + run_id + "/ in the background\n");
+  }
+  RunState state;
+  std::unique_ptr<gan::http::MonitorServer> monitor;
+  LocalStorage local(o.out);
+  if (o.monitor) monitor = start_monitor(o, local, &state);
+  std::atomic<bool> done{false};
+  std::thread queue_watch;
+  if (queue)
+    queue_watch = std::thread([&] {
+      while (!done) {
+        state.set_upload_queue((int64_t)queue->pending_count());
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+    });
+
+  RunOptions ro;
+  ro.cfg = o.cfg;
+  ro.out_dir = o.out;
+  ro.run_id = run_id;
+  ro.resume = resume;
+  ro.hyperparameters = hp;
+  ro.train = &train;
+  ro.eval = have_eval ? &eval : nullptr;
+  ro.state = &state;
+  if (queue) ro.listeners.push_back(queue.get());
+  ro.stop = &g_stop;
+  ro.quiet = o.quiet;
+  ro.print = say;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  RunResult r;
+  try {
+    r = run_training(*ops, ro);
+  } catch (...) {
+    done = true;
+    if (queue_watch.joinable()) queue_watch.join();
+    throw;
+  }
+  done = true;
+  if (queue_watch.joinable()) queue_watch.join();
+  say("gan: run " + r.run_dir + ": " + std::to_string(r.epochs_done) + " epochs, " + std::to_string(r.steps) +
+      " mini-batches" + (r.interrupted ? " (interrupted)" : "") + "\n");
+  int rc = r.interrupted ? 130 : 0;
+  if (queue) {
+    // Nothing is lost either way: what is not uploaded stays in the journal for --resume.
+    auto res = queue->drain(o.upload_timeout, [&](const UploadQueue::DrainProgress& p) {
+      if (isatty(2))
+        say("\r\033[Kgan: uploading " + std::to_string(p.done) + "/" + std::to_string(p.total) +
+            (p.current.empty() ? "" : " " + p.current));
+    });
+    if (isatty(2)) say("\n");
+    if (res.complete()) {
+      say("gan: every artifact is in " + remote->url() + "/" + run_id + "/\n");
+    } else {
+      say("gan: " + std::to_string(res.failed.size()) + " artifact(s) not uploaded (they stay queued in " +
+          queue->journal_path() + "; `./gan --train --resume " + run_id + " --storage " + o.storage +
+          "` sends them):\n");
+      for (auto& it : res.failed) say("  " + it.key + ": " + it.last_error + "\n");
+      if (rc == 0) rc = 3;
+    }
+  }
+  if (monitor) monitor->stop();
+  return rc;
+}
+
+int cmd_monitor(CliOptions& o) {
+  std::string url = o.storage.empty() ? o.out : o.storage;
+  if (is_remote(url)) configure_remote(o);
+  std::unique_ptr<Storage> storage = open_storage(url);
+  gan::http::MonitorOptions m = monitor_options(o);
+  gan::http::MonitorServer server(m, *storage, nullptr);
+  server.start();
+  say("gan: monitoring runs in " + storage->url() + " on " + server.url() + " (Ctrl-C stops)\n");
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::thread stopper([&] {
+    while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    server.stop();
+  });
+  server.wait();
+  g_stop = true;
+  stopper.join();
+  return 0;
+}
+
+int cmd_presign(CliOptions& o) {
+  // s3://bucket/key, gs://bucket/key, az://account/container/key: the storage root is the first
+  // one (two for Azure) path components, the rest is the object's key.
+  const std::string& u = o.presign_url;
+  size_t sep = u.find("://");
+  std::string scheme = sep == std::string::npos ? "" : u.substr(0, sep);
+  int root_parts = scheme == "az" ? 2 : (scheme == "s3" || scheme == "gs") ? 1 : 0;
+  if (!root_parts)
+    throw std::runtime_error("--presign " + u + ": expected s3://bucket/key, gs://bucket/key or az://account/container/key");
+  size_t cut = sep + 3;
+  for (int i = 0; i < root_parts && cut != std::string::npos; ++i) cut = u.find('/', cut + (i ? 1 : 0));
+  if (cut == std::string::npos || cut + 1 >= u.size())
+    throw std::runtime_error("--presign " + u + ": no object key after the " + (scheme == "az" ? "container" : "bucket"));
+  configure_remote(o);
+  std::unique_ptr<Storage> s = open_storage(u.substr(0, cut));
+  std::string url = s->presign(u.substr(cut + 1), o.expires);
+  if (url.empty()) throw std::runtime_error("--presign " + u + ": this storage cannot make presigned links");
+  std::cout << url << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // OpenMP threads that spin while waiting collapse throughput when the machine is busy with
+  // other work (measured: 10× slower with 2 threads on a loaded 2-core machine). libgomp reads its
+  // settings when it loads, before main, so a passive wait policy needs one re-exec.
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    execv("/proc/self/exe", argv);  // on failure, carry on with the default policy
+  }
+  std::vector<std::string> args(argv + 1, argv + argc);
+  CliOptions o;
+  try {
+    o = parse_cli(args);
+  } catch (const CliError& e) {
+    say(std::string("gan: ") + e.what() + "\n");
+    return 2;
+  }
+  try {
+    switch (o.mode) {
+      case CliOptions::Mode::Help:
+        std::cout << cli_help();
+        return 0;
+      case CliOptions::Mode::None:
+        std::cout << cli_help();
+        return args.empty() ? 0 : 2;
+      case CliOptions::Mode::Summary:
+        return cmd_summary(o);
+      case CliOptions::Mode::Generate:
+        return cmd_generate(o);
+      case CliOptions::Mode::Train:
+        return cmd_train(o);
+      case CliOptions::Mode::Monitor:
+        return cmd_monitor(o);
+      case CliOptions::Mode::Presign:
+        return cmd_presign(o);
+    }
+  } catch (const std::exception& e) {
+    say(std::string("gan: ") + e.what() + "\n");
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,72 @@
+// AzureStorage: the Storage seam over azure::BlobClient, for az://account/container/prefix URLs.
+//
+// A thin adapter like S3Storage: keys validated like local ones, joined under the URL's prefix,
+// given a Content-Type so SAS links open in a browser; failures surface as RemoteStorageError
+// (upload_queue.h) saying whether waiting can help. The one Azure-specific kindness: the first
+// write into a container that does not exist creates it (the reference system's infra made
+// container gan-training-storage; a fresh Azurite or account has none).
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "aws/retry.h"
+#include "azure/blob_client.h"
+#include "storage/storage.h"
+
+namespace gan {
+
+struct AzureOptions {
+  // --azure-endpoint URL (Azurite: http://127.0.0.1:10000/devstoreaccount1; sovereign clouds:
+  // https://account.blob.core.chinacloudapi.cn). "" = AZURE_STORAGE_BLOB_ENDPOINT, the connection
+  // string's BlobEndpoint, else https://<account>.blob.core.windows.net.
+  std::string endpoint;
+  std::optional<azure::AzureCredential> credential;  // unset = resolve_credential (environment, IMDS)
+  aws::RetryPolicy retry;
+  int concurrency = 8;
+  int64_t block_threshold = 16ll << 20;
+  int64_t block_size = 8ll << 20;
+};
+
+// The reference system's `-c azure_storage`: container gan-training-storage of
+// $AZURE_STORAGE_ACCOUNT (src/cli.cpp builds the URL).
+constexpr const char* kReferenceAzureContainer = "gan-training-storage";
+
+class AzureStorage : public Storage {
+ public:
+  // url = "az://account/container[/prefix]". Throws std::invalid_argument naming the URL.
+  AzureStorage(const std::string& url, const AzureOptions& options);
+
+  std::string url() const override { return url_; }
+  void put(const std::string& key, const std::string& bytes) override;
+  void put_file(const std::string& key, const std::string& local_path) override;
+  std::optional<std::string> get(const std::string& key) override;
+  std::optional<ObjectInfo> stat(const std::string& key) override;
+  std::vector<ObjectInfo> list(const std::string& prefix) override;
+  std::vector<std::string> list_dirs(const std::string& prefix) override;
+  void remove(const std::string& key) override;
+  // A read-only service SAS URL for the blob (needs the account key, or a SAS credential).
+  std::string presign(const std::string& key, int64_t expires_seconds) override;
+
+  const std::string& account() const { return account_; }
+  const std::string& container() const { return container_; }
+  const std::string& prefix() const { return prefix_; }
+  azure::BlobClient& client() { return *client_; }
+
+ private:
+  std::string full_key(const std::string& key) const;
+  template <class F>
+  auto write_call(F&& f) -> decltype(f());
+  std::string url_, account_, container_, prefix_;
+  std::unique_ptr<azure::BlobClient> client_;
+};
+
+
+std::unique_ptr<Storage> open_azure_storage(const std::string& url, const AzureOptions& options);
+
+// The options open_storage("az://...") uses: main sets them once from its flags
+// (--azure-endpoint), so every az:// URL opened later (the monitor, --resume) honours them.
+void set_default_azure_options(const AzureOptions& options);
+AzureOptions default_azure_options();
+
+}  // namespace gan

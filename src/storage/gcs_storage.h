@@ -1,0 +1,75 @@
+// GcsStorage: the Storage seam over Google Cloud Storage's XML API, for gs://bucket/prefix URLs.
+//
+// Two ways in, chosen by the credentials found (in this order):
+//   1. HMAC keys — GCS_HMAC_ACCESS_ID + GCS_HMAC_SECRET, else AWS_ACCESS_KEY_ID +
+//      AWS_SECRET_ACCESS_KEY (gs:// means the endpoint is GCS, so those are HMAC keys too): GCS's
+//      interoperability mode is S3's protocol signed with SigV4 for region "auto", service "s3",
+//      so this is an S3Storage over aws::S3Client pointed at storage.googleapis.com — the same
+//      client, multipart uploads, retries and presigned URLs, nothing re-implemented;
+//   2. no keys — OAuth access tokens of the VM's service account from the GCE metadata server,
+//      sent as bearer tokens by gcs::GcsClient (which shares aws/'s transport, retry and XML).
+// Messages name gs:// URLs either way.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "aws/credentials_types.h"
+#include "aws/retry.h"
+#include "azure/token_cache.h"
+#include "storage/storage.h"
+
+namespace gcs {
+class GcsClient;
+}
+
+namespace gan {
+
+class S3Storage;
+
+struct GcsOptions {
+  std::string endpoint;  // "" = GCS_ENDPOINT_URL, else https://storage.googleapis.com
+  std::optional<aws::Credentials> hmac;        // unset = from the environment (see above)
+  std::shared_ptr<azure::TokenCache> tokens;   // unset = the GCE metadata server
+  aws::RetryPolicy retry;
+  int concurrency = 8;
+  int64_t multipart_threshold = 16ll << 20;
+  int64_t part_size = 8ll << 20;
+};
+
+class GcsStorage : public Storage {
+ public:
+  // url = "gs://bucket[/prefix]". Throws std::invalid_argument naming the URL.
+  GcsStorage(const std::string& url, const GcsOptions& options);
+  ~GcsStorage() override;
+
+  std::string url() const override { return url_; }
+  void put(const std::string& key, const std::string& bytes) override;
+  void put_file(const std::string& key, const std::string& local_path) override;
+  std::optional<std::string> get(const std::string& key) override;
+  std::optional<ObjectInfo> stat(const std::string& key) override;
+  std::vector<ObjectInfo> list(const std::string& prefix) override;
+  std::vector<std::string> list_dirs(const std::string& prefix) override;
+  void remove(const std::string& key) override;
+  // A V4 signed URL (HMAC keys only; with a service-account token use `gcloud storage sign-url`).
+  std::string presign(const std::string& key, int64_t expires_seconds) override;
+
+  bool uses_hmac() const { return s3_ != nullptr; }
+  const std::string& credential_source() const { return source_; }
+
+ private:
+  std::string full_key(const std::string& key) const;
+  template <class F>
+  auto call(F&& f) -> decltype(f());
+  std::string url_, bucket_, prefix_, source_;
+  std::unique_ptr<S3Storage> s3_;           // HMAC mode
+  std::unique_ptr<gcs::GcsClient> bearer_;  // token mode
+};
+
+std::unique_ptr<Storage> open_gcs_storage(const std::string& url, const GcsOptions& options);
+
+// The options open_storage("gs://...") uses (main may set an endpoint once).
+void set_default_gcs_options(const GcsOptions& options);
+GcsOptions default_gcs_options();
+
+}  // namespace gan

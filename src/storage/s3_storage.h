@@ -1,0 +1,69 @@
+// S3Storage: the Storage seam over aws::S3Client, for s3://bucket/prefix URLs.
+//
+// A thin adapter: keys are validated like local ones (the monitor passes keys from URLs), joined
+// under the URL's prefix, and given a Content-Type so presigned links open in a browser. Remote
+// failures surface as RemoteStorageError (upload_queue.h), which says whether trying again later
+// can help — the upload queue keeps retrying those, and reports the rest.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "aws/s3_client.h"
+#include "storage/storage.h"
+
+namespace gan {
+
+struct S3Options {
+  std::string endpoint;  // --s3-endpoint URL (MinIO, Ceph, GCS interop); "" = AWS, or AWS_ENDPOINT_URL_S3
+  std::string region;    // --region; "" = AWS_REGION, AWS_DEFAULT_REGION, the profile, IMDS, us-east-1
+  std::string profile;   // "" = AWS_PROFILE or "default"
+  bool path_style = false;  // force path-style addressing on AWS
+  std::shared_ptr<aws::CredentialsCache> credentials;  // null = the default chain (env, files, IMDSv2)
+  aws::RetryPolicy retry;
+  int concurrency = 8;                        // multipart parts in flight
+  int64_t multipart_threshold = 16ll << 20;  // bytes
+  int64_t part_size = 8ll << 20;             // bytes (grown for files over 80 GB)
+};
+
+// The reference system's `-c aws_s3`: runs at the root of bucket gan-training-storage.
+constexpr const char* kReferenceS3Url = "s3://gan-training-storage";
+
+class S3Storage : public Storage {
+ public:
+  // url = "s3://bucket" or "s3://bucket/prefix". Throws std::invalid_argument naming the URL.
+  S3Storage(const std::string& url, const S3Options& options);
+
+  std::string url() const override { return url_; }
+  void put(const std::string& key, const std::string& bytes) override;
+  void put_file(const std::string& key, const std::string& local_path) override;
+  std::optional<std::string> get(const std::string& key) override;
+  std::optional<ObjectInfo> stat(const std::string& key) override;
+  std::vector<ObjectInfo> list(const std::string& prefix) override;
+  std::vector<std::string> list_dirs(const std::string& prefix) override;
+  void remove(const std::string& key) override;
+  std::string presign(const std::string& key, int64_t expires_seconds) override;
+
+  const std::string& bucket() const { return bucket_; }
+  const std::string& prefix() const { return prefix_; }
+  aws::S3Client& client() { return *client_; }
+
+ private:
+  std::string full_key(const std::string& key) const;
+  std::string url_, bucket_, prefix_;  // prefix_ without a trailing '/'
+  std::unique_ptr<aws::S3Client> client_;
+};
+
+// Opens s3://bucket/prefix with explicit options (the CLI's --s3-endpoint, --region).
+std::unique_ptr<Storage> open_s3_storage(const std::string& url, const S3Options& options);
+
+// ./gan --presign s3://bucket/key [--expires SECONDS]: a presigned GET URL for one object.
+// Signing is local (no request is sent); throws std::invalid_argument for a URL without a key or
+// an expiry outside 1 s .. 7 days, and aws::CredentialsError when no credentials are found.
+std::string presign_s3_url(const std::string& s3_url, const S3Options& options, int64_t expires_seconds);
+
+// The options open_storage("s3://...") uses: main sets them once from its flags, so every
+// s3:// URL opened later (the monitor, --resume) honours --s3-endpoint and --region.
+void set_default_s3_options(const S3Options& options);
+S3Options default_s3_options();
+
+}  // namespace gan

@@ -1,0 +1,58 @@
+// The Storage seam: where runs live. A local folder, S3, Azure Blob or GCS implement it.
+//
+// Keys are '/'-separated paths relative to the storage root ("<run>/epoch/10/summary.json").
+// The trainer never talks to a remote store directly: it writes every artifact into its local
+// run folder first (LocalStorage) and reports it to ArtifactListeners; a remote backend's
+// listener uploads off the training thread. The monitor reads runs through Storage alone.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gan {
+
+struct ObjectInfo {
+  std::string key;
+  int64_t size = 0;
+  int64_t mtime = 0;  // seconds since the epoch, 0 when unknown
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  // The URL this storage was opened from ("eval", "s3://bucket/prefix", ...).
+  virtual std::string url() const = 0;
+  // Writes `bytes` at `key`; readers see the old object or the new one, never a part of it.
+  virtual void put(const std::string& key, const std::string& bytes) = 0;
+  // Uploads the file at `local_path` to `key` (large files stream; remote backends go multipart).
+  virtual void put_file(const std::string& key, const std::string& local_path) = 0;
+  // The object's bytes, or nullopt when it does not exist. Throws on other failures.
+  virtual std::optional<std::string> get(const std::string& key) = 0;
+  virtual std::optional<ObjectInfo> stat(const std::string& key) = 0;
+  // Every object whose key starts with `prefix`, sorted by key.
+  virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
+  // Immediate children of `prefix` ("run/epoch/" → "1", "10", ...): names, sorted.
+  virtual std::vector<std::string> list_dirs(const std::string& prefix) = 0;
+  virtual void remove(const std::string& key) = 0;
+  // A URL a browser can fetch without credentials (presigned), or "" when the backend has none.
+  virtual std::string presign(const std::string& key, int64_t expires_seconds) {
+    (void)key; (void)expires_seconds;
+    return "";
+  }
+};
+
+// Told about every artifact once it is complete on local disk.
+class ArtifactListener {
+ public:
+  virtual ~ArtifactListener() = default;
+  virtual void on_artifact(const std::string& key, const std::string& local_path) = 0;
+};
+
+// Opens a storage URL: a path (local folder), s3://, az://, gs://. Unknown schemes throw with
+// the list of supported ones. Implemented in src/storage/open.cpp (the only place that knows
+// every backend).
+std::unique_ptr<Storage> open_storage(const std::string& url);
+
+}  // namespace gan

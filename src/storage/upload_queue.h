@@ -1,0 +1,113 @@
+// UploadQueue: sends finished artifacts to a remote Storage from a background thread, so training
+// never waits on the network, and loses nothing when the network, the bucket or the process dies.
+//
+// Every artifact is first appended to a journal in the local run folder ("A <seq> <key> <path>"),
+// flushed to disk, and only then queued; a successful upload appends "D <seq>". On start the
+// journal is replayed: whatever was added and not done is pending and is sent again, so a run
+// killed with a non-empty queue and resumed uploads the rest. The journal is append-only (a crash
+// tears at most its last line, which replay ignores) and is compacted to the pending entries on
+// open. A newer artifact for the same key supersedes an older pending one: each key is uploaded
+// once, with its latest bytes. Failures back off exponentially (with jitter, capped) per item and
+// are logged once per outage; RemoteStorageError::transient() == false (access denied, no such
+// bucket, a local file gone) still stays pending — but drain() stops waiting for it.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/storage.h"
+
+namespace gan {
+
+// Thrown by remote backends (S3Storage, later Azure and GCS): transient() says whether the same
+// call may succeed later (throttling, 5xx, network) or needs the user (credentials, permissions).
+class RemoteStorageError : public std::runtime_error {
+ public:
+  RemoteStorageError(const std::string& what, bool transient) : std::runtime_error(what), transient_(transient) {}
+  bool transient() const { return transient_; }
+
+ private:
+  bool transient_;
+};
+
+struct UploadQueueOptions {
+  double retry_min_s = 1.0;   // first retry delay
+  double retry_max_s = 60.0;  // cap on the delay between attempts of one item
+  // Where warnings go ("uploads failing: ...", "uploads resumed"); default: stderr.
+  std::function<void(const std::string&)> log;
+};
+
+class UploadQueue : public ArtifactListener {
+ public:
+  // Opens (or creates) the journal and starts the uploader; pending entries from an earlier run
+  // are sent first. Throws std::runtime_error naming the journal if it cannot be written.
+  UploadQueue(std::shared_ptr<Storage> remote, std::string journal_path, UploadQueueOptions options = {});
+  // Stops the uploader after its current attempt; pending items stay in the journal.
+  ~UploadQueue() override;
+  UploadQueue(const UploadQueue&) = delete;
+  UploadQueue& operator=(const UploadQueue&) = delete;
+
+  // Journals the artifact and wakes the uploader. Only local disk I/O: never waits on the network.
+  void on_artifact(const std::string& key, const std::string& local_path) override;
+
+  struct Item {
+    std::string key, local_path;
+    int attempts = 0;
+    std::string last_error;  // "" until an attempt failed
+    bool permanent = false;  // the last failure will not go away by waiting
+  };
+  std::vector<Item> pending() const;
+  size_t pending_count() const;
+  size_t uploaded_count() const;  // uploads completed by this object
+
+  struct DrainProgress {
+    size_t done = 0, total = 0;  // since drain() began
+    std::string current;         // key being uploaded, or ""
+    double elapsed_s = 0;
+  };
+  struct DrainResult {
+    size_t uploaded = 0;  // uploads completed while draining
+    std::vector<Item> failed;  // still pending when drain returned
+    bool complete() const { return failed.empty(); }
+  };
+  // Waits until nothing is pending, or every pending item has failed permanently, or timeout_s
+  // passes. progress (if given) is called on every change and about once a second. Items not
+  // uploaded stay in the journal for the next run with the same run folder (--resume).
+  DrainResult drain(double timeout_s, const std::function<void(const DrainProgress&)>& progress = nullptr);
+
+  const std::string& journal_path() const { return journal_path_; }
+
+ private:
+  struct Entry {
+    Item item;
+    double next_try = 0;  // steady-clock seconds
+  };
+  void replay_and_compact();
+  void append(const std::string& line);
+  void run();
+  void log(const std::string& msg) const;
+
+  std::shared_ptr<Storage> remote_;
+  std::string journal_path_;
+  UploadQueueOptions options_;
+  int journal_fd_ = -1;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<uint64_t, Entry> pending_;  // by sequence number: oldest first
+  uint64_t next_seq_ = 1;
+  std::string current_;       // key being uploaded, "" when idle
+  uint64_t current_seq_ = 0;  // its sequence number (0 = none)
+  size_t uploaded_ = 0;
+  bool failing_ = false;
+  bool stop_ = false;
+  std::thread worker_;
+};
+
+}  // namespace gan

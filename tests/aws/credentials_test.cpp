@@ -1,0 +1,222 @@
+// Credential providers, the chain and its error, the cache's refresh window, region resolution,
+// and IMDSv2 against a local fake metadata server (tests/fixtures/s3/fake_imds.py).
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <map>
+
+#include "aws/credentials.h"
+#include "aws/json_fields.h"
+#include "tests/aws/fixture.h"
+
+namespace {
+
+// Sets (or unsets, with nullptr) environment variables for one test and restores them after.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::initializer_list<std::pair<const char*, const char*>> vars) {
+    for (const auto& [name, value] : vars) {
+      const char* old = std::getenv(name);
+      saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
+      if (value) setenv(name, value, 1);
+      else unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    for (const auto& [name, value] : saved_) {
+      if (value) setenv(name.c_str(), value->c_str(), 1);
+      else unsetenv(name.c_str());
+    }
+  }
+
+ private:
+  std::map<std::string, std::optional<std::string>> saved_;
+};
+
+// Everything that could leak credentials in from the machine running the tests, switched off.
+std::initializer_list<std::pair<const char*, const char*>> clean_env = {
+    {"AWS_ACCESS_KEY_ID", nullptr}, {"AWS_SECRET_ACCESS_KEY", nullptr}, {"AWS_SESSION_TOKEN", nullptr},
+    {"AWS_PROFILE", nullptr}, {"AWS_REGION", nullptr}, {"AWS_DEFAULT_REGION", nullptr},
+    {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"}, {"AWS_CONFIG_FILE", "/nonexistent/config"},
+    {"AWS_EC2_METADATA_DISABLED", "true"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", nullptr}};
+
+class ExpiringProvider : public aws::CredentialsProvider {
+ public:
+  int loads = 0;
+  int64_t lifetime = 600;
+  bool fail = false;
+  std::string name() const override { return "expiring"; }
+  std::optional<aws::Credentials> load(int64_t now, std::string*) override {
+    if (fail) throw aws::CredentialsError("source unavailable");
+    aws::Credentials c;
+    c.access_key_id = "AK" + std::to_string(++loads);
+    c.secret_access_key = "s";
+    c.expiration = now + lifetime;
+    return c;
+  }
+};
+
+}  // namespace
+
+TEST(Credentials, EnvironmentVariables) {
+  ScopedEnv env(clean_env);
+  aws::EnvProvider p;
+  std::string why;
+  EXPECT_FALSE(p.load(0, &why));
+  EXPECT_NE(why.find("AWS_ACCESS_KEY_ID"), std::string::npos);
+  ScopedEnv keys({{"AWS_ACCESS_KEY_ID", "AKENV"}, {"AWS_SECRET_ACCESS_KEY", "secret"}, {"AWS_SESSION_TOKEN", "tok"}});
+  auto c = p.load(0, &why);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->access_key_id, "AKENV");
+  EXPECT_EQ(c->session_token, "tok");
+  ScopedEnv half({{"AWS_SECRET_ACCESS_KEY", nullptr}});
+  try {
+    p.load(0, &why);
+    FAIL();
+  } catch (const aws::CredentialsError& e) {
+    EXPECT_NE(std::string(e.what()).find("AWS_SECRET_ACCESS_KEY"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Credentials, SharedFilesWithProfilesAndRegion) {
+  gan_test::TempDir dir;
+  const std::string cred = gan_test::write_file(dir.path() + "/credentials",
+                                                "# comment\n[default]\naws_access_key_id = AKDEFAULT\naws_secret_access_key=sdef\n\n"
+                                                "[work]\naws_access_key_id=AKWORK\naws_secret_access_key = swork\naws_session_token = twork\n"
+                                                "[broken]\naws_access_key_id=AKBROKEN\n");
+  const std::string conf = gan_test::write_file(dir.path() + "/config",
+                                                "[default]\nregion = us-west-2\n[profile work]\nregion=eu-west-3\n"
+                                                "[profile   cfgonly]\naws_access_key_id=AKCFG\naws_secret_access_key=scfg\nregion = ap-south-1\n");
+  ScopedEnv env(clean_env);
+  ScopedEnv files({{"AWS_SHARED_CREDENTIALS_FILE", cred.c_str()}, {"AWS_CONFIG_FILE", conf.c_str()}});
+  std::string why;
+  EXPECT_EQ(aws::SharedFileProvider().load(0, &why)->access_key_id, "AKDEFAULT");
+  auto work = aws::SharedFileProvider("work").load(0, &why);
+  EXPECT_EQ(work->access_key_id, "AKWORK");
+  EXPECT_EQ(work->session_token, "twork");
+  EXPECT_EQ(aws::SharedFileProvider("cfgonly").load(0, &why)->access_key_id, "AKCFG");
+  EXPECT_FALSE(aws::SharedFileProvider("nobody").load(0, &why));
+  EXPECT_NE(why.find("nobody"), std::string::npos) << why;
+  EXPECT_THROW(aws::SharedFileProvider("broken").load(0, &why), aws::CredentialsError);
+  {
+    ScopedEnv profile({{"AWS_PROFILE", "work"}});
+    EXPECT_EQ(aws::SharedFileProvider().load(0, &why)->access_key_id, "AKWORK");
+    std::string source;
+    EXPECT_EQ(aws::resolve_region("", "", &source), "eu-west-3");
+    EXPECT_EQ(source, conf);
+  }
+  std::string source;
+  EXPECT_EQ(aws::resolve_region("", "", &source), "us-west-2");
+  EXPECT_EQ(aws::resolve_region("", "cfgonly"), "ap-south-1");
+  ScopedEnv def({{"AWS_DEFAULT_REGION", "ca-central-1"}});
+  EXPECT_EQ(aws::resolve_region("", "", &source), "ca-central-1");
+  ScopedEnv reg({{"AWS_REGION", "sa-east-1"}});
+  EXPECT_EQ(aws::resolve_region("", "", &source), "sa-east-1");
+  EXPECT_EQ(source, "AWS_REGION");
+  EXPECT_EQ(aws::resolve_region("me-south-1", "", &source), "me-south-1");
+  EXPECT_EQ(source, "--region");
+}
+
+TEST(Credentials, ChainTakesTheFirstSourceAndListsEverySourceTriedWhenNoneHasKeys) {
+  ScopedEnv env(clean_env);
+  auto chain = aws::default_credentials();
+  try {
+    chain->get(std::time(nullptr));
+    FAIL() << "expected no credentials";
+  } catch (const aws::CredentialsError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("environment"), std::string::npos) << m;
+    EXPECT_NE(m.find("/nonexistent/credentials"), std::string::npos) << m;
+    EXPECT_NE(m.find("AWS_EC2_METADATA_DISABLED"), std::string::npos) << m;
+    EXPECT_NE(m.find("aws configure"), std::string::npos) << m;
+  }
+  ScopedEnv keys({{"AWS_ACCESS_KEY_ID", "AKENV"}, {"AWS_SECRET_ACCESS_KEY", "secret"}});
+  EXPECT_EQ(aws::default_credentials()->get(0).source, "environment");
+}
+
+TEST(Credentials, CacheRefreshesFiveMinutesBeforeExpiryAndAfterInvalidate) {
+  auto p = std::make_shared<ExpiringProvider>();
+  aws::CredentialsCache cache(p);
+  const int64_t t0 = 1000000;
+  EXPECT_EQ(cache.get(t0).access_key_id, "AK1");           // expires t0 + 600
+  EXPECT_EQ(cache.get(t0 + 299).access_key_id, "AK1");     // 301 s left: still good
+  EXPECT_EQ(cache.get(t0 + 300).access_key_id, "AK2");     // 300 s left: refresh
+  cache.invalidate();
+  EXPECT_EQ(cache.get(t0 + 301).access_key_id, "AK3");
+  p->fail = true;  // a failed refresh keeps still-valid keys...
+  EXPECT_EQ(cache.get(t0 + 301 + 400).access_key_id, "AK3");
+  EXPECT_THROW(cache.get(t0 + 301 + 700), aws::CredentialsError);  // ...but not expired ones
+}
+
+TEST(Credentials, ImdsV2TokenRoleCredentialsExpiryAndRefresh) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "/usr/bin/python3 is needed for the fake metadata server";
+  int port = gan_test::free_port();
+  gan_test::Child imds({"/usr/bin/python3", gan_test::fixture_path("fake_imds.py"), std::to_string(port)}, "ready");
+  const std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
+  aws::HttpTransport t;
+  auto control = [&](const std::string& json) {
+    aws::HttpRequest r;
+    r.method = "POST";
+    r.url = endpoint + "/__control";
+    r.body = json;
+    ASSERT_EQ(t.perform(r).status, 200);
+  };
+  auto stats = [&] {
+    aws::HttpRequest r;
+    r.url = endpoint + "/__stats";
+    return aws::json_fields(t.perform(r).body);
+  };
+  // v2 only: a request without a session token is refused.
+  aws::HttpRequest plain;
+  plain.url = endpoint + "/latest/meta-data/iam/security-credentials/";
+  EXPECT_EQ(t.perform(plain).status, 401);
+
+  ScopedEnv env(clean_env);
+  ScopedEnv on({{"AWS_EC2_METADATA_DISABLED", nullptr}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint.c_str()}});
+  auto provider = std::make_shared<aws::ImdsProvider>(std::make_shared<aws::ImdsClient>());
+  std::string why;
+  auto c = provider->load(std::time(nullptr), &why);
+  ASSERT_TRUE(c) << why;
+  EXPECT_EQ(c->access_key_id, "AKIDIMDS1");
+  EXPECT_EQ(c->session_token, "session-token-1");
+  EXPECT_NEAR(static_cast<double>(c->expiration - std::time(nullptr)), 6 * 3600.0, 60.0);
+  EXPECT_NE(c->source.find("gan-training-storage-access"), std::string::npos);
+  EXPECT_EQ(stats()["tokens"], "1");
+
+  // Keys that expire within 5 minutes are fetched again on every use; longer ones are cached.
+  control(R"({"expiry": 200})");
+  aws::CredentialsCache cache(provider);
+  EXPECT_EQ(cache.get(std::time(nullptr)).access_key_id, "AKIDIMDS2");
+  control(R"({"expiry": 21600})");
+  EXPECT_EQ(cache.get(std::time(nullptr)).access_key_id, "AKIDIMDS3");
+  EXPECT_EQ(cache.get(std::time(nullptr)).access_key_id, "AKIDIMDS3");
+  EXPECT_EQ(stats()["tokens"], "1") << "the IMDSv2 session token should be reused";
+  EXPECT_EQ(stats()["credentials"], "3");
+
+  // The default chain finds the role when nothing else is configured, and the region comes from IMDS.
+  EXPECT_EQ(aws::default_credentials()->get(std::time(nullptr)).access_key_id, "AKIDIMDS4");
+  std::string source;
+  EXPECT_EQ(aws::resolve_region("", "", &source), "eu-central-1");
+  EXPECT_EQ(source, "instance metadata");
+
+  control(R"({"role": ""})");
+  EXPECT_FALSE(provider->load(std::time(nullptr), &why));
+  EXPECT_NE(why.find("no IAM role"), std::string::npos) << why;
+
+  ScopedEnv off({{"AWS_EC2_METADATA_DISABLED", "true"}});
+  EXPECT_FALSE(provider->load(std::time(nullptr), &why));
+  EXPECT_NE(why.find("AWS_EC2_METADATA_DISABLED"), std::string::npos) << why;
+}
+
+TEST(Credentials, ImdsUnreachableIsNotAnError) {
+  ScopedEnv env(clean_env);
+  const std::string endpoint = "http://127.0.0.1:" + std::to_string(gan_test::free_port());
+  ScopedEnv on({{"AWS_EC2_METADATA_DISABLED", nullptr}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint.c_str()}});
+  aws::ImdsProvider p;
+  std::string why;
+  EXPECT_FALSE(p.load(0, &why));
+  EXPECT_NE(why.find("not on EC2"), std::string::npos) << why;
+}

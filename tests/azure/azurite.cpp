@@ -1,0 +1,131 @@
+// Azure test fixtures; see azurite.h.
+#include "tests/azure/azurite.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+
+#include "aws/http_transport.h"
+#include "tests/aws/fixture.h"
+
+namespace gan_test {
+
+std::string azure_fixture_path(const std::string& name) {
+  std::string here = __FILE__;  // tests/azure/azurite.cpp, relative to the repository root
+  return here.substr(0, here.rfind("tests/azure/")) + "tests/fixtures/azure/" + name;
+}
+
+namespace {
+
+std::string post(const std::string& url, const std::string& method, const std::string& body) {
+  aws::HttpTransport t;
+  aws::HttpRequest r;
+  r.method = method;
+  r.url = url;
+  r.body = body;
+  aws::HttpResponse resp = t.perform(r);
+  if (resp.status != 200) throw std::runtime_error(url + " failed: " + resp.body);
+  return resp.body;
+}
+
+}  // namespace
+
+std::string AzuriteStack::proxy(const std::string& cmd, const std::string& json) const {
+  return post("http://127.0.0.1:" + std::to_string(proxy_port) + "/__proxy/" + cmd, "POST", json);
+}
+
+const AzuriteStack* azurite_stack(std::string* why) {
+  struct Holder {
+    std::unique_ptr<Child> azurite, proxy;
+    AzuriteStack stack;
+    std::string error;
+    bool ok = false;
+  };
+  static Holder* h = [] {
+    auto* holder = new Holder;
+    if (std::system("command -v node >/dev/null 2>&1") != 0) {
+      holder->error = "node is not installed (apt-get install nodejs, or run azure/ci-deps)";
+      return holder;
+    }
+    if (access(azure_fixture_path("node_modules/azurite/package.json").c_str(), R_OK) != 0) {
+      holder->error = "Azurite is not installed in tests/fixtures/azure/node_modules (run azure/ci-deps)";
+      return holder;
+    }
+    try {
+      holder->stack.azurite_port = free_port();
+      holder->azurite = std::make_unique<Child>(
+          std::vector<std::string>{"node", azure_fixture_path("node_modules/azurite/dist/src/blob/main.js"),
+                                   "--blobHost", "127.0.0.1", "--blobPort", std::to_string(holder->stack.azurite_port),
+                                   "--inMemoryPersistence", "--loose", "--skipApiVersionCheck", "--disableProductStyleUrl"},
+          "successfully listens", 60);
+      holder->stack.proxy_port = free_port();
+      holder->proxy = std::make_unique<Child>(
+          std::vector<std::string>{"/usr/bin/python3", azure_fixture_path("faultproxy.py"),
+                                   std::to_string(holder->stack.proxy_port), std::to_string(holder->stack.azurite_port)},
+          "ready", 20);
+      holder->ok = true;
+    } catch (const std::exception& e) {
+      holder->error = std::string("could not start Azurite: ") + e.what();
+    }
+    static Holder* cleanup = holder;  // stop the servers when the test binary exits
+    std::atexit([] {
+      cleanup->proxy.reset();
+      cleanup->azurite.reset();
+    });
+    return holder;
+  }();
+  if (!h->ok) {
+    *why = h->error;
+    return nullptr;
+  }
+  return &h->stack;
+}
+
+azure::BlobClientConfig azurite_config(const std::string& endpoint) {
+  azure::BlobClientConfig c;
+  c.account = azure::kDevAccount;
+  c.endpoint = endpoint;
+  c.credential.kind = azure::AzureCredential::Kind::SharedKey;
+  c.credential.key = azure::kDevKey;
+  c.credential.source = "test (devstoreaccount1 key)";
+  c.retry.base_delay_s = 0.01;
+  c.retry.max_delay_s = 0.1;
+  return c;
+}
+
+std::string FakeMetadata::call(const std::string& method, const std::string& path, const std::string& json) const {
+  return post(url() + path, method, json);
+}
+
+const FakeMetadata* fake_metadata(std::string* why) {
+  struct Holder {
+    std::unique_ptr<Child> child;
+    FakeMetadata fake;
+    std::string error;
+    bool ok = false;
+  };
+  static Holder* h = [] {
+    auto* holder = new Holder;
+    try {
+      holder->fake.port = free_port();
+      holder->child = std::make_unique<Child>(
+          std::vector<std::string>{"/usr/bin/python3", azure_fixture_path("fake_metadata.py"), std::to_string(holder->fake.port)},
+          "ready", 20);
+      holder->ok = true;
+    } catch (const std::exception& e) {
+      holder->error = std::string("could not start the fake metadata server (needs /usr/bin/python3): ") + e.what();
+    }
+    static Holder* cleanup = holder;
+    std::atexit([] { cleanup->child.reset(); });
+    return holder;
+  }();
+  if (!h->ok) {
+    *why = h->error;
+    return nullptr;
+  }
+  return &h->fake;
+}
+
+}  // namespace gan_test

@@ -1,0 +1,254 @@
+// End-to-end: the monitor page in headless Chromium against a run in progress.
+//
+// The server is a CPU training run of ./gan (small: 2,000 images, an evaluation every epoch, about
+// one every 7 s on 2 cores), or, when SERVER is a fake_run binary, http/tools/fake_run.cpp's
+// synthetic run (no trainer needed). Each check is counted; the last line is
+// "N passed, N failed" for scripts/run-tests.
+//
+//   node monitor.test.js SERVER SCREENSHOT_PATH     SERVER: path to ./gan or to build/fake_run
+"use strict";
+const { spawn } = require("child_process");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+const [fakeRun, shotPath] = process.argv.slice(2);
+let passed = 0, failed = 0;
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e.message.split("\n")[0]}`);
+  }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+const net = require("net");
+const http = require("http");
+const freePort = () => new Promise((res) => { const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => res(p)); }); });
+const getJson = (url) => new Promise((res, rej) => http.get(url, (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => { try { res(JSON.parse(b)); } catch (e) { rej(e); } }); }).on("error", rej));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const isGan = path.basename(fakeRun) === "gan";
+
+function startFake() {
+  return new Promise((resolve, reject) => {
+    // 10 epochs of history at once, then 40 mini-batches a second, an evaluation epoch every 1.5 s.
+    const p = spawn(fakeRun, ["--port", "0", "--rows-per-sec", "40", "--batches", "60", "--epochs", "200",
+                              "--history-epochs", "10", "--seconds", "120"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("fake_run did not start within 15 s")), 15000);
+    p.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/serving (\S+) run (\S+)/);
+      if (m) { clearTimeout(timer); resolve({ proc: p, url: m[1], run: m[2] }); }
+    });
+    p.on("exit", (code) => reject(new Error(`fake_run exited with ${code}`)));
+  });
+}
+
+// ./gan --train on the CPU in a scratch folder; ready once evaluation epoch 2 exists.
+async function startGan() {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gan-e2e-run-"));
+  // The built-in synthetic dataset: no download, the same run everywhere.
+  const args = ["--train", "--dataset", "synthetic", "--subset", "2000", "--epochs", "40", "--evalfreq", "1",
+                "--monitor-port", String(port), "--monitor-bind", "127.0.0.1"];
+  const p = spawn(path.resolve(fakeRun), args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  p.stderr.on("data", (d) => (log += d));
+  let exited = null;
+  p.on("exit", (code) => (exited = code));
+  const url = `http://127.0.0.1:${port}/`;
+  const t0 = Date.now();
+  while (Date.now() - t0 < 90000) {
+    if (exited !== null) throw new Error(`./gan exited with ${exited}: ${log.slice(-400)}`);
+    try {
+      const live = await getJson(url + "api/live");
+      if (live.run) {
+        const info = await getJson(url + "api/runs/" + live.run);
+        if (info.epochs.length >= 3 && info.epochs[0] >= 2) {
+          console.log(`     ./gan ${args.join(" ")}: run ${live.run} ready after ${Date.now() - t0} ms`);
+          return { proc: p, url, run: live.run, dir };
+        }
+      }
+    } catch (e) { /* not listening yet */ }
+    await sleep(300);
+  }
+  p.kill("SIGKILL");
+  throw new Error(`./gan did not reach evaluation epoch 2 within 90 s: ${log.slice(-400)}`);
+}
+
+(async () => {
+  const server = isGan ? await startGan() : await startFake();
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "gan-chromium-"));
+  // A fresh profile each run (playwright passes it as --user-data-dir).
+  const launch = (dir, bypassCSP) => chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    bypassCSP,
+    viewport: { width: 1400, height: 1050 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+
+  // First under the page's own Content-Security-Policy, with no script of ours in the page
+  // (playwright's waitForFunction evaluates strings, which that policy rightly forbids).
+  await check("page works under its Content-Security-Policy", async () => {
+    const strict = await launch(fs.mkdtempSync(path.join(os.tmpdir(), "gan-chromium-")), false);
+    try {
+      const p = strict.pages()[0] || await strict.newPage();
+      const problems = [];
+      p.on("pageerror", (e) => problems.push(e.message));
+      p.on("console", (m) => { if (m.type() === "error") problems.push(`${m.text()} ${m.location().url || ""}`); });
+      const r = await p.goto(server.url, { waitUntil: "load" });
+      assert((r.headers()["content-security-policy"] || "").includes("script-src 'self'"), "no CSP header");
+      await p.waitForSelector('#chart-acc[data-points]:not([data-points="0"])', { timeout: 10000 });
+      await p.waitForSelector("#generated[src]", { timeout: 5000 });
+      assert(problems.length === 0, problems.join("; "));
+    } finally {
+      await strict.close();
+    }
+  });
+
+  // Then the interactive checks, with playwright allowed to evaluate its predicates.
+  const browser = await launch(profile, true);
+  const page = browser.pages()[0] || await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  const points = (id) => page.$eval(`#${id}`, (c) => +(c.dataset.points || 0));
+  const epochs = () => page.$$eval("#epoch option", (os) => os.map((o) => +o.value));
+  const selected = () => page.$eval("#epoch", (s) => +s.value);
+  const generatedSrc = () => page.$eval("#generated", (i) => i.getAttribute("src") || "");
+  const waitImage = () => page.waitForFunction(() => { const i = document.getElementById("generated"); return i.complete && i.naturalWidth > 0; }, null, { timeout: 5000 });
+
+  try {
+    await check("page opens and lists the live run", async () => {
+      const t0 = Date.now();
+      await page.goto(server.url, { waitUntil: "load" });
+      await page.waitForFunction(() => +(document.getElementById("chart-dloss").dataset.points || 0) > 0, null, { timeout: 10000 });
+      console.log(`     first chart points after ${Date.now() - t0} ms`);
+      const opt = await page.$eval("#run", (s) => s.options[s.selectedIndex].textContent);
+      assert(opt.includes(server.run) && opt.includes("live"), `run selector shows "${opt}"`);
+      assert(!(await page.$eval("#live-badge", (b) => b.hidden)), "live badge hidden");
+    });
+
+    await check("every chart has points", async () => {
+      for (const id of ["chart-dloss", "chart-gloss", "chart-acc"]) assert(await points(id) > 0, `${id} drew nothing`);
+    });
+
+    await check("chart grows without reload (SSE)", async () => {
+      await page.evaluate(() => { window.__noReload = true; });
+      const before = await page.evaluate(() => window.ganMonitor.charts.dloss.data.x_end.slice(-1)[0]);
+      await page.waitForFunction((b) => window.ganMonitor.charts.dloss.data.x_end.slice(-1)[0] > b, before, { timeout: 6000 });
+      assert(await page.evaluate(() => window.__noReload === true), "page reloaded");
+    });
+
+    await check("new evaluation epoch appears without reload and is shown", async () => {
+      const before = await epochs();
+      await page.waitForFunction((n) => document.querySelectorAll("#epoch option").length > n, before.length, { timeout: isGan ? 40000 : 8000 });
+      const after = await epochs();
+      assert(after[0] > before[0], `newest epoch ${after[0]} not after ${before[0]}`);
+      await page.waitForFunction(() => +document.getElementById("epoch").value === +document.querySelector("#epoch option").value, null, { timeout: 3000 });
+      assert(await page.evaluate(() => window.__noReload === true), "page reloaded");
+      assert(after.every((e, i) => i === 0 || after[i - 1] > e), "epochs not newest first");
+    });
+
+    await check("switching epochs changes the generated image", async () => {
+      await waitImage();
+      const src1 = await generatedSrc();
+      const shot1 = await page.locator("#generated").screenshot();
+      const list = await epochs();
+      const older = list.find((e) => e >= 1 && e < list[0] - 1) ?? list[list.length - 2];  // an epoch with rows, not next to the newest
+      await page.selectOption("#epoch", String(older));
+      await page.waitForFunction((e) => document.getElementById("generated").dataset.epoch === String(e), older, { timeout: 5000 });
+      await waitImage();
+      const src2 = await generatedSrc();
+      assert(src1 !== src2 && src2.includes(`/epoch/${older}/`), `image src ${src2}`);
+      const shot2 = await page.locator("#generated").screenshot();
+      assert(!shot1.equals(shot2), "the image looks the same");
+      assert(new URL(page.url()).pathname === `/${server.run}/${older}`, `URL is ${page.url()}`);
+      const caption = await page.$eval("#generated-caption", (c) => c.textContent);
+      assert(caption.includes(String(older)), caption);
+    });
+
+    await check("arrow keys step through epochs", async () => {
+      const e0 = await selected();
+      await page.locator("body").click({ position: { x: 5, y: 300 } });
+      await page.keyboard.press("ArrowLeft");
+      await page.waitForFunction((e) => +document.getElementById("epoch").value < e, e0, { timeout: 3000 });
+      await page.keyboard.press("ArrowRight");
+      await page.waitForFunction((e) => +document.getElementById("epoch").value === e, e0, { timeout: 3000 });
+    });
+
+    await check("summary and mini-batch table show the epoch", async () => {
+      await page.waitForFunction(() => document.getElementById("generated").dataset.epoch === document.getElementById("epoch").value, null, { timeout: 3000 });
+      await page.waitForFunction(() => document.querySelectorAll("#rows tbody tr").length > 0, null, { timeout: 3000 });
+      const n = await page.$$eval("#rows tbody tr", (r) => r.length);
+      assert(n === 25, `${n} rows on the first page`);
+      const s = await page.$eval("#summary", (t) => t.textContent);
+      assert(s.includes("Real Accuracy"), `summary: ${s.slice(0, 80)}`);
+      await page.click("#next-page");
+      await page.waitForFunction(() => document.getElementById("page-info").textContent.startsWith("page 2"), null, { timeout: 3000 });
+      const links = await page.$$eval("#downloads a", (as) => as.map((a) => a.textContent));
+      for (const f of ["generated.png", "metrics.csv", "summary.json", "target.png"]) assert(links.includes(f), `no download link for ${f}`);
+    });
+
+    await check("hover shows values, drag zooms in, double-click resets", async () => {
+      await page.locator("#chart-dloss").scrollIntoViewIfNeeded();
+      const box = await page.locator("#chart-dloss").boundingBox();
+      await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.4);
+      const tip = await page.evaluate(() => [...document.querySelectorAll(".tooltip")].find((t) => !t.hidden)?.textContent || "");
+      assert(tip.includes("D loss real"), `tooltip "${tip}"`);
+      await page.mouse.move(box.x + box.width * 0.3, box.y + 100);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.5, box.y + 100, { steps: 5 });
+      await page.mouse.up();
+      await page.waitForFunction(() => window.ganMonitor.state.zoom !== null && !document.getElementById("reset-zoom").disabled, null, { timeout: 3000 });
+      await page.waitForFunction(() => { const d = window.ganMonitor.charts.dloss.data; const z = window.ganMonitor.state.zoom; return d.x[0] >= z[0] && d.x_end[d.x_end.length - 1] <= z[1]; }, null, { timeout: 3000 });
+      await page.mouse.dblclick(box.x + box.width * 0.5, box.y + 100);
+      await page.waitForFunction(() => window.ganMonitor.state.zoom === null, null, { timeout: 3000 });
+      await page.check("#logscale");
+      assert(await points("chart-dloss") > 0, "log scale drew nothing");
+      await page.uncheck("#logscale");
+    });
+
+    await check("/<run>/<eval> opens the page at that epoch; unknown epoch is a 404 page", async () => {
+      await page.goto(`${server.url}${server.run}/1`, { waitUntil: "load" });
+      await page.waitForFunction(() => +document.getElementById("epoch").value === 1, null, { timeout: 5000 });
+      const r = await page.goto(`${server.url}${server.run}/99999`);
+      assert(r.status() === 404, `status ${r.status()}`);
+    });
+
+    await check("screenshot", async () => {
+      await page.goto(server.url, { waitUntil: "load" });
+      await page.waitForFunction(() => +(document.getElementById("chart-acc").dataset.points || 0) > 0, null, { timeout: 10000 });
+      await waitImage();
+      // Between two evaluation epochs, so the picture shows one epoch throughout.
+      await page.waitForFunction(() => { const i = document.getElementById("generated"); return i.complete && i.naturalWidth > 0 && i.dataset.epoch === document.getElementById("epoch").value; }, null, { timeout: 5000 });
+      await page.mouse.move(700, 300);  // a tooltip in the picture
+      fs.mkdirSync(path.dirname(shotPath), { recursive: true });
+      await page.screenshot({ path: shotPath, fullPage: true });
+      assert(fs.statSync(shotPath).size > 10000, "screenshot too small");
+      console.log(`     saved ${shotPath}`);
+    });
+
+    await check("no script errors", async () => { assert(errors.length === 0, errors.join("; ")); });
+  } finally {
+    await browser.close();
+    await new Promise((r) => {
+      if (server.proc.exitCode !== null) return r();
+      server.proc.on("exit", r);
+      server.proc.kill("SIGTERM");
+      setTimeout(() => { server.proc.kill("SIGKILL"); r(); }, 10000);
+    });
+    fs.rmSync(profile, { recursive: true, force: true });
+    if (server.dir) fs.rmSync(server.dir, { recursive: true, force: true });
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+})().catch((e) => { console.log(`FAIL setup: ${e.message}`); console.log(`${passed} passed, ${failed + 1} failed`); process.exit(1); });

@@ -1,0 +1,145 @@
+// The libcurl fetcher end to end against a throwaway HTTP server on 127.0.0.1 (no internet
+// needed): a served file is saved after its checksum matches; a 404 and a refused connection
+// become a DataError carrying curl's reason.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "data/dataset.h"
+#include "data/download.h"
+#include "data/sha256.h"
+#include "test_data_util.h"
+
+using namespace gan_test;
+
+namespace {
+// Serves fixed bodies by path until destroyed; anything else is a 404. One request per connection.
+class TinyHttpServer {
+ public:
+  explicit TinyHttpServer(std::map<std::string, std::string> files) : files_(std::move(files)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, (sockaddr*)&a, sizeof a) != 0 || ::listen(fd_, 8) != 0 ||
+        ::getsockname(fd_, (sockaddr*)&a, &len) != 0)
+      return;
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~TinyHttpServer() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int port() const { return port_; }
+  int requests() const { return requests_; }
+
+ private:
+  void run() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      std::string req;
+      char buf[1024];
+      while (req.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        req.append(buf, n);
+      }
+      ++requests_;
+      const size_t sp1 = req.find(' '), sp2 = req.find(' ', sp1 + 1);
+      const std::string path = sp1 == std::string::npos ? "" : req.substr(sp1 + 1, sp2 - sp1 - 1);
+      auto it = files_.find(path);
+      const std::string body = it == files_.end() ? "not found" : it->second;
+      const std::string head = std::string(it == files_.end() ? "HTTP/1.1 404 Not Found" : "HTTP/1.1 200 OK") +
+                               "\r\nContent-Length: " + std::to_string(body.size()) +
+                               "\r\nConnection: close\r\n\r\n";
+      const std::string all = head + body;
+      for (size_t off = 0; off < all.size();) {
+        ssize_t n = ::send(c, all.data() + off, all.size() - off, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        off += n;
+      }
+      ::close(c);
+    }
+  }
+  std::map<std::string, std::string> files_;
+  int fd_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+struct CurlFetcherScope {
+  CurlFetcherScope() { gan::install_curl_fetcher(); }
+  ~CurlFetcherScope() { gan::set_fetcher(nullptr); }
+};
+}  // namespace
+
+TEST(Data, CurlFetcherDownloadsFromLocalServer) {
+  const Bytes im = gzip(idx_images(2, 28, 28, Bytes(2 * 784, 10)));
+  const Bytes lb = gzip(idx_labels(Bytes{4, 5}));
+  TinyHttpServer server({{"/d/train-images-idx3-ubyte.gz", std::string(im.begin(), im.end())},
+                         {"/d/train-labels-idx1-ubyte.gz", std::string(lb.begin(), lb.end())}});
+  if (server.port() == 0) GTEST_SKIP() << "cannot listen on 127.0.0.1 in this environment";
+  CurlFetcherScope curl;
+  const std::string si = gan::data::sha256_hex(im.data(), im.size()), sl = gan::data::sha256_hex(lb.data(), lb.size());
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+  const std::string good = base + "d/", missing = base + "missing/";
+  gan::data::RemoteDataset rd{"local", {missing.c_str(), good.c_str()},
+                              {{"train-images-idx3-ubyte.gz", si.c_str()}, {"train-labels-idx1-ubyte.gz", sl.c_str()}},
+                              {}};
+  TempDir t;
+  std::vector<std::string> logs;
+  gan::DatasetOptions o;
+  o.log = [&](const std::string& m) { logs.push_back(m); };
+  gan::data::ensure_idx_files(rd, t.path, "train", o);  // the 404 mirror first, then the good one
+  EXPECT_EQ(server.requests(), 4);
+  EXPECT_EQ(read_all(t / "train-images-idx3-ubyte.gz"), im);
+  o.spec = "idx:" + t.path;
+  EXPECT_EQ(gan::load_dataset(o).labels, (std::vector<int32_t>{4, 5}));
+
+  // Only the 404 mirror: the error carries curl's HTTP status.
+  gan::data::RemoteDataset bad{"local", {missing.c_str()}, {{"t10k-images-idx3-ubyte.gz", si.c_str()}}, {}};
+  try {
+    gan::data::ensure_idx_files(bad, t.path, "t10k", o);
+    FAIL() << "expected a DataError";
+  } catch (const gan::DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("404"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(t.path), std::string::npos) << e.what();
+  }
+}
+
+TEST(Data, CurlFetcherConnectionRefused) {
+  // Bind a port, then close it: nothing listens there, so the connection is refused at once.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, (sockaddr*)&a, sizeof a) != 0 || ::getsockname(fd, (sockaddr*)&a, &len) != 0)
+    GTEST_SKIP() << "cannot bind 127.0.0.1 in this environment";
+  ::close(fd);
+  CurlFetcherScope curl;
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/";
+  gan::data::RemoteDataset rd{"local", {url.c_str()}, {{"train-images-idx3-ubyte.gz", "00"}}, {}};
+  TempDir t;
+  try {
+    gan::data::ensure_idx_files(rd, t.path, "train", gan::DatasetOptions{});
+    FAIL() << "expected a DataError";
+  } catch (const gan::DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(url), std::string::npos) << e.what();
+  }
+}

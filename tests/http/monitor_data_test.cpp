@@ -1,0 +1,235 @@
+// What the monitor shows from incomplete, broken and foreign run folders, and the downsampling.
+#include <rapidjson/document.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "http/downsample.h"
+#include "monitor_fixture.h"
+
+namespace gan::http::testing {
+namespace {
+
+rapidjson::Document json_of(const httplib::Result& r, int status = 200) {
+  rapidjson::Document d;
+  EXPECT_TRUE(r);
+  if (!r) return d;
+  EXPECT_EQ(r->status, status) << r->body.substr(0, 300);
+  d.Parse(r->body.c_str());
+  EXPECT_FALSE(d.HasParseError()) << r->body.substr(0, 200);
+  return d;
+}
+
+using MonitorData = MonitorTest;
+
+TEST_F(MonitorData, PartialEpochsShowWhatExists) {
+  const std::string run = "20260301T000000Z";
+  write_run(*storage_, run, 2, 5);
+  // Epoch 3: only the image has arrived. Epoch 4: summary and metrics cut off mid-write.
+  storage_->put(run + "/epoch/3/generated.png", tiny_png(30));
+  storage_->put(run + "/epoch/4/summary.json", "{\"Epoch\": 4, \"Real Acc");
+  storage_->put(run + "/epoch/4/metrics.csv", metrics_csv_header() + "\n4,100,1,5,0.5,0.5,1.5,0.1,0.5,0.5,0.5,0.01\n4,100,2");
+  start();
+
+  auto e3 = json_of(get("/api/runs/" + run + "/epochs/3"));
+  EXPECT_TRUE(e3["summary"].IsNull());
+  EXPECT_TRUE(e3["generated"].GetBool());
+  EXPECT_EQ(e3["rows"].GetInt(), 0);
+  EXPECT_EQ(e3["files"].Size(), 1u);
+  auto rows3 = json_of(get("/api/runs/" + run + "/epochs/3/rows"));
+  EXPECT_EQ(rows3["total"].GetInt(), 0);
+
+  auto e4 = json_of(get("/api/runs/" + run + "/epochs/4"));
+  EXPECT_TRUE(e4["summary"].IsNull());
+  EXPECT_FALSE(e4["generated"].GetBool());
+  EXPECT_GE(e4["errors"].Size(), 1u);
+  EXPECT_EQ(get("/files/" + run + "/epoch/4/generated.png")->status, 404);
+
+  // The run and its series still load: the broken file contributes nothing and is named.
+  auto r = json_of(get("/api/runs/" + run));
+  EXPECT_EQ(r["epochs"][0].GetInt(), 4);
+  auto s = json_of(get("/api/runs/" + run + "/series?width=100"));
+  EXPECT_EQ(s["total"].GetInt(), 10);
+  ASSERT_EQ(s["errors"].Size(), 1u);
+  EXPECT_NE(std::string(s["errors"][0].GetString()).find("epoch/4/metrics.csv"), std::string::npos);
+  for (const char* p : {"/", "/20260301T000000Z/3", "/20260301T000000Z/4"}) EXPECT_EQ(get(p)->status, 200) << p;
+}
+
+TEST_F(MonitorData, RunWithNothingYet) {
+  storage_->put("20260301T000000Z/hyperparameters.json", "{\"epochs\": 3}");
+  storage_->put("20260302T000000Z/target.png", tiny_png(1));  // no hyperparameters at all
+  start();
+  auto a = json_of(get("/api/runs/20260301T000000Z"));
+  EXPECT_EQ(a["epochs"].Size(), 0u);
+  EXPECT_EQ(a["total_rows"].GetInt(), 0);
+  EXPECT_FALSE(a["target"].GetBool());
+  auto b = json_of(get("/api/runs/20260302T000000Z"));
+  EXPECT_TRUE(b["hyperparameters"].IsNull());
+  EXPECT_TRUE(b["target"].GetBool());
+  auto s = json_of(get("/api/runs/20260302T000000Z/series"));
+  EXPECT_EQ(s["total"].GetInt(), 0);
+  EXPECT_EQ(s["x"].Size(), 0u);
+  EXPECT_EQ(get("/20260302T000000Z")->status, 200);
+}
+
+TEST_F(MonitorData, EmptyStorage) {
+  start();
+  auto d = json_of(get("/api/runs"));
+  EXPECT_EQ(d["runs"].Size(), 0u);
+  EXPECT_EQ(get("/")->status, 200);
+}
+
+// A run folder as the reference (Keras) system wrote it: seven-column metrics.csv, its summary
+// keys, loss_accuracy.png and model.h5, no hyperparameters.json.
+TEST_F(MonitorData, ReferenceSystemRun) {
+  const std::string run = "20230415T101500Z";
+  storage_->put(run + "/target.png", tiny_png(128));
+  for (int e : {10, 20}) {
+    const std::string d = run + "/epoch/" + std::to_string(e) + "/";
+    std::string csv = "Epoch,Epochs,Mini-Batch,Mini-Batches,Discriminator Loss: Real,Discriminator Loss: Fake,GAN Loss\n";
+    for (int ep = e - 9; ep <= e; ++ep)
+      for (int b = 1; b <= 3; ++b) csv += std::to_string(ep) + ",100," + std::to_string(b) + ",3,0.6,0.7,0.9\n";
+    storage_->put(d + "metrics.csv", csv);
+    storage_->put(d + "summary.json", "{\"Epoch\": " + std::to_string(e) +
+                                          ", \"Real Accuracy\": 0.83, \"Fake Accuracy\": 0.91, \"Elapsed Time\": 123.4}");
+    storage_->put(d + "generated.png", tiny_png((uint8_t)e));
+    storage_->put(d + "loss_accuracy.png", tiny_png(77));
+    storage_->put(d + "model.h5", std::string("\x89HDF\r\n\x1a\n", 8) + std::string(100, '\0'));
+  }
+  start();
+  auto r = json_of(get("/api/runs/" + run));
+  EXPECT_TRUE(r["hyperparameters"].IsNull());
+  ASSERT_EQ(r["epochs"].Size(), 2u);
+  EXPECT_EQ(r["epochs"][0].GetInt(), 20);
+  EXPECT_EQ(r["total_rows"].GetInt(), 60);
+  EXPECT_EQ(r["errors"].Size(), 0u);
+
+  auto s = json_of(get("/api/runs/" + run + "/series?width=1000"));
+  EXPECT_EQ(s["total"].GetInt(), 60);
+  EXPECT_EQ(s["x"][59].GetInt(), 60);  // steps from (epoch-1)*batches+batch
+  EXPECT_NEAR(s["series"]["d_loss_real"]["mean"][0].GetDouble(), 0.6, 1e-6);
+  EXPECT_NEAR(s["series"]["g_loss"]["mean"][59].GetDouble(), 0.9, 1e-6);
+  EXPECT_TRUE(s["series"]["class_loss"]["mean"][0].IsNull());  // the reference had none: null, not 0
+  EXPECT_TRUE(s["series"]["d_acc_real"]["mean"][0].IsNull());
+
+  auto e = json_of(get("/api/runs/" + run + "/epochs/20"));
+  EXPECT_NEAR(e["summary"]["Real Accuracy"].GetDouble(), 0.83, 1e-9);
+  EXPECT_NEAR(e["summary"]["Elapsed Time"].GetDouble(), 123.4, 1e-9);
+  EXPECT_EQ(e["rows"].GetInt(), 30);
+  std::vector<std::string> names;
+  for (const auto& f : e["files"].GetArray()) names.push_back(f["name"].GetString());
+  EXPECT_EQ(names, (std::vector<std::string>{"generated.png", "loss_accuracy.png", "metrics.csv", "model.h5", "summary.json"}));
+  auto rows = json_of(get("/api/runs/" + run + "/epochs/20/rows?per_page=5"));
+  EXPECT_EQ(rows["total"].GetInt(), 30);
+  EXPECT_TRUE(rows["rows"][0][8].IsNull());  // class_loss column
+
+  auto h5 = get("/files/" + run + "/epoch/20/model.h5");
+  EXPECT_EQ(h5->status, 200);
+  EXPECT_EQ(h5->get_header_value("Content-Type"), "application/octet-stream");
+  EXPECT_EQ(h5->get_header_value("Content-Disposition"), "attachment; filename=\"model.h5\"");
+  EXPECT_EQ(h5->body.size(), 108u);
+  EXPECT_EQ(get("/files/" + run + "/epoch/10/loss_accuracy.png")->get_header_value("Content-Type"), "image/png");
+  EXPECT_EQ(get("/" + run + "/10")->status, 200);
+  EXPECT_EQ(get("/" + run + "/15")->status, 404);
+}
+
+// ---- downsampling ----
+
+std::vector<BatchRow> noisy_rows(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0, 0.1f);
+  std::vector<BatchRow> rows(n);
+  for (size_t i = 0; i < n; ++i) {
+    rows[i] = make_row(1, (int)i + 1, (int)n, 1.0f + noise(rng));
+    rows[i].step = (int64_t)i + 1;
+  }
+  return rows;
+}
+
+TEST(MonitorDownsample, MinMaxPreservedPerBucket) {
+  for (size_t n : {1u, 7u, 999u, 1000u, 1001u, 50000u}) {
+    auto rows = noisy_rows(n, (uint32_t)n);
+    if (n > 10) {
+      rows[n / 3].d_loss_real = 50.0f;    // a spike must survive downsampling
+      rows[n / 2].g_loss = -20.0f;        // and a dip
+    }
+    for (int width : {1, 3, 640, 1000}) {
+      auto b = downsample(rows, 0, rows.size(), width);
+      ASSERT_EQ(b.size(), std::min(n, (size_t)width)) << n << " " << width;
+      size_t i = 0, min_size = n, max_size = 0;
+      for (const Bucket& k : b) {
+        ASSERT_EQ(k.x_first, rows[i].step);
+        size_t count = (size_t)k.count;
+        min_size = std::min(min_size, count);
+        max_size = std::max(max_size, count);
+        for (int m = 0; m < kMetricCount; ++m) {
+          float mn = INFINITY, mx = -INFINITY;
+          double sum = 0;
+          for (size_t j = i; j < i + count; ++j) {
+            float v = metric_value(rows[j], m);
+            mn = std::min(mn, v), mx = std::max(mx, v), sum += v;
+          }
+          ASSERT_EQ(k.min[m], mn);
+          ASSERT_EQ(k.max[m], mx);
+          ASSERT_NEAR(k.mean[m], sum / count, 1e-5);
+        }
+        i += count;
+        ASSERT_EQ(k.x_last, rows[i - 1].step);
+      }
+      EXPECT_EQ(i, n);                      // every row in exactly one bucket
+      EXPECT_LE(max_size - min_size, 1u);   // even buckets
+      if (n > 10) {
+        float gmax = -INFINITY, gmin = INFINITY;
+        for (const Bucket& k : b) gmax = std::max(gmax, k.max[0]), gmin = std::min(gmin, k.min[2]);
+        EXPECT_EQ(gmax, 50.0f);
+        EXPECT_EQ(gmin, -20.0f);
+      }
+    }
+  }
+}
+
+TEST(MonitorDownsample, MissingValuesAreNaNNotZero) {
+  auto rows = noisy_rows(10, 1);
+  for (auto& r : rows) r.class_loss = std::numeric_limits<float>::quiet_NaN();
+  rows[3].class_acc = std::numeric_limits<float>::quiet_NaN();
+  auto b = downsample(rows, 0, rows.size(), 2);
+  EXPECT_TRUE(std::isnan(b[0].mean[3]));
+  EXPECT_TRUE(std::isnan(b[0].min[3]));
+  EXPECT_NEAR(b[0].mean[6], 0.75f, 1e-6);  // the NaN is skipped, not averaged as 0
+}
+
+TEST(MonitorDownsample, StepRange) {
+  auto rows = noisy_rows(100, 2);
+  size_t b, e;
+  step_range(rows, 10, 19, &b, &e);
+  EXPECT_EQ(b, 9u);
+  EXPECT_EQ(e, 19u);
+  step_range(rows, 200, 300, &b, &e);
+  EXPECT_EQ(b, e);
+  step_range(rows, INT64_MIN, INT64_MAX, &b, &e);
+  EXPECT_EQ(e - b, 100u);
+}
+
+TEST_F(MonitorData, SeriesZoomGivesDetail) {
+  write_run(*storage_, "20260301T000000Z", 10, 500);  // 5,000 rows
+  start();
+  auto all = json_of(get("/api/runs/20260301T000000Z/series?width=100"));
+  EXPECT_EQ(all["bucket_size"].GetInt(), 50);
+  EXPECT_EQ(all["x"].Size(), 100u);
+  EXPECT_TRUE(all["series"]["d_loss_real"].HasMember("max"));
+  // The first bucket holds steps 1..50, whose largest d_loss_real is step 1's 1/1.
+  EXPECT_NEAR(all["series"]["d_loss_real"]["max"][0].GetDouble(), 1.0, 1e-6);
+  EXPECT_NEAR(all["series"]["d_loss_real"]["min"][0].GetDouble(), 1.0 / 50, 1e-6);
+  auto zoom = json_of(get("/api/runs/20260301T000000Z/series?width=1000&from=1200&to=1299"));
+  EXPECT_EQ(zoom["bucket_size"].GetInt(), 1);
+  EXPECT_EQ(zoom["count"].GetInt(), 100);
+  EXPECT_EQ(zoom["x"][0].GetInt(), 1200);
+  EXPECT_EQ(zoom["total"].GetInt(), 5000);
+  EXPECT_NEAR(zoom["series"]["d_loss_real"]["mean"][0].GetDouble(), 1.0 / 1200, 1e-7);
+  auto silly = json_of(get("/api/runs/20260301T000000Z/series?width=-5&from=x"));
+  EXPECT_EQ(silly["x"].Size(), 1u);  // clamped to one bucket, not an error
+}
+
+}  // namespace
+}  // namespace gan::http::testing

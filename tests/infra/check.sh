@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# The infra tests (TEST_SCRIPTS in infra/module.mk; fixtures from infra/ci-deps). No cloud, no
+# network, no Terraform providers: the .tf files are parsed with HashiCorp's HCL parser
+# (@cdktf/hcl2json) and their safety properties asserted on the result; the shared cloud-init
+# template is rendered for each cloud and role and validated by Debian's cloud-init and
+# systemd-analyze; the scripts it installs are run against fakes; infra/run is driven against a
+# fake terraform and fake cloud CLIs; the README's (docs/cloud.md) infra/run commands are run too.
+# Every sub-check prints "ok - ...", "not ok - ..." or "skip - ... (reason)"; the last line counts them.
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+results=$tmp/results
+: >"$results"
+
+say() { echo "$1" | tee -a "$results"; }
+ok() { say "ok - $*"; }
+not_ok() { say "not ok - $*"; }
+skip() { say "skip - $*"; }
+# sub PROGRAM...: runs a helper that prints ok/not ok lines itself; a crash without lines fails.
+sub() {
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  echo "$out" | grep -E '^(ok|not ok|skip) - ' >>"$results"
+  echo "$out"
+  if ((rc != 0)) && ! grep -q '^not ok - ' <<<"$out"; then not_ok "$* exited $rc without reporting why"; fi
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+PY=/usr/bin/python3
+deps_hint="run infra/ci-deps"
+
+# ---- 1. every .tf parses; the safety properties hold on the parsed configuration ----
+mkdir -p "$tmp/json" "$tmp/render"
+if have node && [[ -d $here/node_modules/@cdktf/hcl2json ]]; then
+  sub node "$here/parse_tf.js" "$root/infra" "$tmp/json"
+else
+  skip "Terraform files parse: node or @cdktf/hcl2json missing ($deps_hint)"
+fi
+have_json=0
+[[ -f $tmp/json/aws.json && -f $tmp/json/azure.json && -f $tmp/json/gcp.json ]] && have_json=1
+if ((have_json)) && $PY -c 'import yaml' 2>/dev/null; then
+  sub "$PY" "$here/safety.py" "$tmp/json"
+  sub "$PY" "$here/render.py" "$tmp/json" "$root/infra/cloud-init/gan.yaml.tftpl" "$tmp/render"
+else
+  skip "safety properties and cloud-init rendering: no parsed configuration or no PyYAML for $PY ($deps_hint)"
+fi
+if have terraform && ((have_json)); then
+  sub "$PY" "$here/validations.py" "$tmp/json"
+else
+  skip "variable validation rules evaluated by terraform console: terraform not installed (optional)"
+fi
+if have terraform; then
+  if fmt=$(terraform fmt -check -recursive -list=true "$root/infra" 2>/dev/null); then
+    ok "terraform fmt: infra/ is formatted"
+  else
+    not_ok "terraform fmt: not formatted: $fmt (run terraform fmt -recursive infra)"
+  fi
+else
+  skip "terraform fmt: terraform not installed (optional: nothing else here needs it)"
+fi
+
+rendered=("$tmp"/render/*.yaml)
+[[ -e ${rendered[0]} ]] || rendered=()
+
+# Where Terraform is installed, its own templatefile() (terraform console needs no provider) must
+# render exactly what render.py rendered, and the run id format must be the storage layout's.
+if have terraform && ((${#rendered[@]})); then
+  mkdir -p "$tmp/console"
+  for f in "${rendered[@]}"; do
+    name=$(basename "$f" .yaml)
+    expr="templatefile(\"$root/infra/cloud-init/gan.yaml.tftpl\", jsondecode(file(\"$tmp/render/$name.values.json\")))"
+    if (cd "$tmp/console" && echo "$expr" | terraform console >"$tmp/console/$name.out" 2>"$tmp/console/$name.err"); then
+      # The console prints a multi-line string as a heredoc, <<EOT ... EOT, whose last line break
+      # is the heredoc's own: a string ending in a newline shows one empty line before EOT.
+      sed -e '1{/^<<EOT$/d}' -e '${/^EOT$/d}' "$tmp/console/$name.out" | sed -e '${/^$/d}' >"$tmp/console/$name.yaml"
+      if diff -q "$tmp/console/$name.yaml" "$f" >/dev/null; then ok "terraform templatefile() renders $name exactly as render.py does"
+      else not_ok "terraform templatefile() renders $name differently: $(diff "$tmp/console/$name.yaml" "$f" | head -n 6 | paste -sd' ')"; fi
+    else
+      not_ok "terraform console could not render $name: $(head -n 3 "$tmp/console/$name.err" | paste -sd' ')"
+    fi
+  done
+  fmt_expr="formatdate(\"YYYYMMDD'T'hhmmss'Z'\", \"2026-11-26T10:30:05Z\")"
+  got=$(cd "$tmp/console" && echo "$fmt_expr" | terraform console 2>/dev/null)
+  if [[ $got == '"20261126T103005Z"' ]]; then ok "run id format is %Y%m%dT%H%M%SZ (terraform formatdate)"
+  else not_ok "run id format: formatdate gave $got, want \"20261126T103005Z\""; fi
+  grep -qF "formatdate(\"YYYYMMDD'T'hhmmss'Z'\", timestamp())" "$root"/infra/aws/compute.tf "$root"/infra/azure/compute.tf "$root"/infra/gcp/compute.tf ||
+    not_ok "the clouds' run id no longer uses the checked formatdate pattern"
+else
+  skip "Terraform's own templatefile(): terraform not installed (optional; render.py covers the rendering)"
+fi
+
+# ---- 2. the rendered cloud-init validates with Debian's cloud-init ----
+if have cloud-init; then
+  for f in "${rendered[@]}"; do
+    if msg=$(cloud-init schema --config-file "$f" 2>&1); then ok "cloud-init schema: $(basename "$f")"
+    else not_ok "cloud-init schema: $(basename "$f"): $msg"; fi
+  done
+  printf '#cloud-config\npackages: 3\n' >"$tmp/broken.yaml"
+  if cloud-init schema --config-file "$tmp/broken.yaml" >/dev/null 2>&1; then
+    not_ok "cloud-init schema rejects a broken config (packages: 3): it accepted it, so its passes above mean nothing"
+  else ok "cloud-init schema rejects a broken config (packages: 3)"; fi
+else
+  skip "cloud-init schema: cloud-init not installed ($deps_hint)"
+fi
+
+# ---- 3. the systemd units verify ----
+verify_unit() { # verify_unit FILE: systemd-analyze verify with no complaint at all
+  local d; d=$(mktemp -d -p "$tmp")
+  cp "$1" "$d/"
+  SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$d/$(basename "$1")" 2>&1
+}
+if have systemd-analyze; then
+  printf '[Unit]\nDescription=probe\n[Service]\nExecStart=/bin/true\n' >"$tmp/probe.service"
+  if probe=$(verify_unit "$tmp/probe.service") && [[ -z $probe ]]; then
+    for f in "$tmp"/render/*/etc/systemd/system/*.service; do
+      [[ -e $f ]] || continue
+      name=$(basename "$(dirname "$(dirname "$(dirname "$(dirname "$f")")")")")/$(basename "$f")
+      if msg=$(verify_unit "$f") && [[ -z $msg ]]; then ok "systemd-analyze verify: $name"
+      else not_ok "systemd-analyze verify: $name: $msg"; fi
+    done
+    f=$tmp/render/aws-train/etc/systemd/system/gan-train.service
+    if [[ -f $f ]]; then
+      sed 's/^Restart=/Restrt=/' "$f" >"$tmp/gan-broken.service"
+      if msg=$(verify_unit "$tmp/gan-broken.service") && [[ -z $msg ]]; then
+        not_ok "systemd-analyze verify catches a misspelt key (Restrt=): it did not"
+      else ok "systemd-analyze verify catches a misspelt key (Restrt=)"; fi
+      if grep -q '^Restart=on-failure$' "$f" && grep -q '^WantedBy=multi-user.target$' "$f"; then
+        ok "training unit restarts on failure and starts at boot"
+      else not_ok "training unit lacks Restart=on-failure or WantedBy=multi-user.target"; fi
+    fi
+  else
+    skip "systemd-analyze verify: it cannot run in this container (a trivial unit gave: ${probe:-exit status})"
+  fi
+else
+  skip "systemd-analyze verify: systemd not installed ($deps_hint)"
+fi
+
+# ---- 4. shellcheck on every script, the ones cloud-init installs included ----
+scripts=("$root/infra/run" "$root/infra/ci-deps" "$here/check.sh" "$here/run_test.sh" "$here"/fakes/*)
+for r in aws-train aws-monitor; do
+  for s in usr/local/bin/gan-service usr/local/sbin/gan-stopped usr/local/sbin/gan-setup; do
+    [[ -f $tmp/render/$r/$s ]] && scripts+=("$tmp/render/$r/$s")
+  done
+done
+if have shellcheck; then
+  for s in "${scripts[@]}"; do
+    label=${s#"$root"/}; label=${label#"$tmp"/render/}
+    if msg=$(shellcheck -s bash -f gcc "$s" 2>&1); then ok "shellcheck: $label"
+    else not_ok "shellcheck: $label: ${msg//$'\n'/; }"; fi
+  done
+else
+  skip "shellcheck: not installed ($deps_hint)"
+fi
+
+# ---- 5. the installed scripts do what the unit relies on ----
+# The test's own substitution: /opt/gan and /var/lib/gan become folders under $tmp.
+svc_test() {
+  local role=$1 src=$tmp/render/aws-$1
+  [[ -f $src/usr/local/bin/gan-service ]] || { not_ok "gan-service ($role): not rendered"; return; }
+  local app=$tmp/app-$role state=$tmp/state-$role
+  mkdir -p "$app" "$state"
+  # A fake ./gan that writes one argument per line.
+  cat >"$app/gan" <<EOF
+#!/bin/bash
+for a in "\$@"; do printf '%s\n' "\$a"; done >"$app/args"
+EOF
+  chmod +x "$app/gan"
+  sed -e "s#/opt/gan#$app#g" -e "s#/var/lib/gan#$state#g" "$src/usr/local/bin/gan-service" >"$tmp/gan-service-$role"
+  sed -e "s#/var/lib/gan#$state#g" "$src/usr/local/sbin/gan-stopped" >"$tmp/gan-stopped-$role"
+  # The unit's EnvironmentFile, as systemd would pass it.
+  env_args=()
+  while IFS= read -r line; do [[ $line == *=* ]] && env_args+=("$line"); done <"$src/etc/gan/gan.env"
+  env -i PATH="$PATH" "${env_args[@]}" bash "$tmp/gan-service-$role"
+}
+if [[ ! -f $tmp/render/aws-train/usr/local/bin/gan-service ]]; then
+  skip "gan-service and gan-stopped behaviour: the template was not rendered (see above; $deps_hint)"
+else
+svc_test train
+if [[ -f $tmp/app-train/args ]]; then
+  got=$(paste -sd'|' "$tmp/app-train/args")
+  want='--train|--epochs|2|--dataset-dir|data/my images|--storage|s3://gan-training-storage-test/runs|--run-id|20261126T103000Z|--resume-if-exists|--monitor-port|8080|--monitor-bind|0.0.0.0'
+  if [[ $got == "$want" ]]; then ok "gan-service (train): the user's command, quotes intact, then --storage --run-id --resume-if-exists"
+  else not_ok "gan-service (train): ran ./gan with $got, want $want"; fi
+  # A training command that exited 0 finished the run: ExecStopPost marks it; the next start does nothing.
+  mkdir -p "$tmp/bin" && printf '#!/bin/bash\necho "$@" >"%s/shutdown-args"\n' "$tmp" >"$tmp/bin/shutdown" && chmod +x "$tmp/bin/shutdown"
+  env -i PATH="$tmp/bin:$PATH" GAN_ROLE=train GAN_RUN_ID=20261126T103000Z GAN_POWEROFF_WHEN_DONE=1 EXIT_CODE=exited EXIT_STATUS=0 \
+    bash "$tmp/gan-stopped-train"
+  if [[ -e $tmp/state-train/finished-20261126T103000Z && -f $tmp/shutdown-args ]]; then
+    ok "gan-stopped: a run that exited 0 is marked finished and the VM powers off (GAN_POWEROFF_WHEN_DONE=1)"
+  else not_ok "gan-stopped: no finished marker or no shutdown after a clean exit"; fi
+  rm -f "$tmp/app-train/args"
+  svc_test train >/dev/null
+  if [[ ! -e $tmp/app-train/args ]]; then ok "gan-service (train): a finished run is not started again after a reboot"
+  else not_ok "gan-service (train): started a finished run again"; fi
+  rm -f "$tmp/state-train/finished-20261126T103000Z" "$tmp/shutdown-args"
+  env -i PATH="$tmp/bin:$PATH" GAN_ROLE=train GAN_RUN_ID=20261126T103000Z GAN_POWEROFF_WHEN_DONE=1 EXIT_CODE=killed EXIT_STATUS=TERM \
+    bash "$tmp/gan-stopped-train"
+  if [[ ! -e $tmp/state-train/finished-20261126T103000Z && ! -e $tmp/shutdown-args ]]; then
+    ok "gan-stopped: a run stopped by a signal (reboot, spot notice) stays unfinished, no power-off"
+  else not_ok "gan-stopped: marked a killed run finished or powered off"; fi
+else
+  not_ok "gan-service (train): ./gan was not run"
+fi
+svc_test monitor
+if [[ -f $tmp/app-monitor/args ]]; then
+  got=$(paste -sd'|' "$tmp/app-monitor/args")
+  want='--monitor|--storage|s3://gan-training-storage-test/runs|--monitor-port|8080|--monitor-bind|0.0.0.0'
+  if [[ $got == "$want" ]]; then ok "gan-service (monitor): ./gan --monitor --storage <bucket> on port 8080"
+  else not_ok "gan-service (monitor): ran ./gan with $got, want $want"; fi
+else
+  not_ok "gan-service (monitor): ./gan was not run"
+fi
+fi
+
+# ---- 6. infra/run against fakes ----
+sub bash "$here/run_test.sh"
+
+# ---- 7. the README's commands are ones infra/run accepts ----
+doc=$root/docs/cloud.md
+if [[ -f $doc ]]; then
+  # Lines of fenced code blocks, and of indented ones, that start with infra/run (a trailing
+  # backslash joins the next line).
+  awk '/^```/ {code = !code; next} code || /^    / {print}' "$doc" | sed -e :a -e '/\\$/N; s/\\\n *//; ta' |
+    sed -n 's/^ *\(infra\/run\b.*\)$/\1/p' | sed 's/ *#.*$//' >"$tmp/doc-commands"
+  count=$(grep -c . "$tmp/doc-commands")
+  if ((count >= 6)); then ok "docs/cloud.md shows infra/run commands ($count)"
+  else not_ok "docs/cloud.md shows only $count infra/run commands (want apply and destroy for each cloud)"; fi
+  for c in aws azure gcp; do
+    if grep -Eq "^infra/run .*--cloud $c( .*)? --destroy" "$tmp/doc-commands"; then ok "docs/cloud.md gives the $c teardown command"
+    else not_ok "docs/cloud.md has no 'infra/run --cloud $c ... --destroy'"; fi
+  done
+  RUN_DOC_COMMANDS=$tmp/doc-commands sub bash "$here/run_test.sh"
+else
+  not_ok "docs/cloud.md is missing"
+fi
+
+p=$(grep -c '^ok - ' "$results"); f=$(grep -c '^not ok - ' "$results"); s=$(grep -c '^skip - ' "$results")
+echo
+grep '^not ok - ' "$results" | sed 's/^/FAILED: /'
+echo "$p passed, $f failed, $s skipped"
+((f == 0))

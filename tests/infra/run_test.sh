@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# infra/run's argument handling and call sequence, against fake terraform, aws, az, gcloud and curl
+# (tests/infra/fakes/) that record every call. Each case runs in a sandbox: a throw-away git
+# repository holding a copy of infra/ with an origin remote, a HOME without SSH keys, and a PATH
+# with only the fakes and the few system tools infra/run uses, so the real terraform and cloud
+# CLIs can neither be called nor be found. Prints "ok - ..." / "not ok - ..." lines.
+#
+# Also: RUN_DOC_COMMANDS=FILE runs each infra/run command listed in FILE (one per line) the same
+# way, for the docs check in check.sh.
+
+# The predicates below are called through expect(), which shellcheck cannot follow.
+# shellcheck disable=SC2317
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failed=0
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
+
+# System tools infra/run and the fakes need; everything else is absent from the sandbox's PATH.
+sysbin=$work/sysbin
+mkdir -p "$sysbin"
+for t in bash env dirname basename cat sed head tail tr date sleep mv rm cp mkdir git grep printf touch mktemp id; do
+  p=$(command -v "$t") && ln -s "$p" "$sysbin/$t"
+done
+
+# One template repository, copied for each case (git init and commit once, not per case).
+tpl=$work/template
+mkdir -p "$tpl"
+cp -r "$root/infra" "$tpl/infra"
+rm -rf "$tpl"/infra/*/.terraform "$tpl"/infra/*/run.auto.tfvars.json "$tpl"/infra/*/terraform.tfstate*
+git -C "$tpl" init -q -b main
+git -C "$tpl" add -A
+git -C "$tpl" -c user.name=t -c user.email=t@example.com commit -qm sandbox
+git -C "$tpl" remote add origin https://git.example.com/gan.git
+git -C "$tpl" update-ref refs/remotes/origin/main HEAD
+
+n=0
+# new_sandbox [no-origin|unpushed]: sets sb (repo), FAKE_DIR, FAKE_LOG, fakebin, HOME.
+new_sandbox() {
+  n=$((n + 1))
+  sb=$work/case$n/repo
+  mkdir -p "$work/case$n/home" "$work/case$n/fake" "$work/case$n/bin"
+  cp -a "$tpl" "$sb"
+  if [[ ${1:-} == no-origin ]]; then
+    git -C "$sb" remote remove origin
+  fi
+  if [[ ${1:-} == unpushed ]]; then
+    git -C "$sb" -c user.name=t -c user.email=t@example.com commit -q --allow-empty -m local-only
+  fi
+  fakebin=$work/case$n/bin
+  cp "$here"/fakes/* "$fakebin/"
+  export HOME=$work/case$n/home FAKE_DIR=$work/case$n/fake FAKE_LOG=$work/case$n/fake/calls
+  export GAN_IP_URL=http://ip.test/ GAN_WAIT_INTERVAL=0
+  : >"$FAKE_LOG"
+}
+
+add_ssh_key() { mkdir -p "$HOME/.ssh" && echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAtest test@example" >"$HOME/.ssh/id_ed25519.pub"; }
+
+# run_case ARGS...: runs the sandbox's infra/run; sets rc, out (stdout), err (stderr).
+run_case() {
+  (cd "$sb" && PATH="$fakebin:$sysbin" bash infra/run "$@" >"$FAKE_DIR/out" 2>"$FAKE_DIR/err")
+  rc=$?
+  out=$(cat "$FAKE_DIR/out")
+  err=$(cat "$FAKE_DIR/err")
+}
+
+# in_order RE...: each pattern matches a call after the previous one's.
+in_order() {
+  local line=0 l
+  for re in "$@"; do
+    l=$(grep -nE "$re" "$FAKE_LOG" | awk -F: -v after="$line" '$1 > after {print $1; exit}')
+    [[ -n $l ]] || return 1
+    line=$l
+  done
+}
+# Predicates for expect().
+fails_saying() { [[ $rc != 0 ]] && grep -qF -- "$1" <<<"$err"; }
+succeeds() { [[ $rc == 0 ]]; }
+out_has() { grep -qF -- "$1" <<<"$out"; }
+log_has() { grep -qE -- "$1" "$FAKE_LOG"; }
+log_lacks() { ! grep -qE -- "$1" "$FAKE_LOG"; }
+nothing_created() { log_lacks '^terraform [a-z]+ (init|apply|plan|destroy)'; }
+# all PRED1 ARGS... -- PRED2 ARGS... : every predicate holds.
+all() {
+  local cmd=()
+  for a in "$@" --; do
+    if [[ $a == -- ]]; then "${cmd[@]}" || return 1; cmd=(); else cmd+=("$a"); fi
+  done
+}
+# Terraform only warns about a value for an undeclared variable and ignores it: every key
+# infra/run writes must be a variable of that cloud.
+all_declared() {
+  local k
+  for k in $(/usr/bin/python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))))' "$FAKE_DIR/tfvars.json"); do
+    grep -q "^variable \"$k\" {" "$sb"/infra/"$1"/*.tf || { echo "  undeclared: $k"; return 1; }
+  done
+}
+tfvar() { /usr/bin/python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print(json.dumps(v) if not isinstance(v, str) else v)' "$FAKE_DIR/tfvars.json" "$1"; }
+
+# expect NAME CONDITION-COMMAND...: one test line; on failure shows the calls and stderr.
+expect() {
+  local name=$1; shift
+  if "$@"; then ok "$name"; else
+    not_ok "$name"
+    { echo "  rc=$rc"; echo "  calls:"; sed 's/^/    /' "$FAKE_LOG"; echo "  stderr:"; echo "$err"; } | head -n 40
+  fi
+}
+
+if [[ -n ${RUN_DOC_COMMANDS:-} ]]; then
+  while IFS= read -r cmd; do
+    [[ -n $cmd ]] || continue
+    new_sandbox
+    add_ssh_key
+    eval "set -- ${cmd#infra/run}"
+    if [[ " $* " == *" --destroy "* ]]; then
+      cloud=aws
+      prev=""
+      for a in "$@"; do [[ $prev == --cloud ]] && cloud=$a; prev=$a; done
+      run_case --cloud "$cloud" --no-wait
+      : >"$FAKE_LOG"
+    fi
+    run_case "$@"
+    expect "docs/cloud.md command runs against infra/run: $cmd" test "$rc" = 0
+  done <"$RUN_DOC_COMMANDS"
+  exit $((failed > 0))
+fi
+
+# ---- AWS: the whole apply sequence ----
+new_sandbox
+run_case -c './gan --train --epochs 5 --dataset-dir "my data"' -f './gan --monitor' --cloud aws --region eu-west-1 --ref main
+expect "aws apply: exits 0" succeeds
+expect "aws apply: every value written is a variable of infra/aws" all_declared aws
+expect "aws apply: credentials, IP, then init, validate, apply, output, health check in that order" \
+  in_order '^terraform \. version' '^aws sts get-caller-identity --region eu-west-1' '^curl http://ip.test/' \
+  '^terraform aws init -input=false' '^terraform aws validate' '^terraform aws apply -input=false -auto-approve' \
+  '^terraform aws output -raw monitor_url' '^curl http://198.51.100.7:8080/healthz'
+expect "aws apply: no plan, no destroy" log_lacks '^terraform aws (plan|destroy)'
+expect "aws apply: allowed_cidr is the caller's IP /32" test "$(tfvar allowed_cidr)" = 203.0.113.9/32
+expect "aws apply: repo_url from git remote origin" test "$(tfvar repo_url)" = https://git.example.com/gan.git
+expect "aws apply: git_ref from --ref" test "$(tfvar git_ref)" = main
+expect "aws apply: train command kept verbatim, quotes included" test "$(tfvar train_command)" = './gan --train --epochs 5 --dataset-dir "my data"'
+expect "aws apply: monitor command from -f" test "$(tfvar monitor_command)" = './gan --monitor'
+expect "aws apply: region from --region" test "$(tfvar region)" = eu-west-1
+expect "aws apply: on-demand and a monitor VM by default" test "$(tfvar spot) $(tfvar monitor_vm)" = "false true"
+expect "aws apply: no SSH key variable when none exists" test "$(tfvar ssh_public_key)" = null
+expect "aws apply: prints the monitor URL" out_has 'monitor:  http://198.51.100.7:8080'
+expect "aws apply: reports the monitor answering" out_has 'the monitor answers: http://198.51.100.7:8080'
+expect "aws apply: a cost warning" out_has "COST WARNING"
+expect "aws apply: the last line is the teardown command" test "$(tail -n 1 <<<"$out" | tr -d ' ')" = "(itdeletesthebucketandeveryruninit:fetchwhatyouwanttokeepfirst)"
+expect "aws apply: the teardown command, ending the output" grep -qF "    infra/run --cloud aws --destroy" <<<"$(tail -n 3 <<<"$out")"
+
+# ---- waiting: progress lines, then success; or a timeout that still prints the teardown ----
+new_sandbox
+FAKE_HEALTHZ_AFTER=3 run_case --cloud aws --ref main
+expect "wait: two progress lines, then /healthz answers" \
+  all succeeds -- test "$(grep -c 'still waiting for http://198.51.100.7:8080' <<<"$out")" = 2
+new_sandbox
+FAKE_HEALTHZ_AFTER=never run_case --cloud aws --ref main --wait-timeout 0
+expect "wait: timeout exits 2, says the VMs still bill, prints the teardown" \
+  all test "$rc" = 2 -- fails_saying "still running (and billing)" -- out_has "infra/run --cloud aws --destroy"
+new_sandbox
+run_case --cloud aws --ref main --no-wait
+expect "--no-wait: no health check" all succeeds -- log_lacks healthz
+
+# ---- plan ----
+new_sandbox
+run_case --cloud aws --ref main --plan --var instance_type=p3.2xlarge
+expect "--plan: init, validate, plan with the extra -var; no apply" \
+  all succeeds -- in_order '^terraform aws init' '^terraform aws validate' '^terraform aws plan -input=false -var instance_type=p3.2xlarge' \
+  -- log_lacks '^terraform aws (apply|destroy)'
+
+# ---- destroy ----
+new_sandbox
+run_case --cloud aws --ref main --no-wait
+: >"$FAKE_LOG"
+run_case --cloud aws --destroy --yes
+expect "--destroy --yes: credentials, init, destroy -auto-approve; no apply" \
+  all succeeds -- in_order '^aws sts get-caller-identity' '^terraform aws init' '^terraform aws destroy -input=false -auto-approve' \
+  -- log_lacks '^terraform aws apply'
+expect "--destroy: warns that the runs go too, with the fetch command" out_has 'to keep the run, copy it first: fake-fetch_command'
+expect "--destroy: forgets the saved variables" test ! -e "$sb/infra/aws/run.auto.tfvars.json"
+new_sandbox
+run_case --cloud aws --ref main --no-wait
+: >"$FAKE_LOG"
+run_case --cloud aws --destroy
+expect "--destroy without --yes lets terraform ask" log_has '^terraform aws destroy$'
+new_sandbox
+run_case --cloud aws --ref main --spot --no-wait
+: >"$FAKE_LOG"
+FAKE_SPOT_REQUEST=sir-abc123 run_case --cloud aws --destroy --yes
+expect "--destroy of a spot deployment: cancels the persistent spot request first, in its region" \
+  all succeeds -- in_order '^aws ec2 describe-instances --region eu-central-1 --instance-ids i-0123456789abcdef0' \
+  '^aws ec2 cancel-spot-instance-requests --region eu-central-1 --spot-instance-request-ids sir-abc123' '^terraform aws destroy'
+new_sandbox
+run_case --cloud aws --ref main --no-wait
+: >"$FAKE_LOG"
+run_case --cloud aws --destroy --yes
+expect "--destroy of an on-demand deployment: nothing to cancel" all succeeds -- log_lacks 'cancel-spot'
+new_sandbox
+run_case --cloud gcp --destroy
+expect "--destroy with nothing deployed: clear error, terraform not run" \
+  all fails_saying "nothing to destroy" -- log_lacks '^terraform gcp'
+
+# ---- failing apply ----
+new_sandbox
+FAKE_TF_FAIL=apply run_case --cloud aws --ref main
+expect "failing apply: non-zero exit, points at the teardown, no health check" \
+  all fails_saying "infra/run --cloud aws --destroy" -- log_lacks healthz
+new_sandbox
+FAKE_TF_FAIL=validate run_case --cloud aws --ref main
+expect "failing validate: stops before apply" all test "$rc" != 0 -- log_lacks '^terraform aws apply'
+
+# ---- missing tools and credentials: clear errors before anything is created ----
+new_sandbox
+rm "$fakebin/terraform"
+run_case --cloud aws --ref main
+expect "missing terraform: says so and how to install it" fails_saying "terraform not found on PATH: install Terraform >= 1.5"
+new_sandbox
+FAKE_TF_VERSION=1.4.6 run_case --cloud aws --ref main
+expect "terraform 1.4: too old, nothing created" all fails_saying "1.4.6 is too old" -- nothing_created
+new_sandbox
+FAKE_AWS_FAIL=1 run_case --cloud aws --ref main
+expect "missing AWS credentials: says how to log in, nothing created" all fails_saying "aws configure" -- nothing_created
+new_sandbox
+rm "$fakebin/aws"
+run_case --cloud aws --ref main
+expect "missing aws CLI: says so" fails_saying "aws CLI is not installed"
+new_sandbox
+add_ssh_key
+FAKE_AZ_FAIL=1 run_case --cloud azure --ref main
+expect "missing Azure login: says az login, nothing created" all fails_saying "az login" -- nothing_created
+new_sandbox
+FAKE_GCLOUD_NOAUTH=1 run_case --cloud gcp --ref main
+expect "missing gcloud login: says gcloud auth login, nothing created" all fails_saying "gcloud auth login" -- nothing_created
+new_sandbox
+FAKE_GCP_PROJECT="" run_case --cloud gcp --ref main
+expect "no GCP project: asks for --project" all fails_saying "--project" -- nothing_created
+
+# ---- the caller's IP ----
+new_sandbox
+FAKE_IP_FAIL=1 run_case --cloud aws --ref main
+expect "IP detection fails: asks for --allowed-cidr, nothing created" \
+  all fails_saying "could not detect your public IP" -- fails_saying "--allowed-cidr" -- nothing_created
+new_sandbox
+FAKE_IP="<html>blocked</html>" run_case --cloud aws --ref main
+expect "IP service answers garbage: refused" all fails_saying "not an IPv4 address" -- nothing_created
+new_sandbox
+run_case --cloud aws --ref main --allowed-cidr 198.51.100.0/24 --no-wait
+expect "--allowed-cidr: used as given, no IP lookup" \
+  all test "$rc $(tfvar allowed_cidr)" = "0 198.51.100.0/24" -- log_lacks ip.test
+for bad in 0.0.0.0/0 10.0.0.1 not-a-cidr; do
+  new_sandbox
+  run_case --cloud aws --ref main --allowed-cidr "$bad"
+  expect "--allowed-cidr $bad: refused before terraform" all fails_saying "--allowed-cidr" -- nothing_created
+done
+
+# ---- what the VMs clone ----
+new_sandbox no-origin
+run_case --cloud aws --ref main
+expect "no origin remote: says git remote add origin or --repo, nothing created" \
+  all fails_saying "git remote add origin URL" -- fails_saying "--repo URL" -- nothing_created
+new_sandbox no-origin
+run_case --cloud aws --ref main --repo /home/me/gan
+expect "--repo with a local path: refused" all fails_saying "cannot clone" -- nothing_created
+new_sandbox no-origin
+run_case --cloud aws --ref v1.0 --repo git@github.com:me/gan.git --no-wait
+expect "--repo and --ref: used as given" test "$rc $(tfvar repo_url) $(tfvar git_ref)" = "0 git@github.com:me/gan.git v1.0"
+new_sandbox
+run_case --cloud aws --no-wait
+expect "no --ref: the checkout's HEAD commit" test "$(tfvar git_ref)" = "$(git -C "$sb" rev-parse HEAD)"
+new_sandbox unpushed
+run_case --cloud aws
+expect "no --ref and HEAD not pushed: refused, says push or --ref" all fails_saying "push it first, or pass --ref" -- nothing_created
+
+# ---- Azure and GCP ----
+new_sandbox
+add_ssh_key
+run_case --cloud azure --region westeurope --ref main --instance-type Standard_NC24ads_A100_v4 --no-monitor-vm --no-wait
+expect "azure apply: az login checked, then applied in infra/azure" \
+  all succeeds -- in_order '^az account show' '^terraform azure init' '^terraform azure apply'
+expect "azure apply: subscription from az, location, vm_size, no monitor VM" \
+  test "$(tfvar subscription_id) $(tfvar location) $(tfvar vm_size) $(tfvar monitor_vm)" = "11111111-2222-3333-4444-555555555555 westeurope Standard_NC24ads_A100_v4 false"
+expect "azure apply: every value written is a variable of infra/azure" all_declared azure
+expect "azure apply: SSH public key from ~/.ssh" grep -q '^ssh-ed25519 ' <<<"$(tfvar ssh_public_key)"
+new_sandbox
+run_case --cloud azure --ref main
+expect "azure without an SSH key: says ssh-keygen" all fails_saying "ssh-keygen" -- nothing_created
+new_sandbox
+run_case --cloud gcp --ref main --spot --no-wait
+expect "gcp apply: project from gcloud config, spot, default region" \
+  test "$rc $(tfvar project) $(tfvar spot) $(tfvar region)" = "0 gan-test-project true us-central1"
+expect "gcp apply: every value written is a variable of infra/gcp" all_declared gcp
+expect "gcp apply: checks the gcloud login first" in_order '^gcloud auth list' '^terraform gcp init'
+
+# ---- arguments ----
+new_sandbox
+run_case --cloud aws --ref main --bogus
+expect "unknown argument: refused with a pointer to --help" fails_saying "unknown argument '--bogus' (see infra/run --help)"
+run_case --cloud digitalocean
+expect "unknown cloud: refused" fails_saying "aws, azure or gcp"
+run_case -c
+expect "-c without a value: refused" fails_saying "-c needs a value"
+run_case -c $'./gan --train\nrm -rf /' --ref main --allowed-cidr 198.51.100.1/32
+expect "a command with a newline: refused before anything runs" \
+  all fails_saying "must be one line" -- test ! -s "$FAKE_LOG"
+run_case --help
+expect "--help: usage, exit 0" all succeeds -- out_has "Usage: infra/run"
+
+exit $((failed > 0))

@@ -1,0 +1,558 @@
+"""Safety properties of the parsed Terraform (tests/infra/parse_tf.js output), one check per line.
+
+Design: each check is a function from the merged configuration of one cloud to a list of problems
+(empty = pass), so the same checks run twice: on the real configuration, where every check must
+pass, and on deliberately broken copies (an ingress rule from 0.0.0.0/0, IMDSv1, a policy on "*",
+an account-wide role, a project-wide binding...), where the matching check must fail. A check that
+cannot fail is caught by the second run.
+
+Usage: python3 safety.py DIR_WITH_<cloud>.json   -> "ok - ..." / "not ok - ..." lines
+"""
+import copy
+import json
+import re
+import sys
+
+ANYWHERE = {"0.0.0.0/0", "::/0", "*", "Internet", "Any", "any"}
+CIDR_VAR = "${var.allowed_cidr}"
+TEMPLATE = '${path.module}/../cloud-init/gan.yaml.tftpl'
+
+
+def resources(cfg, rtype):
+    return (cfg.get("resource", {}).get(rtype) or {}).items()
+
+
+def blocks(body, key):
+    v = body.get(key) or []
+    return v if isinstance(v, list) else [v]
+
+
+# ---- checks shared by the three clouds ----
+
+def check_versions(cfg):
+    problems = []
+    tf = cfg.get("terraform") or [{}]
+    if tf[0].get("required_version") != ">= 1.5":
+        problems.append(f"required_version is {tf[0].get('required_version')!r}, want '>= 1.5'")
+    return problems
+
+
+def check_allowed_cidr_variable(cfg):
+    v = cfg["variable"].get("allowed_cidr")
+    if v is None:
+        return ["no variable allowed_cidr"]
+    problems = []
+    if "default" in v:
+        problems.append(f"allowed_cidr has a default ({v['default']!r}); it must be given by the caller")
+    conds = " ".join(b.get("condition", "") for b in blocks(v, "validation"))
+    if 'endswith(var.allowed_cidr, "/0")' not in conds:
+        problems.append("allowed_cidr's validation does not reject a /0")
+    return problems
+
+
+def check_repo_url_variable(cfg):
+    v = cfg["variable"].get("repo_url")
+    if v is None:
+        return ["no variable repo_url"]
+    problems = []
+    if "default" in v:
+        problems.append(f"repo_url has a default ({v['default']!r}); infra/run must pass the real one")
+    if "example.invalid" not in json.dumps(v.get("validation")):
+        problems.append("repo_url's validation does not reject the placeholder example.invalid")
+    return problems
+
+
+def vm_templatefile_locals(cfg):
+    """The local maps passed to the shared cloud-init template, from every VM's user data."""
+    found = {}
+    pattern = re.compile(r'templatefile\("' + re.escape(TEMPLATE) + r'", local\.(\w+)\)')
+    for rtype, key in (("aws_instance", "user_data"), ("azurerm_linux_virtual_machine", "custom_data"),
+                       ("google_compute_instance", "metadata")):
+        for name, body in resources(cfg, rtype):
+            text = json.dumps(body.get(key))
+            m = pattern.search(text.replace('\\"', '"'))
+            found[f"{rtype}.{name}"] = m.group(1) if m else None
+    return found
+
+
+def check_cloud_init_wiring(cfg, scheme):
+    problems = []
+    vms = vm_templatefile_locals(cfg)
+    if not vms:
+        problems.append("no VM found")
+    for vm, local in vms.items():
+        if local is None:
+            problems.append(f"{vm} does not boot from templatefile({TEMPLATE}, local.<map>)")
+            continue
+        m = cfg["locals"].get(local)
+        if not isinstance(m, dict):
+            problems.append(f"{vm}: local.{local} is not a literal map")
+            continue
+        if m.get("storage_url") != "${local.storage_url}":
+            problems.append(f"{vm}: storage_url is {m.get('storage_url')!r}")
+        if m.get("run_id") != "${local.run_id}":
+            problems.append(f"{vm}: run_id is {m.get('run_id')!r}, not the deployment's fixed local.run_id")
+    if not str(cfg["locals"].get("storage_url", "")).startswith(scheme):
+        problems.append(f"local.storage_url {cfg['locals'].get('storage_url')!r} does not start with {scheme}")
+    return problems
+
+
+def check_run_id_fixed(cfg):
+    problems = []
+    rid = dict(resources(cfg, "terraform_data")).get("run_id")
+    if rid is None:
+        return ["no terraform_data.run_id"]
+    ignored = [x for lc in blocks(rid, "lifecycle") for x in lc.get("ignore_changes", [])]
+    if "${input}" not in ignored and "input" not in ignored:
+        problems.append("terraform_data.run_id does not ignore changes to its input: the run id would change every apply")
+    return problems
+
+
+def all_strings(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from all_strings(k)
+            yield from all_strings(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from all_strings(v)
+
+
+def check_references(cfg):
+    """What `terraform validate` would say about names, as far as it can be said without providers:
+    every var., local., data. and resource reference names something declared, and every variable
+    is used."""
+    problems = []
+    declared_res = {(t, n) for t, byname in cfg["resource"].items() for n in byname}
+    declared_data = {(t, n) for t, byname in cfg["data"].items() for n in byname}
+    used_vars = set()
+    for text in all_strings({k: v for k, v in cfg.items() if k != "variable"}):
+        for v in re.findall(r"\bvar\.([A-Za-z0-9_]+)", text):
+            used_vars.add(v)
+            if v not in cfg["variable"]:
+                problems.append(f"var.{v} is not declared")
+        for v in re.findall(r"\blocal\.([A-Za-z0-9_]+)", text):
+            if v not in cfg["locals"]:
+                problems.append(f"local.{v} is not defined")
+        for t, n in re.findall(r"\bdata\.([a-z0-9_]+)\.([a-z0-9_]+)", text):
+            if (t, n) not in declared_data:
+                problems.append(f"data.{t}.{n} is not declared")
+        for t, n in re.findall(r"(?<![.\w])((?:aws|azurerm|google|terraform)_[a-z0-9_]+)\.([a-z0-9_]+)", text):
+            if (t, n) not in declared_res:
+                problems.append(f"{t}.{n} is not declared")
+    for v, body in cfg["variable"].items():
+        for text in all_strings(body.get("validation", [])):
+            used_vars.update(re.findall(r"\bvar\.([A-Za-z0-9_]+)", text))
+    for v in cfg["variable"]:
+        if v not in used_vars:
+            problems.append(f"variable {v} is declared but never used")
+    return sorted(set(problems))
+
+
+# ---- AWS ----
+
+def check_aws_ingress(cfg):
+    problems = []
+    for name, body in resources(cfg, "aws_vpc_security_group_ingress_rule"):
+        for key in ("cidr_ipv6", "prefix_list_id", "referenced_security_group_id"):
+            if key in body:
+                problems.append(f"ingress rule {name} opens {key}={body[key]!r}")
+        if body.get("cidr_ipv4") != CIDR_VAR:
+            problems.append(f"ingress rule {name} allows {body.get('cidr_ipv4')!r}, not var.allowed_cidr")
+        if (body.get("from_port"), body.get("to_port")) not in ((22, 22), (8080, 8080)):
+            problems.append(f"ingress rule {name} opens ports {body.get('from_port')}-{body.get('to_port')}")
+    for name, body in resources(cfg, "aws_security_group"):
+        for ing in blocks(body, "ingress"):
+            cidrs = set(ing.get("cidr_blocks", [])) | set(ing.get("ipv6_cidr_blocks", []))
+            if cidrs - {CIDR_VAR}:
+                problems.append(f"security group {name} has inline ingress from {sorted(cidrs)}")
+    for name, body in resources(cfg, "aws_security_group_rule"):
+        if body.get("type") == "ingress":
+            cidrs = set(body.get("cidr_blocks", [])) | set(body.get("ipv6_cidr_blocks", []))
+            if cidrs - {CIDR_VAR}:
+                problems.append(f"security group rule {name} allows ingress from {sorted(cidrs)}")
+    return problems
+
+
+def check_aws_imdsv2(cfg):
+    problems = []
+    instances = list(resources(cfg, "aws_instance")) + list(resources(cfg, "aws_launch_template"))
+    if not instances:
+        problems.append("no aws_instance")
+    for name, body in instances:
+        mo = blocks(body, "metadata_options")
+        if not mo or mo[0].get("http_tokens") != "required":
+            problems.append(f"{name}: metadata_options.http_tokens is not \"required\" (IMDSv1 allowed)")
+    return problems
+
+
+def aws_bucket_refs():
+    return {"${aws_s3_bucket.runs.arn}", "${aws_s3_bucket.runs.arn}/*"}
+
+
+def check_aws_iam_policy(cfg):
+    problems = []
+    docs = dict(cfg.get("data", {}).get("aws_iam_policy_document", {}))
+    policies = list(resources(cfg, "aws_iam_role_policy")) + list(resources(cfg, "aws_iam_policy"))
+    if not policies:
+        problems.append("no IAM policy for the VMs")
+    for name, body in policies:
+        m = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(\w+)\.json\}", str(body.get("policy")))
+        if not m or m.group(1) not in docs:
+            problems.append(f"policy {name} is not a data.aws_iam_policy_document (cannot be checked)")
+            continue
+        for st in blocks(docs[m.group(1)], "statement"):
+            if st.get("effect", "Allow") != "Allow":
+                continue
+            res = set(st.get("resources", []))
+            if not res or res - aws_bucket_refs():
+                problems.append(f"policy {name} allows {sorted(res - aws_bucket_refs()) or 'no resource'}; only the run bucket may appear")
+            for a in st.get("actions", []):
+                if not a.startswith("s3:") or "*" in a:
+                    problems.append(f"policy {name} allows action {a!r}")
+            if st.get("not_actions") or st.get("not_resources"):
+                problems.append(f"policy {name} uses not_actions/not_resources")
+    for name, body in resources(cfg, "aws_iam_role_policy_attachment"):
+        problems.append(f"managed policy attached ({name}: {body.get('policy_arn')}): use the bucket-only inline policy")
+    return problems
+
+
+def check_aws_bucket_policy(cfg):
+    problems = []
+    docs = dict(cfg.get("data", {}).get("aws_iam_policy_document", {}))
+    for name, body in resources(cfg, "aws_s3_bucket_policy"):
+        m = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(\w+)\.json\}", str(body.get("policy")))
+        if not m:
+            problems.append(f"bucket policy {name} cannot be checked")
+            continue
+        for st in blocks(docs.get(m.group(1), {}), "statement"):
+            anyone = any("*" in p.get("identifiers", []) for p in blocks(st, "principals"))
+            if anyone and st.get("effect", "Allow") == "Allow":
+                problems.append(f"bucket policy {name} allows everyone")
+    return problems
+
+
+def check_aws_public_access_block(cfg):
+    problems = []
+    buckets = [n for n, _ in resources(cfg, "aws_s3_bucket")]
+    pabs = {b.get("bucket"): b for _, b in resources(cfg, "aws_s3_bucket_public_access_block")}
+    for b in buckets:
+        pab = pabs.get(f"${{aws_s3_bucket.{b}.id}}")
+        if pab is None:
+            problems.append(f"bucket {b} has no public access block")
+            continue
+        for key in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"):
+            if pab.get(key) is not True:
+                problems.append(f"bucket {b}: {key} is {pab.get(key)!r}")
+    if buckets != ["runs"]:
+        problems.append(f"expected one bucket 'runs', found {buckets}")
+    return problems
+
+
+def check_aws_encryption(cfg):
+    problems = []
+    sse = {b.get("bucket"): b for _, b in resources(cfg, "aws_s3_bucket_server_side_encryption_configuration")}
+    for b, _ in resources(cfg, "aws_s3_bucket"):
+        conf = sse.get(f"${{aws_s3_bucket.{b}.id}}")
+        algos = [d.get("sse_algorithm") for r in blocks(conf or {}, "rule")
+                 for d in blocks(r, "apply_server_side_encryption_by_default")]
+        if not algos or any(a not in ("AES256", "aws:kms", "aws:kms:dsse") for a in algos):
+            problems.append(f"bucket {b} has no server-side encryption (found {algos})")
+    for name, body in resources(cfg, "aws_instance"):
+        for rbd in blocks(body, "root_block_device"):
+            if rbd.get("encrypted") is not True:
+                problems.append(f"{name}: root volume not encrypted")
+    return problems
+
+
+def check_aws_spot(cfg):
+    body = dict(resources(cfg, "aws_instance")).get("train", {})
+    dyn = (body.get("dynamic") or {}).get("instance_market_options")
+    if not dyn:
+        return ["the training instance has no optional spot block"]
+    spot = blocks(blocks(dyn[0], "content")[0], "spot_options")[0]
+    if spot.get("instance_interruption_behavior") != "stop" or spot.get("spot_instance_type") != "persistent":
+        return [f"spot options {spot} do not stop-and-resume"]
+    return []
+
+
+# ---- Azure ----
+
+def check_azure_ingress(cfg):
+    problems = []
+    rules = [(f"{n}/{r.get('name')}", r) for n, b in resources(cfg, "azurerm_network_security_group")
+             for r in blocks(b, "security_rule")]
+    rules += list(resources(cfg, "azurerm_network_security_rule"))
+    if not rules:
+        problems.append("no NSG rules")
+    for name, r in rules:
+        if r.get("direction") != "Inbound" or r.get("access") != "Allow":
+            continue
+        srcs = ([r["source_address_prefix"]] if "source_address_prefix" in r else []) + r.get("source_address_prefixes", [])
+        if not srcs or set(srcs) - {CIDR_VAR}:
+            problems.append(f"NSG rule {name} admits {srcs}, not var.allowed_cidr only")
+        ports = ([r["destination_port_range"]] if "destination_port_range" in r else []) + r.get("destination_port_ranges", [])
+        if set(ports) - {"22", "8080"}:
+            problems.append(f"NSG rule {name} opens ports {ports}")
+    return problems
+
+
+def check_azure_role_scope(cfg):
+    problems = []
+    ras = list(resources(cfg, "azurerm_role_assignment"))
+    if not ras:
+        problems.append("no role assignment")
+    for name, body in ras:
+        if body.get("scope") != "${azurerm_storage_container.runs.id}":
+            problems.append(f"role assignment {name} is scoped to {body.get('scope')!r}, not the container")
+        if body.get("role_definition_name") not in ("Storage Blob Data Contributor", "Storage Blob Data Reader"):
+            problems.append(f"role assignment {name} grants {body.get('role_definition_name')!r}")
+    train = dict(ras).get("train_blob", {})
+    if train.get("role_definition_name") != "Storage Blob Data Contributor":
+        problems.append("the trainer's identity is not Storage Blob Data Contributor on the container")
+    container = dict(resources(cfg, "azurerm_storage_container")).get("runs", {})
+    if container.get("name") != "gan-training-storage" or container.get("container_access_type") != "private":
+        problems.append(f"container is {container.get('name')!r}/{container.get('container_access_type')!r}")
+    if "storage_account_id" not in container:
+        problems.append("container made without storage_account_id: its id would be the data-plane URL, not a scope")
+    return problems
+
+
+def check_azure_storage_account(cfg):
+    problems = []
+    for name, b in resources(cfg, "azurerm_storage_account"):
+        if b.get("allow_nested_items_to_be_public") is not False:
+            problems.append(f"{name}: public blobs allowed")
+        if b.get("https_traffic_only_enabled") is not True:
+            problems.append(f"{name}: plain HTTP allowed")
+        if b.get("min_tls_version") != "TLS1_2":
+            problems.append(f"{name}: min TLS {b.get('min_tls_version')!r}")
+        if b.get("infrastructure_encryption_enabled") is not True:
+            problems.append(f"{name}: infrastructure encryption off")
+    return problems
+
+
+def check_azure_vms(cfg):
+    problems = []
+    for name, b in resources(cfg, "azurerm_linux_virtual_machine"):
+        if b.get("disable_password_authentication") is not True:
+            problems.append(f"{name}: password login allowed")
+        ident = blocks(b, "identity")
+        if not ident or ident[0].get("type") != "UserAssigned":
+            problems.append(f"{name}: no user-assigned identity")
+    return problems
+
+
+# ---- GCP ----
+
+def check_gcp_ingress(cfg):
+    problems = []
+    fws = list(resources(cfg, "google_compute_firewall"))
+    if not fws:
+        problems.append("no firewall rule")
+    for name, b in fws:
+        if b.get("direction", "INGRESS") != "INGRESS":
+            continue
+        if b.get("source_ranges") != [CIDR_VAR]:
+            problems.append(f"firewall {name} admits {b.get('source_ranges')}, not var.allowed_cidr only")
+        for a in blocks(b, "allow"):
+            if set(a.get("ports", ["all"])) - {"22", "8080"}:
+                problems.append(f"firewall {name} opens {a.get('protocol')} {a.get('ports', 'all ports')}")
+    net = dict(resources(cfg, "google_compute_network")).get("main")
+    if net is None:
+        problems.append("VMs are not on a network of their own (the default network allows SSH from anywhere)")
+    return problems
+
+
+def check_gcp_bucket_binding(cfg):
+    problems = []
+    for rtype in ("google_project_iam_member", "google_project_iam_binding", "google_project_iam_policy"):
+        for name, _ in resources(cfg, rtype):
+            problems.append(f"project-wide IAM ({rtype}.{name}): bind on the bucket instead")
+    members = list(resources(cfg, "google_storage_bucket_iam_member")) + list(resources(cfg, "google_storage_bucket_iam_binding"))
+    if not members:
+        problems.append("no bucket IAM binding")
+    for name, b in members:
+        if b.get("bucket") != "${google_storage_bucket.runs.name}":
+            problems.append(f"binding {name} is on {b.get('bucket')!r}, not the run bucket")
+        if b.get("role") not in ("roles/storage.objectAdmin", "roles/storage.objectViewer"):
+            problems.append(f"binding {name} grants {b.get('role')!r}")
+    train = dict(members).get("train", {})
+    if train.get("role") != "roles/storage.objectAdmin" or "google_service_account.train" not in str(train.get("member")):
+        problems.append("the trainer's service account is not objectAdmin on the bucket")
+    return problems
+
+
+def check_gcp_bucket(cfg):
+    b = dict(resources(cfg, "google_storage_bucket")).get("runs", {})
+    problems = []
+    if b.get("uniform_bucket_level_access") is not True:
+        problems.append("uniform bucket-level access off")
+    if b.get("public_access_prevention") != "enforced":
+        problems.append(f"public_access_prevention is {b.get('public_access_prevention')!r}")
+    return problems
+
+
+def check_gcp_vms(cfg):
+    problems = []
+    for name, b in resources(cfg, "google_compute_instance"):
+        sa = blocks(b, "service_account")
+        if not sa or "google_service_account." not in str(sa[0].get("email")):
+            problems.append(f"{name}: not running as its own service account")
+        elif any("cloud-platform" in s for s in sa[0].get("scopes", [])):
+            problems.append(f"{name}: cloud-platform scope; storage scopes suffice")
+    train = dict(resources(cfg, "google_compute_instance")).get("train", {})
+    sched = blocks(train, "scheduling")
+    if not sched or sched[0].get("on_host_maintenance") != "TERMINATE":
+        problems.append("GPU VM without on_host_maintenance = TERMINATE")
+    return problems
+
+
+CHECKS = {
+    "aws": [
+        ("Terraform >= 1.5", check_versions),
+        ("every reference names something declared; every variable used", check_references),
+        ("allowed_cidr required, /0 rejected", check_allowed_cidr_variable),
+        ("repo_url required, placeholder rejected", check_repo_url_variable),
+        ("cloud-init from the shared template with s3:// storage", lambda c: check_cloud_init_wiring(c, "s3://")),
+        ("run id fixed for the deployment", check_run_id_fixed),
+        ("no ingress but 22/8080 from allowed_cidr", check_aws_ingress),
+        ("IMDSv2 required", check_aws_imdsv2),
+        ("IAM policies name only the run bucket", check_aws_iam_policy),
+        ("bucket policy allows nobody", check_aws_bucket_policy),
+        ("public access blocked", check_aws_public_access_block),
+        ("encryption on (bucket and volumes)", check_aws_encryption),
+        ("spot stops and resumes", check_aws_spot),
+    ],
+    "azure": [
+        ("Terraform >= 1.5", check_versions),
+        ("every reference names something declared; every variable used", check_references),
+        ("allowed_cidr required, /0 rejected", check_allowed_cidr_variable),
+        ("repo_url required, placeholder rejected", check_repo_url_variable),
+        ("cloud-init from the shared template with az:// storage", lambda c: check_cloud_init_wiring(c, "az://")),
+        ("run id fixed for the deployment", check_run_id_fixed),
+        ("no ingress but 22/8080 from allowed_cidr", check_azure_ingress),
+        ("role assignments scoped to the container", check_azure_role_scope),
+        ("storage account private, TLS, encrypted", check_azure_storage_account),
+        ("VMs: keys only, managed identity", check_azure_vms),
+    ],
+    "gcp": [
+        ("Terraform >= 1.5", check_versions),
+        ("every reference names something declared; every variable used", check_references),
+        ("allowed_cidr required, /0 rejected", check_allowed_cidr_variable),
+        ("repo_url required, placeholder rejected", check_repo_url_variable),
+        ("cloud-init from the shared template with gs:// storage", lambda c: check_cloud_init_wiring(c, "gs://")),
+        ("run id fixed for the deployment", check_run_id_fixed),
+        ("no ingress but 22/8080 from allowed_cidr", check_gcp_ingress),
+        ("IAM bound on the bucket only", check_gcp_bucket_binding),
+        ("bucket private", check_gcp_bucket),
+        ("VMs: own service account, storage scopes", check_gcp_vms),
+    ],
+}
+
+
+# Broken copies: (cloud, description, mutation, name of the check that must catch it).
+def _set(path, value):
+    def mutate(cfg):
+        node = cfg
+        for k in path[:-1]:
+            node = node[k]
+        node[path[-1]] = value
+    return mutate
+
+
+def _add(rtype, name, body):
+    def mutate(cfg):
+        cfg["resource"].setdefault(rtype, {})[name] = body
+    return mutate
+
+
+MUTANTS = [
+    ("aws", "reference to an undeclared variable", _set(["resource", "aws_instance", "train", "instance_type"], "${var.instance_typo}"),
+     "every reference names something declared; every variable used"),
+    ("gcp", "reference to an undeclared resource", _set(["resource", "google_compute_instance", "train", "depends_on"], ["${google_storage_bucket_iam_member.trainer}"]),
+     "every reference names something declared; every variable used"),
+    ("azure", "unused variable", _set(["variable", "forgotten"], {"type": "${string}"}),
+     "every reference names something declared; every variable used"),
+    ("aws", "SSH from 0.0.0.0/0", _set(["resource", "aws_vpc_security_group_ingress_rule", "ssh", "cidr_ipv4"], "0.0.0.0/0"),
+     "no ingress but 22/8080 from allowed_cidr"),
+    ("aws", "inline ingress from ::/0", _set(["resource", "aws_security_group", "vm", "ingress"], [{"ipv6_cidr_blocks": ["::/0"]}]),
+     "no ingress but 22/8080 from allowed_cidr"),
+    ("aws", "allowed_cidr default 0.0.0.0/0", _set(["variable", "allowed_cidr", "default"], "0.0.0.0/0"),
+     "allowed_cidr required, /0 rejected"),
+    ("aws", "repo_url default placeholder", _set(["variable", "repo_url", "default"], "https://example.invalid/gan.git"),
+     "repo_url required, placeholder rejected"),
+    ("aws", "IMDSv1 allowed", _set(["resource", "aws_instance", "monitor", "metadata_options"], [{"http_tokens": "optional"}]),
+     "IMDSv2 required"),
+    ("aws", "policy on every bucket", _set(["data", "aws_iam_policy_document", "train", "statement", 1, "resources"], ["arn:aws:s3:::*/*"]),
+     "IAM policies name only the run bucket"),
+    ("aws", "s3:* allowed", _set(["data", "aws_iam_policy_document", "monitor", "statement", 0, "actions"], ["s3:*"]),
+     "IAM policies name only the run bucket"),
+    ("aws", "managed policy attached", _add("aws_iam_role_policy_attachment", "full", {"policy_arn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}),
+     "IAM policies name only the run bucket"),
+    ("aws", "public ACLs allowed", _set(["resource", "aws_s3_bucket_public_access_block", "runs", "block_public_acls"], False),
+     "public access blocked"),
+    ("aws", "no encryption", _set(["resource", "aws_s3_bucket_server_side_encryption_configuration", "runs", "rule"], []),
+     "encryption on (bucket and volumes)"),
+    ("aws", "run id changes every apply", _set(["resource", "terraform_data", "run_id", "lifecycle"], []),
+     "run id fixed for the deployment"),
+    ("azure", "NSG from Internet", _set(["resource", "azurerm_network_security_group", "vms", "security_rule", 1, "source_address_prefix"], "Internet"),
+     "no ingress but 22/8080 from allowed_cidr"),
+    ("azure", "role on the account", _set(["resource", "azurerm_role_assignment", "train_blob", "scope"], "${azurerm_storage_account.runs.id}"),
+     "role assignments scoped to the container"),
+    ("azure", "Owner role", _set(["resource", "azurerm_role_assignment", "monitor_blob", "role_definition_name"], "Owner"),
+     "role assignments scoped to the container"),
+    ("azure", "public blobs", _set(["resource", "azurerm_storage_account", "runs", "allow_nested_items_to_be_public"], True),
+     "storage account private, TLS, encrypted"),
+    ("gcp", "firewall from 0.0.0.0/0", _set(["resource", "google_compute_firewall", "ssh_monitor", "source_ranges"], ["0.0.0.0/0"]),
+     "no ingress but 22/8080 from allowed_cidr"),
+    ("gcp", "project-wide binding", _add("google_project_iam_member", "sa", {"role": "roles/storage.admin"}),
+     "IAM bound on the bucket only"),
+    ("gcp", "binding on another bucket", _set(["resource", "google_storage_bucket_iam_member", "train", "bucket"], "other"),
+     "IAM bound on the bucket only"),
+    ("gcp", "public access allowed", _set(["resource", "google_storage_bucket", "runs", "public_access_prevention"], "inherited"),
+     "bucket private"),
+]
+
+
+def main():
+    d = sys.argv[1]
+    failed = 0
+
+    def report(ok, text):
+        nonlocal failed
+        print(("ok - " if ok else "not ok - ") + text)
+        failed += not ok
+
+    configs = {}
+    for cloud, checks in CHECKS.items():
+        try:
+            configs[cloud] = json.load(open(f"{d}/{cloud}.json"))
+        except OSError as e:
+            report(False, f"{cloud}: parsed configuration missing ({e})")
+            continue
+        for name, fn in checks:
+            try:
+                problems = fn(configs[cloud])
+            except Exception as e:  # a shape the check did not expect is a failure, not a crash
+                problems = [f"check crashed: {type(e).__name__}: {e}"]
+            report(not problems, f"{cloud}: {name}" + ("" if not problems else ": " + "; ".join(problems)))
+    for cloud, what, mutate, check_name in MUTANTS:
+        if cloud not in configs:
+            continue
+        cfg = copy.deepcopy(configs[cloud])
+        try:
+            mutate(cfg)
+            fn = dict(CHECKS[cloud])[check_name]
+            caught = bool(fn(cfg))
+        except Exception as e:
+            report(False, f"{cloud}: broken copy '{what}' could not be made: {type(e).__name__}: {e}")
+            continue
+        report(caught, f"{cloud}: check '{check_name}' catches a broken copy: {what}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""The variables' validation rules, evaluated by Terraform itself on good and bad values.
+
+Design: `terraform console` needs no provider, so where Terraform is installed each rule's
+condition (from the parsed .tf, parse_tf.js) is evaluated with var.<name> replaced by a literal:
+a /0 must be refused, a real CIDR accepted, the placeholder repository refused, and so on. This
+catches a regex RE2 reads differently than intended, which no parse can. All the conditions are
+evaluated in one console session, as one jsonencode([...]) expression.
+
+Usage: python3 validations.py PARSED_JSON_DIR   (needs terraform on PATH)
+"""
+import json
+import re
+import subprocess
+import sys
+import tempfile
+
+COMMON = {
+    "allowed_cidr": (["203.0.113.7/32", "10.0.0.0/8"], ["0.0.0.0/0", "::/0", "not-a-cidr", "203.0.113.7"]),
+    "repo_url": (["https://github.com/me/gan.git", "git@github.com:me/gan.git", "ssh://git@host/gan.git"],
+                 ["https://example.invalid/gan.git", "/home/me/gan", "https://host/a b.git", "https://host/$(x).git"]),
+    "git_ref": (["main", "v1.0", "0123abcd", "feature/x"], ["main; rm -rf /", "a b", "$(x)"]),
+    "train_command": (["./gan --train --epochs 5 --dataset-dir 'a b'"], ["./gan --train\nrm -rf /"]),
+    "monitor_command": (["./gan --monitor"], ["./gan\n--monitor"]),
+    "name": (["gan", "gan-2"], ["Gan", "g", "gan_x", "a-very-long-name-over-21-chars"]),
+    "run_id": (["", "20261126T103000Z"], ["a/b", "a b"]),
+}
+PER_CLOUD = {
+    "aws": {"instance_type": (["g5.xlarge", "p3.2xlarge", "g6.xlarge", "p4d.24xlarge"], ["t3.micro", "g5", "m5.large"]),
+            "root_volume_gb": ([120, 50], [20])},
+    "azure": {"vm_size": (["Standard_NC4as_T4_v3", "Standard_NC24ads_A100_v4"], ["Standard_B1s", "NC4as_T4_v3"])},
+    "gcp": {"machine_type": (["g2-standard-4", "a2-highgpu-1g"], ["e2-small", "n1-standard-4"])},
+}
+
+
+def literal(v):
+    if isinstance(v, (int, float)):
+        return str(v)
+    # A JSON string is an HCL string literal, but for ${ and %{ (none of the values above use them).
+    return json.dumps(v)
+
+
+def main():
+    d = sys.argv[1]
+    cases = []  # (label, expression, expected)
+    for cloud in ("aws", "azure", "gcp"):
+        cfg = json.load(open(f"{d}/{cloud}.json"))
+        table = dict(COMMON, **PER_CLOUD[cloud])
+        for var, (good, bad) in table.items():
+            rules = (cfg["variable"].get(var) or {}).get("validation") or []
+            if not rules:
+                cases.append((f"{cloud}: variable {var} has a validation rule", None, True))
+                continue
+            for rule in rules:
+                cond = rule["condition"]
+                m = re.fullmatch(r"\$\{(.*)\}", cond, re.S)
+                expr = m.group(1) if m else cond
+                for value, want in [(g, True) for g in good] + [(b, False) for b in bad]:
+                    e = re.sub(r"\bvar\." + re.escape(var) + r"\b", lambda _: literal(value), expr)
+                    verdict = "accepts" if want else "refuses"
+                    cases.append((f"{cloud}: {var} {verdict} {value!r}", e.replace("\n", " "), want))
+    exprs = [e for _, e, _ in cases if e is not None]
+    # One expression for all of them: the console reads one expression per session reliably.
+    batch = "jsonencode([" + ", ".join(f"({e})" for e in exprs) + "])"
+    with tempfile.TemporaryDirectory() as tmp:
+        r = subprocess.run(["terraform", "console", "-no-color"], input=batch + "\n", capture_output=True,
+                           text=True, cwd=tmp)
+    try:
+        results = ["true" if x else "false" for x in json.loads(json.loads(r.stdout.strip()))]
+    except (ValueError, TypeError):
+        results = []
+    failed = 0
+    if len(results) != len(exprs):
+        err = " ".join(line for line in r.stderr.splitlines() if "CLI configuration" not in line and "terraformrc" not in line)
+        print(f"not ok - terraform console evaluated {len(results)} of {len(exprs)} rules: {err.strip()[:400]}")
+        return 1
+    it = iter(results)
+    for label, e, want in cases:
+        if e is None:
+            print(f"not ok - {label}")
+            failed += 1
+            continue
+        got = next(it)
+        ok = got == ("true" if want else "false")
+        print(("ok - " if ok else "not ok - ") + label + ("" if ok else f" (condition gave {got})"))
+        failed += not ok
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
