@@ -1,0 +1,132 @@
+// S3Client pieces that need no server: part sizing, addressing, the XML reader, error messages.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "aws/parallel.h"
+#include "aws/s3_client.h"
+#include "aws/xml.h"
+
+namespace {
+
+std::shared_ptr<aws::CredentialsCache> static_creds(const std::string& id = "AKIDEXAMPLE", const std::string& secret = "secret") {
+  aws::Credentials c;
+  c.access_key_id = id;
+  c.secret_access_key = secret;
+  return std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+}
+
+}  // namespace
+
+TEST(S3Client, PartSizeKeepsAtMostTenThousandPartsOfAtLeastFiveMiB) {
+  constexpr int64_t MiB = 1 << 20;
+  EXPECT_EQ(aws::S3Client::choose_part_size(100 * MiB, 8 * MiB), 8 * MiB);
+  EXPECT_EQ(aws::S3Client::choose_part_size(100 * MiB, 1 * MiB), 5 * MiB);  // S3's minimum
+  for (int64_t size : {int64_t(1) << 30, int64_t(100) << 30, int64_t(1000) << 30, int64_t(5) << 40}) {
+    int64_t part = aws::S3Client::choose_part_size(size, 8 * MiB);
+    EXPECT_GE(part, 5 * MiB);
+    EXPECT_EQ(part % MiB, 0);
+    EXPECT_LE((size + part - 1) / part, 10000) << size;
+    // and not needlessly large: one MiB less would need more than 10,000 parts (or go below 8 MiB)
+    if (part > 8 * MiB) {
+      EXPECT_GT((size + part - MiB - 1) / (part - MiB), 10000) << size;
+    }
+  }
+}
+
+TEST(S3Client, AddressingIsVirtualHostedOnAwsAndPathStyleForDotsAndCustomEndpoints) {
+  aws::S3ClientConfig cfg;
+  cfg.credentials = static_creds();
+  cfg.region = "eu-west-1";
+  cfg.clock = [] { return int64_t(1369353600); };
+  aws::S3Client aws_client(cfg);
+  std::string url = aws_client.presign_get("my-bucket", "run/a b.png", 3600);
+  EXPECT_EQ(url.rfind("https://my-bucket.s3.eu-west-1.amazonaws.com/run/a%20b.png?", 0), 0u) << url;
+  url = aws_client.presign_get("my.dotted.bucket", "k", 3600);
+  EXPECT_EQ(url.rfind("https://s3.eu-west-1.amazonaws.com/my.dotted.bucket/k?", 0), 0u) << url;
+  EXPECT_NE(url.find("X-Amz-Credential=AKIDEXAMPLE%2F20130524%2Feu-west-1%2Fs3%2Faws4_request"), std::string::npos);
+  cfg.endpoint = "http://127.0.0.1:9000";
+  aws::S3Client minio(cfg);
+  url = minio.presign_get("my-bucket", "k", 60);
+  EXPECT_EQ(url.rfind("http://127.0.0.1:9000/my-bucket/k?", 0), 0u) << url;
+  cfg.endpoint = "127.0.0.1:9000";
+  EXPECT_THROW(aws::S3Client bad(cfg), std::invalid_argument);
+}
+
+TEST(S3Client, XmlReaderHandlesEntitiesNamespacesAndCdata) {
+  aws::XmlNode doc = aws::parse_xml(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- c --><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+      "<Contents><Key>a &amp; b &lt;c&gt; &#233;&#x1F600;</Key><Size>12</Size></Contents>"
+      "<Contents><Key><![CDATA[x<y]]></Key></Contents><s3:IsTruncated>false</s3:IsTruncated><Empty/></ListBucketResult>");
+  EXPECT_EQ(doc.name, "ListBucketResult");
+  auto contents = doc.children_named("Contents");
+  ASSERT_EQ(contents.size(), 2u);
+  EXPECT_EQ(contents[0]->child_text("Key"), "a & b <c> \xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ(contents[1]->child_text("Key"), "x<y");
+  EXPECT_EQ(doc.child_text("IsTruncated"), "false");
+  EXPECT_NE(doc.child("Empty"), nullptr);
+  EXPECT_THROW(aws::parse_xml("<a><b></a>"), std::runtime_error);
+  EXPECT_THROW(aws::parse_xml("<a>&bogus;</a>"), std::runtime_error);
+  EXPECT_THROW(aws::parse_xml("<a>"), std::runtime_error);
+  EXPECT_EQ(aws::xml_escape("\"a\"&<b>'"), "&quot;a&quot;&amp;&lt;b&gt;&apos;");
+}
+
+TEST(S3Client, ErrorsBecomeActionableMessages) {
+  aws::HttpResponse r;
+  r.status = 403;
+  r.body = "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>R1</RequestId></Error>";
+  aws::S3ErrorInfo e = aws::parse_s3_error(r);
+  EXPECT_EQ(e.code, "AccessDenied");
+  EXPECT_FALSE(aws::is_transient_s3_error(e));
+  std::string m = aws::describe_s3_error("PUT", "bkt", "run/x.png", e, "AKIAEXAMPLE", "https://s3");
+  EXPECT_NE(m.find("AKIAEXAMPLE"), std::string::npos) << m;
+  EXPECT_NE(m.find("s3:PutObject"), std::string::npos) << m;
+  EXPECT_NE(m.find("R1"), std::string::npos) << m;
+
+  r.status = 404;
+  r.body = "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>";
+  m = aws::describe_s3_error("GET", "nope", "k", aws::parse_s3_error(r), "AK", "http://127.0.0.1:9000");
+  EXPECT_NE(m.find("aws s3 mb s3://nope"), std::string::npos) << m;
+
+  r.status = 301;
+  r.body = "";
+  r.headers = {{"x-amz-bucket-region", "ap-south-1"}};
+  e = aws::parse_s3_error(r);
+  EXPECT_EQ(e.code, "PermanentRedirect");
+  EXPECT_EQ(e.region, "ap-south-1");
+  EXPECT_NE(aws::describe_s3_error("GET", "b", "k", e, "AK", "x").find("--region ap-south-1"), std::string::npos);
+
+  r.status = 503;
+  r.headers.clear();
+  r.body = "<Error><Code>SlowDown</Code></Error>";
+  EXPECT_TRUE(aws::is_transient_s3_error(aws::parse_s3_error(r)));
+  EXPECT_TRUE(aws::body_is_error("<?xml version=\"1.0\"?>\n<Error><Code>InternalError</Code></Error>"));
+  EXPECT_FALSE(aws::body_is_error("<CompleteMultipartUploadResult><ETag>x</ETag></CompleteMultipartUploadResult>"));
+  EXPECT_EQ(aws::parse_http_date("Fri, 24 May 2013 00:00:00 GMT"), 1369353600);
+  EXPECT_EQ(aws::parse_http_date("yesterday"), -1);
+}
+
+TEST(S3Client, RunParallelRunsEveryJobOrStopsAtTheFirstFailure) {
+  std::vector<std::atomic<int>> ran(100);
+  EXPECT_EQ(aws::run_parallel(100, 8, [&](int i) { ran[static_cast<size_t>(i)]++; }), nullptr);
+  for (auto& r : ran) EXPECT_EQ(r.load(), 1);
+  std::atomic<int> started{0};
+  // Jobs after the failing one take a millisecond each, so handing all 1000 out would take a quarter
+  // of a second; the stop flag is set microseconds after job 3 throws.
+  std::exception_ptr e = aws::run_parallel(1000, 4, [&](int i) {
+    started++;
+    if (i == 3) throw std::runtime_error("part 4 failed");
+    if (i > 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  ASSERT_NE(e, nullptr);
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::runtime_error& err) {
+    EXPECT_STREQ(err.what(), "part 4 failed");
+  }
+  EXPECT_LT(started.load(), 1000) << "jobs kept being handed out after a failure";
+  EXPECT_EQ(aws::run_parallel(0, 4, [](int) {}), nullptr);
+}
