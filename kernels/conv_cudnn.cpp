@@ -124,46 +124,42 @@ const Perf* pick(const Perf* perf, int count, bool tf32, size_t ws_limit) {
 constexpr int kMaxAlgos = 16;
 constexpr size_t kMaxWorkspace = size_t(1) << 30;  // FFT algorithms can ask for several GiB
 
+// Takes pick()'s choice from one query's results into the plan and sets its math type on `conv`.
+template <class Perf, class Algo>
+void take(const Perf* perf, int count, size_t ws_limit, const Geometry& g, const char* what,
+          cudnnConvolutionDescriptor_t conv, Algo& algo, size_t& ws) {
+  const Perf* best = pick(perf, count, g.tf32, ws_limit);
+  if (!best) throw std::runtime_error(std::string("cuDNN offers no deterministic ") + what + " algorithm for " + describe(g));
+  algo = best->algo;
+  ws = best->memory;
+  CUDNN_CHECK(cudnnSetConvolutionMathType(conv, best->mathType));
+}
+
+// cudnnFind* times every candidate; cudnnGet*_v7 only ranks them by heuristics and allocates
+// nothing, so it is the one used inside a graph capture.
 void select_algorithms(Context& ctx, const Geometry& g, Plan& p, bool capturing) {
   // Outside a capture any algorithm up to kMaxWorkspace may be chosen (the workspace then grows);
   // inside one, only what fits the workspace already there.
   const size_t limit = capturing ? ctx.workspace_bytes : kMaxWorkspace;
+  cudnnHandle_t h = ctx.handle;
   int n = 0;
   {
     cudnnConvolutionFwdAlgoPerf_t perf[kMaxAlgos];
-    if (capturing)
-      CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(ctx.handle, p.x.d, p.w.d, p.fwd.d, p.y.d, kMaxAlgos, &n, perf));
-    else
-      CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(ctx.handle, p.x.d, p.w.d, p.fwd.d, p.y.d, kMaxAlgos, &n, perf));
-    const auto* best = pick(perf, n, g.tf32, limit);
-    if (!best) throw std::runtime_error("cuDNN offers no deterministic forward algorithm for " + describe(g));
-    p.fwd_algo = best->algo;
-    p.fwd_ws = best->memory;
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.fwd.d, best->mathType));
+    CUDNN_CHECK(capturing ? cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.d, p.w.d, p.fwd.d, p.y.d, kMaxAlgos, &n, perf)
+                          : cudnnFindConvolutionForwardAlgorithm(h, p.x.d, p.w.d, p.fwd.d, p.y.d, kMaxAlgos, &n, perf));
+    take(perf, n, limit, g, "forward", p.fwd.d, p.fwd_algo, p.fwd_ws);
   }
   {
     cudnnConvolutionBwdDataAlgoPerf_t perf[kMaxAlgos];
-    if (capturing)
-      CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx.handle, p.w.d, p.y.d, p.bwd_data.d, p.x.d, kMaxAlgos, &n, perf));
-    else
-      CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(ctx.handle, p.w.d, p.y.d, p.bwd_data.d, p.x.d, kMaxAlgos, &n, perf));
-    const auto* best = pick(perf, n, g.tf32, limit);
-    if (!best) throw std::runtime_error("cuDNN offers no deterministic backward-data algorithm for " + describe(g));
-    p.bwd_data_algo = best->algo;
-    p.bwd_data_ws = best->memory;
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.bwd_data.d, best->mathType));
+    CUDNN_CHECK(capturing ? cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.w.d, p.y.d, p.bwd_data.d, p.x.d, kMaxAlgos, &n, perf)
+                          : cudnnFindConvolutionBackwardDataAlgorithm(h, p.w.d, p.y.d, p.bwd_data.d, p.x.d, kMaxAlgos, &n, perf));
+    take(perf, n, limit, g, "backward-data", p.bwd_data.d, p.bwd_data_algo, p.bwd_data_ws);
   }
   {
     cudnnConvolutionBwdFilterAlgoPerf_t perf[kMaxAlgos];
-    if (capturing)
-      CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx.handle, p.x.d, p.y.d, p.bwd_filter.d, p.w.d, kMaxAlgos, &n, perf));
-    else
-      CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(ctx.handle, p.x.d, p.y.d, p.bwd_filter.d, p.w.d, kMaxAlgos, &n, perf));
-    const auto* best = pick(perf, n, g.tf32, limit);
-    if (!best) throw std::runtime_error("cuDNN offers no deterministic backward-filter algorithm for " + describe(g));
-    p.bwd_filter_algo = best->algo;
-    p.bwd_filter_ws = best->memory;
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.bwd_filter.d, best->mathType));
+    CUDNN_CHECK(capturing ? cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.x.d, p.y.d, p.bwd_filter.d, p.w.d, kMaxAlgos, &n, perf)
+                          : cudnnFindConvolutionBackwardFilterAlgorithm(h, p.x.d, p.y.d, p.bwd_filter.d, p.w.d, kMaxAlgos, &n, perf));
+    take(perf, n, limit, g, "backward-filter", p.bwd_filter.d, p.bwd_filter_algo, p.bwd_filter_ws);
   }
 }
 
