@@ -307,6 +307,11 @@ expect "-c without a value: refused" fails_saying "-c needs a value"
 run_case -c $'./gan --train\nrm -rf /' --ref main --allowed-cidr 198.51.100.1/32
 expect "a command with a newline: refused before anything runs" \
   all fails_saying "must be one line" -- test ! -s "$FAKE_LOG"
+for opt in --region --ref --repo --allowed-cidr --project --instance-type; do
+  run_case --cloud aws "$opt" $'x\ny'
+  expect "$opt with a newline: the error names $opt, nothing runs" \
+    all fails_saying "infra/run: $opt must be one line" -- test ! -s "$FAKE_LOG"
+done
 run_case --help
 expect "--help: usage, exit 0" all succeeds -- out_has "Usage: infra/run"
 
