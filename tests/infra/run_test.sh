@@ -290,6 +290,18 @@ new_sandbox
 run_case --cloud azure --ref main
 expect "azure without an SSH key: says ssh-keygen" all fails_saying "ssh-keygen" -- nothing_created
 new_sandbox
+printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n' >"$HOME/id_ed25519"
+run_case --cloud azure --ref main --ssh-key "$HOME/id_ed25519"
+expect "--ssh-key with a private key: refused, says pass the .pub file, nothing created" \
+  all fails_saying "is not an OpenSSH public key" -- fails_saying "pass the .pub file" -- nothing_created
+for key in "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAI me@host" "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5 me@host" \
+  "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ me@host"; do
+  new_sandbox
+  echo "$key" >"$HOME/key.pub"
+  run_case --cloud azure --ref main --ssh-key "$HOME/key.pub" --no-wait
+  expect "--ssh-key with a ${key%% *} public key: accepted as is" test "$rc $(tfvar ssh_public_key)" = "0 $key"
+done
+new_sandbox
 run_case --cloud gcp --ref main --spot --no-wait
 expect "gcp apply: project from gcloud config, spot, default region" \
   test "$rc $(tfvar project) $(tfvar spot) $(tfvar region)" = "0 gan-test-project true us-central1"
