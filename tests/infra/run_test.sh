@@ -237,6 +237,13 @@ new_sandbox
 FAKE_GCLOUD_NOAUTH=1 run_case --cloud gcp --ref main
 expect "missing gcloud login: says gcloud auth login, nothing created" all fails_saying "gcloud auth login" -- nothing_created
 new_sandbox
+FAKE_GCLOUD_NOADC=1 run_case --cloud gcp --ref main
+expect "missing application-default credentials: says gcloud auth application-default login, nothing created" \
+  all fails_saying "run 'gcloud auth application-default login'" -- nothing_created
+new_sandbox
+FAKE_GCLOUD_NOADC=1 GOOGLE_OAUTH_ACCESS_TOKEN=ya29.given run_case --cloud gcp --ref main --no-wait
+expect "no application-default credentials but GOOGLE_OAUTH_ACCESS_TOKEN set: Terraform uses that, accepted" succeeds
+new_sandbox
 FAKE_GCP_PROJECT="" run_case --cloud gcp --ref main
 expect "no GCP project: asks for --project" all fails_saying "--project" -- nothing_created
 
@@ -306,7 +313,8 @@ run_case --cloud gcp --ref main --spot --no-wait
 expect "gcp apply: project from gcloud config, spot, default region" \
   test "$rc $(tfvar project) $(tfvar spot) $(tfvar region)" = "0 gan-test-project true us-central1"
 expect "gcp apply: every value written is a variable of infra/gcp" all_declared gcp
-expect "gcp apply: checks the gcloud login first" in_order '^gcloud auth list' '^terraform gcp init'
+expect "gcp apply: checks the gcloud login and the application-default credentials first" \
+  in_order '^gcloud auth list' '^gcloud auth application-default print-access-token' '^terraform gcp init'
 
 # ---- arguments ----
 new_sandbox
