@@ -29,11 +29,11 @@ variable "name" {
 }
 
 variable "repo_url" {
-  description = "Git URL the VMs clone (no default: infra/run passes `git remote get-url origin`)."
+  description = "HTTPS Git URL the VMs clone (no default: infra/run passes `git remote get-url origin`, SSH remotes turned into their https:// form)."
   type        = string
   validation {
-    condition     = can(regex("^(https://|git@|ssh://)[^\\s'\"`$]+$", var.repo_url)) && !strcontains(var.repo_url, "example.invalid")
-    error_message = "repo_url: an https://, ssh:// or git@ URL of this repository that the VM can clone."
+    condition     = can(regex("^https://[^\\s'\"`$]+$", var.repo_url)) && !strcontains(var.repo_url, "example.invalid")
+    error_message = "repo_url: an https:// URL of this repository that the VM can clone without credentials (it holds no SSH key, so git@ and ssh:// URLs cannot work)."
   }
 }
 

@@ -274,8 +274,25 @@ new_sandbox no-origin
 run_case --cloud aws --ref main --repo /home/me/gan
 expect "--repo with a local path: refused" all fails_saying "cannot clone" -- nothing_created
 new_sandbox no-origin
-run_case --cloud aws --ref v1.0 --repo git@github.com:me/gan.git --no-wait
-expect "--repo and --ref: used as given" test "$rc $(tfvar repo_url) $(tfvar git_ref)" = "0 git@github.com:me/gan.git v1.0"
+run_case --cloud aws --ref v1.0 --repo https://gitlab.example.com/me/gan.git --no-wait
+expect "--repo and --ref: used as given" test "$rc $(tfvar repo_url) $(tfvar git_ref)" = "0 https://gitlab.example.com/me/gan.git v1.0"
+# The VMs hold no SSH key: SSH remotes are cloned through their HTTPS form, and infra/run says so.
+for pair in "git@github.com:me/gan.git https://github.com/me/gan.git" "ssh://git@github.com/me/gan.git https://github.com/me/gan.git" \
+  "ssh://git@gitlab.example.com:2222/group/gan.git https://gitlab.example.com/group/gan.git" "me@git.example.org:/srv/gan.git https://git.example.org/srv/gan.git"; do
+  new_sandbox no-origin
+  run_case --cloud aws --ref main --repo "${pair% *}" --no-wait
+  expect "--repo ${pair% *}: cloned as ${pair#* }, with a note" \
+    all succeeds -- test "$(tfvar repo_url)" = "${pair#* }" -- out_has "hold no SSH key, so they clone ${pair#* } (the HTTPS form of ${pair% *})"
+done
+new_sandbox
+git -C "$sb" remote set-url origin git@github.com:me/gan.git
+run_case --cloud aws --ref main --no-wait
+expect "origin is an SSH remote: its HTTPS form is deployed" all succeeds -- test "$(tfvar repo_url)" = https://github.com/me/gan.git
+for bad in git://git.example.com/gan.git http://git.example.com/gan.git ssh://git@github.com; do
+  new_sandbox no-origin
+  run_case --cloud aws --ref main --repo "$bad"
+  expect "--repo $bad: refused, asks for an https:// URL, nothing created" all fails_saying "--repo https://HOST/PATH" -- nothing_created
+done
 new_sandbox
 run_case --cloud aws --no-wait
 expect "no --ref: the checkout's HEAD commit" test "$(tfvar git_ref)" = "$(git -C "$sb" rev-parse HEAD)"

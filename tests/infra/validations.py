@@ -16,8 +16,9 @@ import tempfile
 
 COMMON = {
     "allowed_cidr": (["203.0.113.7/32", "10.0.0.0/8"], ["0.0.0.0/0", "::/0", "not-a-cidr", "203.0.113.7"]),
-    "repo_url": (["https://github.com/me/gan.git", "git@github.com:me/gan.git", "ssh://git@host/gan.git"],
-                 ["https://example.invalid/gan.git", "/home/me/gan", "https://host/a b.git", "https://host/$(x).git"]),
+    "repo_url": (["https://github.com/me/gan.git", "https://gitlab.example.com/group/sub/gan"],
+                 ["https://example.invalid/gan.git", "/home/me/gan", "https://host/a b.git", "https://host/$(x).git",
+                  "git@github.com:me/gan.git", "ssh://git@host/gan.git", "http://host/gan.git", "git://host/gan.git"]),
     "git_ref": (["main", "v1.0", "0123abcd", "feature/x"], ["main; rm -rf /", "a b", "$(x)"]),
     "train_command": (["./gan --train --epochs 5 --dataset-dir 'a b'"], ["./gan --train\nrm -rf /"]),
     "monitor_command": (["./gan --monitor"], ["./gan\n--monitor"]),
