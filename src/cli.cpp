@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -55,6 +56,19 @@ std::vector<int> to_int_list(const std::string& flag, const std::string& v, long
   while (std::getline(ss, item, ',')) out.push_back(to_int(flag, item, lo, hi));
   if (out.empty()) throw CliError(flag + ": expected a comma-separated list of integers, got '" + v + "'");
   return out;
+}
+
+// A monitor token goes into the login cookie as is: letters, digits, '-' and '_' only (the
+// monitor checks the same rule, in http/auth.cpp; this library does not link the monitor).
+std::string checked_token(const std::string& source, const std::string& v) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    const unsigned char c = (unsigned char)v[i];
+    if (std::isalnum(c) || c == '-' || c == '_') continue;
+    std::string what = c > 0x20 && c < 0x7f ? std::string("'") + (char)c + "'" : c == ' ' ? "a space" : "a control or non-ASCII byte";
+    throw CliError(source + ": the token contains " + what + " at position " + std::to_string(i + 1) +
+                   "; use only letters, digits, '-' and '_' (e.g. openssl rand -hex 16)");
+  }
+  return v;
 }
 
 void set_mode(CliOptions& o, CliOptions::Mode m, const std::string& flag) {
@@ -213,7 +227,7 @@ const std::vector<Flag>& flags() {
       {{"--monitor-bind"}, "ADDR", "monitor address (0.0.0.0)",
        [](CliOptions& o, const std::string& v) { o.monitor_bind = v; }},
       {{"--monitor-token"}, "TOKEN", "require this token to open the monitor (or GAN_MONITOR_TOKEN)",
-       [](CliOptions& o, const std::string& v) { o.monitor_token = v; }},
+       [](CliOptions& o, const std::string& v) { o.monitor_token = checked_token("--monitor-token", v); }},
       {{"--monitor-poll"}, "SECONDS", "how often a standalone monitor re-reads storage (5)",
        [](CliOptions& o, const std::string& v) { o.monitor_poll = to_int("--monitor-poll", v, 1, 3600); }},
       // generate
@@ -269,6 +283,9 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
       (o.dataset == "cifar10" || o.dataset.rfind("folder:", 0) == 0))
     o.cfg.model.channels = 3;
   if (o.resume_if_exists && o.run_id.empty()) throw CliError("--resume-if-exists: needs --run-id NAME");
+  // The environment's token, checked only where a monitor will use it.
+  const bool serves = o.mode == CliOptions::Mode::Monitor || (o.mode == CliOptions::Mode::Train && o.monitor);
+  if (serves && !o.given.count("--monitor-token")) checked_token("GAN_MONITOR_TOKEN", o.monitor_token);
   return o;
 }
 
