@@ -38,7 +38,11 @@ namespace gan::http {
 
 void apply_monitor_env(MonitorOptions& opts) {
   if (!opts.token.empty()) return;
-  if (const char* t = std::getenv("GAN_MONITOR_TOKEN")) opts.token = t;
+  const char* t = std::getenv("GAN_MONITOR_TOKEN");
+  if (!t) return;
+  const std::string problem = token_problem(t);
+  if (!problem.empty()) throw std::invalid_argument("GAN_MONITOR_TOKEN: " + problem);
+  opts.token = t;
 }
 
 bool is_loopback_address(const std::string& bind) {
@@ -489,6 +493,8 @@ MonitorServer::~MonitorServer() {
 void MonitorServer::start() {
   Impl& m = *impl_;
   if (m.started) throw std::logic_error("MonitorServer::start called twice");
+  const std::string problem = token_problem(m.opts.token);
+  if (!problem.empty()) throw std::invalid_argument("monitor token (--monitor-token or GAN_MONITOR_TOKEN): " + problem);
   m.register_routes();
   int port = m.opts.port;
   if (port == 0) {

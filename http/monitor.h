@@ -28,6 +28,8 @@ struct MonitorOptions {
 };
 
 // Fills opts.token from GAN_MONITOR_TOKEN when it is empty (the flag wins over the environment).
+// Throws std::invalid_argument naming the variable when its value holds characters other than
+// letters, digits, '-' and '_' (see token_problem in auth.h).
 void apply_monitor_env(MonitorOptions& opts);
 
 // True for 127.0.0.0/8, ::1 and "localhost": addresses other machines cannot reach.
@@ -42,7 +44,8 @@ class MonitorServer {
   MonitorServer& operator=(const MonitorServer&) = delete;
 
   // Registers the routes and listens on a background thread. Throws std::runtime_error naming the
-  // address when it cannot bind (port taken, bad address). Warns on stderr when the address is
+  // address when it cannot bind (port taken, bad address), std::invalid_argument for a token with
+  // characters other than letters, digits, '-' and '_'. Warns on stderr when the address is
   // reachable from other machines and no token is set.
   void start();
   // Closes the listener and every event stream, and joins all threads. Idempotent.
