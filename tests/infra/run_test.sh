@@ -20,6 +20,7 @@ failed=0
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
 
+real_terraform=$(command -v terraform || true)
 # System tools infra/run and the fakes need; everything else is absent from the sandbox's PATH.
 sysbin=$work/sysbin
 mkdir -p "$sysbin"
@@ -169,9 +170,54 @@ expect "--no-wait: no health check" all succeeds -- log_lacks healthz
 # ---- plan ----
 new_sandbox
 run_case --cloud aws --ref main --plan --var instance_type=p3.2xlarge
-expect "--plan: init, validate, plan with the extra -var; no apply" \
-  all succeeds -- in_order '^terraform aws init' '^terraform aws validate' '^terraform aws plan -input=false -var instance_type=p3.2xlarge' \
+expect "--plan: init, validate, plan; no apply" \
+  all succeeds -- in_order '^terraform aws init' '^terraform aws validate' '^terraform aws plan -input=false$' \
   -- log_lacks '^terraform aws (apply|destroy)'
+expect "--plan --var: the value is in the variables file Terraform reads" test "$(tfvar instance_type)" = p3.2xlarge
+
+# ---- --var: saved with the rest, so a later destroy sees the same configuration ----
+new_sandbox
+run_case --cloud aws --ref main --no-wait --var versioning=true --var root_volume_gb=200 \
+  --var 'ami_name_pattern=Deep Learning "Base" * (Ubuntu *' --var region=eu-north-1
+expect "--var: no -var on Terraform's command line" all succeeds -- log_lacks ' -var '
+expect "--var: a bool, a number and a string, each as its type" \
+  test "$(tfvar versioning) $(tfvar root_volume_gb) $(tfvar ami_name_pattern)" = 'true 200 Deep Learning "Base" * (Ubuntu *'
+expect "--var for a variable infra/run fills: the --var wins, written once" \
+  all test "$(tfvar region)" = eu-north-1 -- test "$(grep -c '"region"' "$sb/infra/aws/run.auto.tfvars.json")" = 1
+expect "--var: every value written is a variable of infra/aws" all_declared aws
+# Where Terraform is installed (outside the sandbox's PATH), it reads the written file itself:
+# `terraform console` needs no provider, only the variable declarations.
+if [[ -n $real_terraform ]]; then
+  mkdir -p "$FAKE_DIR/console"
+  cp "$sb/infra/aws/variables.tf" "$sb/infra/aws/run.auto.tfvars.json" "$FAKE_DIR/console/"
+  got=$(cd "$FAKE_DIR/console" && echo 'jsonencode([var.versioning, var.root_volume_gb, var.ami_name_pattern, var.region])' |
+    "$real_terraform" console 2>/dev/null)
+  expect "--var: terraform console reads the file with each value as its declared type" \
+    test "$got" = '"[true,200,\"Deep Learning \\\"Base\\\" * (Ubuntu *\",\"eu-north-1\"]"'
+fi
+cp "$FAKE_DIR/tfvars-apply.json" "$FAKE_DIR/applied.json"
+run_case --cloud aws --destroy --yes
+expect "--var: destroy reads the same variables as the apply" \
+  all succeeds -- log_lacks ' -var ' -- cmp -s "$FAKE_DIR/applied.json" "$FAKE_DIR/tfvars-destroy.json"
+new_sandbox
+add_ssh_key
+run_case --cloud azure --ref main --no-wait \
+  --var 'image={"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc", "sku": "2204", "version": "22.04.2025"}'
+expect "--var for an object variable: its JSON value written as JSON" \
+  all succeeds -- test "$(tfvar image)" = '{"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc", "sku": "2204", "version": "22.04.2025"}'
+for bad in "nosuch=1|infra/aws has no variable 'nosuch'" "versioning=yes|versioning is true or false" \
+  "root_volume_gb=big|root_volume_gb is a number" "=x|--var expects NAME=VALUE"; do
+  new_sandbox
+  run_case --cloud aws --ref main --var "${bad%%|*}"
+  expect "--var ${bad%%|*}: refused ('${bad#*|}'), nothing created" all fails_saying "${bad#*|}" -- nothing_created
+done
+new_sandbox
+add_ssh_key
+run_case --cloud azure --ref main --var 'image=microsoft-dsvm:ubuntu-hpc:2204:latest'
+expect "--var for an object variable given as text: refused, asks for JSON" all fails_saying "give its value as JSON" -- nothing_created
+new_sandbox
+run_case --cloud aws --ref main --var $'ami_name_pattern=a\nb'
+expect "--var with a newline: the error names the variable" all fails_saying "--var ami_name_pattern must be one line" -- nothing_created
 
 # ---- destroy ----
 new_sandbox
