@@ -250,6 +250,26 @@ new_sandbox
 run_case --cloud gcp --destroy
 expect "--destroy with nothing deployed: clear error, terraform not run" \
   all fails_saying "nothing to destroy" -- log_lacks '^terraform gcp'
+new_sandbox
+run_case --cloud aws --ref main --no-wait
+run_case --cloud aws --destroy --yes
+: >"$FAKE_LOG"
+run_case --cloud aws --destroy --yes
+expect "--destroy twice: the second finds nothing to destroy (the state is empty), terraform not run" \
+  all fails_saying "nothing to destroy" -- log_lacks '^terraform aws (init|destroy)'
+new_sandbox
+run_case --cloud aws --ref main --no-wait --var versioning=true
+rm "$sb/infra/aws/run.auto.tfvars.json"
+: >"$FAKE_LOG"
+run_case --cloud aws --destroy --yes
+expect "--destroy with state but no variables file: names the file and says --plan, terraform not run" \
+  all fails_saying "infra/aws/run.auto.tfvars.json is missing, but infra/aws/terraform.tfstate holds a deployment" \
+  -- fails_saying "with --plan added" -- log_lacks '^terraform aws (init|destroy)'
+run_case --cloud aws --ref main --plan --var versioning=true
+: >"$FAKE_LOG"
+run_case --cloud aws --destroy --yes
+expect "--destroy after the variables file was written again with --plan: destroyed" \
+  all succeeds -- log_has '^terraform aws destroy -input=false -auto-approve'
 
 # ---- failing apply ----
 new_sandbox
