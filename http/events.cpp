@@ -85,15 +85,61 @@ void EventSources::unwatch(const std::string& run) {
   if (it != watched_.end() && --it->second <= 0) watched_.erase(it);
 }
 
-void EventSources::live_loop() {
+void EventSources::init_live_locked() {
+  if (live_init_) return;
+  RunState::Snapshot first = cat_.live()->snapshot(INT64_MAX);
+  sent_rows_ = first.total_rows;
+  sent_evals_ = first.evals.size();
+  live_run_ = first.run_id;
+  live_version_ = first.version;
+  live_init_ = true;
+}
+
+void EventSources::publish_live() {
   const RunState* live = cat_.live();
-  RunState::Snapshot first = live->snapshot(INT64_MAX);
-  int64_t sent_rows = first.total_rows;
-  size_t sent_evals = first.evals.size();
-  std::string run = first.run_id;
-  uint64_t version = first.version;
+  if (!live) return;
+  std::lock_guard<std::mutex> lk(live_mu_);
+  init_live_locked();
   // Rows per event: beyond this the page re-fetches the (downsampled) series instead.
   constexpr int64_t kMaxRowsPerEvent = 2000;
+  RunState::Snapshot s = live->snapshot(sent_rows_);
+  if (s.run_id != live_run_) {  // begin() of a (new) run in this process
+    live_run_ = s.run_id;
+    sent_rows_ = 0;
+    sent_evals_ = 0;
+    hub_.publish("", "runs", "{}");
+    s = live->snapshot(0);
+  }
+  const std::string& run = live_run_;
+  if (s.total_rows < sent_rows_) sent_rows_ = 0;
+  if (s.total_rows > sent_rows_) {
+    std::string data = "{\"run\":" + json_quote(run) + ",\"total\":" + std::to_string(s.total_rows) + ",\"rows\":";
+    if ((int64_t)s.rows.size() <= kMaxRowsPerEvent && (int64_t)s.rows.size() == s.total_rows - sent_rows_) {
+      data += "[";
+      for (size_t i = 0; i < s.rows.size(); ++i) data += (i ? "," : "") + row_array_json(s.rows[i]);
+      data += "]}";
+    } else {
+      data += "null}";
+    }
+    hub_.publish(run, "batches", data);
+    sent_rows_ = s.total_rows;
+  }
+  for (size_t i = sent_evals_; i < s.evals.size(); ++i) {
+    hub_.publish(run, "eval", "{\"run\":" + json_quote(run) + ",\"epoch\":" + std::to_string(s.evals[i].epoch) + "}");
+  }
+  sent_evals_ = s.evals.size();
+  live_version_ = s.version;
+  hub_.publish(run, "progress", progress_json(s));
+}
+
+void EventSources::live_loop() {
+  const RunState* live = cat_.live();
+  uint64_t version;
+  {
+    std::lock_guard<std::mutex> lk(live_mu_);
+    init_live_locked();
+    version = live_version_;
+  }
   while (true) {
     {
       std::lock_guard<std::mutex> lk(mu_);
@@ -102,32 +148,7 @@ void EventSources::live_loop() {
     uint64_t v = live->wait_for_change(version, 250);
     if (v == version) continue;
     version = v;
-    RunState::Snapshot s = live->snapshot(sent_rows);
-    if (s.run_id != run) {  // begin() of a (new) run in this process
-      run = s.run_id;
-      sent_rows = 0;
-      sent_evals = 0;
-      hub_.publish("", "runs", "{}");
-      s = live->snapshot(0);
-    }
-    if (s.total_rows < sent_rows) sent_rows = 0;
-    if (s.total_rows > sent_rows) {
-      std::string data = "{\"run\":" + json_quote(run) + ",\"total\":" + std::to_string(s.total_rows) + ",\"rows\":";
-      if ((int64_t)s.rows.size() <= kMaxRowsPerEvent && (int64_t)s.rows.size() == s.total_rows - sent_rows) {
-        data += "[";
-        for (size_t i = 0; i < s.rows.size(); ++i) data += (i ? "," : "") + row_array_json(s.rows[i]);
-        data += "]}";
-      } else {
-        data += "null}";
-      }
-      hub_.publish(run, "batches", data);
-      sent_rows = s.total_rows;
-    }
-    for (size_t i = sent_evals; i < s.evals.size(); ++i) {
-      hub_.publish(run, "eval", "{\"run\":" + json_quote(run) + ",\"epoch\":" + std::to_string(s.evals[i].epoch) + "}");
-    }
-    sent_evals = s.evals.size();
-    hub_.publish(run, "progress", progress_json(s));
+    publish_live();
     if (!sleep_ms(200)) return;  // coalesce: at most ~5 events per second per kind
   }
 }

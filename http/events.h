@@ -67,9 +67,14 @@ class EventSources {
   void unwatch(const std::string& run);
   // One storage poll now (tests call it instead of waiting poll_seconds).
   void poll_storage();
+  // Publishes what changed in the live run since the last call (new rows, evaluations) and its
+  // progress. The live thread calls it on every change; MonitorServer::finish calls it once more
+  // after training ended, so open pages get the final state (progress with live=false).
+  void publish_live();
 
  private:
   void live_loop();
+  void init_live_locked();
   void poll_loop();
   bool sleep_ms(int ms);  // false when stopping
 
@@ -86,6 +91,14 @@ class EventSources {
   std::set<std::string> known_runs_;
   std::map<std::string, std::string> known_files_;  // run → signature of its epoch/ listing
   std::map<std::string, std::set<int>> known_epochs_;
+  // What publish_live has sent so far (rows present when the monitor started are not re-sent:
+  // pages load those through the API).
+  std::mutex live_mu_;
+  bool live_init_ = false;
+  int64_t sent_rows_ = 0;
+  size_t sent_evals_ = 0;
+  std::string live_run_;
+  uint64_t live_version_ = 0;
 };
 
 }  // namespace gan::http

@@ -79,6 +79,17 @@ struct MonitorServer::Impl {
   std::mutex state_mu;
   std::condition_variable state_cv;
   bool stopped = false;
+  // Per connected event stream: the hub id it has sent everything up to (events of other runs
+  // count as sent), so finish() knows when every page has the final state.
+  std::mutex streams_mu;
+  std::condition_variable streams_cv;
+  std::map<const void*, uint64_t> stream_sent;
+  void mark_sent(const void* stream, uint64_t id) {
+    std::lock_guard<std::mutex> lk(streams_mu);
+    auto it = stream_sent.find(stream);
+    if (it != stream_sent.end() && it->second < id) it->second = id;
+    streams_cv.notify_all();
+  }
 
   Impl(const MonitorOptions& o, Storage& storage, const RunState* live)
       : opts(o), cat(storage, live), sources(cat, hub, o.poll_seconds) {}
@@ -269,6 +280,10 @@ void MonitorServer::Impl::serve_events(const Request& req, Response& res) {
     } catch (...) {
     }
   }
+  {
+    std::lock_guard<std::mutex> lk(streams_mu);
+    stream_sent[st.get()] = st->last;
+  }
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   res.set_chunked_content_provider(
@@ -294,13 +309,21 @@ void MonitorServer::Impl::serve_events(const Request& req, Response& res) {
         }
         auto now = std::chrono::steady_clock::now();
         if (out.empty() && now - st->last_write > std::chrono::seconds(15)) out = ": keepalive\n\n";
-        if (out.empty()) return sink.is_writable();
+        if (out.empty()) {
+          mark_sent(st.get(), st->last);  // nothing of this run's: it has everything up to last
+          return sink.is_writable();
+        }
         st->last_write = now;
-        return sink.write(out.data(), out.size());
+        if (!sink.write(out.data(), out.size())) return false;
+        mark_sent(st.get(), st->last);
+        return true;
       },
-      [this, run](bool) {
+      [this, run, st](bool) {
         if (!run.empty()) sources.unwatch(run);
         --event_clients;
+        std::lock_guard<std::mutex> lk(streams_mu);
+        stream_sent.erase(st.get());
+        streams_cv.notify_all();
       });
 }
 
@@ -537,6 +560,27 @@ void MonitorServer::stop() {
   std::lock_guard<std::mutex> lk(m.state_mu);
   m.stopped = true;
   m.state_cv.notify_all();
+}
+
+int MonitorServer::finish(int linger_ms) {
+  Impl& m = *impl_;
+  if (!m.started || m.stopping) return 0;
+  // The producers stop first, so the final publication below is the last word on the live run.
+  m.sources.stop();
+  m.sources.publish_live();
+  const uint64_t final_id = m.hub.last_id();
+  int clients;
+  {
+    std::unique_lock<std::mutex> lk(m.streams_mu);
+    clients = (int)m.stream_sent.size();
+    m.streams_cv.wait_for(lk, std::chrono::milliseconds(std::max(0, linger_ms)), [&] {
+      for (const auto& s : m.stream_sent)
+        if (s.second < final_id) return false;
+      return true;
+    });
+  }
+  stop();
+  return clients;
 }
 
 void MonitorServer::wait() {

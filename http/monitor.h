@@ -50,6 +50,11 @@ class MonitorServer {
   void start();
   // Closes the listener and every event stream, and joins all threads. Idempotent.
   void stop();
+  // Stops a monitor whose live run has ended (RunState::finish was called): publishes the run's
+  // final state (its last rows, evaluations and progress with live=false) to the event streams,
+  // waits until every connected stream has sent it, at most `linger_ms` and not at all when no
+  // page is connected, then stop()s. Returns how many streams were connected.
+  int finish(int linger_ms = 2000);
   // Blocks until stop() is called from another thread (standalone `gan --monitor`).
   void wait();
   int port() const;

@@ -177,6 +177,66 @@ TEST_F(MonitorLive, EventStreamCapAnswers503) {
   holder.join();
 }
 
+// The end of training: the trainer's last rows and RunState::finish() land just before the
+// monitor is told to finish; a page's stream must carry them (progress with live=false) before
+// it closes, or the page keeps a stale "live" badge.
+TEST_F(MonitorLive, FinishSendsFinalStateBeforeStreamCloses) {
+  RunState& live = live_;  // outlives the server (TearDown stops it first)
+  live.begin("20260401T000000Z", "{}");
+  start(&live);
+  std::atomic<bool> hello{false};
+  std::string text;
+  std::thread reader([&] {
+    httplib::Client c("127.0.0.1", server_->port());
+    c.set_read_timeout(10, 0);
+    c.Get("/events?run=20260401T000000Z", [&](const char* data, size_t n) {
+      text.append(data, n);
+      if (text.find("event: hello") != std::string::npos) hello = true;
+      return true;  // read until the server ends the stream
+    });
+  });
+  for (int i = 0; i < 200 && !hello; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(hello.load());
+  // A first mini-batch, so the live thread has just published and is in its 200 ms pause when
+  // the run ends: what the final call publishes must not depend on that thread getting there.
+  Progress p;
+  p.epoch = 1, p.epochs = 1, p.batch = 1, p.batches = 2, p.live = true;
+  live.add_batches({make_row(1, 1, 2, 0.5f)}, p);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BatchRow last = make_row(1, 2, 2, 0.25f);
+  last.step = 7777;
+  p.batch = 2;
+  live.add_batches({last}, p);
+  live.finish();
+  const auto t0 = Clock::now();
+  const int clients = server_->finish(3000);
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  reader.join();  // the stream has ended
+  EXPECT_EQ(clients, 1);
+  EXPECT_LT(ms, 3000);
+  std::printf("MonitorLive: finish() with one page connected took %.1f ms\n", ms);
+  const size_t last_row = text.find("[7777,");
+  EXPECT_NE(last_row, std::string::npos) << text;
+  const size_t final_progress = text.rfind("event: progress\ndata: ");
+  ASSERT_NE(final_progress, std::string::npos) << text;
+  const std::string data = text.substr(final_progress, text.find('\n', final_progress + 22) - final_progress);
+  EXPECT_NE(data.find("\"live\":false"), std::string::npos) << data;
+  EXPECT_NE(data.find("\"finished\":true"), std::string::npos) << data;
+  EXPECT_GT(final_progress, last_row);
+}
+
+TEST_F(MonitorLive, FinishWithoutPagesDoesNotWait) {
+  RunState& live = live_;  // outlives the server (TearDown stops it first)
+  live.begin("20260401T000000Z", "{}");
+  start(&live);
+  live.finish();
+  const auto t0 = Clock::now();
+  EXPECT_EQ(server_->finish(3000), 0);
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  EXPECT_LT(ms, 500);  // joins the producer threads; no linger
+  EXPECT_FALSE(get("/healthz"));  // stopped
+}
+
 TEST_F(MonitorLive, StopsPromptlyWithStreamsConnected) {
   RunState& live = live_;  // outlives the server (TearDown stops it first)
   live.begin("20260401T000000Z", "{}");
