@@ -383,7 +383,15 @@ int cmd_train(CliOptions& o) {
       if (rc == 0) rc = 3;
     }
   }
-  if (monitor) monitor->stop();
+  if (monitor) {
+    // Open pages get the run's final state (live=false) before the server goes; with none
+    // connected this returns at once.
+    monitor->finish(2000);
+    std::string again = "./gan --monitor --storage " + (o.storage.empty() ? o.out : o.storage);
+    if (o.monitor_port != 8080) again += " --monitor-port " + std::to_string(o.monitor_port);
+    if (o.monitor_bind != "0.0.0.0") again += " --monitor-bind " + o.monitor_bind;
+    say("gan: the monitor stopped with training; to keep watching this run: " + again + "\n");
+  }
   return rc;
 }
 
