@@ -120,7 +120,8 @@ std::string simple_page(const std::string& title, const std::string& body_html) 
          html_escape(title) + "</h1>" + body_html + "</main></body></html>";
 }
 
-// The page loads nothing from elsewhere; images may come from a presigned storage URL (https).
+// The page loads nothing from elsewhere; images may come from a presigned storage URL (https only:
+// serve_file proxies storage whose presigned URLs are plain http).
 // Inline styles are allowed for the chart tooltip's colour swatches; scripts only from /assets/.
 constexpr const char* kPagePolicy =
     "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; "
@@ -239,8 +240,12 @@ void MonitorServer::Impl::serve_file(const Request& req, Response& res) {
   Storage& st = cat.storage();
   std::optional<ObjectInfo> info = st.stat(rest);
   if (!info) return not_found_page(res, "No file \"" + rest + "\" (yet).");
+  // Only https links go to the browser: the page's policy allows images from https: (and not from
+  // plain http:, which a page served over https could not load either), and an http:// endpoint
+  // (MinIO or Ceph on a LAN) is often out of the browser's reach anyway. Those bytes come through
+  // the monitor instead.
   const std::string url = st.presign(rest, 3600);
-  if (!url.empty()) {
+  if (url.rfind("https://", 0) == 0) {
     res.set_redirect(url, 302);
     return;
   }

@@ -208,6 +208,33 @@ TEST_F(MonitorRoutes, FilesRedirectToPresignedUrl) {
   EXPECT_EQ(get("/files/20260301T000000Z/epoch/1/missing.bin")->status, 404);  // no redirect to nothing
 }
 
+// MinIO or Ceph over plain http: the page's policy allows images from https: only, so an http
+// presigned URL would leave the page without images. The monitor serves those bytes itself.
+class HttpPresigningStorage : public LocalStorage {
+ public:
+  using LocalStorage::LocalStorage;
+  std::string presign(const std::string& key, int64_t expires) override {
+    return "http://minio.lan:9000/bucket/" + key + "?X-Amz-Expires=" + std::to_string(expires);
+  }
+};
+
+TEST_F(MonitorRoutes, FilesFromPlainHttpPresignerAreServedHere) {
+  storage_ = std::make_unique<HttpPresigningStorage>(dir_);
+  start();
+  const std::string key = "20260301T000000Z/epoch/1/generated.png";
+  auto r = get("/files/" + key);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_FALSE(r->has_header("Location"));
+  EXPECT_EQ(r->get_header_value("Content-Type"), "image/png");
+  EXPECT_EQ(r->body, *storage_->get(key));
+  // The page's policy indeed would not have let the browser load the http URL.
+  const std::string policy = get("/")->get_header_value("Content-Security-Policy");
+  const std::string img = policy.substr(policy.find("img-src"), policy.find(';', policy.find("img-src")) - policy.find("img-src"));
+  EXPECT_EQ(img.find("http:"), std::string::npos) << img;
+  EXPECT_NE(img.find("https:"), std::string::npos) << img;
+}
+
 TEST_F(MonitorRoutes, MetricsPrometheusText) {
   RunState& live = live_;  // outlives the server (TearDown stops it first)
   live.begin("20260401T000000Z", "{}");
