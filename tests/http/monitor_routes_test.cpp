@@ -235,6 +235,60 @@ TEST_F(MonitorRoutes, FilesFromPlainHttpPresignerAreServedHere) {
   EXPECT_NE(img.find("https:"), std::string::npos) << img;
 }
 
+TEST_F(MonitorRoutes, Favicon) {
+  start();
+  auto r = get("/favicon.ico");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "image/svg+xml");
+  EXPECT_EQ(r->body, get("/assets/favicon.svg")->body);
+  EXPECT_NE(r->body.find("<svg"), std::string::npos);
+}
+
+// A bucket that is down: every read throws, as the S3/Azure/GCS clients do on network errors.
+class DownStorage : public LocalStorage {
+ public:
+  using LocalStorage::LocalStorage;
+  bool down = false;
+  std::optional<std::string> get(const std::string& key) override { fail(); return LocalStorage::get(key); }
+  std::optional<ObjectInfo> stat(const std::string& key) override { fail(); return LocalStorage::stat(key); }
+  std::vector<ObjectInfo> list(const std::string& prefix) override { fail(); return LocalStorage::list(prefix); }
+  std::vector<std::string> list_dirs(const std::string& prefix) override { fail(); return LocalStorage::list_dirs(prefix); }
+
+ private:
+  void fail() const {
+    if (down) throw std::runtime_error("s3://bucket: connection refused");
+  }
+};
+
+TEST_F(MonitorRoutes, StorageOutageAnswers503WithTheReason) {
+  auto owned = std::make_unique<DownStorage>(dir_);
+  DownStorage* st = owned.get();
+  storage_ = std::move(owned);
+  start();
+  EXPECT_EQ(get("/api/runs")->status, 200);
+  st->down = true;
+  for (const char* p : {"/api/runs", "/api/runs/20260301T000000Z", "/api/runs/20260301T000000Z/series",
+                        "/api/runs/20260301T000000Z/epochs/2", "/api/runs/20260301T000000Z/epochs/2/rows"}) {
+    auto r = get(p);
+    ASSERT_TRUE(r) << p;
+    EXPECT_EQ(r->status, 503) << p;
+    auto d = json(r);
+    ASSERT_TRUE(d.IsObject() && d.HasMember("error")) << p << ": " << r->body;
+    EXPECT_NE(std::string(d["error"].GetString()).find("connection refused"), std::string::npos) << r->body;
+  }
+  for (const char* p : {"/20260301T000000Z", "/20260301T000000Z/2", "/files/20260301T000000Z/target.png"}) {
+    auto r = get(p);
+    ASSERT_TRUE(r) << p;
+    EXPECT_EQ(r->status, 503) << p;
+    EXPECT_EQ(r->get_header_value("Content-Type"), "text/html; charset=utf-8") << p;
+    EXPECT_NE(r->body.find("connection refused"), std::string::npos) << p;
+  }
+  EXPECT_EQ(get("/healthz")->status, 200);  // the process itself is fine
+  st->down = false;
+  EXPECT_EQ(get("/api/runs/20260301T000000Z")->status, 200);  // and recovers with the bucket
+}
+
 TEST_F(MonitorRoutes, MetricsPrometheusText) {
   RunState& live = live_;  // outlives the server (TearDown stops it first)
   live.begin("20260401T000000Z", "{}");
