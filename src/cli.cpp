@@ -276,7 +276,14 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     } else if (has_value && !f->optional_value) {
       throw CliError(a + ": takes no value");
     }
-    f->set(o, value);
+    try {
+      f->set(o, value);
+    } catch (const CliError& e) {
+      // The setters name the flag by its first spelling; the message leads with the one typed.
+      std::string m = e.what();
+      if (a != f->names[0] && m.rfind(f->names[0] + ":", 0) == 0) m = a + " (" + f->names[0] + ")" + m.substr(f->names[0].size());
+      throw CliError(m);
+    }
     o.given.insert(f->names[0]);
   }
   if (o.given.count("--model") && !o.given.count("--channels") && o.cfg.model.arch == "dcgan64" &&

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -62,47 +63,60 @@ std::unique_ptr<Ops> open_device(CliOptions& o) {
   return make_cpu_ops();
 }
 
-// The newest run folder in `out` that has a checkpoint.
+// Modification time in nanoseconds; -1 when `p` does not exist.
+int64_t mtime_ns(const std::string& p) {
+  struct stat st;
+  if (stat(p.c_str(), &st) != 0) return -1;
+  return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+// The entries of folder `dir` but for hidden ones (none when it does not exist).
+std::vector<std::string> list_dir(const std::string& dir) {
+  std::vector<std::string> names;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d))
+      if (e->d_name[0] != '.') names.push_back(e->d_name);
+    closedir(d);
+  }
+  return names;
+}
+
+// The run in `out` whose checkpoint was written last (run names need not sort by age: --run-id).
 std::string latest_run(const std::string& out) {
   std::string best;
-  if (DIR* d = opendir(out.c_str())) {
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n[0] == '.') continue;
-      if (file_exists(out + "/" + n + "/checkpoint/state.safetensors") && n > best) best = n;
-    }
-    closedir(d);
+  int64_t best_t = -1;
+  for (const std::string& run : list_dir(out)) {
+    const int64_t t = mtime_ns(out + "/" + run + "/checkpoint/state.safetensors");
+    if (t > best_t) best_t = t, best = run;
   }
   return best;
 }
 
-// The newest epoch's generator.safetensors of the newest run in `out`.
+// The generator.safetensors written last, over every epoch of every run in `out`.
 std::string latest_generator(const std::string& out) {
-  std::string best_run, best;
-  std::vector<std::string> runs;
-  if (DIR* d = opendir(out.c_str())) {
-    while (dirent* e = readdir(d))
-      if (e->d_name[0] != '.') runs.push_back(e->d_name);
-    closedir(d);
-  }
-  std::sort(runs.rbegin(), runs.rend());
-  for (const std::string& r : runs) {
-    int best_epoch = -1;
-    std::string dir = out + "/" + r + "/epoch";
-    if (DIR* d = opendir(dir.c_str())) {
-      while (dirent* e = readdir(d)) {
-        int ep = std::atoi(e->d_name);
-        std::string p = dir + "/" + e->d_name + "/generator.safetensors";
-        if (e->d_name[0] != '.' && ep > best_epoch && file_exists(p)) {
-          best_epoch = ep;
-          best = p;
-        }
-      }
-      closedir(d);
+  std::string best;
+  int64_t best_t = -1;
+  for (const std::string& run : list_dir(out))
+    for (const std::string& epoch : list_dir(out + "/" + run + "/epoch")) {
+      const std::string p = out + "/" + run + "/epoch/" + epoch + "/generator.safetensors";
+      const int64_t t = mtime_ns(p);
+      if (t > best_t) best_t = t, best = p;
     }
-    if (!best.empty()) return best;
+  return best;
+}
+
+// --resume trains on with the run's saved configuration (but for --epochs); says which of the
+// command line's settings that overrides, rather than dropping them silently.
+void warn_ignored_on_resume(const TrainConfig& requested, const TrainConfig& saved) {
+  const Json defaults = train_config_json(CliOptions().cfg), req = train_config_json(requested),
+             kept = train_config_json(saved);
+  for (const auto& [key, value] : req.members()) {
+    const Json* d = defaults.find(key);
+    const Json* k = kept.find(key);
+    if (key == "epochs" || !d || !k || d->dump(-1) == value.dump(-1) || k->dump(-1) == value.dump(-1)) continue;
+    say("gan: --resume keeps the run's " + key + " = " + k->dump(-1) + "; the command line's " + value.dump(-1) +
+        " is ignored (start a new run to change it)\n");
   }
-  return "";
 }
 
 int cmd_summary(CliOptions& o) {
@@ -267,6 +281,13 @@ int cmd_train(CliOptions& o) {
     TrainConfig saved;
     read_model_file(ck, &saved);
     if (o.given.count("--epochs")) saved.epochs = o.cfg.epochs;
+    if (!saved.dataset.empty()) {
+      if (o.given.count("--dataset") && o.dataset != saved.dataset)
+        throw std::runtime_error("--dataset " + o.dataset + ": run " + run_id + " trained on " + saved.dataset +
+                                 "; drop --dataset to resume it, or start a new run for another dataset");
+      o.dataset = saved.dataset;
+    }
+    warn_ignored_on_resume(o.cfg, saved);
     o.cfg = saved;
   } else if (!ops->is_cuda()) {
     std::string p = apply_cpu_preset(o);
@@ -288,8 +309,11 @@ int cmd_train(CliOptions& o) {
   dopt.log = [](const std::string& m) { say("gan: " + m + "\n"); };
   install_curl_fetcher();
   std::string fallback;
-  Dataset train = load_dataset_or_synthetic(dopt, o.given.count("--dataset") > 0, &fallback);
+  // A resumed run reloads exactly its own dataset: no quiet fallback to another one.
+  const bool explicit_dataset = o.given.count("--dataset") > 0 || (resume && !o.cfg.dataset.empty());
+  Dataset train = load_dataset_or_synthetic(dopt, explicit_dataset, &fallback);
   if (!fallback.empty()) say("gan: " + fallback + "\ngan: training on the built-in synthetic dataset instead\n");
+  o.cfg.dataset = fallback.empty() ? o.dataset : "synthetic";
   Dataset eval;
   bool have_eval = false;
   if (train.name.rfind("folder:", 0) != 0) {
@@ -305,9 +329,13 @@ int cmd_train(CliOptions& o) {
       // No held-out split (image folders): evaluation samples come from the training set.
     }
   }
-  if (train.num_classes > o.cfg.model.num_classes)
-    throw std::runtime_error("dataset " + train.name + " has " + std::to_string(train.num_classes) +
-                             " classes; acgan28 is built for " + std::to_string(o.cfg.model.num_classes));
+  if (!resume) {
+    o.cfg.model.num_classes = std::max(2, train.num_classes);  // the class head (and label embedding) fit the data
+  } else if (train.num_classes > o.cfg.model.num_classes) {
+    throw std::runtime_error("dataset " + train.name + " has " + std::to_string(train.num_classes) + " classes but run " +
+                             run_id + "'s " + o.cfg.model.arch + " was built for " +
+                             std::to_string(o.cfg.model.num_classes) + "; resume it on its own dataset, or start a new run");
+  }
 
   Json hp = cli_hyperparameters(o);
   hp.set("dataset", train.name);
@@ -460,8 +488,12 @@ int main(int argc, char** argv) {
         std::cout << cli_help();
         return 0;
       case CliOptions::Mode::None:
-        std::cout << cli_help();
-        return args.empty() ? 0 : 2;
+        if (args.empty()) {
+          std::cout << cli_help();
+          return 0;
+        }
+        say("gan: flags but no mode: add --train, --summary, --generate, --monitor or --presign (./gan --help)\n");
+        return 2;
       case CliOptions::Mode::Summary:
         return cmd_summary(o);
       case CliOptions::Mode::Generate:

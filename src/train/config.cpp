@@ -72,6 +72,7 @@ Json train_config_json(const TrainConfig& c) {
   j.set("adam_beta1", c.adam.beta1);
   j.set("adam_beta2", c.adam.beta2);
   j.set("adam_eps", c.adam.eps);
+  j.set("dataset", c.dataset);
   return j;
 }
 
@@ -89,6 +90,7 @@ TrainConfig train_config_from_json(const Json& j) {
   c.adam.beta1 = (float)j.at("adam_beta1").as_double();
   c.adam.beta2 = (float)j.at("adam_beta2").as_double();
   c.adam.eps = (float)j.at("adam_eps").as_double();
+  if (const Json* d = j.find("dataset")) c.dataset = d->as_string();
   return c;
 }
 

@@ -37,6 +37,7 @@ struct TrainConfig {
   uint64_t seed = 1;
   AdamHyper adam;
   int metrics_flush = 16;   // mini-batches between metric read-backs from the device
+  std::string dataset;      // the --dataset spec trained on, so --resume reloads the same data
 };
 
 // The configuration as JSON (hyperparameters.json, checkpoint and generator metadata) and back.

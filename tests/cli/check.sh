@@ -71,34 +71,58 @@ expect_error "unknown flag" "--epoch" -- --train --epoch 3
 expect_error "resume of a missing run" "nope" -- --train --resume nope --out "$T/o"
 
 # --- SIGKILL mid-epoch, then --resume ------------------------------------------------------
-RUN=(--train --dataset synthetic --subset 640 --epochs 6 --evalfreq 2 --seed 5 "${TINY[@]}")
+# 12 epochs of 40 mini-batches, evaluated every 2: the kill lands as soon as epoch 2's checkpoint is
+# written, with 10 epochs still to go, however fast the machine.
+# The run trains on an IDX folder, so a resume that fell back to the default dataset would show.
+mkdir -p "$T/good-idx"
+/usr/bin/python3 - "$T/good-idx" <<'PY'
+import random, struct, sys
+rng = random.Random(3)
+for stem, n in (("train", 1280), ("t10k", 300)):
+    labels = bytes(rng.randrange(10) for _ in range(n))
+    images = bytes(min(255, (i % 28) * 9 * (1 + labels[i // 784] % 3) // 3) for i in range(n * 784))
+    open(f"{sys.argv[1]}/{stem}-images-idx3-ubyte", "wb").write(struct.pack(">iiii", 0x803, n, 28, 28) + images)
+    open(f"{sys.argv[1]}/{stem}-labels-idx1-ubyte", "wb").write(struct.pack(">ii", 0x801, n) + labels)
+PY
+EPOCHS=12 EVALS=(2 4 6 8 10 12) ROWS_PER_EVAL=80
+RUN=(--train --dataset "idx:$T/good-idx" --subset 1280 --epochs $EPOCHS --evalfreq 2 --seed 5 "${TINY[@]}")
 "$GAN" "${RUN[@]}" --out "$T/straight" --run-id r >/dev/null 2>&1 || bad "uninterrupted run failed"
 "$GAN" "${RUN[@]}" --out "$T/killed" --run-id r >/dev/null 2>&1 &
 pid=$!
-# Wait until epoch 3 has started (the epoch-2 checkpoint is there), then a little more.
-for _ in $(seq 1 600); do
+for _ in $(seq 1 3000); do
   [[ -f $T/killed/r/epoch/2/summary.json && -f $T/killed/r/checkpoint/state.safetensors ]] && break
-  sleep 0.1
+  sleep 0.02
 done
-sleep 1
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
-if [[ -d $T/killed/r/epoch/6 ]]; then
+if [[ -d $T/killed/r/epoch/$EPOCHS ]]; then
   bad "the run finished before it could be killed (make the run longer)"
 else
   ok "killed mid-run with SIGKILL"
 fi
-if "$GAN" --train --resume r --out "$T/killed" --no-monitor -q >/dev/null 2>"$T/resume.err"; then
-  ok "resumed: $(grep -m1 resuming "$T/resume.err")"
+# No --dataset here: the run's own dataset comes back from its checkpoint.
+if "$GAN" --train --resume r --out "$T/killed" --no-monitor >/dev/null 2>"$T/resume.err"; then
+  after=$(grep -m1 -o 'resuming r after epoch [0-9]*' "$T/resume.err" | grep -o '[0-9]*$')
+  if [[ -n $after ]] && ((after >= 2 && after < EPOCHS)); then
+    ok "resumed after epoch $after of $EPOCHS"
+  else
+    bad "resume did not start mid-run: $(head -5 "$T/resume.err")"
+  fi
+  if grep -qF "| idx:$T/good-idx, 1280 images" "$T/resume.err"; then
+    ok "resume trains on the run's own dataset without --dataset"
+  else
+    bad "resume chose another dataset: $(grep -m1 ' on cpu' "$T/resume.err")"
+  fi
 else
   bad "resume failed: $(cat "$T/resume.err")"
 fi
-for e in 0 2 4 6; do
+for e in 0 "${EVALS[@]}"; do
   if [[ -f $T/killed/r/epoch/$e/generated.png ]]; then ok "epoch $e present"; else bad "epoch $e missing"; fi
 done
-rows=$(for e in 2 4 6; do tail -n +2 "$T/killed/r/epoch/$e/metrics.csv"; done | cut -d, -f1,3 | sort | uniq | wc -l)
-total=$(for e in 2 4 6; do tail -n +2 "$T/killed/r/epoch/$e/metrics.csv"; done | wc -l)
-if [[ $rows == 120 && $total == 120 ]]; then ok "metrics.csv: 120 rows, none missing or repeated"; else bad "metrics.csv rows: $total (unique $rows), want 120"; fi
+want=$((ROWS_PER_EVAL * ${#EVALS[@]}))
+rows=$(for e in "${EVALS[@]}"; do tail -n +2 "$T/killed/r/epoch/$e/metrics.csv"; done | cut -d, -f1,3 | sort | uniq | wc -l)
+total=$(for e in "${EVALS[@]}"; do tail -n +2 "$T/killed/r/epoch/$e/metrics.csv"; done | wc -l)
+if [[ $rows == "$want" && $total == "$want" ]]; then ok "metrics.csv: $want rows, none missing or repeated"; else bad "metrics.csv rows: $total (unique $rows), want $want"; fi
 # Everything but wall-clock figures is the same as in the run that was never interrupted.
 if diff -r -x summary.json "$T/straight/r/epoch" "$T/killed/r/epoch" >/dev/null; then
   ok "resumed run's epochs are byte-identical to the uninterrupted run's"
@@ -107,13 +131,57 @@ else
 fi
 strip_timing() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [d.pop(k) for k in ("Elapsed Time","Images Per Second")]; print(json.dumps(d, sort_keys=True))' "$1"; }
 same=1
-for e in 2 4 6; do
+for e in "${EVALS[@]}"; do
   [[ $(strip_timing "$T/straight/r/epoch/$e/summary.json") == $(strip_timing "$T/killed/r/epoch/$e/summary.json") ]] || same=0
 done
 if ((same)); then ok "summary.json identical but for timing"; else bad "summary.json differs beyond timing"; fi
 
+# --- what --resume keeps -------------------------------------------------------------------
+expect_error "resume on another dataset" "trained on idx:$T/good-idx" -- --train --resume r --out "$T/killed" --dataset synthetic --no-monitor -q
+err=$("$GAN" --train --resume r --out "$T/killed" --batchsize 64 --no-monitor -q 2>&1 >/dev/null)
+if [[ $err == *"keeps the run's batch_size = 32; the command line's 64 is ignored"* ]]; then
+  ok "resume says which flags it ignores"
+else
+  bad "resume with --batchsize 64 said: $err"
+fi
+# --resume latest: the run trained last, whatever its name sorts as.
+cp -r "$T/killed/r" "$T/killed/a-later-run"
+touch "$T/killed/a-later-run/checkpoint/state.safetensors"
+if "$GAN" --train --resume latest --out "$T/killed" --no-monitor -q 2>&1 | grep -q "resuming a-later-run"; then
+  ok "--resume latest picks the run trained last"
+else
+  bad "--resume latest did not pick a-later-run"
+fi
+
+# --- an unconditional model on a folder of 11 classes ------------------------------------------
+/usr/bin/python3 - "$T/eleven" <<'PY'
+import os, struct, sys, zlib
+def png(path, shade):
+    rows = b"".join(b"\0" + bytes([shade] * 8) for _ in range(8))
+    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0)) +
+                           chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+for c in range(11):
+    os.makedirs(f"{sys.argv[1]}/class{c}")
+    for i in range(2):
+        png(f"{sys.argv[1]}/class{c}/{i}.png", 20 * c + i)
+PY
+if "$GAN" --train --model dcgan64 --dataset "folder:$T/eleven" --ngf 8 --ndf 8 --batchsize 4 --epochs 1 --no-monitor -q \
+  --out "$T/eleven-out" >/dev/null 2>"$T/eleven.err"; then
+  ok "dcgan64 trains on a folder of 11 classes"
+else
+  bad "dcgan64 on 11 classes: $(tail -1 "$T/eleven.err")"
+fi
+if "$GAN" --train --dataset "folder:$T/eleven" "${TINY[@]}" --batchsize 4 --epochs 1 --out "$T/eleven-out" >/dev/null 2>"$T/eleven.err"; then
+  ok "acgan28 sizes its class head for a folder of 11 classes"
+else
+  bad "acgan28 on 11 classes: $(tail -1 "$T/eleven.err")"
+fi
+expect_error "flags without a mode" "add --train" -- --epochs 3
+expect_error "a bad value names the spelling typed" "--lr (--adamLearningRate): 0 is out of range" -- --train --lr 0
+
 # --- generate and summary ----------------------------------------------------------------
-if "$GAN" --generate --checkpoint "$T/killed/r/epoch/6/generator.safetensors" --labels 0,3,9 --n 4 --out "$T/g.png" 2>/dev/null &&
+if "$GAN" --generate --checkpoint "$T/killed/r/epoch/$EPOCHS/generator.safetensors" --labels 0,3,9 --n 4 --out "$T/g.png" 2>/dev/null &&
   [[ $(head -c 8 "$T/g.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]]; then
   ok "--generate writes a PNG"
 else

@@ -260,7 +260,8 @@ TEST(BadInputCli, ImpossibleValuesNameTheFlag) {
     const char* flag;
   } cases[] = {
       {{"--train", "--epochs", "0"}, "--epochs"},
-      {{"--train", "-e", "ten"}, "--epochs"},
+      {{"--train", "-e", "ten"}, "-e (--epochs): expected an integer"},
+      {{"--train", "--lr", "0"}, "--lr (--adamLearningRate): 0 is out of range"},
       {{"--train", "--batchsize", "3"}, "--batchsize"},
       {{"--train", "--dropoutRate", "1.5"}, "--dropoutRate"},
       {{"--train", "--adamLearningRate", "-1"}, "--adamLearningRate"},
