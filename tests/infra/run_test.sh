@@ -163,6 +163,25 @@ new_sandbox
 FAKE_HEALTHZ_AFTER=never run_case --cloud aws --ref main --wait-timeout 0
 expect "wait: timeout exits 2, says the VMs still bill, prints the teardown" \
   all test "$rc" = 2 -- fails_saying "still running (and billing)" -- out_has "infra/run --cloud aws --destroy"
+# The monitor VM answers whatever became of the GPU VM: the training VM's monitor must answer too.
+new_sandbox
+FAKE_TRAINING_HEALTHZ_AFTER=never run_case --cloud aws --ref main --wait-timeout 0
+expect "wait: the monitor answers but the training VM's never does: exits 2, says the training VM may have failed" \
+  all test "$rc" = 2 -- fails_saying "the training VM's monitor (http://198.51.100.8:8080) never answered" \
+  -- fails_saying "cloud-init-output.log" -- out_has "infra/run --cloud aws --destroy"
+new_sandbox
+FAKE_TRAINING_HEALTHZ_AFTER=3 run_case --cloud aws --ref main
+expect "wait: the monitor answers first, then the training VM's: progress lines name the training VM, then success" \
+  all succeeds -- test "$(grep -c "the monitor answers; still waiting for the training VM's http://198.51.100.8:8080" <<<"$out")" = 2 \
+  -- out_has "the training VM's monitor answered too: http://198.51.100.8:8080"
+new_sandbox
+FAKE_HEALTHZ_AFTER=3 run_case --cloud aws --ref main
+expect "wait: the training VM's monitor answered once is enough (a short run may be over by the time the monitor VM is up)" \
+  all succeeds -- test "$(grep -c '198.51.100.8:8080/healthz' "$FAKE_LOG")" = 1
+new_sandbox
+FAKE_TRAINING_URL=http://198.51.100.7:8080 FAKE_HEALTHZ_AFTER=2 run_case --cloud aws --ref main --no-monitor-vm
+expect "wait without a monitor VM: one URL, probed once per round" \
+  all succeeds -- test "$(grep -c '/healthz' "$FAKE_LOG")" = 2 -- log_lacks '198.51.100.8'
 new_sandbox
 run_case --cloud aws --ref main --no-wait
 expect "--no-wait: no health check" all succeeds -- log_lacks healthz
