@@ -103,6 +103,12 @@ resource "aws_instance" "train" {
 
   tags       = { Name = "${var.name}-train" }
   depends_on = [aws_iam_role_policy.train, aws_route_table_association.public]
+
+  # The AMI is looked up (most_recent) on every plan; a newer one published since must not replace
+  # a VM that is training. The image is chosen when the VM is created.
+  lifecycle {
+    ignore_changes = [ami]
+  }
 }
 
 resource "aws_instance" "monitor" {
@@ -129,4 +135,10 @@ resource "aws_instance" "monitor" {
 
   tags       = { Name = "${var.name}-monitor" }
   depends_on = [aws_iam_role_policy.monitor, aws_route_table_association.public]
+
+  # The AMI is looked up (most_recent) on every plan; a newer one published since must not replace
+  # a VM that is training. The image is chosen when the VM is created.
+  lifecycle {
+    ignore_changes = [ami]
+  }
 }

@@ -73,6 +73,12 @@ resource "azurerm_linux_virtual_machine" "train" {
   }
 
   depends_on = [azurerm_role_assignment.train_blob, azurerm_subnet_network_security_group_association.vms]
+
+  # The image is chosen when the VM is created ("latest" then): a later apply must not replace a VM
+  # that is training for another image.
+  lifecycle {
+    ignore_changes = [source_image_reference]
+  }
 }
 
 resource "azurerm_linux_virtual_machine" "monitor" {
@@ -110,4 +116,10 @@ resource "azurerm_linux_virtual_machine" "monitor" {
   }
 
   depends_on = [azurerm_role_assignment.monitor_blob, azurerm_subnet_network_security_group_association.vms]
+
+  # The image is chosen when the VM is created ("latest" then): a later apply must not replace a VM
+  # that is training for another image.
+  lifecycle {
+    ignore_changes = [source_image_reference]
+  }
 }

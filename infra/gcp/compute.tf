@@ -74,6 +74,12 @@ resource "google_compute_instance" "train" {
   }
 
   depends_on = [google_storage_bucket_iam_member.train]
+
+  # An image family resolves to its newest image; one published since must not replace a VM that
+  # is training. The image is chosen when the VM is created.
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
+  }
 }
 
 resource "google_compute_instance" "monitor" {
@@ -105,4 +111,10 @@ resource "google_compute_instance" "monitor" {
   }
 
   depends_on = [google_storage_bucket_iam_member.monitor]
+
+  # An image family resolves to its newest image; one published since must not replace a VM that
+  # is training. The image is chosen when the VM is created.
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
+  }
 }

@@ -108,6 +108,20 @@ def check_run_id_fixed(cfg):
     return problems
 
 
+def check_image_kept(cfg, rtype, attr):
+    """Each VM ignores changes to its image: the image resolves to the newest one on every plan (most
+    recent AMI, image family, "latest"), and a newer one must not replace a VM that is training."""
+    problems = []
+    vms = list(resources(cfg, rtype))
+    if not vms:
+        problems.append(f"no {rtype}")
+    for name, body in vms:
+        ignored = [x for lc in blocks(body, "lifecycle") for x in lc.get("ignore_changes", [])]
+        if attr not in ignored and "${" + attr + "}" not in ignored:
+            problems.append(f"{rtype}.{name} does not ignore changes to {attr}: a newer image would replace it")
+    return problems
+
+
 def all_strings(node):
     if isinstance(node, str):
         yield node
@@ -425,6 +439,7 @@ CHECKS = {
         ("public access blocked", check_aws_public_access_block),
         ("encryption on (bucket and volumes)", check_aws_encryption),
         ("spot stops and resumes", check_aws_spot),
+        ("VMs keep their image", lambda c: check_image_kept(c, "aws_instance", "ami")),
     ],
     "azure": [
         ("Terraform >= 1.5", check_versions),
@@ -437,6 +452,7 @@ CHECKS = {
         ("role assignments scoped to the container", check_azure_role_scope),
         ("storage account private, TLS, encrypted", check_azure_storage_account),
         ("VMs: keys only, managed identity", check_azure_vms),
+        ("VMs keep their image", lambda c: check_image_kept(c, "azurerm_linux_virtual_machine", "source_image_reference")),
     ],
     "gcp": [
         ("Terraform >= 1.5", check_versions),
@@ -449,6 +465,7 @@ CHECKS = {
         ("IAM bound on the bucket only", check_gcp_bucket_binding),
         ("bucket private", check_gcp_bucket),
         ("VMs: own service account, storage scopes", check_gcp_vms),
+        ("VMs keep their image", lambda c: check_image_kept(c, "google_compute_instance", "boot_disk[0].initialize_params[0].image")),
     ],
 }
 
@@ -496,6 +513,14 @@ MUTANTS = [
      "public access blocked"),
     ("aws", "no encryption", _set(["resource", "aws_s3_bucket_server_side_encryption_configuration", "runs", "rule"], []),
      "encryption on (bucket and volumes)"),
+    ("aws", "monitor VM replaced by a newer AMI", _set(["resource", "aws_instance", "monitor", "lifecycle"], []),
+     "VMs keep their image"),
+    ("aws", "training VM ignores another attribute", _set(["resource", "aws_instance", "train", "lifecycle"], [{"ignore_changes": ["${tags}"]}]),
+     "VMs keep their image"),
+    ("azure", "training VM replaced by a newer image", _set(["resource", "azurerm_linux_virtual_machine", "train", "lifecycle"], []),
+     "VMs keep their image"),
+    ("gcp", "training VM replaced by a newer image", _set(["resource", "google_compute_instance", "train", "lifecycle"], []),
+     "VMs keep their image"),
     ("aws", "run id changes every apply", _set(["resource", "terraform_data", "run_id", "lifecycle"], []),
      "run id fixed for the deployment"),
     ("azure", "NSG from Internet", _set(["resource", "azurerm_network_security_group", "vms", "security_rule", 1, "source_address_prefix"], "Internet"),
