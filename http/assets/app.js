@@ -10,7 +10,7 @@
 const $ = (id) => document.getElementById(id);
 const state = {
   runs: [], run: null, info: null, epochs: [], epoch: null, page: 0, zoom: null,
-  follow: true, es: null, seriesTimer: null, seriesAt: 0, seriesInflight: false, gen: 0,
+  follow: true, es: null, seriesTimer: null, seriesAt: 0, seriesInflight: false, gen: 0, ended: false,
 };
 
 const charts = {
@@ -100,6 +100,9 @@ async function loadRunInfo() {
 }
 
 function showProgress(p) {
+  // The training process sends this as its last word before its monitor stops: the stream's end
+  // that follows is not a connection problem.
+  if (p && p.finished && p.run === state.run) state.ended = true;
   const box = $("progress");
   if (!p || !p.live) { box.hidden = true; $("live-badge").hidden = true; return; }
   box.hidden = false;
@@ -211,9 +214,12 @@ async function loadRows(epoch = state.epoch, gen = state.gen) {
   if (run !== state.run || epoch !== state.epoch || gen !== state.gen) return;
   state.page = d.page;
   const t = $("rows");
+  // A column with no value on this page is left out: stored epochs have no per-mini-batch seconds
+  // (metrics.csv keeps the reference's columns; summary.json has only the epoch's elapsed time).
+  const keep = d.columns.map((c, i) => !d.rows.length || d.rows.some((r) => r[i] !== null && r[i] !== undefined));
   const head = el("tr");
-  head.append(...d.columns.map((c) => el("th", {}, COLS[c] || c)));
-  const body = d.rows.map((r) => { const tr = el("tr"); tr.append(...r.map((v) => el("td", {}, fmt(v)))); return tr; });
+  head.append(...d.columns.filter((c, i) => keep[i]).map((c) => el("th", {}, COLS[c] || c)));
+  const body = d.rows.map((r) => { const tr = el("tr"); tr.append(...r.filter((v, i) => keep[i]).map((v) => el("td", {}, fmt(v)))); return tr; });
   t.replaceChildren(el("thead"), el("tbody"));
   t.tHead.append(head);
   t.tBodies[0].append(...body);
@@ -237,8 +243,10 @@ function connectEvents() {
   const es = new EventSource(state.run ? `/events?run=${enc(state.run)}` : "/events");
   state.es = es;
   const conn = $("conn");
-  es.onopen = () => { conn.textContent = "live updates"; conn.className = "conn ok"; };
-  es.onerror = () => { conn.textContent = "reconnecting…"; conn.className = "conn"; };
+  state.ended = false;
+  es.onopen = () => { state.ended = false; conn.textContent = "live updates"; conn.className = "conn ok"; };
+  // The browser keeps retrying, so a monitor started later on this port (./gan --monitor) resumes.
+  es.onerror = () => { conn.textContent = state.ended ? "training ended; monitor stopped" : "reconnecting…"; conn.className = "conn"; };
   const on = (type, fn) => es.addEventListener(type, (e) => { if (state.es === es) fn(JSON.parse(e.data || "{}")); });
   on("hello", () => loadRunInfo().catch(() => {}));
   on("batches", () => { if (!state.zoom) scheduleSeries(); });
