@@ -37,6 +37,40 @@ def check_versions(cfg):
     return problems
 
 
+# The provider versions the configuration was written for: from the oldest with every argument and
+# data source it uses (azurerm 4.9: azurerm_storage_container.storage_account_id) up to, excluded,
+# the first major release whose breaking changes it has not been checked against.
+PROVIDERS = {"aws": ("hashicorp/aws", (5, 0), 6), "azurerm": ("hashicorp/azurerm", (4, 9), 5),
+             "google": ("hashicorp/google", (5, 0), 7)}
+
+
+def version_tuple(text):
+    return tuple(int(x) for x in text.split("."))
+
+
+def check_provider_versions(cfg, provider):
+    """The provider's constraint is exactly '>= MIN, < MAJOR.0' with MIN at least the version the
+    configuration needs and MAJOR the one above: no open range that lets a future major version in."""
+    source, need, major = PROVIDERS[provider]
+    problems = []
+    found = [rp[provider] for tf in cfg.get("terraform", []) for rp in tf.get("required_providers", [])
+             if provider in rp]
+    if len(found) != 1:
+        return [f"required_providers declares {provider} {len(found)} times, want once"]
+    p = found[0]
+    if p.get("source") != source:
+        problems.append(f"{provider} source is {p.get('source')!r}, want {source!r}")
+    m = re.fullmatch(r">= ?([0-9]+(?:\.[0-9]+)*), ?< ?([0-9]+)\.0", str(p.get("version")))
+    if not m:
+        return problems + [f"{provider} version is {p.get('version')!r}, want '>= X.Y, < N.0' (a lower and an upper bound)"]
+    low, high = version_tuple(m.group(1)), int(m.group(2))
+    if low < need:
+        problems.append(f"{provider} lower bound {m.group(1)} is older than {'.'.join(map(str, need))}, which the configuration needs")
+    if high != major:
+        problems.append(f"{provider} upper bound is {high}.0, want {major}.0 (the first major version not checked)")
+    return problems
+
+
 def check_allowed_cidr_variable(cfg):
     v = cfg["variable"].get("allowed_cidr")
     if v is None:
@@ -427,6 +461,7 @@ def check_gcp_vms(cfg):
 CHECKS = {
     "aws": [
         ("Terraform >= 1.5", check_versions),
+        ("provider version bounded below and above", lambda c: check_provider_versions(c, "aws")),
         ("every reference names something declared; every variable used", check_references),
         ("allowed_cidr required, /0 rejected", check_allowed_cidr_variable),
         ("repo_url required, placeholder rejected", check_repo_url_variable),
@@ -443,6 +478,7 @@ CHECKS = {
     ],
     "azure": [
         ("Terraform >= 1.5", check_versions),
+        ("provider version bounded below and above", lambda c: check_provider_versions(c, "azurerm")),
         ("every reference names something declared; every variable used", check_references),
         ("allowed_cidr required, /0 rejected", check_allowed_cidr_variable),
         ("repo_url required, placeholder rejected", check_repo_url_variable),
@@ -456,6 +492,7 @@ CHECKS = {
     ],
     "gcp": [
         ("Terraform >= 1.5", check_versions),
+        ("provider version bounded below and above", lambda c: check_provider_versions(c, "google")),
         ("every reference names something declared; every variable used", check_references),
         ("allowed_cidr required, /0 rejected", check_allowed_cidr_variable),
         ("repo_url required, placeholder rejected", check_repo_url_variable),
@@ -513,6 +550,12 @@ MUTANTS = [
      "public access blocked"),
     ("aws", "no encryption", _set(["resource", "aws_s3_bucket_server_side_encryption_configuration", "runs", "rule"], []),
      "encryption on (bucket and volumes)"),
+    ("aws", "provider without an upper bound", _set(["terraform", 0, "required_providers", 0, "aws", "version"], ">= 5.0"),
+     "provider version bounded below and above"),
+    ("azure", "azurerm older than storage_account_id", _set(["terraform", 0, "required_providers", 0, "azurerm", "version"], ">= 4.0, < 5.0"),
+     "provider version bounded below and above"),
+    ("gcp", "upper bound two majors up", _set(["terraform", 0, "required_providers", 0, "google", "version"], ">= 5.0, < 8.0"),
+     "provider version bounded below and above"),
     ("aws", "monitor VM replaced by a newer AMI", _set(["resource", "aws_instance", "monitor", "lifecycle"], []),
      "VMs keep their image"),
     ("aws", "training VM ignores another attribute", _set(["resource", "aws_instance", "train", "lifecycle"], [{"ignore_changes": ["${tags}"]}]),
