@@ -68,6 +68,7 @@ class Run {
   std::vector<int32_t> grid_labels_;
   int batches_ = 0;
   bool tty_ = false;
+  int last_mark_ = -1;  // epoch * 10 + tenth of the last progress line in a log
   Clock::time_point last_draw_{};
   double rate_ = 0;  // images/s, smoothed
 };
@@ -201,19 +202,28 @@ void Run::checkpoint(int epoch, double train_seconds) {
 }
 
 void Run::progress(int epoch, int batch, int batches, double epoch_start_s, bool final) {
-  if (o_.quiet || !tty_) return;
+  if (o_.quiet) return;
   auto now = Clock::now();
-  if (!final && now - last_draw_ < std::chrono::milliseconds(200)) return;
+  // A terminal gets a bar redrawn at most 5 times a second; logs (systemd, CI, a pipe) get a plain
+  // line at each tenth of an epoch, at most one per log_progress_seconds, and none at its end (the
+  // epoch's own line follows).
+  const int tenth = batches ? batch * 10 / batches : 0, mark = epoch * 10 + tenth;
+  if (tty_) {
+    if (!final && now - last_draw_ < std::chrono::milliseconds(200)) return;
+  } else if (tenth == 0 || batch >= batches || mark == last_mark_ || now - last_draw_ < std::chrono::duration<double>(o_.log_progress_seconds)) {
+    return;
+  }
   last_draw_ = now;
+  last_mark_ = mark;
   const BatchRow* r = history_.empty() ? nullptr : &history_.back();
   int width = 24, filled = batches ? (int)((double)batch / batches * width) : 0;
-  std::string bar(filled, '#');
-  bar += std::string(width - filled, '.');
+  std::string bar = tty_ ? " [" + std::string(filled, '#') + std::string(width - filled, '.') + "]" : "";
   double left = rate_ > 0 ? (double)(batches - batch) * cfg_.batch / rate_ : NAN;
   char line[320];
-  snprintf(line, sizeof line, "\r\033[Kepoch %d/%d [%s] %d/%d  %.0f img/s  D %.3f/%.3f  G %.3f  C %.3f  ETA %s", epoch,
-           cfg_.epochs, bar.c_str(), batch, batches, rate_, r ? r->d_loss_real : 0.f, r ? r->d_loss_fake : 0.f,
-           r ? r->g_loss : 0.f, r ? r->class_loss : 0.f, fmt_duration(left).c_str());
+  snprintf(line, sizeof line, "%sepoch %d/%d%s %d/%d  %.0f img/s  D %.3f/%.3f  G %.3f  C %.3f  ETA %s%s",
+           tty_ ? "\r\033[K" : "", epoch, cfg_.epochs, bar.c_str(), batch, batches, rate_, r ? r->d_loss_real : 0.f,
+           r ? r->d_loss_fake : 0.f, r ? r->g_loss : 0.f, r ? r->class_loss : 0.f, fmt_duration(left).c_str(),
+           tty_ ? "" : "\n");
   (void)epoch_start_s;
   say(line);
 }

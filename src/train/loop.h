@@ -30,8 +30,10 @@ struct RunOptions {
   std::vector<ArtifactListener*> listeners;
   std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT) to stop after the current mini-batch
   bool quiet = false;              // no progress bar (tests)
-  // Where progress goes; a terminal gets a redrawn bar, anything else a line per 10%.
+  // Where progress goes; a terminal gets a redrawn bar, anything else a line at each tenth of an
+  // epoch, at most one per log_progress_seconds.
   std::function<void(const std::string&)> print;
+  double log_progress_seconds = 10;
 };
 
 struct RunResult {

@@ -1,6 +1,7 @@
 // End-to-end training on the CPU: artifacts in the storage layout, determinism, resume, and the
 // model learning (the CPU preset's generated grid classified by a nearest-centroid classifier).
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <stb_image.h>
 #include <sys/stat.h>
 
@@ -74,6 +75,36 @@ RunResult train(const TrainConfig& c, const Dataset& d, const std::string& out, 
 std::string slurp(const std::string& p) { return read_file(p); }
 
 }  // namespace
+
+TEST(Train, LogsGetAProgressLineEachTenthOfAnEpoch) {
+  // Not a terminal (the test's stderr is a pipe or file): plain lines, no bar, no carriage returns.
+  std::string out = temp_dir("progress");
+  TrainConfig c = tiny_config();
+  c.epochs = 1;
+  c.metrics_flush = 1;
+  Dataset d = synthetic(640);  // 20 mini-batches: a line at 2, 4, ..., 18
+  auto ops = make_cpu_ops();
+  RunOptions o;
+  o.cfg = c;
+  o.out_dir = out;
+  o.run_id = "run";
+  o.hyperparameters = train_config_json(c);
+  o.train = &d;
+  o.log_progress_seconds = 0;
+  std::vector<std::string> lines;
+  o.print = [&](const std::string& m) { lines.push_back(m); };
+  if (isatty(2)) GTEST_SKIP() << "stderr is a terminal: the run draws a bar instead";
+  run_training(*ops, o);
+  std::vector<std::string> progress;
+  for (const std::string& l : lines)
+    if (l.rfind("epoch 1/1 ", 0) == 0 && l.find("ETA") != std::string::npos) progress.push_back(l);
+  ASSERT_EQ(progress.size(), 9u) << "one line per tenth but the last";
+  EXPECT_EQ(progress[0].rfind("epoch 1/1 2/20  ", 0), 0u) << progress[0];
+  for (const std::string& l : progress) {
+    EXPECT_EQ(l.find('\r'), std::string::npos) << l;
+    EXPECT_EQ(l.back(), '\n') << l;
+  }
+}
 
 TEST(Train, TinyRunWritesEveryArtifactWellFormed) {
   std::string out = temp_dir("artifacts");
