@@ -7,13 +7,14 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 5.0, < 7.0"
+      version = ">= 5.15, < 7.0"
     }
   }
 }
 
+# No default zone here: local.zone comes from this provider's own data sources, and each zonal
+# resource names its zone.
 provider "google" {
   project = var.project
   region  = var.region
-  zone    = local.zone
 }

@@ -38,10 +38,11 @@ def check_versions(cfg):
 
 
 # The provider versions the configuration was written for: from the oldest with every argument and
-# data source it uses (azurerm 4.9: azurerm_storage_container.storage_account_id) up to, excluded,
-# the first major release whose breaking changes it has not been checked against.
+# data source it uses (azurerm 4.9: azurerm_storage_container.storage_account_id; google 5.15: the
+# google_compute_machine_types data source) up to, excluded, the first major release whose
+# breaking changes it has not been checked against.
 PROVIDERS = {"aws": ("hashicorp/aws", (5, 0), 6), "azurerm": ("hashicorp/azurerm", (4, 9), 5),
-             "google": ("hashicorp/google", (5, 0), 7)}
+             "google": ("hashicorp/google", (5, 15), 7)}
 
 
 def version_tuple(text):
@@ -458,6 +459,33 @@ def check_gcp_vms(cfg):
     return problems
 
 
+def check_gcp_zone(cfg):
+    """The VMs go to local.zone, chosen among the zones of var.region that offer var.machine_type
+    (what it evaluates to is validations.py's; this is the wiring)."""
+    problems = []
+    zones = (cfg["data"].get("google_compute_zones") or {}).get("up", {})
+    if zones.get("region") != "${var.region}" or zones.get("status") != "UP":
+        problems.append(f"data.google_compute_zones.up is {zones}, want the UP zones of var.region")
+    mt = (cfg["data"].get("google_compute_machine_types") or {}).get("gpu", {})
+    if mt.get("for_each") != "${toset(data.google_compute_zones.up.names)}" or mt.get("zone") != "${each.key}":
+        problems.append("data.google_compute_machine_types.gpu is not read once per zone of data.google_compute_zones.up")
+    if mt.get("filter") != 'name = "${var.machine_type}"':
+        problems.append(f"data.google_compute_machine_types.gpu filter is {mt.get('filter')!r}, not the GPU machine type")
+    if "data.google_compute_machine_types.gpu" not in str(cfg["locals"].get("gpu_zones")) or \
+            "local.gpu_zones" not in str(cfg["locals"].get("zone")):
+        problems.append("local.zone is not chosen from the zones offering the machine type")
+    for name, b in resources(cfg, "google_compute_instance"):
+        if b.get("zone") != "${local.zone}":
+            problems.append(f"{name} is in zone {b.get('zone')!r}, not local.zone")
+    conds = [p.get("condition") for lc in blocks(dict(resources(cfg, "google_compute_instance")).get("train", {}), "lifecycle")
+             for p in blocks(lc, "precondition")]
+    if "${contains(local.gpu_zones, local.zone)}" not in conds:
+        problems.append("the training VM has no precondition that its zone offers the machine type")
+    if "zone" in (cfg.get("provider") or {}).get("google", {}):
+        problems.append("the provider block sets a zone: from local.zone, which its own data sources feed, that is a cycle")
+    return problems
+
+
 CHECKS = {
     "aws": [
         ("Terraform >= 1.5", check_versions),
@@ -503,6 +531,7 @@ CHECKS = {
         ("bucket private", check_gcp_bucket),
         ("VMs: own service account, storage scopes", check_gcp_vms),
         ("VMs keep their image", lambda c: check_image_kept(c, "google_compute_instance", "boot_disk[0].initialize_params[0].image")),
+        ("VMs in a zone that offers the machine type", check_gcp_zone),
     ],
 }
 
@@ -556,6 +585,12 @@ MUTANTS = [
      "provider version bounded below and above"),
     ("gcp", "upper bound two majors up", _set(["terraform", 0, "required_providers", 0, "google", "version"], ">= 5.0, < 8.0"),
      "provider version bounded below and above"),
+    ("gcp", "zone <region>-a", _set(["locals", "zone"], '${var.zone != "" ? var.zone : "${var.region}-a"}'),
+     "VMs in a zone that offers the machine type"),
+    ("gcp", "machine types filtered on the monitor's type", _set(["data", "google_compute_machine_types", "gpu", "filter"], 'name = "${var.monitor_machine_type}"'),
+     "VMs in a zone that offers the machine type"),
+    ("gcp", "monitor VM in a fixed zone", _set(["resource", "google_compute_instance", "monitor", "zone"], "us-central1-a"),
+     "VMs in a zone that offers the machine type"),
     ("aws", "monitor VM replaced by a newer AMI", _set(["resource", "aws_instance", "monitor", "lifecycle"], []),
      "VMs keep their image"),
     ("aws", "training VM ignores another attribute", _set(["resource", "aws_instance", "train", "lifecycle"], [{"ignore_changes": ["${tags}"]}]),

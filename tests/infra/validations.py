@@ -3,8 +3,10 @@
 Design: `terraform console` needs no provider, so where Terraform is installed each rule's
 condition (from the parsed .tf, parse_tf.js) is evaluated with var.<name> replaced by a literal:
 a /0 must be refused, a real CIDR accepted, the placeholder repository refused, and so on. This
-catches a regex RE2 reads differently than intended, which no parse can. All the conditions are
-evaluated in one console session, as one jsonencode([...]) expression.
+catches a regex RE2 reads differently than intended, which no parse can. The same goes for a few
+locals and preconditions whose inputs come from the cloud (EXPRESSIONS): the data source's answer
+is replaced by a literal shaped like it, the other locals they use are inlined. All the
+conditions are evaluated in one console session, as one jsonencode([...]) expression.
 
 Usage: python3 validations.py PARSED_JSON_DIR   (needs terraform on PATH)
 """
@@ -33,6 +35,53 @@ PER_CLOUD = {
 }
 
 
+# Per-zone answers of data.google_compute_machine_types.gpu (one data source per zone of the region).
+def _offers(region, zones, offering, mtype="g2-standard-4"):
+    return "{" + ", ".join(
+        f'"{region}-{z}" = {{machine_types = [{"{name = " + chr(34) + mtype + chr(34) + "}" if z in offering else ""}]}}'
+        for z in zones) + "}"
+
+
+MT = "data.google_compute_machine_types.gpu"
+# (cloud, label, ("local", name) or ("precondition", resource type, resource name),
+#  {reference: HCL literal}, expected HCL value of the expression)
+EXPRESSIONS = [
+    ("gcp", "zone: the first zone offering the machine type, not <region>-a", ("local", "zone"),
+     {"var.region": '"europe-west4"', MT: _offers("europe-west4", "abc", "bc"), "var.zone": '""'}, '"europe-west4-b"'),
+    ("gcp", "zone: a region without an -a zone", ("local", "zone"),
+     {"var.region": '"us-east1"', MT: _offers("us-east1", "bcd", "cd"), "var.zone": '""'}, '"us-east1-c"'),
+    ("gcp", "zone: var.zone wins", ("local", "zone"),
+     {"var.region": '"us-central1"', MT: _offers("us-central1", "abcf", "abcf"), "var.zone": '"us-central1-f"'}, '"us-central1-f"'),
+    ("gcp", "zone precondition: holds for the chosen zone", ("precondition", "google_compute_instance", "train"),
+     {"var.region": '"europe-west4"', MT: _offers("europe-west4", "abc", "bc"), "var.zone": '""'}, "true"),
+    ("gcp", "zone precondition: fails when no zone offers the machine type", ("precondition", "google_compute_instance", "train"),
+     {"var.region": '"southamerica-west1"', MT: _offers("southamerica-west1", "abc", ""), "var.zone": '""'}, "false"),
+    ("gcp", "zone precondition: fails for a var.zone that does not offer it", ("precondition", "google_compute_instance", "train"),
+     {"var.region": '"europe-west4"', MT: _offers("europe-west4", "abc", "bc"), "var.zone": '"europe-west4-a"'}, "false"),
+]
+
+
+def strip_template(text):
+    m = re.fullmatch(r"\$\{(.*)\}", text, re.S)
+    return m.group(1) if m else text
+
+
+def expression(cfg, target, subs):
+    """The target's expression with the locals it uses inlined and the references in subs replaced."""
+    if target[0] == "local":
+        expr = strip_template(cfg["locals"][target[1]])
+    else:
+        lifecycle = cfg["resource"][target[1]][target[2]]["lifecycle"][0]
+        expr = strip_template(lifecycle["precondition"][0]["condition"])
+    for _ in range(5):
+        expr = re.sub(r"\blocal\.(\w+)\b", lambda m: "(" + strip_template(cfg["locals"][m.group(1)]) + ")", expr)
+    for ref, lit in subs.items():
+        expr = re.sub(r"\b" + re.escape(ref) + r"\b", lambda _: "(" + lit + ")", expr)
+    if "local." in expr:
+        raise ValueError(f"could not inline every local: {expr}")
+    return expr
+
+
 def literal(v):
     if isinstance(v, (int, float)):
         return str(v)
@@ -59,6 +108,13 @@ def main():
                     e = re.sub(r"\bvar\." + re.escape(var) + r"\b", lambda _: literal(value), expr)
                     verdict = "accepts" if want else "refuses"
                     cases.append((f"{cloud}: {var} {verdict} {value!r}", e.replace("\n", " "), want))
+    configs = {c: json.load(open(f"{d}/{c}.json")) for c in ("aws", "azure", "gcp")}
+    for cloud, label, target, subs, want in EXPRESSIONS:
+        try:
+            e = expression(configs[cloud], target, subs)
+            cases.append((f"{cloud}: {label}", f"({e}) == ({want})".replace("\n", " "), True))
+        except (KeyError, IndexError, ValueError) as err:
+            cases.append((f"{cloud}: {label}: the expression is missing ({type(err).__name__}: {err})", None, True))
     exprs = [e for _, e, _ in cases if e is not None]
     # One expression for all of them: the console reads one expression per session reliably.
     batch = "jsonencode([" + ", ".join(f"({e})" for e in exprs) + "])"
