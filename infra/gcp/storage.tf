@@ -1,14 +1,27 @@
 # The run bucket: uniform bucket-level access, public access prevention enforced, encrypted at rest
-# by Google (always), versioned on request. Bucket names are global; project ids are too.
+# by Google (always), versioned on request. Bucket names are global; project ids are too, and
+# var.name tells the deployments of one project apart. The default name "gan" is left out, so the
+# default deployment's bucket keeps the name it has always had (a renamed bucket would be replaced,
+# with every run in it).
+
+locals {
+  bucket_name = var.name == "gan" ? "gan-training-storage-${var.project}" : "gan-training-storage-${var.name}-${var.project}"
+}
 
 resource "google_storage_bucket" "runs" {
-  name                        = "gan-training-storage-${var.project}"
+  name                        = local.bucket_name
   location                    = upper(var.region)
   force_destroy               = var.force_destroy_bucket
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
   versioning {
     enabled = var.versioning
+  }
+  lifecycle {
+    precondition {
+      condition     = can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", local.bucket_name))
+      error_message = "The bucket name ${local.bucket_name} is not a valid Cloud Storage bucket name (3-63 lower-case letters, digits and '-'): use a shorter --var name, or a project whose id has no ':' or '.'."
+    }
   }
 }
 

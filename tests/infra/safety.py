@@ -441,6 +441,10 @@ def check_gcp_bucket(cfg):
         problems.append("uniform bucket-level access off")
     if b.get("public_access_prevention") != "enforced":
         problems.append(f"public_access_prevention is {b.get('public_access_prevention')!r}")
+    # Deployments of one project (checkouts with different --var name=...) need their own buckets.
+    if b.get("name") != "${local.bucket_name}" or "var.name" not in str(cfg["locals"].get("bucket_name")) \
+            or "var.project" not in str(cfg["locals"].get("bucket_name")):
+        problems.append(f"bucket name {b.get('name')!r} (local.bucket_name {cfg['locals'].get('bucket_name')!r}) is not made of var.name and var.project")
     return problems
 
 
@@ -528,7 +532,7 @@ CHECKS = {
         ("run id fixed for the deployment", check_run_id_fixed),
         ("no ingress but 22/8080 from allowed_cidr", check_gcp_ingress),
         ("IAM bound on the bucket only", check_gcp_bucket_binding),
-        ("bucket private", check_gcp_bucket),
+        ("bucket private, named after the project and the deployment", check_gcp_bucket),
         ("VMs: own service account, storage scopes", check_gcp_vms),
         ("VMs keep their image", lambda c: check_image_kept(c, "google_compute_instance", "boot_disk[0].initialize_params[0].image")),
         ("VMs in a zone that offers the machine type", check_gcp_zone),
@@ -585,6 +589,8 @@ MUTANTS = [
      "provider version bounded below and above"),
     ("gcp", "upper bound two majors up", _set(["terraform", 0, "required_providers", 0, "google", "version"], ">= 5.0, < 8.0"),
      "provider version bounded below and above"),
+    ("gcp", "bucket named after the project only", _set(["locals", "bucket_name"], "gan-training-storage-${var.project}"),
+     "bucket private, named after the project and the deployment"),
     ("gcp", "zone <region>-a", _set(["locals", "zone"], '${var.zone != "" ? var.zone : "${var.region}-a"}'),
      "VMs in a zone that offers the machine type"),
     ("gcp", "machine types filtered on the monitor's type", _set(["data", "google_compute_machine_types", "gpu", "filter"], 'name = "${var.monitor_machine_type}"'),
@@ -616,7 +622,7 @@ MUTANTS = [
     ("gcp", "binding on another bucket", _set(["resource", "google_storage_bucket_iam_member", "train", "bucket"], "other"),
      "IAM bound on the bucket only"),
     ("gcp", "public access allowed", _set(["resource", "google_storage_bucket", "runs", "public_access_prevention"], "inherited"),
-     "bucket private"),
+     "bucket private, named after the project and the deployment"),
 ]
 
 
