@@ -4,7 +4,8 @@
 # (@cdktf/hcl2json) and their safety properties asserted on the result; the shared cloud-init
 # template is rendered for each cloud and role and validated by Debian's cloud-init and
 # systemd-analyze; the scripts it installs are run against fakes; infra/run is driven against a
-# fake terraform and fake cloud CLIs; the README's (docs/cloud.md) infra/run commands are run too.
+# fake terraform and fake cloud CLIs; the infra/run commands of docs/cloud.md and of the README's
+# "Train in the cloud" section are run too.
 # Every sub-check prints "ok - ...", "not ok - ..." or "skip - ... (reason)"; the last line counts them.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -216,13 +217,16 @@ fi
 # ---- 6. infra/run against fakes ----
 sub bash "$here/run_test.sh"
 
-# ---- 7. the README's commands are ones infra/run accepts ----
+# ---- 7. the documented commands are ones infra/run accepts ----
+# doc_commands: lines of fenced code blocks, and of indented ones, that start with infra/run (a
+# trailing backslash joins the next line), without their comments.
+doc_commands() {
+  awk '/^```/ {code = !code; next} code || /^    / {print}' | sed -e :a -e '/\\$/N; s/\\\n *//; ta' |
+    sed -n 's/^ *\(infra\/run\b.*\)$/\1/p' | sed 's/ *#.*$//'
+}
 doc=$root/docs/cloud.md
 if [[ -f $doc ]]; then
-  # Lines of fenced code blocks, and of indented ones, that start with infra/run (a trailing
-  # backslash joins the next line).
-  awk '/^```/ {code = !code; next} code || /^    / {print}' "$doc" | sed -e :a -e '/\\$/N; s/\\\n *//; ta' |
-    sed -n 's/^ *\(infra\/run\b.*\)$/\1/p' | sed 's/ *#.*$//' >"$tmp/doc-commands"
+  doc_commands <"$doc" >"$tmp/doc-commands"
   count=$(grep -c . "$tmp/doc-commands")
   if ((count >= 6)); then ok "docs/cloud.md shows infra/run commands ($count)"
   else not_ok "docs/cloud.md shows only $count infra/run commands (want apply and destroy for each cloud)"; fi
@@ -230,10 +234,32 @@ if [[ -f $doc ]]; then
     if grep -Eq "^infra/run .*--cloud $c( .*)? --destroy" "$tmp/doc-commands"; then ok "docs/cloud.md gives the $c teardown command"
     else not_ok "docs/cloud.md has no 'infra/run --cloud $c ... --destroy'"; fi
   done
+  # Prices: none quoted without a source (they differ by region and change); each cloud's section
+  # points at its provider's pricing page instead. And no first person in the prose.
+  prose=$(awk '/^```/ {code = !code; next} !code && !/^    / {print NR": "$0}' "$doc")
+  if price=$(grep -E '[$€£] ?[0-9]|[0-9] ?(USD|EUR)\b' <<<"$prose"); then not_ok "docs/cloud.md quotes a price: ${price//$'\n'/; }"
+  else ok "docs/cloud.md quotes no price"; fi
+  for url in https://aws.amazon.com/ec2/pricing/ https://azure.microsoft.com/pricing/details/virtual-machines/linux/ \
+    https://cloud.google.com/compute/vm-instance-pricing; do
+    if grep -qF "($url" "$doc"; then ok "docs/cloud.md links the pricing page $url"
+    else not_ok "docs/cloud.md does not link the pricing page $url"; fi
+  done
+  if first=$(grep -E "\b(I|I'm|I've|we|We|our|Our)\b" <<<"$prose"); then not_ok "docs/cloud.md speaks in the first person: ${first//$'\n'/; }"
+  else ok "docs/cloud.md has no first-person wording"; fi
   RUN_DOC_COMMANDS=$tmp/doc-commands sub bash "$here/run_test.sh"
 else
   not_ok "docs/cloud.md is missing"
 fi
+# The README's "Train in the cloud" section shows the same commands in short.
+readme=$root/README.md
+awk '/^## / {in_section = ($0 == "## Train in the cloud")} in_section' "$readme" | doc_commands >"$tmp/readme-commands"
+count=$(grep -c . "$tmp/readme-commands")
+if ((count >= 2)) && grep -Eq '^infra/run .*--destroy' "$tmp/readme-commands"; then
+  ok "README.md's Train in the cloud section shows infra/run commands ($count), a teardown among them"
+else
+  not_ok "README.md's Train in the cloud section shows $count infra/run commands, want a create and a --destroy"
+fi
+RUN_DOC_COMMANDS=$tmp/readme-commands DOC_NAME=README.md sub bash "$here/run_test.sh"
 
 p=$(grep -c '^ok - ' "$results"); f=$(grep -c '^not ok - ' "$results"); s=$(grep -c '^skip - ' "$results")
 echo

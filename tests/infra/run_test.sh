@@ -6,7 +6,7 @@
 # CLIs can neither be called nor be found. Prints "ok - ..." / "not ok - ..." lines.
 #
 # Also: RUN_DOC_COMMANDS=FILE runs each infra/run command listed in FILE (one per line) the same
-# way, for the docs check in check.sh.
+# way, for the docs check in check.sh (DOC_NAME: the document they come from, for the test names).
 
 # The predicates below are called through expect(), which shellcheck cannot follow.
 # shellcheck disable=SC2317
@@ -125,7 +125,7 @@ if [[ -n ${RUN_DOC_COMMANDS:-} ]]; then
       : >"$FAKE_LOG"
     fi
     run_case "$@"
-    expect "docs/cloud.md command runs against infra/run: $cmd" test "$rc" = 0
+    expect "${DOC_NAME:-docs/cloud.md} command runs against infra/run: $cmd" test "$rc" = 0
   done <"$RUN_DOC_COMMANDS"
   exit $((failed > 0))
 fi
