@@ -128,6 +128,12 @@ size_t write_header(char* data, size_t size, size_t n, void* user) {
   return len;
 }
 
+// libcurl calls this about once a second even while nothing moves (waiting for an answer), and
+// far more often during a transfer: a non-zero return aborts with CURLE_ABORTED_BY_CALLBACK.
+int check_cancel(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(user)->load() ? 1 : 0;
+}
+
 }  // namespace
 
 std::string HttpResponse::header(const std::string& lowercase_name) const {
@@ -139,6 +145,8 @@ std::string HttpResponse::header(const std::string& lowercase_name) const {
 HttpTransport::HttpTransport(TransportOptions options) : options_(std::move(options)) { global_init(); }
 
 HttpResponse HttpTransport::perform(const HttpRequest& req) const {
+  const std::string what = req.method + " " + req.url.substr(0, req.url.find('?'));
+  if (req.cancel && req.cancel->load()) throw TransportError(what + ": cancelled", false, true);
   EasyHandle& owner = thread_handle();
   CURL* h = owner.h;
   HttpResponse resp;
@@ -186,6 +194,11 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   curl_easy_setopt(h, CURLOPT_READDATA, &body);
   curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
   curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
+  if (req.cancel) {
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, check_cancel);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(req.cancel));
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  }
 
   if (req.method == "GET") {
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
@@ -211,11 +224,12 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   if (sink.file_failed) throw std::runtime_error("cannot write the download to '" + req.response_file + "'");
   if (rc != CURLE_OK) {
     bool timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+    bool cancelled = rc == CURLE_ABORTED_BY_CALLBACK && req.cancel && req.cancel->load();
     // The connection may be half-dead: start the next request on this thread from a fresh handle.
     curl_easy_cleanup(owner.h);
     owner.h = nullptr;
-    throw TransportError(req.method + " " + req.url.substr(0, req.url.find('?')) + ": " + curl_easy_strerror(rc),
-                         timed_out);
+    throw TransportError(what + ": " + (cancelled ? std::string("cancelled") : curl_easy_strerror(rc)), timed_out,
+                         cancelled);
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
   if (sink.file) {

@@ -4,8 +4,10 @@
 // connection (and TLS session) to a host stays open; nothing cloud-specific (no signing, no
 // retries, no XML). Bodies stream from a byte range of a file so multipart parts never sit in
 // memory, and a successful response can stream to a file. A failure to get any HTTP answer
-// (refused, reset, timed out, stalled) throws TransportError; every HTTP status is a response.
+// (refused, reset, timed out, stalled, cancelled) throws TransportError; every HTTP status is a
+// response.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -26,6 +28,9 @@ struct HttpRequest {
   int64_t body_length = -1;    // -1: to the end of the file
   std::string response_file;   // when set, a 2xx response body is written here, not to .body
   long timeout_ms = 0;         // whole request; 0 = none (stall detection still applies)
+  // When set, the transfer stops within about a second of *cancel turning true (libcurl's
+  // progress callback polls it, also while waiting for an answer): TransportError, cancelled().
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpResponse {
@@ -38,11 +43,14 @@ struct HttpResponse {
 
 class TransportError : public std::runtime_error {
  public:
-  TransportError(const std::string& what, bool timed_out) : std::runtime_error(what), timed_out_(timed_out) {}
+  TransportError(const std::string& what, bool timed_out, bool cancelled = false)
+      : std::runtime_error(what), timed_out_(timed_out), cancelled_(cancelled) {}
   bool timed_out() const { return timed_out_; }
+  bool cancelled() const { return cancelled_; }  // HttpRequest::cancel stopped it
 
  private:
   bool timed_out_;
+  bool cancelled_;
 };
 
 struct TransportOptions {

@@ -4,7 +4,11 @@
 //   sleep = random_between(0, min(cap, base * 2^attempt))
 // What counts as retryable is the client's business (it knows its error codes); this file only
 // answers "how long to wait" and "how many times", and the status codes every HTTP service shares.
+//
+// Every wait can be cut short by a cancel flag (a client being shut down on a deadline), so no
+// retry loop outlives the caller's patience.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <random>
 
@@ -19,6 +23,8 @@ struct RetryPolicy {
 // The delay before attempt number `attempt` + 1 (attempt counts from 1).
 double backoff_delay(const RetryPolicy& policy, int attempt, std::mt19937_64& rng);
 void sleep_seconds(double seconds);
+// Sleeps up to `seconds`, waking within about 20 ms once *cancel turns true; returns false then.
+bool sleep_unless_cancelled(double seconds, const std::atomic<bool>* cancel);
 
 // 500, 502, 503, 504 and 429: the server (or something before it) is overloaded or failing, and
 // the same request may succeed later.
@@ -28,13 +34,18 @@ bool is_transient_http_status(long status);
 //   Backoff b(policy); while (true) { ...; if (!retryable || !b.wait()) throw ...; }
 class Backoff {
  public:
-  explicit Backoff(const RetryPolicy& policy);
-  // Sleeps the next delay and returns true, or returns false when the attempts are used up.
+  // cancel (may be null): once it is true, wait() returns false at once, or within about 20 ms
+  // when it was already sleeping.
+  explicit Backoff(const RetryPolicy& policy, const std::atomic<bool>* cancel = nullptr);
+  // Sleeps the next delay and returns true, or returns false when the attempts are used up or
+  // the wait was cancelled (cancelled() tells which).
   bool wait();
   int attempt() const { return attempt_; }
+  bool cancelled() const { return cancel_ && cancel_->load(); }
 
  private:
   RetryPolicy policy_;
+  const std::atomic<bool>* cancel_;
   int attempt_ = 1;
   std::mt19937_64 rng_;
 };

@@ -87,11 +87,29 @@ void S3Client::locate(const std::string& bucket, const std::string& key, std::st
 }
 
 HttpResponse S3Client::execute(Call& call) {
-  Backoff backoff(config_.retry);
+  RetryPolicy policy = config_.retry;
+  if (call.max_attempts > 0) policy.max_attempts = call.max_attempts;
+  const std::atomic<bool>* cancel = call.ignores_cancel ? nullptr : &cancelled_;
+  Backoff backoff(policy, cancel);
   bool refreshed_credentials = false;
   bool redirected = false;
+  auto cancelled_error = [&] {
+    S3ErrorInfo info;
+    info.code = "Cancelled";
+    info.message = "cancelled";
+    return S3Error(call.op + " s3://" + call.bucket + "/" + call.key +
+                       " cancelled before it finished (the caller stopped waiting); it can be made again later",
+                   info, true);
+  };
+  // Another attempt after a backoff; a cancelled wait ends the call as cancelled.
+  auto retry = [&] {
+    if (backoff.wait()) return true;
+    if (backoff.cancelled()) throw cancelled_error();
+    return false;
+  };
   if (call.payload_hash.empty()) call.payload_hash = sha256_hex(call.body);
   for (;;) {
+    if (cancel && cancel->load()) throw cancelled_error();
     Credentials creds = config_.credentials->get(now());
     SignableRequest sr;
     sr.method = call.method;
@@ -116,12 +134,15 @@ HttpResponse S3Client::execute(Call& call) {
     req.body_offset = call.body_offset;
     req.body_length = call.body_length;
     req.response_file = call.response_file;
+    req.timeout_ms = call.timeout_ms;
+    req.cancel = cancel;
 
     HttpResponse resp;
     try {
       resp = transport_->perform(req);
     } catch (const TransportError& e) {
-      if (backoff.wait()) continue;
+      if (e.cancelled()) throw cancelled_error();
+      if (retry()) continue;
       S3ErrorInfo info;
       info.code = e.timed_out() ? "Timeout" : "ConnectionFailed";
       info.message = e.what();
@@ -145,16 +166,16 @@ HttpResponse S3Client::execute(Call& call) {
     if (err.code == "RequestTimeTooSkewed") {
       int64_t server = parse_http_date(err.server_time);
       if (server > 0) skew_.store(server - config_.clock());
-      if (backoff.wait()) continue;
+      if (retry()) continue;
     } else if ((err.code == "ExpiredToken" || err.code == "TokenRefreshRequired") && !refreshed_credentials) {
       config_.credentials->invalidate();
       refreshed_credentials = true;
       continue;
     } else if (is_transient_s3_error(err)) {
-      if (backoff.wait()) continue;
+      if (retry()) continue;
     }
-    throw S3Error(describe_s3_error(call.op, call.bucket, call.key, err, creds.access_key_id, endpoint_url()), err,
-                  is_transient_s3_error(err));
+    throw S3Error(describe_s3_error(call.op, call.bucket, call.key, err, creds.access_key_id, endpoint_url(), creds.source),
+                  err, is_transient_s3_error(err));
   }
 }
 
@@ -162,7 +183,7 @@ HttpResponse S3Client::execute(Call& call) {
 bool S3Client::is_missing_key(const HttpResponse& r, const std::string& bucket, const std::string& key) const {
   if (r.status != 404) return false;
   S3ErrorInfo e = parse_s3_error(r);
-  if (e.code == "NoSuchBucket") throw S3Error(describe_s3_error("GET", bucket, key, e, "", endpoint_url()), e, false);
+  if (e.code == "NoSuchBucket") throw S3Error(describe_s3_error("GET", bucket, key, e, "", endpoint_url(), ""), e, false);
   return true;
 }
 
@@ -290,7 +311,7 @@ void S3Client::create_bucket(const std::string& bucket) {
   if (resp.status == 409) {
     S3ErrorInfo e = parse_s3_error(resp);
     if (e.code != "BucketAlreadyOwnedByYou")
-      throw S3Error(describe_s3_error("CREATE BUCKET", bucket, "", e, "", endpoint_url()), e, false);
+      throw S3Error(describe_s3_error("CREATE BUCKET", bucket, "", e, "", endpoint_url(), ""), e, false);
   }
 }
 

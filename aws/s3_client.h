@@ -5,7 +5,8 @@
 // are retried with jittered backoff; RequestTimeTooSkewed sets a clock offset from the server's
 // Date and retries; ExpiredToken reloads the credentials and retries once; a 301 or a
 // wrong-region error carrying the bucket's region re-signs for that region. Anything else
-// becomes an S3Error whose message says what to do.
+// becomes an S3Error whose message says what to do. set_cancelled(true) cuts every call short
+// (transfers, retry waits) within about a second, for callers that stop on a deadline.
 // Addressing: virtual-hosted (bucket.s3.region.amazonaws.com) on AWS for DNS-safe bucket names;
 // path style (endpoint/bucket/key) for custom endpoints and for bucket names with dots, which
 // would break the TLS wildcard certificate.
@@ -91,6 +92,13 @@ class S3Client {
   // file needs at most 10,000 parts.
   static int64_t choose_part_size(int64_t file_size, int64_t preferred);
 
+  // While cancelled, every call in progress stops within about a second (its transfer and its
+  // retry waits) and every new call fails at once, with S3Error code "Cancelled" (transient: the
+  // same call may be made again later). A multipart upload cut short is aborted with one quick
+  // attempt, so it leaves no parts behind when the server still answers.
+  void set_cancelled(bool cancelled) { cancelled_.store(cancelled); }
+  bool cancelled() const { return cancelled_.load(); }
+
   std::string region() const;
   int64_t clock_skew() const { return skew_.load(); }
   const S3ClientConfig& config() const { return config_; }
@@ -111,11 +119,15 @@ class S3Client {
     bool error_in_200 = false;  // a 200 whose body is <Error> is that error (CompleteMultipartUpload)
     std::vector<long> ok_statuses = {200, 204, 206};
     std::vector<long> quiet_statuses;  // returned to the caller instead of thrown (404 for GET/HEAD)
+    bool ignores_cancel = false;  // the clean-up after a cancellation (one bounded attempt)
+    long timeout_ms = 0;          // whole request, per attempt; 0 = none
+    int max_attempts = 0;         // 0 = the client's retry policy
   };
   HttpResponse execute(Call& call);
   bool virtual_hosted(const std::string& bucket) const;
   bool is_missing_key(const HttpResponse& r, const std::string& bucket, const std::string& key) const;
   void locate(const std::string& bucket, const std::string& key, std::string* host, std::string* path) const;
+  void abort_after_failure(const std::string& bucket, const std::string& key, const std::string& upload_id);
   std::string upload_multipart(const std::string& bucket, const std::string& key, const std::string& path,
                                int64_t size, const std::string& content_type);
   int64_t now() const;
@@ -126,6 +138,7 @@ class S3Client {
   mutable std::mutex mu_;
   std::string region_;
   std::atomic<int64_t> skew_{0};
+  std::atomic<bool> cancelled_{false};
   SigningKeyCache keys_;
 };
 

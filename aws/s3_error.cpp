@@ -48,38 +48,77 @@ bool is_transient_s3_error(const S3ErrorInfo& e) {
   return e.status >= 500 || e.status == 429 || e.status == 408;
 }
 
+S3Permission s3_permission_for(const std::string& op, const std::string& bucket) {
+  const std::string objects = "arn:aws:s3:::" + bucket + "/*", whole = "arn:aws:s3:::" + bucket;
+  // Multipart uploads are authorised as PutObject (create, each part, complete); aborting one is
+  // its own action. A listing and bucket creation are checked on the bucket, not its objects.
+  if (op == "PUT" || op == "CREATE MULTIPART UPLOAD" || op.rfind("UPLOAD PART", 0) == 0 ||
+      op == "COMPLETE MULTIPART UPLOAD")
+    return {"s3:PutObject", objects};
+  if (op == "ABORT MULTIPART UPLOAD") return {"s3:AbortMultipartUpload", objects};
+  if (op == "DELETE") return {"s3:DeleteObject", objects};
+  if (op == "LIST") return {"s3:ListBucket", whole};
+  if (op == "CREATE BUCKET") return {"s3:CreateBucket", whole};
+  return {"s3:GetObject", objects};  // GET and HEAD
+}
+
+namespace {
+
+// "Access key AKIA... (EC2 instance role 'r')" and whom to grant the permission to.
+void describe_principal(const std::string& access_key_id, const std::string& source, std::string* who,
+                        std::string* grantee) {
+  *who = "Access key " + (access_key_id.empty() ? std::string("(unknown)") : access_key_id);
+  const std::string role_prefix = "EC2 instance role '";
+  if (source.rfind(role_prefix, 0) == 0) {
+    *who += " (" + source + ")";
+    *grantee = "role " + source.substr(role_prefix.size() - 1);
+    return;
+  }
+  if (source == "environment") *who += " (from AWS_ACCESS_KEY_ID)";
+  else if (!source.empty() && source != "static") *who += " (from " + source + ")";
+  *grantee = "the IAM user or role that owns it (aws sts get-caller-identity names it)";
+}
+
+}  // namespace
+
 std::string describe_s3_error(const std::string& op, const std::string& bucket, const std::string& key,
-                              const S3ErrorInfo& e, const std::string& access_key_id, const std::string& endpoint) {
+                              const S3ErrorInfo& e, const std::string& access_key_id, const std::string& endpoint,
+                              const std::string& credential_source) {
   std::string target = "s3://" + bucket + (key.empty() ? "" : "/" + key);
   std::string msg = op + " " + target + " failed: HTTP " + std::to_string(e.status);
   if (!e.code.empty()) msg += " " + e.code;
   if (!e.message.empty()) msg += ": " + e.message;
   std::string advice;
   const std::string& c = e.code;
-  if (c == "NoSuchBucket")
+  if (c == "NoSuchBucket") {
     advice = "The bucket '" + bucket + "' does not exist at " + endpoint +
              ": create it (aws s3 mb s3://" + bucket + ") or fix the bucket in --storage.";
-  else if (c == "AccessDenied" || c == "Forbidden" || c == "AllAccessDisabled")
-    advice = "Access key " + access_key_id + " is not allowed to " + op + " " + target +
-             ": grant its user or role s3:" + (op == "PUT" || op == "upload" ? "PutObject" : op == "DELETE" ? "DeleteObject" : op == "LIST" ? "ListBucket" : "GetObject") +
-             " on arn:aws:s3:::" + bucket + "/*, or use other credentials (AWS_PROFILE).";
-  else if (c == "InvalidAccessKeyId")
+  } else if (c == "AccessDenied" || c == "Forbidden" || c == "AllAccessDisabled") {
+    const S3Permission p = s3_permission_for(op, bucket);
+    std::string who, grantee;
+    describe_principal(access_key_id, credential_source, &who, &grantee);
+    advice = who + " is not allowed to " + op + " " + target + ": grant " + grantee + " " + p.action + " on " +
+             p.resource + ", or use other credentials (AWS_PROFILE).";
+    if (p.action == "s3:GetObject")
+      advice += " Without s3:ListBucket on arn:aws:s3:::" + bucket + ", S3 also answers 403 for a key that does not exist.";
+  } else if (c == "InvalidAccessKeyId") {
     advice = "Access key " + access_key_id + " does not exist for " + endpoint + ": check the credentials, or --s3-endpoint.";
-  else if (c == "SignatureDoesNotMatch")
+  } else if (c == "SignatureDoesNotMatch") {
     advice = "The secret key does not match access key " + access_key_id + " (or a proxy changed the request): check AWS_SECRET_ACCESS_KEY or the profile.";
-  else if (c == "ExpiredToken" || c == "TokenRefreshRequired" || c == "InvalidToken")
+  } else if (c == "ExpiredToken" || c == "TokenRefreshRequired" || c == "InvalidToken") {
     advice = "The session token has expired or is invalid: refresh the temporary credentials (aws sso login, or a new AWS_SESSION_TOKEN).";
-  else if (c == "PermanentRedirect" || c == "AuthorizationHeaderMalformed" || c == "IllegalLocationConstraintException")
+  } else if (c == "PermanentRedirect" || c == "AuthorizationHeaderMalformed" || c == "IllegalLocationConstraintException") {
     advice = "The bucket is in another region" + (e.region.empty() ? std::string() : " (" + e.region + ")") + ": pass --region " +
              (e.region.empty() ? std::string("<its region>") : e.region) + ".";
-  else if (c == "RequestTimeTooSkewed")
+  } else if (c == "RequestTimeTooSkewed") {
     advice = "This machine's clock differs from the server's by more than 15 minutes: fix the clock (timedatectl set-ntp true).";
-  else if (c == "SlowDown" || e.status == 503)
+  } else if (c == "SlowDown" || e.status == 503) {
     advice = "S3 is throttling requests: this was retried; try again later or spread uploads out.";
-  else if (c == "EntityTooSmall")
+  } else if (c == "EntityTooSmall") {
     advice = "A multipart part was below S3's 5 MiB minimum: this is a bug in the part sizing, please report it.";
-  else if (e.status >= 500)
+  } else if (e.status >= 500) {
     advice = "The server failed; this was retried. Try again later.";
+  }
   if (!advice.empty()) msg += ". " + advice;
   if (!e.request_id.empty()) msg += " (request id " + e.request_id + ")";
   return msg;

@@ -1,6 +1,7 @@
 // S3's failures as one exception type carrying what a user needs to act: the operation, the
 // bucket and key, the HTTP status, S3's error code and message, and a sentence saying what to do
-// (AccessDenied → which key and principal; NoSuchBucket → create it or fix --storage; ...).
+// (AccessDenied → which principal lacks which IAM action on which resource; NoSuchBucket → create
+// it or fix --storage; ...).
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -42,8 +43,20 @@ class S3Error : public std::runtime_error {
 // S3's codes that mean "the same request may succeed later".
 bool is_transient_s3_error(const S3ErrorInfo& e);
 
+// The IAM permission S3 checks for one of the client's operations (its Call::op: "PUT", "GET",
+// "HEAD", "DELETE", "LIST", "CREATE BUCKET", "CREATE MULTIPART UPLOAD", "UPLOAD PART n of",
+// "COMPLETE MULTIPART UPLOAD", "ABORT MULTIPART UPLOAD"), as a policy names it.
+struct S3Permission {
+  std::string action;    // "s3:PutObject"
+  std::string resource;  // "arn:aws:s3:::bucket/*" (objects) or "arn:aws:s3:::bucket" (the bucket)
+};
+S3Permission s3_permission_for(const std::string& op, const std::string& bucket);
+
 // The full message: "<op> s3://bucket/key failed: HTTP 403 AccessDenied: <msg>. <advice>".
+// credential_source is Credentials::source ("environment", "profile 'x' in ...", "EC2 instance
+// role 'r'"): AccessDenied advice names that principal, not only the access key id.
 std::string describe_s3_error(const std::string& op, const std::string& bucket, const std::string& key,
-                              const S3ErrorInfo& e, const std::string& access_key_id, const std::string& endpoint);
+                              const S3ErrorInfo& e, const std::string& access_key_id, const std::string& endpoint,
+                              const std::string& credential_source = "");
 
 }  // namespace aws

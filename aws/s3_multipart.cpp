@@ -1,6 +1,6 @@
 // Multipart upload: parts sent in parallel from byte ranges of the file, each part retried by
-// the engine on its own; any part that still fails aborts the whole upload so no orphaned parts
-// keep costing storage.
+// the engine on its own; any part that still fails (or a cancellation) aborts the whole upload so
+// no orphaned parts keep costing storage.
 #include <algorithm>
 
 #include "aws/crypto.h"
@@ -96,28 +96,44 @@ std::string S3Client::upload_multipart(const std::string& bucket, const std::str
       if (auto o = head_object(bucket, key)) etag = o->etag;
     }
     return etag;
-  } catch (const S3Error& e) {
+  } catch (const S3Error&) {
     // A Complete whose answer was lost finds, when retried, the upload already assembled (S3
     // says NoSuchUpload, others fail otherwise): if an object of the right size was written
     // since this upload began, the first attempt succeeded.
-    if (!first_error) {
+    if (!first_error && !cancelled_.load()) {
       try {
         if (auto o = head_object(bucket, key); o && o->size == size && o->last_modified >= started - 1) return o->etag;
       } catch (...) {
       }
     }
-    try {
-      abort_multipart_upload(bucket, key, upload_id);
-    } catch (...) {
-      // the original failure is the one to report
-    }
+    abort_after_failure(bucket, key, upload_id);
     throw;
   } catch (...) {
-    try {
-      abort_multipart_upload(bucket, key, upload_id);
-    } catch (...) {
-    }
+    abort_after_failure(bucket, key, upload_id);
     throw;
+  }
+}
+
+// Best effort: the original failure is the one to report. After a cancellation the abort gets one
+// attempt of at most 3 s of its own, so a caller on a deadline is not held up by it.
+void S3Client::abort_after_failure(const std::string& bucket, const std::string& key, const std::string& upload_id) {
+  try {
+    if (!cancelled_.load()) {
+      abort_multipart_upload(bucket, key, upload_id);
+      return;
+    }
+    Call c;
+    c.op = "ABORT MULTIPART UPLOAD";
+    c.method = "DELETE";
+    c.bucket = bucket;
+    c.key = key;
+    c.query = {{"uploadId", upload_id}};
+    c.quiet_statuses = {404};
+    c.ignores_cancel = true;
+    c.timeout_ms = 3000;
+    c.max_attempts = 1;
+    execute(c);
+  } catch (...) {
   }
 }
 

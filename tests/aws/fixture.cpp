@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -113,6 +115,51 @@ Child::~Child() {
     usleep(20000);
   }
   kill_now(SIGKILL);
+}
+
+HangingServer::HangingServer() {
+  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) throw std::runtime_error("HangingServer: socket failed");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(listen_fd_, 64) != 0 ||
+      getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error(std::string("HangingServer: cannot listen: ") + std::strerror(errno));
+  port_ = ntohs(a.sin_port);
+  thread_ = std::thread([this] { serve(); });
+}
+
+HangingServer::~HangingServer() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  close(listen_fd_);
+}
+
+void HangingServer::serve() {
+  std::vector<pollfd> fds{{listen_fd_, POLLIN, 0}};
+  char buf[65536];
+  while (!stop_) {
+    if (poll(fds.data(), fds.size(), 50) <= 0) continue;
+    if (fds[0].revents & POLLIN) {
+      int c = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c >= 0) {
+        fds.push_back({c, POLLIN, 0});
+        connections_++;
+      }
+    }
+    for (size_t i = 1; i < fds.size();) {
+      // Read (so a client's upload does not block on a full socket buffer), never answer.
+      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) && read(fds[i].fd, buf, sizeof buf) <= 0) {
+        close(fds[i].fd);
+        fds.erase(fds.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      i++;
+    }
+  }
+  for (size_t i = 1; i < fds.size(); i++) close(fds[i].fd);
 }
 
 std::string fixture_path(const std::string& name) {

@@ -5,8 +5,10 @@
 #pragma once
 #include <sys/types.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace gan_test {
@@ -44,6 +46,26 @@ class Child {
  private:
   pid_t pid_ = -1;
   std::string output_;
+};
+
+// A TCP server on 127.0.0.1 that accepts every connection, reads what is sent and never answers:
+// a stalled network or a hung server, as a client sees it.
+class HangingServer {
+ public:
+  HangingServer();
+  ~HangingServer();
+  HangingServer(const HangingServer&) = delete;
+  HangingServer& operator=(const HangingServer&) = delete;
+  int port() const { return port_; }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int connections() const { return connections_.load(); }
+
+ private:
+  void serve();
+  int listen_fd_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  std::thread thread_;
 };
 
 std::string fixture_path(const std::string& name);  // tests/fixtures/s3/<name>

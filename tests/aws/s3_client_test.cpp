@@ -7,8 +7,10 @@
 #include <thread>
 
 #include "aws/parallel.h"
+#include "aws/retry.h"
 #include "aws/s3_client.h"
 #include "aws/xml.h"
+#include "tests/aws/fixture.h"
 
 namespace {
 
@@ -17,6 +19,18 @@ std::shared_ptr<aws::CredentialsCache> static_creds(const std::string& id = "AKI
   c.access_key_id = id;
   c.secret_access_key = secret;
   return std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Sets *flag after `ms` milliseconds, from another thread.
+std::thread set_later(std::atomic<bool>* flag, int ms) {
+  return std::thread([flag, ms] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    flag->store(true);
+  });
 }
 
 }  // namespace
@@ -109,6 +123,53 @@ TEST(S3Client, ErrorsBecomeActionableMessages) {
   EXPECT_EQ(aws::parse_http_date("yesterday"), -1);
 }
 
+TEST(S3Client, AccessDeniedNamesTheActionResourceAndPrincipalEachCallNeeds) {
+  // The IAM action and resource S3 authorises each call against (S3 User Guide, "Actions,
+  // resources, and condition keys for Amazon S3"): multipart calls are PutObject but for the abort.
+  struct Want {
+    std::string op, action, resource;
+  };
+  const std::vector<Want> table = {
+      {"PUT", "s3:PutObject", "arn:aws:s3:::bkt/*"},
+      {"CREATE MULTIPART UPLOAD", "s3:PutObject", "arn:aws:s3:::bkt/*"},
+      {"UPLOAD PART 3 of", "s3:PutObject", "arn:aws:s3:::bkt/*"},
+      {"COMPLETE MULTIPART UPLOAD", "s3:PutObject", "arn:aws:s3:::bkt/*"},
+      {"ABORT MULTIPART UPLOAD", "s3:AbortMultipartUpload", "arn:aws:s3:::bkt/*"},
+      {"GET", "s3:GetObject", "arn:aws:s3:::bkt/*"},
+      {"HEAD", "s3:GetObject", "arn:aws:s3:::bkt/*"},
+      {"DELETE", "s3:DeleteObject", "arn:aws:s3:::bkt/*"},
+      {"LIST", "s3:ListBucket", "arn:aws:s3:::bkt"},
+      {"CREATE BUCKET", "s3:CreateBucket", "arn:aws:s3:::bkt"},
+  };
+  aws::HttpResponse r;
+  r.status = 403;
+  r.body = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
+  const aws::S3ErrorInfo e = aws::parse_s3_error(r);
+  for (const Want& w : table) {
+    SCOPED_TRACE(w.op);
+    aws::S3Permission p = aws::s3_permission_for(w.op, "bkt");
+    EXPECT_EQ(p.action, w.action);
+    EXPECT_EQ(p.resource, w.resource);
+    const std::string m = aws::describe_s3_error(w.op, "bkt", w.resource.back() == '*' ? "run/k" : "", e, "AKIAEXAMPLE",
+                                                 "https://s3", "environment");
+    EXPECT_NE(m.find(w.action + " on " + w.resource + ","), std::string::npos) << m;
+  }
+  // A listing is granted on the bucket itself, never on bucket/*.
+  EXPECT_EQ(aws::describe_s3_error("LIST", "bkt", "", e, "AK", "x").find("arn:aws:s3:::bkt/*"), std::string::npos);
+  // A HEAD without ListBucket is also how S3 answers for a missing key.
+  EXPECT_NE(aws::describe_s3_error("HEAD", "bkt", "k", e, "AK", "x").find("s3:ListBucket"), std::string::npos);
+
+  // The principal: an instance role is named so it can be granted; keys say where they came from.
+  std::string m = aws::describe_s3_error("PUT", "bkt", "k", e, "ASIAROLE", "x", "EC2 instance role 'gan-training-storage-access'");
+  EXPECT_NE(m.find("Access key ASIAROLE (EC2 instance role 'gan-training-storage-access')"), std::string::npos) << m;
+  EXPECT_NE(m.find("grant role 'gan-training-storage-access' s3:PutObject"), std::string::npos) << m;
+  m = aws::describe_s3_error("GET", "bkt", "k", e, "AKIAPROF", "x", "profile 'work' in /home/u/.aws/credentials");
+  EXPECT_NE(m.find("AKIAPROF (from profile 'work' in /home/u/.aws/credentials)"), std::string::npos) << m;
+  m = aws::describe_s3_error("GET", "bkt", "k", e, "AKIAENV", "x", "environment");
+  EXPECT_NE(m.find("AKIAENV (from AWS_ACCESS_KEY_ID)"), std::string::npos) << m;
+  EXPECT_NE(m.find("aws sts get-caller-identity"), std::string::npos) << m;
+}
+
 TEST(S3Client, RunParallelRunsEveryJobOrStopsAtTheFirstFailure) {
   std::vector<std::atomic<int>> ran(100);
   EXPECT_EQ(aws::run_parallel(100, 8, [&](int i) { ran[static_cast<size_t>(i)]++; }), nullptr);
@@ -129,4 +190,88 @@ TEST(S3Client, RunParallelRunsEveryJobOrStopsAtTheFirstFailure) {
   }
   EXPECT_LT(started.load(), 1000) << "jobs kept being handed out after a failure";
   EXPECT_EQ(aws::run_parallel(0, 4, [](int) {}), nullptr);
+}
+
+TEST(S3Client, BackoffWaitEndsAsSoonAsItIsCancelled) {
+  aws::RetryPolicy slow;
+  slow.base_delay_s = 30;  // every wait would be up to 30 s
+  slow.max_delay_s = 30;
+  std::atomic<bool> cancel{false};
+  aws::Backoff b(slow, &cancel);
+  auto t0 = std::chrono::steady_clock::now();
+  std::thread setter = set_later(&cancel, 100);
+  bool waited = true;
+  while (waited && seconds_since(t0) < 60) waited = b.wait();  // a wait may draw a short delay: go on
+  setter.join();
+  EXPECT_FALSE(waited);
+  EXPECT_TRUE(b.cancelled());
+  EXPECT_LT(seconds_since(t0), 1.0) << "the backoff slept on after the cancel";
+  EXPECT_LT(b.attempt(), slow.max_attempts);
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(aws::Backoff(slow, &cancel).wait());  // already cancelled: no sleep at all
+  EXPECT_LT(seconds_since(t0), 0.05);
+}
+
+TEST(S3Client, TransportStopsARequestWaitingForAnAnswerWhenCancelled) {
+  gan_test::HangingServer hung;
+  aws::HttpTransport t;  // its stall limit is 30 s: only the cancel can end this early
+  aws::HttpRequest r;
+  r.method = "PUT";
+  r.url = hung.endpoint() + "/bucket/key";
+  r.body = std::string(100000, 'x');
+  std::atomic<bool> cancel{false};
+  r.cancel = &cancel;
+  auto t0 = std::chrono::steady_clock::now();
+  std::thread setter = set_later(&cancel, 300);
+  try {
+    t.perform(r);
+    FAIL() << "a server that never answers cannot give a response";
+  } catch (const aws::TransportError& e) {
+    EXPECT_TRUE(e.cancelled()) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cancelled"), std::string::npos) << e.what();
+  }
+  setter.join();
+  EXPECT_LT(seconds_since(t0), 2.5);
+  EXPECT_GE(hung.connections(), 1);
+  // A request whose flag is already set is not sent at all.
+  EXPECT_THROW(t.perform(r), aws::TransportError);
+  EXPECT_EQ(hung.connections(), 1);
+}
+
+TEST(S3Client, CancelledClientStopsStalledCallsAndTheirRetries) {
+  gan_test::HangingServer hung;
+  gan_test::TempDir dir;
+  aws::S3ClientConfig cfg;
+  cfg.endpoint = hung.endpoint();
+  cfg.credentials = static_creds();
+  cfg.multipart_threshold = 6 << 20;
+  cfg.part_size = 5 << 20;
+  // The defaults: 8 attempts with backoff, a 30 s stall limit each; minutes before giving up.
+  aws::S3Client s3(cfg);
+  const std::string big = gan_test::write_file(dir.path() + "/big.bin", gan_test::random_bytes(11 << 20, 1));
+  for (const char* what : {"PutObject", "multipart"}) {
+    SCOPED_TRACE(what);
+    s3.set_cancelled(false);
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      s3.set_cancelled(true);
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    try {
+      if (std::string(what) == "PutObject") s3.put_object("bucket", "k", "bytes");
+      else s3.put_file("bucket", "big", big);
+      FAIL() << "a server that never answers cannot take an upload";
+    } catch (const aws::S3Error& e) {
+      EXPECT_EQ(e.code(), "Cancelled") << e.what();
+      EXPECT_TRUE(e.transient());
+    }
+    canceller.join();
+    EXPECT_LT(seconds_since(t0), 0.5 + 1.5 + 3.0) << "the call outlived its cancellation (1 s poll + a 3 s abort)";
+  }
+  // While cancelled, a new call fails at once without a request.
+  const int before = hung.connections();
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_THROW(s3.get_object("bucket", "k"), aws::S3Error);
+  EXPECT_LT(seconds_since(t0), 0.1);
+  EXPECT_EQ(hung.connections(), before);
 }
