@@ -3,13 +3,15 @@
 // A thin adapter: keys are validated like local ones (the monitor passes keys from URLs), joined
 // under the URL's prefix, and given a Content-Type so presigned links open in a browser. Remote
 // failures surface as RemoteStorageError (upload_queue.h), which says whether trying again later
-// can help — the upload queue keeps retrying those, and reports the rest.
+// can help — the upload queue keeps retrying those, and reports the rest. It is an
+// InterruptibleStorage, so the queue's shutdown deadline cuts a stalled upload short.
 #pragma once
 #include <memory>
 #include <string>
 
 #include "aws/s3_client.h"
 #include "storage/storage.h"
+#include "storage/upload_queue.h"
 
 namespace gan {
 
@@ -28,7 +30,7 @@ struct S3Options {
 // The reference system's `-c aws_s3`: runs at the root of bucket gan-training-storage.
 constexpr const char* kReferenceS3Url = "s3://gan-training-storage";
 
-class S3Storage : public Storage {
+class S3Storage : public Storage, public InterruptibleStorage {
  public:
   // url = "s3://bucket" or "s3://bucket/prefix". Throws std::invalid_argument naming the URL.
   S3Storage(const std::string& url, const S3Options& options);
@@ -42,6 +44,7 @@ class S3Storage : public Storage {
   std::vector<std::string> list_dirs(const std::string& prefix) override;
   void remove(const std::string& key) override;
   std::string presign(const std::string& key, int64_t expires_seconds) override;
+  void set_cancelled(bool cancelled) override { client_->set_cancelled(cancelled); }
 
   const std::string& bucket() const { return bucket_; }
   const std::string& prefix() const { return prefix_; }

@@ -78,13 +78,35 @@ UploadQueue::UploadQueue(std::shared_ptr<Storage> remote, std::string journal_pa
 }
 
 UploadQueue::~UploadQueue() {
+  bool busy;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    busy = stop_locked();
   }
-  cv_.notify_all();
+  stopped(busy);
   if (worker_.joinable()) worker_.join();
+  // The remote may outlive the queue (the caller holds it too): let it work again.
+  if (cancelled_remote_)
+    if (auto* r = dynamic_cast<InterruptibleStorage*>(remote_.get())) r->set_cancelled(false);
   if (journal_fd_ >= 0) ::close(journal_fd_);
+}
+
+// Called with mu_ held: no attempt starts after this. Returns whether one is running now.
+bool UploadQueue::stop_locked() {
+  stop_ = true;
+  return current_seq_ != 0;
+}
+
+// After stop_locked(), without mu_: wakes the worker and cuts an attempt in flight short rather
+// than leaving it to finish every retry (a stalled server would otherwise hold ./gan's exit for
+// minutes). Remotes that cannot be interrupted finish the attempt.
+void UploadQueue::stopped(bool busy) {
+  cv_.notify_all();
+  if (!busy) return;
+  if (auto* r = dynamic_cast<InterruptibleStorage*>(remote_.get())) {
+    r->set_cancelled(true);
+    cancelled_remote_ = true;
+  }
 }
 
 void UploadQueue::log(const std::string& msg) const {
@@ -218,6 +240,11 @@ void UploadQueue::run() {
     current_.clear();
     current_seq_ = 0;
     auto it = pending_.find(seq);
+    if (!error.empty() && stop_) {
+      // Cut short by the shutdown: not an outage to report, and not the item's real last error.
+      cv_.notify_all();
+      continue;
+    }
     if (error.empty()) {
       append("D " + std::to_string(seq) + "\n");
       if (it != pending_.end()) pending_.erase(it);
@@ -273,6 +300,7 @@ UploadQueue::DrainResult UploadQueue::drain(double timeout_s, const std::functio
   size_t last_done = SIZE_MAX;
   std::string last_current;
   double last_report = 0;
+  bool timed_out = false;
   for (;;) {
     size_t done = uploaded_ - uploaded_before;
     bool all_permanent = !pending_.empty() && std::all_of(pending_.begin(), pending_.end(), [&](const auto& kv) {
@@ -290,12 +318,22 @@ UploadQueue::DrainResult UploadQueue::drain(double timeout_s, const std::functio
       lock.lock();
       continue;
     }
-    if (pending_.empty() || (all_permanent && current_.empty()) || t - start >= timeout_s) break;
+    if (pending_.empty() || (all_permanent && current_.empty())) break;
+    if (t - start >= timeout_s) {
+      timed_out = true;
+      break;
+    }
     cv_.wait_for(lock, std::chrono::milliseconds(250));
   }
   DrainResult r;
   r.uploaded = uploaded_ - uploaded_before;
-  for (const auto& [seq, e] : pending_) r.failed.push_back(e.item);
+  for (const auto& [seq, e] : pending_) {
+    r.failed.push_back(e.item);
+    r.failed.back().in_flight = seq == current_seq_;
+  }
+  const bool busy = timed_out && stop_locked();
+  lock.unlock();
+  if (timed_out) stopped(busy);
   return r;
 }
 

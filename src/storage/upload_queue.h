@@ -10,6 +10,9 @@
 // once, with its latest bytes. Failures back off exponentially (with jitter, capped) per item and
 // are logged once per outage; RemoteStorageError::transient() == false (access denied, no such
 // bucket, a local file gone) still stays pending — but drain() stops waiting for it.
+// Shutting down is bounded: when drain()'s timeout passes, or the queue is destroyed, an upload
+// in flight is cancelled (for an InterruptibleStorage) instead of being waited for through all of
+// its retries; it stays in the journal.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -37,6 +40,15 @@ class RemoteStorageError : public std::runtime_error {
   bool transient_;
 };
 
+// A remote whose transfers can be cut short (S3Storage; Azure and GCS can implement it too).
+// While cancelled, every call in progress stops within about a second — its transfer and its
+// retry waits — and every new call fails at once, with a transient RemoteStorageError.
+class InterruptibleStorage {
+ public:
+  virtual ~InterruptibleStorage() = default;
+  virtual void set_cancelled(bool cancelled) = 0;
+};
+
 struct UploadQueueOptions {
   double retry_min_s = 1.0;   // first retry delay
   double retry_max_s = 60.0;  // cap on the delay between attempts of one item
@@ -49,7 +61,8 @@ class UploadQueue : public ArtifactListener {
   // Opens (or creates) the journal and starts the uploader; pending entries from an earlier run
   // are sent first. Throws std::runtime_error naming the journal if it cannot be written.
   UploadQueue(std::shared_ptr<Storage> remote, std::string journal_path, UploadQueueOptions options = {});
-  // Stops the uploader after its current attempt; pending items stay in the journal.
+  // Stops the uploader, cancelling an upload in flight (InterruptibleStorage) rather than waiting
+  // for its retries; pending items stay in the journal.
   ~UploadQueue() override;
   UploadQueue(const UploadQueue&) = delete;
   UploadQueue& operator=(const UploadQueue&) = delete;
@@ -62,6 +75,7 @@ class UploadQueue : public ArtifactListener {
     int attempts = 0;
     std::string last_error;  // "" until an attempt failed
     bool permanent = false;  // the last failure will not go away by waiting
+    bool in_flight = false;  // in DrainResult::failed: an attempt was running when drain() returned
   };
   std::vector<Item> pending() const;
   size_t pending_count() const;
@@ -78,8 +92,10 @@ class UploadQueue : public ArtifactListener {
     bool complete() const { return failed.empty(); }
   };
   // Waits until nothing is pending, or every pending item has failed permanently, or timeout_s
-  // passes. progress (if given) is called on every change and about once a second. Items not
-  // uploaded stay in the journal for the next run with the same run folder (--resume).
+  // passes. progress (if given) is called on every change and about once a second. When the
+  // timeout passes with items left, the queue stops: the upload in flight is cancelled (on an
+  // InterruptibleStorage) and nothing more is tried. Items not uploaded stay in the journal for
+  // the next run with the same run folder (--resume).
   DrainResult drain(double timeout_s, const std::function<void(const DrainProgress&)>& progress = nullptr);
 
   const std::string& journal_path() const { return journal_path_; }
@@ -93,6 +109,8 @@ class UploadQueue : public ArtifactListener {
   void append(const std::string& line);
   void run();
   void log(const std::string& msg) const;
+  bool stop_locked();
+  void stopped(bool busy);
 
   std::shared_ptr<Storage> remote_;
   std::string journal_path_;
@@ -107,6 +125,7 @@ class UploadQueue : public ArtifactListener {
   size_t uploaded_ = 0;
   bool failing_ = false;
   bool stop_ = false;
+  bool cancelled_remote_ = false;  // set_cancelled(true) was called on remote_
   std::thread worker_;
 };
 

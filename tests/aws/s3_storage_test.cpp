@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "aws/crypto.h"
 #include "aws/json_fields.h"
@@ -20,6 +22,15 @@ namespace {
 constexpr int64_t MiB = 1 << 20;
 
 class S3IntegrationStorage : public ::testing::Test {
+ public:
+  static gan::UploadQueueOptions queue_options() {
+    gan::UploadQueueOptions q;
+    q.retry_min_s = 0.05;
+    q.retry_max_s = 0.5;
+    q.log = [](const std::string&) {};
+    return q;
+  }
+
  protected:
   void SetUp() override {
     std::string why;
@@ -41,13 +52,6 @@ class S3IntegrationStorage : public ::testing::Test {
     o.part_size = 5 * MiB;
     o.concurrency = 2;
     return o;
-  }
-  static gan::UploadQueueOptions queue_options() {
-    gan::UploadQueueOptions q;
-    q.retry_min_s = 0.05;
-    q.retry_max_s = 0.5;
-    q.log = [](const std::string&) {};
-    return q;
   }
   std::map<std::string, int64_t> puts() {
     // {"puts": {"/bucket/key": n}} — read with a tiny scan (json_fields reads only the top level).
@@ -143,8 +147,15 @@ TEST_F(S3IntegrationStorage, QueueUnderFaultsDeliversEveryArtifactOnceWithItsByt
     ASSERT_TRUE(expected.count(o.key)) << "unexpected object " << o.key;
     EXPECT_EQ(aws::md5(remote->get(o.key).value()), aws::md5(expected[o.key])) << o.key;
   }
-  // Faults were injected before the server saw the request, so each key was written exactly once.
-  for (const auto& [key, n] : puts()) EXPECT_EQ(n, 1) << key;
+  // Faults were injected before the server saw the request, so each key was written exactly once
+  // (a multipart upload counts once, for its Complete).
+  const auto stored = puts();
+  ASSERT_EQ(stored.size(), expected.size()) << "the proxy saw PUTs for other keys, or missed some";
+  for (const auto& [key, bytes] : expected) {
+    auto it = stored.find("/gan-test/faults-run/" + key);
+    ASSERT_NE(it, stored.end()) << key << " was never stored";
+    EXPECT_EQ(it->second, 1) << key;
+  }
   EXPECT_GE(std::atoll(aws::json_fields(stack_->proxy("stats"))["faults"].c_str()), 12);
 }
 
@@ -165,7 +176,7 @@ TEST_F(S3IntegrationStorage, QueueKilledWhileNonEmptyIsResumedAndUploadsTheRest)
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     auto remote = std::make_shared<gan::S3Storage>("s3://gan-test/killed-run", options());
-    gan::UploadQueue q(remote, journal, queue_options());
+    gan::UploadQueue q(remote, journal, S3IntegrationStorage::queue_options());
     for (int i = 0; i < 8; i++) q.on_artifact("epoch/" + std::to_string(i) + "/summary.json", dir_.path() + "/s" + std::to_string(i));
     while (q.uploaded_count() < 2) usleep(10000);
     if (write(ready[1], "x", 1) != 1) _exit(2);
@@ -179,10 +190,54 @@ TEST_F(S3IntegrationStorage, QueueKilledWhileNonEmptyIsResumedAndUploadsTheRest)
 
   auto remote = std::make_shared<gan::S3Storage>("s3://gan-test/killed-run", options());
   EXPECT_LT(remote->list("epoch/").size(), expected.size()) << "the first process should not have finished";
-  gan::UploadQueue q(remote, journal, queue_options());
+  gan::UploadQueue q(remote, journal, S3IntegrationStorage::queue_options());
   EXPECT_GE(q.pending_count(), 6u);
   ASSERT_TRUE(q.drain(60).complete());
   auto listed = remote->list("epoch/");
   ASSERT_EQ(listed.size(), expected.size());
   for (const auto& o : listed) EXPECT_EQ(remote->get(o.key).value(), expected[o.key]) << o.key;
+}
+
+// ./gan's exit after --upload-timeout: the queue's deadline must cut an upload to a server that
+// accepts connections and never answers short, not wait out every retry (8 attempts of a 30 s
+// stall limit each, plus backoff, with the defaults used here).
+TEST(UploadQueueOverS3, ShutdownIsBoundedByTheDrainTimeoutAgainstAHungServer) {
+  gan_test::HangingServer hung;
+  gan_test::TempDir dir;
+  gan::S3Options o;
+  o.endpoint = hung.endpoint();
+  o.region = "us-east-1";
+  aws::Credentials c;
+  c.access_key_id = c.secret_access_key = "S3RVER";
+  o.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+  o.multipart_threshold = 6 * MiB;
+  o.part_size = 5 * MiB;
+  auto remote = std::make_shared<gan::S3Storage>("s3://gan-test/hung", o);
+  const std::string journal = dir.path() + "/journal";
+  auto t0 = std::chrono::steady_clock::now();
+  auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  {
+    gan::UploadQueue q(remote, journal, S3IntegrationStorage::queue_options());
+    q.on_artifact("epoch/1/generator.safetensors",
+                  gan_test::write_file(dir.path() + "/g.safetensors", gan_test::random_bytes(11 * MiB, 1)));
+    q.on_artifact("epoch/1/summary.json", gan_test::write_file(dir.path() + "/s.json", "{}"));
+    auto r = q.drain(2);
+    EXPECT_GE(since(), 2.0);
+    ASSERT_EQ(r.failed.size(), 2u);
+    EXPECT_TRUE(r.failed[0].in_flight);
+    EXPECT_FALSE(r.failed[1].in_flight);
+    EXPECT_EQ(r.failed[1].attempts, 0);
+  }
+  EXPECT_LT(since(), 2.0 + 3.0) << "the queue waited for the hung upload's retries";
+  EXPECT_GE(hung.connections(), 1);
+  EXPECT_FALSE(remote->client().cancelled()) << "the storage stays usable after the queue";
+  // Both are still journaled, and a queue destroyed mid-upload (no drain) is just as quick.
+  auto t1 = std::chrono::steady_clock::now();
+  {
+    gan::UploadQueue q(remote, journal, S3IntegrationStorage::queue_options());
+    EXPECT_EQ(q.pending_count(), 2u);
+    while (hung.connections() < 2 && std::chrono::steady_clock::now() - t1 < std::chrono::seconds(5))
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count(), 5.0 + 2.0);
 }

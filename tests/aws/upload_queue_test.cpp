@@ -61,6 +61,26 @@ class FakeRemote : public gan::Storage {
   void remove(const std::string&) override {}
 };
 
+// A remote whose uploads hang until the queue cancels them, as S3Storage against a stalled server.
+class InterruptibleRemote : public FakeRemote, public gan::InterruptibleStorage {
+ public:
+  std::atomic<bool> cancelled{false};
+  std::atomic<int> cancels{0};
+  void set_cancelled(bool c) override {
+    cancelled = c;
+    if (c) cancels++;
+  }
+  void put_file(const std::string& key, const std::string& local_path) override {
+    attempts++;
+    while (!cancelled) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    throw gan::RemoteStorageError("PUT " + key + " cancelled (fake)", true);
+  }
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 gan::UploadQueueOptions fast() {
   gan::UploadQueueOptions o;
   o.retry_min_s = 0.01;
@@ -222,4 +242,54 @@ TEST(UploadQueue, UnwritableJournalIsAnActionableError) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/journal"), std::string::npos) << e.what();
   }
+}
+
+TEST(UploadQueue, DrainTimeoutCancelsTheUploadInFlightAndSaysWhatWasNotAttempted) {
+  gan_test::TempDir dir;
+  const std::string journal = dir.path() + "/journal";
+  auto remote = std::make_shared<InterruptibleRemote>();
+  std::chrono::steady_clock::time_point t0;
+  {
+    gan::UploadQueue q(remote, journal, fast());
+    for (const char* k : {"run/a", "run/b", "run/c"}) q.on_artifact(k, artifact(dir, std::string(k).substr(4), k));
+    while (remote->attempts.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    t0 = std::chrono::steady_clock::now();
+    auto r = q.drain(1.0);
+    EXPECT_LT(seconds_since(t0), 1.5);
+    ASSERT_EQ(r.failed.size(), 3u);
+    EXPECT_EQ(r.failed[0].key, "run/a");
+    EXPECT_TRUE(r.failed[0].in_flight);
+    EXPECT_EQ(r.failed[0].last_error, "") << "its first attempt never finished";
+    for (size_t i = 1; i < 3; i++) {
+      EXPECT_FALSE(r.failed[i].in_flight) << r.failed[i].key;
+      EXPECT_EQ(r.failed[i].attempts, 0) << r.failed[i].key;
+    }
+    EXPECT_EQ(remote->cancels.load(), 1) << "the drain's deadline did not cancel the upload in flight";
+  }
+  EXPECT_LT(seconds_since(t0), 2.0) << "destroying the queue waited for the cancelled upload";
+  EXPECT_EQ(remote->attempts.load(), 1) << "the stopped queue started another upload";
+  EXPECT_FALSE(remote->cancelled.load()) << "the remote stays usable after the queue is gone";
+  // Nothing was lost: the next queue on the journal sends all three.
+  auto up = std::make_shared<FakeRemote>();
+  gan::UploadQueue again(up, journal, fast());
+  EXPECT_EQ(again.pending_count(), 3u);
+  ASSERT_TRUE(again.drain(10).complete());
+  EXPECT_EQ(up->objects["run/c"], "run/c");
+}
+
+TEST(UploadQueue, DestroyingTheQueueCancelsAnUploadInFlight) {
+  gan_test::TempDir dir;
+  auto remote = std::make_shared<InterruptibleRemote>();
+  auto q = std::make_unique<gan::UploadQueue>(remote, dir.path() + "/journal", fast());
+  q->on_artifact("run/a", artifact(dir, "a", "a"));
+  while (remote->attempts.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto t0 = std::chrono::steady_clock::now();
+  q.reset();
+  EXPECT_LT(seconds_since(t0), 0.5);
+  EXPECT_EQ(remote->cancels.load(), 1);
+  EXPECT_FALSE(remote->cancelled.load());
+  // An idle queue's destruction cancels nothing.
+  auto idle = std::make_shared<InterruptibleRemote>();
+  { gan::UploadQueue q2(idle, dir.path() + "/journal2", fast()); }
+  EXPECT_EQ(idle->cancels.load(), 0);
 }
