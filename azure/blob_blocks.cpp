@@ -1,13 +1,12 @@
-// Block uploads: Put Block from byte ranges of the file, several in flight, then one Put Block
-// List that commits them in order. Uncommitted blocks of a failed upload cost nothing and are
-// discarded by the service after a week, so there is nothing to abort (unlike S3's multipart).
+// Block uploads: Put Block from byte ranges of the file, several in flight (aws::run_parallel,
+// as S3's and GCS's multipart uploads), then one Put Block List that commits them in order.
+// Uncommitted blocks of a failed upload cost nothing and are discarded by the service after a
+// week, so there is nothing to abort (unlike S3's multipart).
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
-#include <mutex>
-#include <thread>
 
 #include "aws/crypto.h"
+#include "aws/parallel.h"
 #include "aws/xml.h"
 #include "azure/blob_client.h"
 
@@ -62,29 +61,10 @@ std::string BlobClient::upload_blocks(const std::string& container, const std::s
   const int blocks = static_cast<int>((size + block - 1) / block);
   std::vector<std::string> ids(static_cast<size_t>(blocks));
   for (int i = 0; i < blocks; i++) ids[static_cast<size_t>(i)] = block_id(i);
-  std::atomic<int> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex err_mu;
-  std::exception_ptr first_error;
-  auto worker = [&] {
-    for (;;) {
-      int i = next.fetch_add(1);
-      if (i >= blocks || failed.load()) return;
-      try {
-        int64_t off = static_cast<int64_t>(i) * block;
-        put_block(container, blob, ids[static_cast<size_t>(i)], path, off, std::min(block, size - off));
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(err_mu);
-        if (!first_error) first_error = std::current_exception();
-        failed.store(true);
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  int threads = std::min(config_.concurrency, blocks);
-  for (int t = 0; t < threads; t++) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
+  std::exception_ptr first_error = aws::run_parallel(blocks, config_.concurrency, [&](int i) {
+    int64_t off = static_cast<int64_t>(i) * block;
+    put_block(container, blob, ids[static_cast<size_t>(i)], path, off, std::min(block, size - off));
+  });
   if (first_error) std::rethrow_exception(first_error);
   return put_block_list(container, blob, ids, content_type);
 }

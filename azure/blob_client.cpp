@@ -277,11 +277,22 @@ void BlobClient::create_container(const std::string& container) {
 
 std::string BlobClient::sas_url(const std::string& container, const std::string& blob, int64_t expires_seconds) {
   const AzureCredential& cred = config_.credential;
-  if (cred.kind == AzureCredential::Kind::Sas) return blob_url(container, blob) + "?" + cred.sas;
+  const std::string target = "az://" + config_.account + "/" + container + "/" + blob;
+  const std::string generate = "az storage blob generate-sas --account-name " + config_.account + " -c " + container +
+                               " -n '" + blob + "' --permissions r --expiry <time> --full-uri";
+  if (cred.kind == AzureCredential::Kind::Sas) {
+    if (sas_is_read_only(cred.sas)) return blob_url(container, blob) + "?" + cred.sas;
+    const std::string sp = sas_permissions(cred.sas);
+    throw NoSasLink("no link for " + target + ": the SAS from " + cred.source + " grants " +
+                    (sp.empty() ? std::string("permissions from a stored access policy") : "sp=" + sp) +
+                    ", more than reading, and a link would hand that to whoever gets it. Set AZURE_STORAGE_KEY (or "
+                    "a connection string with AccountKey=) so gan signs a read-only link, use a SAS with sp=r, or "
+                    "run: " + generate);
+  }
   if (cred.kind == AzureCredential::Kind::Bearer)
-    throw std::runtime_error("a SAS link for az://" + config_.account + "/" + container + "/" + blob +
-                             " needs the account key (AZURE_STORAGE_KEY or a connection string); with only a "
-                             "managed identity, use: az storage blob generate-sas --as-user --auth-mode login");
+    throw NoSasLink("a SAS link for " + target +
+                    " needs the account key (AZURE_STORAGE_KEY or a connection string); with only a managed "
+                    "identity, use: " + generate + " --as-user --auth-mode login");
   ServiceSas s;
   s.account = config_.account;
   s.container = container;

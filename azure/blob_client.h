@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,12 @@
 #include "azure/shared_key.h"
 
 namespace azure {
+
+// sas_url cannot make a safe link with this credential; what() says what to do instead.
+class NoSasLink : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct BlobClientConfig {
   std::string account;
@@ -84,9 +91,11 @@ class BlobClient {
   // The block size for a file: at least `preferred`, grown so the file needs <= 50,000 blocks.
   static int64_t choose_block_size(int64_t file_size, int64_t preferred);
 
-  // A URL that downloads the blob without credentials for expires_seconds (a service SAS made
-  // with the account key; with a SAS credential, the blob URL with that SAS). Throws when the
-  // credential is a managed identity (that needs a user delegation key, not supported).
+  // A URL that downloads the blob without credentials: a read-only service SAS for
+  // expires_seconds, made with the account key; with a SAS credential that can only read (sp=r
+  // or rl), the blob URL with that SAS (valid as long as it is). Throws NoSasLink, saying what to
+  // do instead, for a SAS that can also write or delete (a link would hand that power to whoever
+  // gets it) and for a managed identity (that needs a user delegation key, not supported).
   std::string sas_url(const std::string& container, const std::string& blob, int64_t expires_seconds);
 
   // The blob's URL without a query ("http://127.0.0.1:10000/devstoreaccount1/c/a%20b").

@@ -57,4 +57,20 @@ std::string account_sas_query(const AccountSas& s, const std::string& key_base64
   return out + "&" + q("sig", sig);
 }
 
+std::string sas_permissions(const std::string& sas_query) {
+  size_t pos = 0;
+  while (pos <= sas_query.size()) {
+    size_t end = sas_query.find('&', pos);
+    if (end == std::string::npos) end = sas_query.size();
+    if (sas_query.compare(pos, 3, "sp=") == 0 && pos + 3 <= end) return sas_query.substr(pos + 3, end - pos - 3);
+    pos = end + 1;
+  }
+  return "";
+}
+
+bool sas_is_read_only(const std::string& sas_query) {
+  const std::string sp = sas_permissions(sas_query);
+  return sp.find('r') != std::string::npos && sp.find_first_not_of("rl") == std::string::npos;
+}
+
 }  // namespace azure

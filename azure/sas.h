@@ -43,4 +43,11 @@ struct AccountSas {
 std::string account_sas_string_to_sign(const AccountSas& sas);
 std::string account_sas_query(const AccountSas& sas, const std::string& key_base64);
 
+// The permissions a SAS query string grants (its sp= value, as written), "" when it has none (the
+// SAS then takes them from a stored access policy on the service, si=, which gan cannot see).
+std::string sas_permissions(const std::string& sas_query);
+// True when a SAS can only read: sp= holds r and nothing but r and l (list). Only such a SAS may
+// be handed to others inside a link; one with w, d, c, a, ... would let them write or delete.
+bool sas_is_read_only(const std::string& sas_query);
+
 }  // namespace azure

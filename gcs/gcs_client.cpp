@@ -3,13 +3,12 @@
 
 #include <sys/stat.h>
 
-#include <atomic>
+#include <algorithm>
 #include <cstring>
 #include <ctime>
-#include <mutex>
-#include <thread>
 
 #include "aws/json_fields.h"
+#include "aws/parallel.h"
 #include "aws/s3_error.h"
 #include "aws/sigv4.h"
 #include "aws/xml.h"
@@ -17,18 +16,30 @@
 namespace gcs {
 
 std::string describe_gcs_error(const std::string& op, const std::string& bucket, const std::string& key,
-                               const aws::S3ErrorInfo& e, const std::string& credential_source) {
+                               const aws::S3ErrorInfo& e, const std::string& credential_source, GcsAuth auth) {
   std::string out = op + " gs://" + bucket + (key.empty() ? "" : "/" + key) + " failed: HTTP " + std::to_string(e.status);
   if (!e.code.empty()) out += " " + e.code;
   if (!e.message.empty()) out += ": " + e.message;
+  const bool hmac = auth == GcsAuth::Hmac;
   std::string advice;
   if (e.code == "NoSuchBucket")
     advice = "Create the bucket (gcloud storage buckets create gs://" + bucket + ") or fix --storage gs://bucket/prefix.";
+  else if (hmac && e.code == "InvalidAccessKeyId")
+    advice = "GCS does not know the HMAC access ID from " + credential_source +
+             ": check it, or create a key for a service account (Cloud Storage > Settings > Interoperability).";
+  else if (hmac && e.code == "SignatureDoesNotMatch")
+    advice = "The HMAC secret from " + credential_source +
+             " does not match its access ID (or a proxy changed the request): check GCS_HMAC_SECRET.";
+  else if (e.code == "RequestTimeTooSkewed")
+    advice = "This machine's clock differs from GCS's by more than 15 minutes: fix the clock (timedatectl set-ntp true).";
   else if (e.code == "AccessDenied" || e.status == 403)
-    advice = "The identity from " + credential_source + " may not do this: grant its service account "
-             "roles/storage.objectAdmin on gs://" + bucket + " (and give the VM the cloud-platform scope).";
+    advice = hmac ? "The service account of the HMAC key from " + credential_source +
+                        " may not do this: grant it roles/storage.objectAdmin on gs://" + bucket + "."
+                  : "The identity from " + credential_source + " may not do this: grant its service account "
+                    "roles/storage.objectAdmin on gs://" + bucket + " (and give the VM the cloud-platform scope).";
   else if (e.status == 401)
-    advice = "The token from " + credential_source + " was refused even after a refresh: check the VM's service account.";
+    advice = hmac ? "GCS refused the HMAC key from " + credential_source + ": check GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET."
+                  : "The token from " + credential_source + " was refused even after a refresh: check the VM's service account.";
   else if (aws::is_transient_s3_error(e))
     advice = "The service is busy or failing; it was retried; try again later.";
   if (!advice.empty()) out += ". " + advice;
@@ -204,6 +215,7 @@ std::string GcsClient::upload_multipart(const std::string& bucket, const std::st
                                         int64_t size, const std::string& content_type) {
   const int64_t part = aws::S3Client::choose_part_size(size, config_.part_size);
   const int parts = static_cast<int>((size + part - 1) / part);
+  const int64_t started = now();
   Call init;
   init.op = "CREATE MULTIPART UPLOAD";
   init.method = "POST";
@@ -214,52 +226,19 @@ std::string GcsClient::upload_multipart(const std::string& bucket, const std::st
   const std::string upload_id = aws::parse_xml(execute(init).body).child_text("UploadId");
   if (upload_id.empty()) throw std::runtime_error("multipart upload of gs://" + bucket + "/" + key + " got no UploadId");
   std::vector<std::string> etags(static_cast<size_t>(parts));
-  std::atomic<int> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex err_mu;
-  std::exception_ptr first_error;
-  auto worker = [&] {
-    for (;;) {
-      int i = next.fetch_add(1);
-      if (i >= parts || failed.load()) return;
-      try {
-        Call c;
-        c.op = "UPLOAD PART " + std::to_string(i + 1) + " of";
-        c.method = "PUT";
-        c.bucket = bucket;
-        c.key = key;
-        c.query = {{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id}};
-        c.body_file = path;
-        c.body_offset = static_cast<int64_t>(i) * part;
-        c.body_length = std::min(part, size - c.body_offset);
-        etags[static_cast<size_t>(i)] = execute(c).header("etag");
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(err_mu);
-        if (!first_error) first_error = std::current_exception();
-        failed.store(true);
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::min(config_.concurrency, parts); t++) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-  try {
-    if (first_error) std::rethrow_exception(first_error);
-    Call done;
-    done.op = "COMPLETE MULTIPART UPLOAD";
-    done.method = "POST";
-    done.bucket = bucket;
-    done.key = key;
-    done.query = {{"uploadId", upload_id}};
-    done.body = "<CompleteMultipartUpload>";
-    for (size_t i = 0; i < etags.size(); i++)
-      done.body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + aws::xml_escape(etags[i]) +
-                   "</ETag></Part>";
-    done.body += "</CompleteMultipartUpload>";
-    done.error_in_200 = true;
-    return aws::parse_xml(execute(done).body).child_text("ETag");
-  } catch (...) {
+  std::exception_ptr first_error = aws::run_parallel(parts, config_.concurrency, [&](int i) {
+    Call c;
+    c.op = "UPLOAD PART " + std::to_string(i + 1) + " of";
+    c.method = "PUT";
+    c.bucket = bucket;
+    c.key = key;
+    c.query = {{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id}};
+    c.body_file = path;
+    c.body_offset = static_cast<int64_t>(i) * part;
+    c.body_length = std::min(part, size - c.body_offset);
+    etags[static_cast<size_t>(i)] = execute(c).header("etag");
+  });
+  auto abort_upload = [&] {
     try {
       Call abort;
       abort.op = "ABORT MULTIPART UPLOAD";
@@ -272,6 +251,37 @@ std::string GcsClient::upload_multipart(const std::string& bucket, const std::st
     } catch (...) {
       // the original failure is the one to report
     }
+  };
+  if (first_error) {
+    abort_upload();
+    std::rethrow_exception(first_error);
+  }
+  Call done;
+  done.op = "COMPLETE MULTIPART UPLOAD";
+  done.method = "POST";
+  done.bucket = bucket;
+  done.key = key;
+  done.query = {{"uploadId", upload_id}};
+  done.body = "<CompleteMultipartUpload>";
+  for (size_t i = 0; i < etags.size(); i++)
+    done.body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + aws::xml_escape(etags[i]) +
+                 "</ETag></Part>";
+  done.body += "</CompleteMultipartUpload>";
+  done.error_in_200 = true;
+  try {
+    return aws::parse_xml(execute(done).body).child_text("ETag");
+  } catch (const aws::S3Error&) {
+    // A Complete whose answer was lost (a reset after GCS assembled the object) is retried by the
+    // engine and then finds no such upload: if an object of this size was written since the
+    // upload began, the first attempt succeeded. The same recovery as aws/s3_multipart.cpp.
+    try {
+      if (auto o = head_object(bucket, key); o && o->size == size && o->last_modified >= started - 1) return o->etag;
+    } catch (...) {
+    }
+    abort_upload();
+    throw;
+  } catch (...) {
+    abort_upload();
     throw;
   }
 }

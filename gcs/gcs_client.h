@@ -6,7 +6,8 @@
 // shares everything else with aws/: the libcurl transport, the retry policy, the XML reader, S3's
 // error parsing (GCS answers the same <Error><Code> documents) and the object types, and sends
 // the same requests: PUT/GET (with Range)/HEAD/DELETE object, ListObjectsV2 (list-type=2, every
-// page), and XML multipart uploads (parts in parallel) for large files.
+// page), and XML multipart uploads (parts in parallel, aws::run_parallel) for large files; a
+// Complete whose answer was lost is recognised as done, as aws::S3Client does.
 // A token the server rejects (401) is refreshed and the request retried once; 5xx, 429 and
 // connection failures are retried with backoff; anything else is an aws::S3Error whose message
 // names the bucket, the token's source and what to do.
@@ -73,8 +74,14 @@ class GcsClient {
   std::string endpoint_;
 };
 
-// "<op> gs://bucket/key failed: HTTP 403 AccessDenied: <msg>. <advice>"
+// How a request was authorised, which decides the advice for a refusal.
+enum class GcsAuth { Bearer, Hmac };
+
+// "<op> gs://bucket/key failed: HTTP 403 AccessDenied: <msg>. <advice>", with GCS's advice
+// (gcloud, IAM roles, the HMAC key variables) for either way in. GcsStorage also rebuilds the
+// errors of its HMAC mode (aws::S3Client's, whose advice is AWS's) with it.
 std::string describe_gcs_error(const std::string& op, const std::string& bucket, const std::string& key,
-                               const aws::S3ErrorInfo& e, const std::string& credential_source);
+                               const aws::S3ErrorInfo& e, const std::string& credential_source,
+                               GcsAuth auth = GcsAuth::Bearer);
 
 }  // namespace gcs

@@ -243,8 +243,14 @@ void MonitorServer::Impl::serve_file(const Request& req, Response& res) {
   // Only https links go to the browser: the page's policy allows images from https: (and not from
   // plain http:, which a page served over https could not load either), and an http:// endpoint
   // (MinIO or Ceph on a LAN) is often out of the browser's reach anyway. Those bytes come through
-  // the monitor instead.
-  const std::string url = st.presign(rest, 3600);
+  // the monitor instead, as do those of storage that makes no links with the credentials it has
+  // (a VM's identity alone, a SAS that may write): PresignUnavailable says how to get one, which
+  // matters to `./gan --presign`, not to a viewer.
+  std::string url;
+  try {
+    url = st.presign(rest, 3600);
+  } catch (const PresignUnavailable&) {
+  }
   if (url.rfind("https://", 0) == 0) {
     res.set_redirect(url, 302);
     return;

@@ -77,6 +77,7 @@ AzureStorage::AzureStorage(const std::string& url, const AzureOptions& options) 
   cfg.endpoint = !endpoint.empty() ? endpoint : rc.endpoint;
   cfg.credential = rc.credential;
   cfg.retry = options.retry;
+  cfg.transport.ca_file = remote_ca_bundle();
   cfg.concurrency = options.concurrency;
   cfg.block_threshold = options.block_threshold;
   cfg.block_size = options.block_size;
@@ -138,7 +139,11 @@ void AzureStorage::remove(const std::string& key) {
 }
 
 std::string AzureStorage::presign(const std::string& key, int64_t expires_seconds) {
-  return remote_call([&] { return client_->sas_url(container_, full_key(key), expires_seconds); });
+  try {
+    return remote_call([&] { return client_->sas_url(container_, full_key(key), expires_seconds); });
+  } catch (const azure::NoSasLink& e) {
+    throw PresignUnavailable(e.what());
+  }
 }
 
 std::unique_ptr<Storage> open_azure_storage(const std::string& url, const AzureOptions& options) {

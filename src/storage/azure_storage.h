@@ -4,7 +4,8 @@
 // given a Content-Type so SAS links open in a browser; failures surface as RemoteStorageError
 // (upload_queue.h) saying whether waiting can help. The one Azure-specific kindness: the first
 // write into a container that does not exist creates it (the reference system's infra made
-// container gan-training-storage; a fresh Azurite or account has none).
+// container gan-training-storage; a fresh Azurite or account has none). CURL_CA_BUNDLE, when set,
+// is the CA file trusted for the endpoint (see remote_keys.h).
 #pragma once
 #include <memory>
 #include <optional>
@@ -45,7 +46,9 @@ class AzureStorage : public Storage {
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   std::vector<std::string> list_dirs(const std::string& prefix) override;
   void remove(const std::string& key) override;
-  // A read-only service SAS URL for the blob (needs the account key, or a SAS credential).
+  // A read-only service SAS URL for the blob, signed with the account key; with a read-only SAS
+  // credential (sp=r or rl), the blob URL with it. Throws PresignUnavailable for a managed
+  // identity and for a SAS that can write or delete (see BlobClient::sas_url).
   std::string presign(const std::string& key, int64_t expires_seconds) override;
 
   const std::string& account() const { return account_; }

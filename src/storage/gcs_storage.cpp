@@ -6,11 +6,11 @@
 #include <mutex>
 
 #include "aws/credentials.h"
+#include "aws/s3_client.h"
 #include "gcs/gce_metadata.h"
 #include "gcs/gcs_client.h"
-#include "storage/remote_keys.h"
 #include "storage/local.h"
-#include "storage/s3_storage.h"
+#include "storage/remote_keys.h"
 #include "storage/upload_queue.h"
 
 namespace gan {
@@ -44,6 +44,9 @@ GcsStorage::GcsStorage(const std::string& url, const GcsOptions& options) : url_
   if (!prefix_.empty()) validate_storage_prefix(prefix_);
   std::string endpoint = !options.endpoint.empty() ? options.endpoint : env("GCS_ENDPOINT_URL");
   if (endpoint.empty()) endpoint = gcs::kGcsEndpoint;
+  if (endpoint.find("://") == std::string::npos)
+    throw std::invalid_argument("storage " + url + ": the GCS endpoint '" + endpoint +
+                                "' (GCS_ENDPOINT_URL) needs a scheme: https://storage.googleapis.com or http://host:port");
 
   std::optional<aws::Credentials> hmac = options.hmac;
   if (!hmac && !options.tokens) {
@@ -60,24 +63,27 @@ GcsStorage::GcsStorage(const std::string& url, const GcsOptions& options) : url_
       hmac = c;
     }
   }
+  const std::string ca_file = remote_ca_bundle();
   if (hmac) {
     source_ = hmac->source.empty() ? "HMAC keys" : hmac->source;
-    S3Options o;
-    o.endpoint = endpoint;
-    o.region = "auto";  // GCS interoperability: SigV4 scope <date>/auto/s3/aws4_request
-    o.path_style = true;
-    o.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(*hmac));
-    o.retry = options.retry;
-    o.concurrency = options.concurrency;
-    o.multipart_threshold = options.multipart_threshold;
-    o.part_size = options.part_size;
-    s3_ = std::make_unique<S3Storage>("s3://" + bucket_ + (prefix_.empty() ? "" : "/" + prefix_), o);
+    aws::S3ClientConfig cfg;
+    cfg.endpoint = endpoint;
+    cfg.region = "auto";  // GCS interoperability: SigV4 scope <date>/auto/s3/aws4_request
+    cfg.addressing = aws::S3ClientConfig::Addressing::PathStyle;
+    cfg.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(*hmac));
+    cfg.retry = options.retry;
+    cfg.transport.ca_file = ca_file;
+    cfg.concurrency = options.concurrency;
+    cfg.multipart_threshold = options.multipart_threshold;
+    cfg.part_size = options.part_size;
+    s3_ = std::make_unique<aws::S3Client>(cfg);
   } else {
     gcs::GcsClientConfig cfg;
     cfg.endpoint = endpoint;
     cfg.tokens = options.tokens ? options.tokens
                                 : std::make_shared<azure::TokenCache>(std::make_shared<gcs::GceMetadataSource>());
     cfg.retry = options.retry;
+    cfg.transport.ca_file = ca_file;
     cfg.concurrency = options.concurrency;
     cfg.multipart_threshold = options.multipart_threshold;
     cfg.part_size = options.part_size;
@@ -90,78 +96,79 @@ GcsStorage::~GcsStorage() = default;
 
 std::string GcsStorage::full_key(const std::string& key) const { return remote_full_key(prefix_, key); }
 
-// Runs a call in either mode; errors become RemoteStorageError naming gs:// URLs.
 template <class F>
-auto GcsStorage::call(F&& f) -> decltype(f()) {
+auto GcsStorage::guard(const std::string& op, const std::string& name, F&& f) {
   try {
     return f();
-  } catch (const RemoteStorageError& e) {
-    std::string msg = e.what();
-    replace_all(msg, "s3://" + bucket_, "gs://" + bucket_);
-    replace_all(msg, "--s3-endpoint", "GCS_ENDPOINT_URL");
-    throw RemoteStorageError(msg, e.transient());
   } catch (const aws::S3Error& e) {
-    throw RemoteStorageError(e.what(), e.transient());
+    // GcsClient's messages are GCS's already; S3Client's name s3:// and give AWS's advice.
+    if (!s3_) throw RemoteStorageError(e.what(), e.transient());
+    const std::string& code = e.code();
+    if (code == "ConnectionFailed" || code == "Timeout") {  // no advice in it, only the URL to fix
+      std::string msg = e.what();
+      replace_all(msg, "s3://" + bucket_, "gs://" + bucket_);
+      throw RemoteStorageError(msg, e.transient());
+    }
+    throw RemoteStorageError(gcs::describe_gcs_error(op, bucket_, name, e.info(), source_, gcs::GcsAuth::Hmac),
+                             e.transient());
+  } catch (const aws::CredentialsError& e) {
+    throw RemoteStorageError(e.what(), false);
   }
 }
 
+template <class F>
+auto GcsStorage::call(const std::string& op, const std::string& name, F&& f) {
+  return guard(op, name, [&] { return s3_ ? f(*s3_) : f(*bearer_); });
+}
+
 void GcsStorage::put(const std::string& key, const std::string& bytes) {
-  call([&] {
-    if (s3_) return s3_->put(key, bytes);
-    bearer_->put_object(bucket_, full_key(key), bytes, content_type_for_key(key));
-  });
+  const std::string name = full_key(key);
+  call("PUT", name, [&](auto& c) { c.put_object(bucket_, name, bytes, content_type_for_key(key)); });
 }
 
 void GcsStorage::put_file(const std::string& key, const std::string& local_path) {
-  call([&] {
-    if (s3_) return s3_->put_file(key, local_path);
-    bearer_->put_file(bucket_, full_key(key), local_path, content_type_for_key(key));
-  });
+  const std::string name = full_key(key);
+  call("PUT", name, [&](auto& c) { c.put_file(bucket_, name, local_path, content_type_for_key(key)); });
 }
 
 std::optional<std::string> GcsStorage::get(const std::string& key) {
-  return call([&] { return s3_ ? s3_->get(key) : bearer_->get_object(bucket_, full_key(key)); });
+  const std::string name = full_key(key);
+  return call("GET", name, [&](auto& c) { return c.get_object(bucket_, name); });
 }
 
 std::optional<ObjectInfo> GcsStorage::stat(const std::string& key) {
-  return call([&]() -> std::optional<ObjectInfo> {
-    if (s3_) return s3_->stat(key);
-    auto o = bearer_->head_object(bucket_, full_key(key));
-    if (!o) return std::nullopt;
-    return ObjectInfo{key, o->size, o->last_modified};
-  });
+  const std::string name = full_key(key);
+  auto o = call("HEAD", name, [&](auto& c) { return c.head_object(bucket_, name); });
+  if (!o) return std::nullopt;
+  return ObjectInfo{key, o->size, o->last_modified};
 }
 
 std::vector<ObjectInfo> GcsStorage::list(const std::string& prefix) {
-  if (s3_) return call([&] { return s3_->list(prefix); });
   const std::string names = remote_list_prefix(prefix_, prefix);
-  aws::S3Listing l = call([&] { return bearer_->list_objects(bucket_, names); });
+  aws::S3Listing l = call("LIST", names, [&](auto& c) { return c.list_objects(bucket_, names); });
   std::vector<ObjectInfo> listed;
   for (auto& o : l.objects) listed.push_back(ObjectInfo{o.key, o.size, o.last_modified});
   return remote_objects(prefix_, std::move(listed));
 }
 
 std::vector<std::string> GcsStorage::list_dirs(const std::string& prefix) {
-  if (s3_) return call([&] { return s3_->list_dirs(prefix); });
   const std::string dir = remote_dir_prefix(prefix_, prefix);
-  aws::S3Listing l = call([&] { return bearer_->list_objects(bucket_, dir, "/"); });
+  aws::S3Listing l = call("LIST", dir, [&](auto& c) { return c.list_objects(bucket_, dir, "/"); });
   return remote_dirs(dir, l.common_prefixes);
 }
 
 void GcsStorage::remove(const std::string& key) {
-  call([&] {
-    if (s3_) return s3_->remove(key);
-    bearer_->delete_object(bucket_, full_key(key));
-  });
+  const std::string name = full_key(key);
+  call("DELETE", name, [&](auto& c) { c.delete_object(bucket_, name); });
 }
 
 std::string GcsStorage::presign(const std::string& key, int64_t expires_seconds) {
+  const std::string name = full_key(key);
   if (!s3_)
-    throw RemoteStorageError("a signed URL for gs://" + bucket_ + "/" + full_key(key) +
-                                 " needs HMAC keys (GCS_HMAC_ACCESS_ID, GCS_HMAC_SECRET); with the VM's service "
-                                 "account alone, use: gcloud storage sign-url",
-                             false);
-  return call([&] { return s3_->presign(key, expires_seconds); });
+    throw PresignUnavailable("a signed URL for gs://" + bucket_ + "/" + name +
+                             " needs HMAC keys (GCS_HMAC_ACCESS_ID, GCS_HMAC_SECRET); with the VM's service "
+                             "account alone, use: gcloud storage sign-url gs://" + bucket_ + "/" + name);
+  return guard("PRESIGN", name, [&] { return s3_->presign_get(bucket_, name, expires_seconds); });
 }
 
 std::unique_ptr<Storage> open_gcs_storage(const std::string& url, const GcsOptions& options) {

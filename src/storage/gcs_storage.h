@@ -4,11 +4,14 @@
 //   1. HMAC keys — GCS_HMAC_ACCESS_ID + GCS_HMAC_SECRET, else AWS_ACCESS_KEY_ID +
 //      AWS_SECRET_ACCESS_KEY (gs:// means the endpoint is GCS, so those are HMAC keys too): GCS's
 //      interoperability mode is S3's protocol signed with SigV4 for region "auto", service "s3",
-//      so this is an S3Storage over aws::S3Client pointed at storage.googleapis.com — the same
-//      client, multipart uploads, retries and presigned URLs, nothing re-implemented;
+//      so this is aws::S3Client pointed at storage.googleapis.com — the same client, multipart
+//      uploads, retries and presigned URLs, nothing re-implemented;
 //   2. no keys — OAuth access tokens of the VM's service account from the GCE metadata server,
 //      sent as bearer tokens by gcs::GcsClient (which shares aws/'s transport, retry and XML).
-// Messages name gs:// URLs either way.
+// The two clients have the same calls, so every Storage call below is written once for both.
+// Messages name gs:// URLs and give GCS's advice either way: S3Client's errors (whose advice is
+// AWS's) are rebuilt from their code and status by gcs::describe_gcs_error.
+// CURL_CA_BUNDLE, when set, is the CA file trusted for the endpoint (see remote_keys.h).
 #pragma once
 #include <memory>
 #include <optional>
@@ -19,13 +22,14 @@
 #include "azure/token_cache.h"
 #include "storage/storage.h"
 
+namespace aws {
+class S3Client;
+}
 namespace gcs {
 class GcsClient;
 }
 
 namespace gan {
-
-class S3Storage;
 
 struct GcsOptions {
   std::string endpoint;  // "" = GCS_ENDPOINT_URL, else https://storage.googleapis.com
@@ -51,7 +55,8 @@ class GcsStorage : public Storage {
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   std::vector<std::string> list_dirs(const std::string& prefix) override;
   void remove(const std::string& key) override;
-  // A V4 signed URL (HMAC keys only; with a service-account token use `gcloud storage sign-url`).
+  // A V4 signed URL (HMAC keys only). With a service-account token alone, throws
+  // PresignUnavailable saying to use `gcloud storage sign-url`.
   std::string presign(const std::string& key, int64_t expires_seconds) override;
 
   bool uses_hmac() const { return s3_ != nullptr; }
@@ -59,10 +64,15 @@ class GcsStorage : public Storage {
 
  private:
   std::string full_key(const std::string& key) const;
+  // Runs f(), turning the clients' errors into RemoteStorageError with GCS's advice; `op` and
+  // `name` (the object or prefix) are for the message.
   template <class F>
-  auto call(F&& f) -> decltype(f());
+  auto guard(const std::string& op, const std::string& name, F&& f);
+  // guard(f(client)) with the client of the mode in use.
+  template <class F>
+  auto call(const std::string& op, const std::string& name, F&& f);
   std::string url_, bucket_, prefix_, source_;
-  std::unique_ptr<S3Storage> s3_;           // HMAC mode
+  std::unique_ptr<aws::S3Client> s3_;       // HMAC mode
   std::unique_ptr<gcs::GcsClient> bearer_;  // token mode
 };
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -36,11 +37,23 @@ class Storage {
   // Immediate children of `prefix` ("run/epoch/" → "1", "10", ...): names, sorted.
   virtual std::vector<std::string> list_dirs(const std::string& prefix) = 0;
   virtual void remove(const std::string& key) = 0;
-  // A URL a browser can fetch without credentials (presigned), or "" when the backend has none.
+  // A URL a browser can fetch without credentials (presigned), or "" when the backend has none
+  // (a local folder). Throws PresignUnavailable when the backend has links but these credentials
+  // cannot make a safe one (see below); other failures throw as the other calls do.
   virtual std::string presign(const std::string& key, int64_t expires_seconds) {
     (void)key; (void)expires_seconds;
     return "";
   }
+};
+
+// Thrown by Storage::presign when the backend has links but the credentials in use cannot make a
+// safe one: a VM's identity alone (a managed identity, a GCE service account token), or an Azure
+// SAS that grants more than reading (handing it out would let every viewer write and delete).
+// what() names the object and says how to get a link instead; `./gan --presign` shows it, and the
+// monitor serves the object's bytes itself.
+class PresignUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // Told about every artifact once it is complete on local disk.

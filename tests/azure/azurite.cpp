@@ -36,6 +36,87 @@ std::string AzuriteStack::proxy(const std::string& cmd, const std::string& json)
   return post("http://127.0.0.1:" + std::to_string(proxy_port) + "/__proxy/" + cmd, "POST", json);
 }
 
+bool fixtures_required() {
+  const char* v = std::getenv("GAN_REQUIRE_FIXTURES");
+  return v && std::string(v) == "1";
+}
+
+std::string FaultProxy::proxy(const std::string& cmd, const std::string& json) const {
+  return post(endpoint() + "/__proxy/" + cmd, "POST", json);
+}
+
+FaultProxy::~FaultProxy() = default;
+
+std::unique_ptr<FaultProxy> start_faultproxy(int upstream_port, std::string* why) {
+  auto p = std::make_unique<FaultProxy>();
+  try {
+    p->port = free_port();
+    p->child = std::make_unique<Child>(std::vector<std::string>{"/usr/bin/python3", azure_fixture_path("faultproxy.py"),
+                                                                std::to_string(p->port), std::to_string(upstream_port)},
+                                       "ready", 20);
+  } catch (const std::exception& e) {
+    *why = std::string("could not start tests/fixtures/azure/faultproxy.py: ") + e.what();
+    return nullptr;
+  }
+  return p;
+}
+
+const AzuriteOAuthStack* azurite_oauth_stack(std::string* why) {
+  struct Holder {
+    std::unique_ptr<TempDir> dir;
+    std::unique_ptr<Child> azurite;
+    AzuriteOAuthStack stack;
+    std::string error;
+    bool ok = false;
+  };
+  static Holder* h = [] {
+    auto* holder = new Holder;
+    if (std::system("command -v node >/dev/null 2>&1") != 0) {
+      holder->error = "node is not installed (apt-get install nodejs, or run azure/ci-deps)";
+      return holder;
+    }
+    if (access(azure_fixture_path("node_modules/azurite/package.json").c_str(), R_OK) != 0) {
+      holder->error = "Azurite is not installed in tests/fixtures/azure/node_modules (run azure/ci-deps)";
+      return holder;
+    }
+    holder->dir = std::make_unique<TempDir>();
+    const std::string d = holder->dir->path();
+    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+                            "-addext subjectAltName=IP:127.0.0.1 -keyout " + d + "/key.pem -out " + d +
+                            "/cert.pem >" + d + "/openssl.log 2>&1";
+    if (std::system(cmd.c_str()) != 0) {
+      holder->error = "openssl could not make a test certificate (apt-get install openssl): " + read_file(d + "/openssl.log");
+      return holder;
+    }
+    holder->stack.ca_file = d + "/cert.pem";
+    holder->stack.key = "Z2FuLXRlc3QtYWNjb3VudC1rZXktZm9yLWF6dXJpdGUtb2F1dGg=";
+    try {
+      holder->stack.port = free_port();
+      holder->azurite = std::make_unique<Child>(
+          std::vector<std::string>{"/usr/bin/env", "AZURITE_ACCOUNTS=" + holder->stack.account + ":" + holder->stack.key,
+                                   "node", azure_fixture_path("node_modules/azurite/dist/src/blob/main.js"),
+                                   "--blobHost", "127.0.0.1", "--blobPort", std::to_string(holder->stack.port),
+                                   "--inMemoryPersistence", "--loose", "--skipApiVersionCheck", "--disableProductStyleUrl",
+                                   "--oauth", "basic", "--cert", d + "/cert.pem", "--key", d + "/key.pem"},
+          "successfully listens", 60);
+      holder->ok = true;
+    } catch (const std::exception& e) {
+      holder->error = std::string("could not start Azurite with --oauth basic: ") + e.what();
+    }
+    static Holder* cleanup = holder;
+    std::atexit([] {
+      cleanup->azurite.reset();
+      cleanup->dir.reset();
+    });
+    return holder;
+  }();
+  if (!h->ok) {
+    *why = h->error;
+    return nullptr;
+  }
+  return &h->stack;
+}
+
 const AzuriteStack* azurite_stack(std::string* why) {
   struct Holder {
     std::unique_ptr<Child> azurite, proxy;

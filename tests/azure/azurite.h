@@ -4,11 +4,23 @@
 // starts once per test binary, on first use; when node, Azurite or python3 is missing the
 // functions say why and the tests skip.
 #pragma once
+#include <memory>
 #include <string>
 
 #include "azure/blob_client.h"
 
 namespace gan_test {
+
+class Child;
+
+// GAN_REQUIRE_FIXTURES=1 (CI sets it): a fixture that cannot start fails the test instead of
+// skipping it, so a broken install cannot pass as "skipped".
+bool fixtures_required();
+#define GAN_FIXTURE_SKIP(why)                                                             \
+  do {                                                                                    \
+    if (::gan_test::fixtures_required()) FAIL() << "GAN_REQUIRE_FIXTURES=1: " << (why);   \
+    GTEST_SKIP() << (why);                                                                \
+  } while (0)
 
 std::string azure_fixture_path(const std::string& name);  // tests/fixtures/azure/<name>
 
@@ -21,6 +33,29 @@ struct AzuriteStack {
   std::string proxy(const std::string& cmd, const std::string& json = "") const;
 };
 const AzuriteStack* azurite_stack(std::string* why);
+
+// Azurite over HTTPS with --oauth basic: it accepts bearer tokens shaped like Entra ID's (the fake
+// metadata server's with {"jwt": true}) and refuses others. Its certificate is made with openssl
+// for 127.0.0.1 when the stack starts; ca_file trusts it. Account gantestacct (with `key`), so the
+// credential chain does not pick the emulator account's well-known key.
+struct AzuriteOAuthStack {
+  int port = 0;
+  std::string account = "gantestacct", key, ca_file;
+  std::string endpoint() const { return "https://127.0.0.1:" + std::to_string(port) + "/" + account; }
+};
+const AzuriteOAuthStack* azurite_oauth_stack(std::string* why);
+
+// Another faultproxy.py, in front of any HTTP server on 127.0.0.1:upstream_port (the GCS tests'
+// S3 servers). Stopped when destroyed.
+struct FaultProxy {
+  std::unique_ptr<Child> child;
+  int port = 0;
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port); }
+  std::string proxy(const std::string& cmd, const std::string& json = "") const;
+  ~FaultProxy();
+};
+// nullptr (with *why) when it cannot start.
+std::unique_ptr<FaultProxy> start_faultproxy(int upstream_port, std::string* why);
 
 // A BlobClient for devstoreaccount1 with its well-known key (quick retries for the fault tests).
 azure::BlobClientConfig azurite_config(const std::string& endpoint);

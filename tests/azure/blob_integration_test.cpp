@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "aws/http_transport.h"
+#include "aws/json_fields.h"
 #include "azure/sas.h"
+#include "azure/shared_key.h"
 #include "storage/azure_storage.h"
 #include "storage/upload_queue.h"
 #include "tests/aws/fixture.h"
@@ -16,7 +18,7 @@ using gan_test::azurite_config;
 #define NEED_AZURITE(stack)                          \
   std::string why_;                                   \
   const gan_test::AzuriteStack* stack = gan_test::azurite_stack(&why_); \
-  if (!stack) GTEST_SKIP() << why_
+  if (!stack) GAN_FIXTURE_SKIP(why_)
 
 TEST(AzureBlob, PutGetRangePropertiesDelete) {
   NEED_AZURITE(st);
@@ -56,10 +58,16 @@ TEST(AzureBlob, BlocksInParallelAboveTheThreshold) {
   const std::string bytes = gan_test::random_bytes((2 << 20) + 12345, 2);
   std::string path = gan_test::write_file(d.path() + "/big", bytes);
   st->proxy("reset");
+  // Each Put Block is held 0.3 s at the proxy: blocks sent in parallel overlap there.
+  st->proxy("faults", R"([{"kind":"delay","seconds":0.3,"count":100,"match":"comp=block&"}])");
   c.put_file("blocks", "big file.safetensors", path, "application/octet-stream");
   std::string stats = st->proxy("stats");
   EXPECT_NE(stats.find("comp=block&"), std::string::npos) << stats;      // Put Block
   EXPECT_NE(stats.find("comp=blocklist"), std::string::npos) << stats;  // Put Block List
+  const int in_flight = std::atoi(aws::json_fields(stats)["max_in_flight"].c_str());
+  EXPECT_GE(in_flight, 2) << "blocks were not sent in parallel: " << stats;
+  EXPECT_LE(in_flight, 4) << "more blocks in flight than cfg.concurrency: " << stats;
+  st->proxy("reset");
   EXPECT_EQ(c.get_blob("blocks", "big file.safetensors"), bytes);
   EXPECT_EQ(c.get_properties("blocks", "big file.safetensors")->content_type, "application/octet-stream");
   EXPECT_EQ(azure::BlobClient::choose_block_size(int64_t(1) << 40, 8 << 20), 21ll << 20);  // ceil(2^40 / 50,000 bytes) in whole MiB
@@ -101,21 +109,103 @@ TEST(AzureBlob, ServiceSasLinkDownloadsTheSameBytes) {
   EXPECT_EQ(t.perform(r).status, 403);
 }
 
-TEST(AzureBlob, AccountSasAsTheCredential) {
-  NEED_AZURITE(st);
+azure::BlobClientConfig sas_config(const gan_test::AzuriteStack* st, const std::string& permissions) {
   azure::AccountSas sas;
   sas.account = azure::kDevAccount;
+  sas.permissions = permissions;
   sas.expiry = time(nullptr) + 3600;
   sas.start = time(nullptr) - 300;
   auto cfg = azurite_config(st->direct_endpoint());
   cfg.credential.kind = azure::AzureCredential::Kind::Sas;
   cfg.credential.sas = azure::account_sas_query(sas, azure::kDevKey);
-  azure::BlobClient c(cfg);
+  cfg.credential.source = "AZURE_STORAGE_SAS_TOKEN";
+  return cfg;
+}
+
+TEST(AzureBlob, AccountSasAsTheCredential) {
+  NEED_AZURITE(st);
+  azure::BlobClient c(sas_config(st, "rwdlac"));
   c.create_container("viasas");
   c.put_blob("viasas", "a b", "hello");
   EXPECT_EQ(c.get_blob("viasas", "a b"), "hello");
   EXPECT_EQ(c.list_blobs("viasas", "").blobs.size(), 1u);
-  EXPECT_NE(c.sas_url("viasas", "a b", 60).find("sig="), std::string::npos);
+  // A link carrying this SAS would let whoever gets it write and delete: refused, saying why.
+  try {
+    std::string url = c.sas_url("viasas", "a b", 60);
+    FAIL() << "a read-write SAS was handed out in a link: " << url;
+  } catch (const azure::NoSasLink& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("sp=rwdlac"), std::string::npos) << m;
+    EXPECT_NE(m.find("AZURE_STORAGE_SAS_TOKEN"), std::string::npos) << m;
+    EXPECT_NE(m.find("AZURE_STORAGE_KEY"), std::string::npos) << m;
+    EXPECT_NE(m.find("az storage blob generate-sas"), std::string::npos) << m;
+    EXPECT_EQ(m.find("sig="), std::string::npos) << "the message leaks the SAS: " << m;
+  }
+  // A SAS that can only read (and list) may travel in a link: it downloads the blob, nothing more.
+  azure::BlobClient reader(sas_config(st, "rl"));
+  const std::string url = reader.sas_url("viasas", "a b", 60);
+  EXPECT_NE(url.find("sp=rl"), std::string::npos) << url;
+  aws::HttpTransport t;
+  aws::HttpRequest r;
+  r.url = url;
+  EXPECT_EQ(t.perform(r).body, "hello");
+  r.method = "PUT";
+  r.headers = {{"x-ms-blob-type", "BlockBlob"}, {"x-ms-version", azure::kApiVersion}};
+  r.body = "overwritten";
+  EXPECT_EQ(t.perform(r).status, 403) << "the link could write";
+  EXPECT_EQ(c.get_blob("viasas", "a b"), "hello");
+}
+
+TEST(AzureSas, ReadOnlyMeansOnlyReadAndList) {
+  EXPECT_TRUE(azure::sas_is_read_only("sv=2019-12-12&sr=b&sp=r&se=2030-01-01&sig=x"));
+  EXPECT_TRUE(azure::sas_is_read_only("sv=2019-12-12&ss=b&srt=sco&sp=rl&sig=x"));
+  EXPECT_TRUE(azure::sas_is_read_only("spr=https&sp=lr&sig=x"));  // spr= is not sp=
+  EXPECT_FALSE(azure::sas_is_read_only("sv=2019-12-12&ss=b&srt=sco&sp=racwdl&sig=x"));
+  EXPECT_FALSE(azure::sas_is_read_only("sp=rw&sig=x"));
+  EXPECT_FALSE(azure::sas_is_read_only("sp=l&sig=x"));       // cannot download
+  EXPECT_FALSE(azure::sas_is_read_only("si=policy1&sig=x"));  // permissions kept on the service
+  EXPECT_FALSE(azure::sas_is_read_only("spr=https&sig=x"));
+  EXPECT_EQ(azure::sas_permissions("sv=1&sp=rcw&se=2"), "rcw");
+}
+
+// A connection string holding SharedAccessSignature= (and BlobEndpoint=) is the whole
+// configuration: storage works with it, and a link is made only from a read-only SAS.
+TEST(AzureBlob, ConnectionStringWithSharedAccessSignature) {
+  NEED_AZURITE(st);
+  for (const char* v : {"AZURE_STORAGE_KEY", "AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_BLOB_ENDPOINT"})
+    unsetenv(v);
+  const std::string container = "cs-sas-" + std::to_string(time(nullptr));
+  const std::string writable = sas_config(st, "rwdlac").credential.sas;
+  setenv("AZURE_STORAGE_CONNECTION_STRING",
+         ("BlobEndpoint=" + st->direct_endpoint() + ";SharedAccessSignature=?" + writable).c_str(), 1);
+  gan::AzureStorage s("az://devstoreaccount1/" + container + "/runs", gan::AzureOptions{});
+  EXPECT_EQ(s.client().config().credential.kind, azure::AzureCredential::Kind::Sas);
+  EXPECT_EQ(s.client().endpoint(), st->direct_endpoint());
+  s.put("r1/epoch/1/generated.png", "png bytes");  // creates the container through the SAS
+  EXPECT_EQ(s.get("r1/epoch/1/generated.png"), "png bytes");
+  EXPECT_EQ(s.list_dirs(""), (std::vector<std::string>{"r1"}));
+  try {
+    s.presign("r1/epoch/1/generated.png", 60);
+    FAIL() << "a link was made from a read-write SAS";
+  } catch (const gan::PresignUnavailable& e) {
+    EXPECT_NE(std::string(e.what()).find("AZURE_STORAGE_CONNECTION_STRING (SAS)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("sp=rwdlac"), std::string::npos) << e.what();
+  }
+  setenv("AZURE_STORAGE_CONNECTION_STRING",
+         ("BlobEndpoint=" + st->direct_endpoint() + ";SharedAccessSignature=" + sas_config(st, "rl").credential.sas).c_str(), 1);
+  gan::AzureStorage reader("az://devstoreaccount1/" + container + "/runs", gan::AzureOptions{});
+  aws::HttpTransport t;
+  aws::HttpRequest r;
+  r.url = reader.presign("r1/epoch/1/generated.png", 60);
+  EXPECT_EQ(t.perform(r).body, "png bytes");
+  try {
+    reader.put("r1/x", "y");
+    FAIL() << "a read-only SAS wrote";
+  } catch (const gan::RemoteStorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("403"), std::string::npos) << e.what();
+    EXPECT_FALSE(e.transient());
+  }
+  unsetenv("AZURE_STORAGE_CONNECTION_STRING");
 }
 
 TEST(AzureBlob, ErrorsSayWhatToDo) {

@@ -6,6 +6,8 @@
 #include "aws/json_fields.h"
 #include "azure/blob_client.h"
 #include "azure/managed_identity.h"
+#include "storage/azure_storage.h"
+#include "storage/upload_queue.h"
 #include "tests/aws/fixture.h"
 #include "tests/azure/azurite.h"
 
@@ -14,7 +16,7 @@ namespace {
 TEST(AzureManagedIdentity, TokenExpiryRefreshAndFailures) {
   std::string why;
   const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
-  if (!md) GTEST_SKIP() << why;
+  if (!md) GAN_FIXTURE_SKIP(why);
   md->call("POST", "/__fake/config", R"({"lifetime":120,"fail":0,"no_identity":false})");
   setenv("AZURE_IMDS_ENDPOINT", md->url().c_str(), 1);
   auto src = std::make_shared<azure::ManagedIdentitySource>("", "11111111-2222-3333-4444-555555555555");
@@ -58,9 +60,9 @@ TEST(AzureManagedIdentity, TokenExpiryRefreshAndFailures) {
 TEST(AzureManagedIdentity, BlobClientSendsAndRefreshesTheBearerToken) {
   std::string why;
   const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
-  if (!md) GTEST_SKIP() << why;
+  if (!md) GAN_FIXTURE_SKIP(why);
   const gan_test::AzuriteStack* st = gan_test::azurite_stack(&why);
-  if (!st) GTEST_SKIP() << why;
+  if (!st) GAN_FIXTURE_SKIP(why);
   md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0,"no_identity":false})");
   auto cfg = gan_test::azurite_config(st->endpoint());
   cfg.credential.kind = azure::AzureCredential::Kind::Bearer;
@@ -82,6 +84,101 @@ TEST(AzureManagedIdentity, BlobClientSendsAndRefreshesTheBearerToken) {
   }
   EXPECT_NE(st->proxy("stats").find("\"faults\": 1"), std::string::npos);
   st->proxy("reset");
+}
+
+// Azurite with --oauth basic (HTTPS, certificate made at test time) judges bearer tokens: it
+// accepts the fake metadata server's Entra-shaped JWTs and refuses anything else. Every call the
+// trainer and the monitor make works with the managed identity's token alone.
+TEST(AzureManagedIdentity, AzuriteWithOAuthAcceptsTheToken) {
+  std::string why;
+  const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
+  if (!md) GAN_FIXTURE_SKIP(why);
+  const gan_test::AzuriteOAuthStack* az = gan_test::azurite_oauth_stack(&why);
+  if (!az) GAN_FIXTURE_SKIP(why);
+  md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0,"no_identity":false,"jwt":false})");
+  azure::BlobClientConfig cfg;
+  cfg.account = az->account;
+  cfg.endpoint = az->endpoint();
+  cfg.transport.ca_file = az->ca_file;
+  cfg.retry.base_delay_s = 0.01;
+  cfg.credential.kind = azure::AzureCredential::Kind::Bearer;
+  cfg.credential.tokens = std::make_shared<azure::TokenCache>(std::make_shared<azure::ManagedIdentitySource>(md->url()));
+  cfg.credential.source = cfg.credential.tokens->name();
+  // An opaque token ("tok-1") is not one Azurite accepts: the service really checks.
+  {
+    azure::BlobClient opaque(cfg);
+    try {
+      opaque.create_container("refused");
+      FAIL() << "Azurite accepted a token that is not a JWT";
+    } catch (const azure::BlobError& e) {
+      EXPECT_EQ(e.status(), 403) << e.what();
+      EXPECT_EQ(e.code(), "AuthenticationFailed") << e.what();
+    }
+  }
+  md->call("POST", "/__fake/config", R"({"jwt":true})");
+  cfg.credential.tokens = std::make_shared<azure::TokenCache>(std::make_shared<azure::ManagedIdentitySource>(md->url()));
+  cfg.block_threshold = 1 << 20;
+  cfg.block_size = 256 << 10;
+  azure::BlobClient c(cfg);
+  c.create_container("identity");
+  c.put_blob("identity", "run/summary.json", "{\"Epoch\":1}", "application/json");
+  EXPECT_EQ(c.get_blob("identity", "run/summary.json"), "{\"Epoch\":1}");
+  gan_test::TempDir d;
+  const std::string big = gan_test::random_bytes((1 << 20) + 777, 9);
+  c.put_file("identity", "run/checkpoint/state.safetensors", gan_test::write_file(d.path() + "/big", big));  // blocks
+  EXPECT_EQ(c.get_blob("identity", "run/checkpoint/state.safetensors"), big);
+  EXPECT_EQ(c.list_blobs("identity", "run/").blobs.size(), 2u);
+  EXPECT_EQ(c.get_properties("identity", "run/summary.json")->size, 11);
+  c.delete_blob("identity", "run/summary.json");
+  EXPECT_FALSE(c.get_blob("identity", "run/summary.json"));
+  EXPECT_EQ(cfg.credential.tokens->fetches(), 1);  // one token served every call
+  EXPECT_THROW(c.sas_url("identity", "run/checkpoint/state.safetensors", 60), azure::NoSasLink);
+  md->call("POST", "/__fake/config", R"({"jwt":false})");
+}
+
+// The Storage a monitor or trainer VM opens with no keys at all: the credential chain ends at the
+// managed identity (AZURE_IMDS_ENDPOINT), CURL_CA_BUNDLE trusts the endpoint's certificate, the
+// container is created on the first write, and presign says no link (the monitor serves bytes).
+TEST(AzureManagedIdentity, StorageWithTheVmIdentityAlone) {
+  std::string why;
+  const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
+  if (!md) GAN_FIXTURE_SKIP(why);
+  const gan_test::AzuriteOAuthStack* az = gan_test::azurite_oauth_stack(&why);
+  if (!az) GAN_FIXTURE_SKIP(why);
+  md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0,"no_identity":false,"jwt":true})");
+  for (const char* v : {"AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_KEY", "AZURE_STORAGE_ACCOUNT",
+                        "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_BLOB_ENDPOINT"})
+    unsetenv(v);
+  setenv("AZURE_IMDS_ENDPOINT", md->url().c_str(), 1);
+  gan::AzureOptions o;
+  o.endpoint = az->endpoint();
+  o.retry.max_attempts = 1;
+  const std::string url = "az://" + az->account + "/vm-" + std::to_string(time(nullptr)) + "/runs";
+  {
+    // Without the test CA the self-signed endpoint is not trusted: the CA file is what makes it work.
+    unsetenv("CURL_CA_BUNDLE");
+    gan::AzureStorage untrusted(url, o);
+    EXPECT_THROW(untrusted.list_dirs(""), gan::RemoteStorageError);
+    setenv("CURL_CA_BUNDLE", "/nonexistent/ca.pem", 1);
+    try {
+      gan::AzureStorage bad(url, o);
+      FAIL() << "an unreadable CURL_CA_BUNDLE was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("CURL_CA_BUNDLE=/nonexistent/ca.pem"), std::string::npos) << e.what();
+    }
+  }
+  setenv("CURL_CA_BUNDLE", az->ca_file.c_str(), 1);
+  gan::AzureStorage s(url, o);
+  EXPECT_EQ(s.client().config().credential.kind, azure::AzureCredential::Kind::Bearer);
+  s.put("r1/hyperparameters.json", "{}");
+  s.put("r1/epoch/1/generated.png", "png");
+  EXPECT_EQ(s.get("r1/epoch/1/generated.png"), "png");
+  EXPECT_EQ(s.list_dirs(""), (std::vector<std::string>{"r1"}));
+  EXPECT_EQ(s.list("r1/").size(), 2u);
+  EXPECT_THROW(s.presign("r1/epoch/1/generated.png", 60), gan::PresignUnavailable);
+  unsetenv("CURL_CA_BUNDLE");
+  unsetenv("AZURE_IMDS_ENDPOINT");
+  md->call("POST", "/__fake/config", R"({"jwt":false})");
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ aws::Credentials hmac() {
 // signature must agree, with the scope <date>/auto/s3/aws4_request and host storage.googleapis.com.
 TEST(GcsSigning, XmlApiConventionsMatchBotocore) {
   std::string why;
-  if (!gan_test::have_botocore(&why)) GTEST_SKIP() << why;
+  if (!gan_test::have_botocore(&why)) GAN_FIXTURE_SKIP(why);
   struct Case {
     std::string method, key;
     aws::KeyValues query, headers;
@@ -129,7 +129,7 @@ TEST(GcsStorageUrl, BadUrlsNameTheProblem) {
 TEST(GcsHmac, EveryCallThroughTheS3CompatiblePath) {
   std::string why;
   const gan_test::S3Stack* st = gan_test::s3_stack(&why);
-  if (!st) GTEST_SKIP() << why;
+  if (!st) GAN_FIXTURE_SKIP(why);
   st->proxy("reset");
   st->proxy("region", R"({"name":"auto"})");
   gan::GcsOptions o;
@@ -202,9 +202,9 @@ std::string post(const std::string& url, const std::string& body) {
 TEST(GcsBearer, EveryCallWithMetadataServerTokens) {
   std::string why;
   const BearerFront* front = bearer_front(&why);
-  if (!front) GTEST_SKIP() << why;
+  if (!front) GAN_FIXTURE_SKIP(why);
   const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
-  if (!md) GTEST_SKIP() << why;
+  if (!md) GAN_FIXTURE_SKIP(why);
   md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0})");
   setenv("GCE_METADATA_HOST", ("127.0.0.1:" + std::to_string(md->port)).c_str(), 1);
   gan::GcsOptions o;
@@ -233,7 +233,7 @@ TEST(GcsBearer, EveryCallWithMetadataServerTokens) {
   EXPECT_EQ(std::atoi(after["gce"].c_str()), next);  // exactly one new token
   s.remove("r/a.json");
   EXPECT_FALSE(s.get("r/a.json"));
-  EXPECT_THROW(s.presign("r/x", 60), gan::RemoteStorageError);
+  EXPECT_THROW(s.presign("r/x", 60), gan::PresignUnavailable);
   unsetenv("GCE_METADATA_HOST");
 }
 
@@ -241,7 +241,7 @@ TEST(GcsBearer, EveryCallWithMetadataServerTokens) {
 TEST(GcsMetadata, TokenExpiryRefreshAndFailures) {
   std::string why;
   const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
-  if (!md) GTEST_SKIP() << why;
+  if (!md) GAN_FIXTURE_SKIP(why);
   md->call("POST", "/__fake/config", R"({"lifetime":120,"fail":0})");
   auto src = std::make_shared<gcs::GceMetadataSource>("127.0.0.1:" + std::to_string(md->port));
   azure::TokenCache cache(src);

@@ -1,7 +1,11 @@
 // Every route of the monitor, against runs written into a temporary folder.
 #include <rapidjson/document.h>
 
+#include <functional>
+
 #include "monitor_fixture.h"
+#include "storage/azure_storage.h"
+#include "storage/gcs_storage.h"
 
 namespace gan::http::testing {
 namespace {
@@ -233,6 +237,70 @@ TEST_F(MonitorRoutes, FilesFromPlainHttpPresignerAreServedHere) {
   const std::string img = policy.substr(policy.find("img-src"), policy.find(';', policy.find("img-src")) - policy.find("img-src"));
   EXPECT_EQ(img.find("http:"), std::string::npos) << img;
   EXPECT_NE(img.find("https:"), std::string::npos) << img;
+}
+
+// The runs are read from the local folder, but links come from a cloud backend opened with the
+// credentials of a monitor VM (no network is needed: presign decides from the credential alone).
+class CloudLinkStorage : public LocalStorage {
+ public:
+  CloudLinkStorage(const std::string& dir, std::unique_ptr<Storage> cloud) : LocalStorage(dir), cloud_(std::move(cloud)) {}
+  std::string presign(const std::string& key, int64_t expires) override { return cloud_->presign(key, expires); }
+
+ private:
+  std::unique_ptr<Storage> cloud_;
+};
+
+class NeverAskedTokens : public azure::TokenSource {
+ public:
+  std::string name() const override { return "test metadata server"; }
+  azure::AccessToken fetch(int64_t) override { throw std::runtime_error("no token needed to decide about links"); }
+};
+
+// A monitor VM on GCP or Azure has only the VM's identity (infra/ gives it no keys), and an Azure
+// SAS that may write must not be handed to viewers: no link, so the monitor serves the bytes.
+TEST_F(MonitorRoutes, FilesServedHereWhenTheCredentialsMakeNoLinks) {
+  auto tokens = std::make_shared<azure::TokenCache>(std::make_shared<NeverAskedTokens>());
+  std::vector<std::pair<std::string, std::function<std::unique_ptr<Storage>()>>> clouds;
+  clouds.emplace_back("GCS with a metadata-server token", [&] {
+    GcsOptions o;
+    o.tokens = tokens;
+    return std::make_unique<GcsStorage>("gs://gan-bucket/runs", o);
+  });
+  clouds.emplace_back("Azure with a managed identity", [&] {
+    AzureOptions o;
+    o.endpoint = "https://ganacct.blob.core.windows.net";
+    azure::AzureCredential c;
+    c.kind = azure::AzureCredential::Kind::Bearer;
+    c.tokens = tokens;
+    c.source = tokens->name();
+    o.credential = c;
+    return std::make_unique<AzureStorage>("az://ganacct/gan-training-storage/runs", o);
+  });
+  clouds.emplace_back("Azure with a read-write SAS", [&] {
+    AzureOptions o;
+    o.endpoint = "https://ganacct.blob.core.windows.net";
+    azure::AzureCredential c;
+    c.kind = azure::AzureCredential::Kind::Sas;
+    c.sas = "sv=2019-12-12&ss=b&srt=sco&sp=racwdl&se=2030-01-01T00:00:00Z&sig=abc";
+    c.source = "AZURE_STORAGE_SAS_TOKEN";
+    o.credential = c;
+    return std::make_unique<AzureStorage>("az://ganacct/gan-training-storage/runs", o);
+  });
+  const std::string key = "20260301T000000Z/epoch/1/generated.png";
+  const std::string bytes = *storage_->get(key);
+  for (auto& [what, open] : clouds) {
+    auto cloud = open();
+    EXPECT_THROW(cloud->presign(key, 60), PresignUnavailable) << what;
+    storage_ = std::make_unique<CloudLinkStorage>(dir_, std::move(cloud));
+    start();
+    auto r = get("/files/" + key);
+    ASSERT_TRUE(r) << what;
+    EXPECT_EQ(r->status, 200) << what << ": " << r->body.substr(0, 300);
+    EXPECT_FALSE(r->has_header("Location")) << what;
+    EXPECT_EQ(r->body, bytes) << what;
+    EXPECT_EQ(r->body.find("sp=racwdl"), std::string::npos) << what;
+    server_.reset();
+  }
 }
 
 TEST_F(MonitorRoutes, Favicon) {
