@@ -8,10 +8,12 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <ctime>
 
 #include "aws/crypto.h"
 #include "aws/json_fields.h"
 #include "aws/s3_client.h"
+#include "aws/sigv4.h"
 #include "tests/aws/fixture.h"
 
 namespace {
@@ -114,8 +116,11 @@ TEST_F(S3Integration, MultipartUploadInParallelPartsAndDottedBucket) {
   aws::S3Client s3(config());
   const std::string data = gan_test::random_bytes(13 * MiB + 12345, 2);  // 3 parts of 5 MiB
   const std::string path = gan_test::write_file(dir_.path() + "/big.bin", data);
+  // Each part is held 1 s at the proxy: sent one after another they could never overlap.
+  faults(R"([{"kind":"delay","seconds":1,"count":3,"method":"PUT","match":"partNumber="}])");
   s3.put_file("gan.dotted", "ckpt/generator.safetensors", path);
   EXPECT_EQ(stat("parts"), 3);
+  EXPECT_EQ(stat("parts_in_flight_max"), 3) << "the parts were not uploaded in parallel (concurrency 3)";
   const std::string out = dir_.path() + "/down.bin";
   ASSERT_TRUE(s3.get_object_to_file("gan.dotted", "ckpt/generator.safetensors", out));
   EXPECT_TRUE(gan_test::read_file(out) == data);
@@ -192,7 +197,7 @@ TEST_F(S3Integration, ExpiredTokenRefreshesCredentialsAndRetriesOnce) {
 TEST_F(S3Integration, SessionTokenIsSignedAndAccepted) {
   aws::S3ClientConfig cfg = config();
   aws::Credentials c;
-  c.access_key_id = "S3RVER";  // s3rver knows only this key; the proxy checks the token is signed
+  c.access_key_id = "S3RVER";  // s3rver knows only this key; the proxy refuses an unsigned token
   c.secret_access_key = "S3RVER";
   c.session_token = "FwoGZXIvYXdzEJr//////////wEaDOGan+Token=";
   cfg.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
@@ -200,6 +205,47 @@ TEST_F(S3Integration, SessionTokenIsSignedAndAccepted) {
   s3.put_object("gan-test", "token/session.txt", "s");
   EXPECT_EQ(s3.get_object("gan-test", "token/session.txt").value(), "s");
   EXPECT_EQ(stat("rejected"), 0);
+}
+
+// What the proxy (and S3) refuse: a session token or payload hash sent outside SignedHeaders,
+// however right the signature over the rest is.
+TEST_F(S3Integration, ProxyRejectsATokenOrPayloadHashThatIsNotSigned) {
+  aws::Credentials c;
+  c.access_key_id = c.secret_access_key = "S3RVER";
+  const std::string host = stack_->endpoint().substr(std::string("http://").size());
+  auto send = [&](bool sign_hash, const aws::KeyValues& unsigned_headers) {
+    const int64_t now = std::time(nullptr);
+    aws::SignableRequest r;
+    r.method = "PUT";
+    r.path = "/gan-test/token/unsigned.txt";
+    r.payload_hash = aws::sha256_hex("x");
+    r.headers = {{"host", host}, {"x-amz-date", aws::amz_date(now)}};
+    if (sign_hash) r.headers.emplace_back("x-amz-content-sha256", r.payload_hash);
+    std::string signed_headers;
+    const std::string creq = aws::canonical_request(r, &signed_headers);
+    const std::string day = aws::amz_date(now).substr(0, 8);
+    const std::string sts = aws::string_to_sign(aws::amz_date(now), aws::credential_scope(day, "us-east-1", "s3"), creq);
+    aws::HttpRequest req;
+    req.method = "PUT";
+    req.url = stack_->endpoint() + r.path;
+    req.body = "x";
+    for (const auto& h : r.headers)
+      if (h.first != "host") req.headers.push_back(h);
+    for (const auto& h : unsigned_headers) req.headers.push_back(h);
+    req.headers.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=S3RVER/" + day +
+                                                  "/us-east-1/s3/aws4_request, SignedHeaders=" + signed_headers +
+                                                  ", Signature=" + aws::hex(aws::hmac_sha256(aws::signing_key("S3RVER", day, "us-east-1", "s3"), sts)));
+    return aws::HttpTransport().perform(req);
+  };
+  aws::HttpResponse good = send(true, {});
+  ASSERT_EQ(good.status, 200) << "the hand-signed request itself is wrong: " << good.body;
+  aws::HttpResponse token = send(true, {{"x-amz-security-token", "FwoGZXIvYXdzEJr//////////wEaDOGan+Token="}});
+  EXPECT_EQ(token.status, 403);
+  EXPECT_NE(token.body.find("not signed: x-amz-security-token"), std::string::npos) << token.body;
+  aws::HttpResponse hash = send(false, {{"x-amz-content-sha256", aws::sha256_hex("x")}});
+  EXPECT_EQ(hash.status, 403);
+  EXPECT_NE(hash.body.find("not signed: x-amz-content-sha256"), std::string::npos) << hash.body;
+  EXPECT_EQ(stat("rejected"), 2);
 }
 
 TEST_F(S3Integration, WrongRegionIsResignedForTheBucketsRegion) {
@@ -239,6 +285,7 @@ TEST_F(S3Integration, FailedPartAbortsTheUpload) {
   faults(R"([{"kind":"500","count":100,"method":"PUT","match":"partNumber=2"}])");
   EXPECT_THROW(s3.put_file("gan-test", "mp/aborted.bin", path), aws::S3Error);
   EXPECT_FALSE(s3.head_object("gan-test", "mp/aborted.bin"));
+  EXPECT_EQ(stat("aborts"), 1) << "one AbortMultipartUpload (DELETE ?uploadId=) was expected";
 }
 
 TEST_F(S3Integration, ErrorsNameTheProblem) {
