@@ -222,6 +222,12 @@ std::optional<Credentials> ImdsProvider::load(int64_t, std::string* why) {
   } catch (const TransportError& e) {
     if (why) *why = std::string("no metadata service answered (not on EC2?): ") + e.what();
     return std::nullopt;
+  } catch (const CredentialsError& e) {
+    // Something answers but will not hand out a session token or the role list (a hop limit of
+    // 1 seen from a container, a proxy, IMDSv1 only): a reason for the chain's list of sources
+    // tried, not an error that hides that list.
+    if (why) *why = e.what();
+    return std::nullopt;
   }
   std::string role = trim(roles ? roles->substr(0, roles->find('\n')) : "");
   if (role.empty()) {

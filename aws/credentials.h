@@ -82,6 +82,8 @@ class ImdsClient {
   int64_t token_expires_ = 0;
 };
 
+// A metadata service that is unreachable, or that refuses the session token or the role list,
+// is "no credentials here" with the reason; a role whose credentials cannot be read throws.
 class ImdsProvider : public CredentialsProvider {
  public:
   explicit ImdsProvider(std::shared_ptr<ImdsClient> imds = nullptr);

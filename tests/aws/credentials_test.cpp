@@ -220,3 +220,40 @@ TEST(Credentials, ImdsUnreachableIsNotAnError) {
   EXPECT_FALSE(p.load(0, &why));
   EXPECT_NE(why.find("not on EC2"), std::string::npos) << why;
 }
+
+TEST(Credentials, ImdsRefusingTheSessionTokenIsAReasonInTheChainsList) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "/usr/bin/python3 is needed for the fake metadata server";
+  int port = gan_test::free_port();
+  gan_test::Child imds({"/usr/bin/python3", gan_test::fixture_path("fake_imds.py"), std::to_string(port)}, "ready");
+  const std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
+  aws::HttpRequest control;
+  control.method = "POST";
+  control.url = endpoint + "/__control";
+  control.body = R"({"token_status": 403})";
+  ASSERT_EQ(aws::HttpTransport().perform(control).status, 200);
+
+  ScopedEnv env(clean_env);
+  ScopedEnv on({{"AWS_EC2_METADATA_DISABLED", nullptr}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint.c_str()}});
+  aws::ImdsProvider provider(std::make_shared<aws::ImdsClient>());
+  std::string why;
+  EXPECT_FALSE(provider.load(std::time(nullptr), &why));
+  EXPECT_NE(why.find("refused a session token (HTTP 403)"), std::string::npos) << why;
+  // The chain goes on and, with nothing anywhere, lists every source with its reason.
+  try {
+    aws::default_credentials()->get(std::time(nullptr));
+    FAIL() << "expected no credentials";
+  } catch (const aws::CredentialsError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("Tried, in order"), std::string::npos) << m;
+    EXPECT_NE(m.find("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"), std::string::npos) << m;
+    EXPECT_NE(m.find("/nonexistent/credentials"), std::string::npos) << m;
+    EXPECT_NE(m.find("refused a session token (HTTP 403)"), std::string::npos) << m;
+  }
+  // ...and a source later in a chain is still reached.
+  ScopedEnv keys({{"AWS_ACCESS_KEY_ID", "AKENV"}, {"AWS_SECRET_ACCESS_KEY", "secret"}});
+  aws::ProviderChain imds_first({std::make_shared<aws::ImdsProvider>(std::make_shared<aws::ImdsClient>()),
+                                 std::make_shared<aws::EnvProvider>()});
+  auto c = imds_first.load(std::time(nullptr), &why);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->access_key_id, "AKENV");
+}
