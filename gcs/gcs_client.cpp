@@ -42,7 +42,7 @@ std::string describe_gcs_error(const std::string& op, const std::string& bucket,
                   : "The token from " + credential_source + " was refused even after a refresh: check the VM's service account.";
   else if (aws::is_transient_s3_error(e))
     advice = "The service is busy or failing; it was retried; try again later.";
-  if (!advice.empty()) out += ". " + advice;
+  if (!advice.empty()) out += (out.back() == '.' ? " " : ". ") + advice;
   return out;
 }
 

@@ -160,6 +160,118 @@ TEST(GcsHmac, EveryCallThroughTheS3CompatiblePath) {
   st->proxy("reset");
 }
 
+// What a user reads when something is wrong must be about GCS: gs:// URLs, gcloud and IAM roles,
+// the HMAC key variables — never AWS's advice (aws s3 mb, s3:PutObject on arn:aws:s3:::...).
+void expect_gcs_advice(const std::string& m, const std::vector<std::string>& wanted) {
+  for (const auto& w : wanted) EXPECT_NE(m.find(w), std::string::npos) << "no '" << w << "' in: " << m;
+  for (const char* aws : {"s3://", "aws s3", "arn:aws", "s3:PutObject", "s3:GetObject", "AWS_PROFILE", "--s3-endpoint"})
+    EXPECT_EQ(m.find(aws), std::string::npos) << "AWS advice '" << aws << "' in: " << m;
+}
+
+template <class F>
+std::string storage_error(F&& f) {
+  try {
+    f();
+  } catch (const gan::RemoteStorageError& e) {
+    EXPECT_FALSE(e.transient()) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no RemoteStorageError";
+  return "";
+}
+
+// HMAC mode goes through aws::S3Client, whose errors carry AWS's advice; GcsStorage rebuilds them
+// from their code and status. The bucket, key and signature errors come from the S3 server and
+// the signature-checking proxy; AccessDenied from a proxy in front of them.
+TEST(GcsHmac, ErrorsGiveGcsAdvice) {
+  std::string why;
+  const gan_test::S3Stack* st = gan_test::s3_stack(&why);
+  if (!st) GAN_FIXTURE_SKIP(why);
+  st->proxy("reset");
+  st->proxy("region", R"({"name":"auto"})");
+  auto options = [&](const std::string& id, const std::string& secret) {
+    gan::GcsOptions o;
+    o.endpoint = st->endpoint();
+    aws::Credentials c;
+    c.access_key_id = id;
+    c.secret_access_key = secret;
+    c.source = "GCS_HMAC_ACCESS_ID / GCS_HMAC_SECRET";
+    o.hmac = c;
+    o.retry.max_attempts = 2;
+    o.retry.base_delay_s = 0.01;
+    return o;
+  };
+  gan::GcsStorage missing("gs://gan-no-such-bucket/runs", options("S3RVER", "S3RVER"));
+  expect_gcs_advice(storage_error([&] { missing.put("r/a.json", "{}"); }),
+                    {"PUT gs://gan-no-such-bucket/runs/r/a.json", "NoSuchBucket", "gcloud storage buckets create gs://gan-no-such-bucket"});
+  expect_gcs_advice(storage_error([&] { missing.get("r/a.json"); }),
+                    {"GET gs://gan-no-such-bucket/runs/r/a.json", "gcloud storage buckets create"});
+  gan::GcsStorage unknown("gs://gan-test/runs", options("GOOG1UNKNOWNKEY", "S3RVER"));
+  expect_gcs_advice(storage_error([&] { unknown.put("r/a.json", "{}"); }),
+                    {"InvalidAccessKeyId", "HMAC access ID", "Interoperability"});
+  gan::GcsStorage wrong_secret("gs://gan-test/runs", options("S3RVER", "not-the-secret"));
+  expect_gcs_advice(storage_error([&] { wrong_secret.put("r/a.json", "{}"); }), {"SignatureDoesNotMatch", "GCS_HMAC_SECRET"});
+  st->proxy("reset");
+
+  auto fp = gan_test::start_faultproxy(st->proxy_port, &why);
+  if (!fp) GAN_FIXTURE_SKIP(why);
+  gan::GcsOptions o = options("S3RVER", "S3RVER");
+  o.endpoint = fp->endpoint();
+  gan::GcsStorage denied("gs://gan-test/runs", o);
+  fp->proxy("faults", R"([{"kind":"403","code":"AccessDenied","count":2}])");
+  expect_gcs_advice(storage_error([&] { denied.put("r/a.json", "{}"); }),
+                    {"PUT gs://gan-test/runs/r/a.json", "HTTP 403 AccessDenied", "roles/storage.objectAdmin on gs://gan-test",
+                     "GCS_HMAC_ACCESS_ID"});
+  expect_gcs_advice(storage_error([&] { denied.list_dirs(""); }), {"LIST gs://gan-test/runs/", "roles/storage.objectAdmin"});
+  // Nothing listening: the URL in the message is gs://, the endpoint is named.
+  o.endpoint = "http://127.0.0.1:" + std::to_string(gan_test::free_port());
+  gan::GcsStorage down("gs://gan-test/runs", o);
+  try {
+    down.get("r/a.json");
+    FAIL() << "no error with nothing listening";
+  } catch (const gan::RemoteStorageError& e) {
+    EXPECT_TRUE(e.transient());
+    expect_gcs_advice(e.what(), {"gs://gan-test/runs/r/a.json", "failed after 2 attempts", o.endpoint});
+  }
+}
+
+// gs:// with no GCS_HMAC_* keys reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY as HMAC keys
+// (what `gsutil`-style setups export); GCS_HMAC_* win when both are set.
+TEST(GcsHmac, AwsKeysAreHmacKeysWhenNoGcsKeysAreSet) {
+  std::string why;
+  const gan_test::S3Stack* st = gan_test::s3_stack(&why);
+  if (!st) GAN_FIXTURE_SKIP(why);
+  st->proxy("reset");
+  st->proxy("region", R"({"name":"auto"})");
+  unsetenv("GCS_HMAC_ACCESS_ID");
+  unsetenv("GCS_HMAC_SECRET");
+  setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+  gan::GcsOptions o;
+  o.endpoint = st->endpoint();
+  const std::string prefix = "gs://gan-test/awskeys-" + std::to_string(time(nullptr));
+  {
+    gan::GcsStorage s(prefix, o);
+    EXPECT_TRUE(s.uses_hmac());
+    EXPECT_NE(s.credential_source().find("AWS_ACCESS_KEY_ID"), std::string::npos) << s.credential_source();
+    s.put("r/a.json", "[2]");
+    EXPECT_EQ(s.get("r/a.json"), "[2]");
+  }
+  // GCS's own variables come first: with a wrong AWS key beside them, the GCS key is used.
+  setenv("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG", 1);
+  setenv("GCS_HMAC_ACCESS_ID", "S3RVER", 1);
+  setenv("GCS_HMAC_SECRET", "S3RVER", 1);
+  {
+    gan::GcsStorage s(prefix, o);
+    EXPECT_NE(s.credential_source().find("GCS_HMAC_ACCESS_ID"), std::string::npos) << s.credential_source();
+    EXPECT_EQ(s.get("r/a.json"), "[2]");
+  }
+  std::string stats = st->proxy("stats");
+  EXPECT_NE(stats.find("\"rejected\": 0"), std::string::npos) << stats;
+  for (const char* v : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GCS_HMAC_ACCESS_ID", "GCS_HMAC_SECRET"}) unsetenv(v);
+  st->proxy("reset");
+}
+
 struct BearerFront {
   int port = 0;
   std::unique_ptr<gan_test::Child> child;
@@ -235,6 +347,81 @@ TEST(GcsBearer, EveryCallWithMetadataServerTokens) {
   EXPECT_FALSE(s.get("r/a.json"));
   EXPECT_THROW(s.presign("r/x", 60), gan::PresignUnavailable);
   unsetenv("GCE_METADATA_HOST");
+}
+
+std::shared_ptr<azure::TokenCache> metadata_tokens(const gan_test::FakeMetadata* md) {
+  return std::make_shared<azure::TokenCache>(
+      std::make_shared<gcs::GceMetadataSource>("127.0.0.1:" + std::to_string(md->port)));
+}
+
+// Bearer mode's errors: the bucket, the token refused even after a refresh, and AccessDenied
+// (from a proxy in front of the token-checking front), each with GCS advice naming the token's
+// source.
+TEST(GcsBearer, ErrorsGiveGcsAdvice) {
+  std::string why;
+  const BearerFront* front = bearer_front(&why);
+  if (!front) GAN_FIXTURE_SKIP(why);
+  const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
+  if (!md) GAN_FIXTURE_SKIP(why);
+  md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0})");
+  gan::GcsOptions o;
+  o.endpoint = front->url();
+  o.tokens = metadata_tokens(md);
+  o.retry.max_attempts = 2;
+  o.retry.base_delay_s = 0.01;
+  gan::GcsStorage missing("gs://gan-no-such-bucket/runs", o);
+  expect_gcs_advice(storage_error([&] { missing.put("r/a.json", "{}"); }),
+                    {"PUT gs://gan-no-such-bucket/runs/r/a.json", "NoSuchBucket", "gcloud storage buckets create"});
+
+  auto fp = gan_test::start_faultproxy(front->port, &why);
+  if (!fp) GAN_FIXTURE_SKIP(why);
+  o.endpoint = fp->endpoint();
+  gan::GcsStorage s("gs://gan-test/runs", o);
+  fp->proxy("faults", R"([{"kind":"403","code":"AccessDenied","count":1}])");
+  expect_gcs_advice(storage_error([&] { s.put("r/a.json", "{}"); }),
+                    {"PUT gs://gan-test/runs/r/a.json", "HTTP 403 AccessDenied", "GCE metadata server",
+                     "roles/storage.objectAdmin on gs://gan-test", "cloud-platform scope"});
+  // Every token, present and future, refused: one refresh, then a message about the identity.
+  post(front->url() + "/__front/revoke", R"({"below": 1000000})");
+  expect_gcs_advice(storage_error([&] { s.get("r/a.json"); }),
+                    {"GET gs://gan-test/runs/r/a.json", "HTTP 401", "refused even after a refresh", "GCE metadata server"});
+  post(front->url() + "/__front/revoke", R"({"below": 0})");
+}
+
+// Large files go as XML multipart uploads with the parts in parallel (they overlap at a proxy
+// that holds each one), and a Complete whose answer is lost — GCS assembled the object, the
+// connection dropped — is recognised as done instead of failing the upload.
+TEST(GcsBearer, PartsInParallelAndALostCompleteAnswer) {
+  std::string why;
+  const BearerFront* front = bearer_front(&why);
+  if (!front) GAN_FIXTURE_SKIP(why);
+  const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
+  if (!md) GAN_FIXTURE_SKIP(why);
+  auto fp = gan_test::start_faultproxy(front->port, &why);
+  if (!fp) GAN_FIXTURE_SKIP(why);
+  md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0})");
+  gcs::GcsClientConfig cfg;
+  cfg.endpoint = fp->endpoint();
+  cfg.tokens = metadata_tokens(md);
+  cfg.retry.base_delay_s = 0.01;
+  cfg.multipart_threshold = 5 << 20;
+  cfg.part_size = 5 << 20;
+  cfg.concurrency = 3;
+  gcs::GcsClient c(cfg);
+  gan_test::TempDir d;
+  const std::string big = gan_test::random_bytes((20 << 20) + 11, 8);  // 5 parts
+  const std::string path = gan_test::write_file(d.path() + "/big", big);
+  const std::string key = "lost-complete-" + std::to_string(time(nullptr)) + "/state.safetensors";
+  fp->proxy("faults", R"([{"kind":"delay","seconds":0.3,"count":100,"method":"PUT","match":"uploadId="},
+                          {"kind":"drop_response","count":1,"method":"POST","match":"uploadId="}])");
+  EXPECT_NO_THROW(c.put_file("gan-test", key, path, "application/octet-stream"));
+  auto stats = aws::json_fields(fp->proxy("stats"));
+  EXPECT_EQ(stats["faults"], "6") << "5 held parts and the dropped Complete answer";
+  const int in_flight = std::atoi(stats["max_in_flight"].c_str());
+  EXPECT_GE(in_flight, 2) << "parts were not sent in parallel";
+  EXPECT_LE(in_flight, 3) << "more parts in flight than cfg.concurrency";
+  EXPECT_EQ(c.get_object("gan-test", key), big);
+  c.delete_object("gan-test", key);
 }
 
 // The GCE metadata flow itself: the header, expiry and refresh, transient failures retried.
