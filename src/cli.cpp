@@ -71,6 +71,25 @@ std::string checked_token(const std::string& source, const std::string& v) {
   return v;
 }
 
+// The storage account for -c azure_storage: AZURE_STORAGE_ACCOUNT, else the AccountName= of
+// AZURE_STORAGE_CONNECTION_STRING (its keys are case-insensitive, its fields ';'-separated).
+std::string azure_account_from_env() {
+  if (const char* a = std::getenv("AZURE_STORAGE_ACCOUNT"); a && *a) return a;
+  const char* cs = std::getenv("AZURE_STORAGE_CONNECTION_STRING");
+  std::stringstream fields(cs ? cs : "");
+  std::string field;
+  while (std::getline(fields, field, ';')) {
+    size_t eq = field.find('=');
+    if (eq == std::string::npos) continue;
+    std::string name = field.substr(0, eq);
+    while (!name.empty() && std::isspace((unsigned char)name.front())) name.erase(0, 1);
+    while (!name.empty() && std::isspace((unsigned char)name.back())) name.pop_back();
+    for (char& c : name) c = (char)std::tolower((unsigned char)c);
+    if (name == "accountname" && eq + 1 < field.size()) return field.substr(eq + 1);
+  }
+  return "";
+}
+
 void set_mode(CliOptions& o, CliOptions::Mode m, const std::string& flag) {
   if (o.mode != CliOptions::Mode::None && o.mode != m)
     throw CliError(flag + ": only one of --train, --summary, --generate/--inference, --monitor, --presign at a time");
@@ -89,7 +108,8 @@ const std::vector<Flag>& flags() {
        [](CliOptions& o, const std::string&) { set_mode(o, M::Generate, "--generate"); }},
       {{"--monitor"}, nullptr, "serve the monitoring page for the runs in --storage (no training)",
        [](CliOptions& o, const std::string&) { set_mode(o, M::Monitor, "--monitor"); }},
-      {{"--presign"}, "URL", "print a presigned download URL for an object (s3://bucket/key)",
+      {{"--presign"}, "URL",
+       "print a presigned download URL for an object (s3://bucket/key, gs://bucket/key, az://account/container/key)",
        [](CliOptions& o, const std::string& v) {
          set_mode(o, M::Presign, "--presign");
          o.presign_url = v;
@@ -201,11 +221,12 @@ const std::vector<Flag>& flags() {
          if (v == "aws_s3")
            o.storage = "s3://gan-training-storage";
          else if (v == "azure_storage") {
-           const char* acct = std::getenv("AZURE_STORAGE_ACCOUNT");
-           if (!acct || !*acct)
-             throw CliError("-c azure_storage: set AZURE_STORAGE_ACCOUNT to the storage account name "
-                            "(or use --storage az://ACCOUNT/gan-training-storage)");
-           o.storage = std::string("az://") + acct + "/gan-training-storage";
+           const std::string acct = azure_account_from_env();
+           if (acct.empty())
+             throw CliError("-c azure_storage: set AZURE_STORAGE_ACCOUNT to the storage account name, or "
+                            "AZURE_STORAGE_CONNECTION_STRING with AccountName=... (or use --storage "
+                            "az://ACCOUNT/gan-training-storage)");
+           o.storage = "az://" + acct + "/gan-training-storage";
          } else
            throw CliError("-c: expected aws_s3 or azure_storage, got '" + v + "'");
        }},
@@ -304,7 +325,7 @@ std::string cli_help() {
        "  ./gan --summary [model flags]         the model's layers, shapes and parameter counts\n"
        "  ./gan --generate [--checkpoint FILE] [--labels 0,3,9] [--n N] --out FILE.png\n"
        "  ./gan --monitor --storage URL         serve the monitoring page for stored runs\n"
-       "  ./gan --presign s3://bucket/key [--expires SECONDS]\n\n"
+       "  ./gan --presign s3://bucket/key|gs://bucket/key|az://account/container/key [--expires SECONDS]\n\n"
        "flags:\n";
   for (const Flag& f : flags()) {
     std::string names;
