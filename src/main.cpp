@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -221,6 +222,45 @@ std::unique_ptr<gan::http::MonitorServer> start_monitor(const CliOptions& o, Sto
   return server;
 }
 
+// "gan: uploading: 3 of 12 done, 40 s of --upload-timeout 600; now <key>" (for logs, not a tty).
+std::string drain_line(const UploadQueue::DrainProgress& p, double timeout_s) {
+  return "gan: uploading: " + std::to_string(p.done) + " of " + std::to_string(p.total) + " done, " +
+         std::to_string((int64_t)p.elapsed_s) + " s of --upload-timeout " + std::to_string((int64_t)timeout_s) +
+         (p.current.empty() ? "" : "; now " + p.current);
+}
+
+// Why an artifact is still queued, as the end-of-run list says it.
+std::string not_uploaded_reason(const UploadQueue::Item& it) {
+  if (!it.last_error.empty()) return it.last_error + (it.in_flight ? " (was being retried when the wait ended)" : "");
+  if (it.in_flight) return "in flight: its first attempt had not finished when --upload-timeout passed";
+  return "not attempted yet";
+}
+
+// A word as the shell reads it back: quoted unless it is plainly safe.
+std::string shell_word(const std::string& s) {
+  bool plain = !s.empty();
+  for (char c : s) plain &= std::isalnum((unsigned char)c) || std::strchr("-_./:=@%+,", c) != nullptr;
+  if (plain) return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// The command that resumes `run_id` and sends its queued uploads: the same run folder (the journal
+// is there), the same storage and every flag that says how to reach it.
+std::string resume_command(const CliOptions& o, const std::string& run_id) {
+  std::string cmd = "./gan --train --resume " + shell_word(run_id) + " --storage " + shell_word(o.storage) +
+                    " --out " + shell_word(o.out);
+  auto add = [&](const char* flag, const std::string& value) {
+    if (!value.empty()) cmd += std::string(" ") + flag + " " + shell_word(value);
+  };
+  add("--s3-endpoint", o.s3_endpoint);
+  add("--region", o.region);
+  add("--azure-endpoint", o.azure_endpoint);
+  if (o.given.count("--data-dir")) add("--data-dir", o.data_dir);
+  return cmd;
+}
+
 int cmd_train(CliOptions& o) {
   std::shared_ptr<Storage> remote;
   if (!o.storage.empty()) {
@@ -395,19 +435,24 @@ int cmd_train(CliOptions& o) {
   int rc = r.interrupted ? 130 : 0;
   if (queue) {
     // Nothing is lost either way: what is not uploaded stays in the journal for --resume.
+    const bool tty = isatty(2);
+    double next_line_s = 0;
     auto res = queue->drain(o.upload_timeout, [&](const UploadQueue::DrainProgress& p) {
-      if (isatty(2))
+      if (tty) {
         say("\r\033[Kgan: uploading " + std::to_string(p.done) + "/" + std::to_string(p.total) +
             (p.current.empty() ? "" : " " + p.current));
+      } else if (p.done < p.total && p.elapsed_s >= next_line_s) {  // a log gets a plain line about every 10 s
+        say(drain_line(p, o.upload_timeout) + "\n");
+        next_line_s = p.elapsed_s + 10;
+      }
     });
-    if (isatty(2)) say("\n");
+    if (tty) say("\n");
     if (res.complete()) {
       say("gan: every artifact is in " + remote->url() + "/" + run_id + "/\n");
     } else {
       say("gan: " + std::to_string(res.failed.size()) + " artifact(s) not uploaded (they stay queued in " +
-          queue->journal_path() + "; `./gan --train --resume " + run_id + " --storage " + o.storage +
-          "` sends them):\n");
-      for (auto& it : res.failed) say("  " + it.key + ": " + it.last_error + "\n");
+          queue->journal_path() + "; `" + resume_command(o, run_id) + "` sends them):\n");
+      for (auto& it : res.failed) say("  " + it.key + ": " + not_uploaded_reason(it) + "\n");
       if (rc == 0) rc = 3;
     }
   }
