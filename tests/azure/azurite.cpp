@@ -36,11 +36,6 @@ std::string AzuriteStack::proxy(const std::string& cmd, const std::string& json)
   return post("http://127.0.0.1:" + std::to_string(proxy_port) + "/__proxy/" + cmd, "POST", json);
 }
 
-bool fixtures_required() {
-  const char* v = std::getenv("GAN_REQUIRE_FIXTURES");
-  return v && std::string(v) == "1";
-}
-
 std::string FaultProxy::proxy(const std::string& cmd, const std::string& json) const {
   return post(endpoint() + "/__proxy/" + cmd, "POST", json);
 }

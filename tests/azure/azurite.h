@@ -13,15 +13,6 @@ namespace gan_test {
 
 class Child;
 
-// GAN_REQUIRE_FIXTURES=1 (CI sets it): a fixture that cannot start fails the test instead of
-// skipping it, so a broken install cannot pass as "skipped".
-bool fixtures_required();
-#define GAN_FIXTURE_SKIP(why)                                                             \
-  do {                                                                                    \
-    if (::gan_test::fixtures_required()) FAIL() << "GAN_REQUIRE_FIXTURES=1: " << (why);   \
-    GTEST_SKIP() << (why);                                                                \
-  } while (0)
-
 std::string azure_fixture_path(const std::string& name);  // tests/fixtures/azure/<name>
 
 struct AzuriteStack {

@@ -18,7 +18,7 @@ using gan_test::azurite_config;
 #define NEED_AZURITE(stack)                          \
   std::string why_;                                   \
   const gan_test::AzuriteStack* stack = gan_test::azurite_stack(&why_); \
-  if (!stack) GAN_FIXTURE_SKIP(why_)
+  if (!stack) GTEST_SKIP() << why_
 
 TEST(AzureBlob, PutGetRangePropertiesDelete) {
   NEED_AZURITE(st);

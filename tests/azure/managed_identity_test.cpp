@@ -16,7 +16,7 @@ namespace {
 TEST(AzureManagedIdentity, TokenExpiryRefreshAndFailures) {
   std::string why;
   const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
-  if (!md) GAN_FIXTURE_SKIP(why);
+  if (!md) GTEST_SKIP() << why;
   md->call("POST", "/__fake/config", R"({"lifetime":120,"fail":0,"no_identity":false})");
   setenv("AZURE_IMDS_ENDPOINT", md->url().c_str(), 1);
   auto src = std::make_shared<azure::ManagedIdentitySource>("", "11111111-2222-3333-4444-555555555555");
@@ -60,9 +60,9 @@ TEST(AzureManagedIdentity, TokenExpiryRefreshAndFailures) {
 TEST(AzureManagedIdentity, BlobClientSendsAndRefreshesTheBearerToken) {
   std::string why;
   const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
-  if (!md) GAN_FIXTURE_SKIP(why);
+  if (!md) GTEST_SKIP() << why;
   const gan_test::AzuriteStack* st = gan_test::azurite_stack(&why);
-  if (!st) GAN_FIXTURE_SKIP(why);
+  if (!st) GTEST_SKIP() << why;
   md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0,"no_identity":false})");
   auto cfg = gan_test::azurite_config(st->endpoint());
   cfg.credential.kind = azure::AzureCredential::Kind::Bearer;
@@ -92,9 +92,9 @@ TEST(AzureManagedIdentity, BlobClientSendsAndRefreshesTheBearerToken) {
 TEST(AzureManagedIdentity, AzuriteWithOAuthAcceptsTheToken) {
   std::string why;
   const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
-  if (!md) GAN_FIXTURE_SKIP(why);
+  if (!md) GTEST_SKIP() << why;
   const gan_test::AzuriteOAuthStack* az = gan_test::azurite_oauth_stack(&why);
-  if (!az) GAN_FIXTURE_SKIP(why);
+  if (!az) GTEST_SKIP() << why;
   md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0,"no_identity":false,"jwt":false})");
   azure::BlobClientConfig cfg;
   cfg.account = az->account;
@@ -142,9 +142,9 @@ TEST(AzureManagedIdentity, AzuriteWithOAuthAcceptsTheToken) {
 TEST(AzureManagedIdentity, StorageWithTheVmIdentityAlone) {
   std::string why;
   const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
-  if (!md) GAN_FIXTURE_SKIP(why);
+  if (!md) GTEST_SKIP() << why;
   const gan_test::AzuriteOAuthStack* az = gan_test::azurite_oauth_stack(&why);
-  if (!az) GAN_FIXTURE_SKIP(why);
+  if (!az) GTEST_SKIP() << why;
   md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0,"no_identity":false,"jwt":true})");
   for (const char* v : {"AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_KEY", "AZURE_STORAGE_ACCOUNT",
                         "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_BLOB_ENDPOINT"})

@@ -13,8 +13,8 @@
 #      certificate made here with openssl, trusted through CURL_CA_BUNDLE) and the fake instance
 #      metadata service handing out Entra-shaped tokens — training uploads every artifact, the
 #      monitor serves images and downloads itself (no link can be made), --presign says why not.
-# Prints "N passed, N failed, N skipped" last; a missing fixture skips, unless
-# GAN_REQUIRE_FIXTURES=1 (CI), which makes it a failure. Extra flags: GAN_TRAIN_AZ_ARGS.
+# Prints "N passed, N failed, N skipped" last; a missing fixture skips (a failure in CI, where
+# .ci/allowed-skips does not list this script). Extra flags: GAN_TRAIN_AZ_ARGS.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
@@ -25,7 +25,6 @@ ok() { echo "PASS: $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
 finish() { echo "$pass passed, $fail failed, $skip skipped"; exit $((fail > 0)); }
 skip_all() {
-  if [[ ${GAN_REQUIRE_FIXTURES:-} == 1 ]]; then bad "GAN_REQUIRE_FIXTURES=1 but $1"; skip=$((skip + TOTAL - pass - fail)); finish; fi
   echo "SKIP: $1"; skip=$((skip + TOTAL - pass - fail)); finish
 }
 

@@ -37,7 +37,7 @@ aws::Credentials hmac() {
 // signature must agree, with the scope <date>/auto/s3/aws4_request and host storage.googleapis.com.
 TEST(GcsSigning, XmlApiConventionsMatchBotocore) {
   std::string why;
-  if (!gan_test::have_botocore(&why)) GAN_FIXTURE_SKIP(why);
+  if (!gan_test::have_botocore(&why)) GTEST_SKIP() << why;
   struct Case {
     std::string method, key;
     aws::KeyValues query, headers;
@@ -129,7 +129,7 @@ TEST(GcsStorageUrl, BadUrlsNameTheProblem) {
 TEST(GcsHmac, EveryCallThroughTheS3CompatiblePath) {
   std::string why;
   const gan_test::S3Stack* st = gan_test::s3_stack(&why);
-  if (!st) GAN_FIXTURE_SKIP(why);
+  if (!st) GTEST_SKIP() << why;
   st->proxy("reset");
   st->proxy("region", R"({"name":"auto"})");
   gan::GcsOptions o;
@@ -186,7 +186,7 @@ std::string storage_error(F&& f) {
 TEST(GcsHmac, ErrorsGiveGcsAdvice) {
   std::string why;
   const gan_test::S3Stack* st = gan_test::s3_stack(&why);
-  if (!st) GAN_FIXTURE_SKIP(why);
+  if (!st) GTEST_SKIP() << why;
   st->proxy("reset");
   st->proxy("region", R"({"name":"auto"})");
   auto options = [&](const std::string& id, const std::string& secret) {
@@ -214,7 +214,7 @@ TEST(GcsHmac, ErrorsGiveGcsAdvice) {
   st->proxy("reset");
 
   auto fp = gan_test::start_faultproxy(st->proxy_port, &why);
-  if (!fp) GAN_FIXTURE_SKIP(why);
+  if (!fp) GTEST_SKIP() << why;
   gan::GcsOptions o = options("S3RVER", "S3RVER");
   o.endpoint = fp->endpoint();
   gan::GcsStorage denied("gs://gan-test/runs", o);
@@ -240,7 +240,7 @@ TEST(GcsHmac, ErrorsGiveGcsAdvice) {
 TEST(GcsHmac, AwsKeysAreHmacKeysWhenNoGcsKeysAreSet) {
   std::string why;
   const gan_test::S3Stack* st = gan_test::s3_stack(&why);
-  if (!st) GAN_FIXTURE_SKIP(why);
+  if (!st) GTEST_SKIP() << why;
   st->proxy("reset");
   st->proxy("region", R"({"name":"auto"})");
   unsetenv("GCS_HMAC_ACCESS_ID");
@@ -314,9 +314,9 @@ std::string post(const std::string& url, const std::string& body) {
 TEST(GcsBearer, EveryCallWithMetadataServerTokens) {
   std::string why;
   const BearerFront* front = bearer_front(&why);
-  if (!front) GAN_FIXTURE_SKIP(why);
+  if (!front) GTEST_SKIP() << why;
   const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
-  if (!md) GAN_FIXTURE_SKIP(why);
+  if (!md) GTEST_SKIP() << why;
   md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0})");
   setenv("GCE_METADATA_HOST", ("127.0.0.1:" + std::to_string(md->port)).c_str(), 1);
   gan::GcsOptions o;
@@ -360,9 +360,9 @@ std::shared_ptr<azure::TokenCache> metadata_tokens(const gan_test::FakeMetadata*
 TEST(GcsBearer, ErrorsGiveGcsAdvice) {
   std::string why;
   const BearerFront* front = bearer_front(&why);
-  if (!front) GAN_FIXTURE_SKIP(why);
+  if (!front) GTEST_SKIP() << why;
   const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
-  if (!md) GAN_FIXTURE_SKIP(why);
+  if (!md) GTEST_SKIP() << why;
   md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0})");
   gan::GcsOptions o;
   o.endpoint = front->url();
@@ -374,7 +374,7 @@ TEST(GcsBearer, ErrorsGiveGcsAdvice) {
                     {"PUT gs://gan-no-such-bucket/runs/r/a.json", "NoSuchBucket", "gcloud storage buckets create"});
 
   auto fp = gan_test::start_faultproxy(front->port, &why);
-  if (!fp) GAN_FIXTURE_SKIP(why);
+  if (!fp) GTEST_SKIP() << why;
   o.endpoint = fp->endpoint();
   gan::GcsStorage s("gs://gan-test/runs", o);
   fp->proxy("faults", R"([{"kind":"403","code":"AccessDenied","count":1}])");
@@ -394,11 +394,11 @@ TEST(GcsBearer, ErrorsGiveGcsAdvice) {
 TEST(GcsBearer, PartsInParallelAndALostCompleteAnswer) {
   std::string why;
   const BearerFront* front = bearer_front(&why);
-  if (!front) GAN_FIXTURE_SKIP(why);
+  if (!front) GTEST_SKIP() << why;
   const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
-  if (!md) GAN_FIXTURE_SKIP(why);
+  if (!md) GTEST_SKIP() << why;
   auto fp = gan_test::start_faultproxy(front->port, &why);
-  if (!fp) GAN_FIXTURE_SKIP(why);
+  if (!fp) GTEST_SKIP() << why;
   md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0})");
   gcs::GcsClientConfig cfg;
   cfg.endpoint = fp->endpoint();
@@ -428,7 +428,7 @@ TEST(GcsBearer, PartsInParallelAndALostCompleteAnswer) {
 TEST(GcsMetadata, TokenExpiryRefreshAndFailures) {
   std::string why;
   const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
-  if (!md) GAN_FIXTURE_SKIP(why);
+  if (!md) GTEST_SKIP() << why;
   md->call("POST", "/__fake/config", R"({"lifetime":120,"fail":0})");
   auto src = std::make_shared<gcs::GceMetadataSource>("127.0.0.1:" + std::to_string(md->port));
   azure::TokenCache cache(src);

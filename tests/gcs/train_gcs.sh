@@ -12,8 +12,8 @@
 #   4. a monitor VM with only its service account (a token from the fake GCE metadata server, sent
 #      to tests/fixtures/gcs/bearer_front.py, which accepts only those tokens): it lists the run and
 #      serves images and downloads itself, as no signed URL can be made; --presign says why not.
-# Prints "N passed, N failed, N skipped" last; a missing fixture skips, unless
-# GAN_REQUIRE_FIXTURES=1 (CI), which makes it a failure. GAN=path runs another build.
+# Prints "N passed, N failed, N skipped" last; a missing fixture skips (a failure in CI, where
+# .ci/allowed-skips does not list this script). GAN=path runs another build.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
@@ -25,7 +25,6 @@ ok() { echo "PASS: $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
 finish() { echo "$pass passed, $fail failed, $skip skipped"; exit $((fail > 0)); }
 skip_all() {
-  if [[ ${GAN_REQUIRE_FIXTURES:-} == 1 ]]; then bad "GAN_REQUIRE_FIXTURES=1 but $1"; skip=$((skip + TOTAL - pass - fail)); finish; fi
   echo "SKIP: $1"; skip=$((skip + TOTAL - pass - fail)); finish
 }
 
