@@ -3,8 +3,8 @@
 // A thin adapter: keys are validated like local ones (the monitor passes keys from URLs), joined
 // under the URL's prefix, and given a Content-Type so presigned links open in a browser. Remote
 // failures surface as RemoteStorageError (upload_queue.h), which says whether trying again later
-// can help — the upload queue keeps retrying those, and reports the rest. It is an
-// InterruptibleStorage, so the queue's shutdown deadline cuts a stalled upload short.
+// can help — the upload queue keeps retrying those, and reports the rest. set_cancelled is the
+// client's, so the queue's shutdown deadline cuts a stalled upload short.
 #pragma once
 #include <memory>
 #include <string>
@@ -30,7 +30,7 @@ struct S3Options {
 // The reference system's `-c aws_s3`: runs at the root of bucket gan-training-storage.
 constexpr const char* kReferenceS3Url = "s3://gan-training-storage";
 
-class S3Storage : public Storage, public InterruptibleStorage {
+class S3Storage : public Storage {
  public:
   // url = "s3://bucket" or "s3://bucket/prefix". Throws std::invalid_argument naming the URL.
   S3Storage(const std::string& url, const S3Options& options);

@@ -44,6 +44,13 @@ class Storage {
     (void)key; (void)expires_seconds;
     return "";
   }
+  // While `cancelled` is true, every call in progress stops within about a second (its transfer
+  // and its retry waits) and every new call fails at once, with a transient RemoteStorageError
+  // (upload_queue.h); false makes the storage usable again. The upload queue sets it when its
+  // shutdown deadline passes, so a server that stopped answering cannot hold ./gan's exit for all
+  // of an upload's retries. The remote backends implement it; a local folder has nothing to cut
+  // short, so the default does nothing.
+  virtual void set_cancelled(bool cancelled) { (void)cancelled; }
 };
 
 // Thrown by Storage::presign when the backend has links but the credentials in use cannot make a

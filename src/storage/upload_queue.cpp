@@ -86,8 +86,7 @@ UploadQueue::~UploadQueue() {
   stopped(busy);
   if (worker_.joinable()) worker_.join();
   // The remote may outlive the queue (the caller holds it too): let it work again.
-  if (cancelled_remote_)
-    if (auto* r = dynamic_cast<InterruptibleStorage*>(remote_.get())) r->set_cancelled(false);
+  if (cancelled_remote_) remote_->set_cancelled(false);
   if (journal_fd_ >= 0) ::close(journal_fd_);
 }
 
@@ -99,14 +98,12 @@ bool UploadQueue::stop_locked() {
 
 // After stop_locked(), without mu_: wakes the worker and cuts an attempt in flight short rather
 // than leaving it to finish every retry (a stalled server would otherwise hold ./gan's exit for
-// minutes). Remotes that cannot be interrupted finish the attempt.
+// minutes). A remote whose set_cancelled does nothing finishes the attempt.
 void UploadQueue::stopped(bool busy) {
   cv_.notify_all();
   if (!busy) return;
-  if (auto* r = dynamic_cast<InterruptibleStorage*>(remote_.get())) {
-    r->set_cancelled(true);
-    cancelled_remote_ = true;
-  }
+  remote_->set_cancelled(true);
+  cancelled_remote_ = true;
 }
 
 void UploadQueue::log(const std::string& msg) const {

@@ -11,8 +11,8 @@
 // are logged once per outage; RemoteStorageError::transient() == false (access denied, no such
 // bucket, a local file gone) still stays pending — but drain() stops waiting for it.
 // Shutting down is bounded: when drain()'s timeout passes, or the queue is destroyed, an upload
-// in flight is cancelled (for an InterruptibleStorage) instead of being waited for through all of
-// its retries; it stays in the journal.
+// in flight is cancelled (Storage::set_cancelled) instead of being waited for through all of its
+// retries; it stays in the journal.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -29,8 +29,9 @@
 
 namespace gan {
 
-// Thrown by remote backends (S3Storage, later Azure and GCS): transient() says whether the same
-// call may succeed later (throttling, 5xx, network) or needs the user (credentials, permissions).
+// Thrown by the remote backends (S3, Azure, GCS): transient() says whether the same call may
+// succeed later (throttling, 5xx, network, a cancelled call) or needs the user (credentials,
+// permissions).
 class RemoteStorageError : public std::runtime_error {
  public:
   RemoteStorageError(const std::string& what, bool transient) : std::runtime_error(what), transient_(transient) {}
@@ -38,15 +39,6 @@ class RemoteStorageError : public std::runtime_error {
 
  private:
   bool transient_;
-};
-
-// A remote whose transfers can be cut short (S3Storage; Azure and GCS can implement it too).
-// While cancelled, every call in progress stops within about a second — its transfer and its
-// retry waits — and every new call fails at once, with a transient RemoteStorageError.
-class InterruptibleStorage {
- public:
-  virtual ~InterruptibleStorage() = default;
-  virtual void set_cancelled(bool cancelled) = 0;
 };
 
 struct UploadQueueOptions {
@@ -61,8 +53,8 @@ class UploadQueue : public ArtifactListener {
   // Opens (or creates) the journal and starts the uploader; pending entries from an earlier run
   // are sent first. Throws std::runtime_error naming the journal if it cannot be written.
   UploadQueue(std::shared_ptr<Storage> remote, std::string journal_path, UploadQueueOptions options = {});
-  // Stops the uploader, cancelling an upload in flight (InterruptibleStorage) rather than waiting
-  // for its retries; pending items stay in the journal.
+  // Stops the uploader, cancelling an upload in flight (Storage::set_cancelled) rather than
+  // waiting for its retries; pending items stay in the journal.
   ~UploadQueue() override;
   UploadQueue(const UploadQueue&) = delete;
   UploadQueue& operator=(const UploadQueue&) = delete;
@@ -93,8 +85,8 @@ class UploadQueue : public ArtifactListener {
   };
   // Waits until nothing is pending, or every pending item has failed permanently, or timeout_s
   // passes. progress (if given) is called on every change and about once a second. When the
-  // timeout passes with items left, the queue stops: the upload in flight is cancelled (on an
-  // InterruptibleStorage) and nothing more is tried. Items not uploaded stay in the journal for
+  // timeout passes with items left, the queue stops: the upload in flight is cancelled
+  // (Storage::set_cancelled) and nothing more is tried. Items not uploaded stay in the journal for
   // the next run with the same run folder (--resume).
   DrainResult drain(double timeout_s, const std::function<void(const DrainProgress&)>& progress = nullptr);
 

@@ -62,7 +62,7 @@ class FakeRemote : public gan::Storage {
 };
 
 // A remote whose uploads hang until the queue cancels them, as S3Storage against a stalled server.
-class InterruptibleRemote : public FakeRemote, public gan::InterruptibleStorage {
+class InterruptibleRemote : public FakeRemote {
  public:
   std::atomic<bool> cancelled{false};
   std::atomic<int> cancels{0};
