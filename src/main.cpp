@@ -246,19 +246,22 @@ std::string shell_word(const std::string& s) {
   return q + "'";
 }
 
+// " FLAG VALUE" as the shell reads it back; nothing for an empty value.
+std::string flag_word(const char* flag, const std::string& value) {
+  return value.empty() ? "" : std::string(" ") + flag + " " + shell_word(value);
+}
+
+// --storage and every flag that says how to reach it, for a printed command.
+std::string storage_words(const CliOptions& o) {
+  return flag_word("--storage", o.storage) + flag_word("--s3-endpoint", o.s3_endpoint) +
+         flag_word("--region", o.region) + flag_word("--azure-endpoint", o.azure_endpoint);
+}
+
 // The command that resumes `run_id` and sends its queued uploads: the same run folder (the journal
 // is there), the same storage and every flag that says how to reach it.
 std::string resume_command(const CliOptions& o, const std::string& run_id) {
-  std::string cmd = "./gan --train --resume " + shell_word(run_id) + " --storage " + shell_word(o.storage) +
-                    " --out " + shell_word(o.out);
-  auto add = [&](const char* flag, const std::string& value) {
-    if (!value.empty()) cmd += std::string(" ") + flag + " " + shell_word(value);
-  };
-  add("--s3-endpoint", o.s3_endpoint);
-  add("--region", o.region);
-  add("--azure-endpoint", o.azure_endpoint);
-  if (o.given.count("--data-dir")) add("--data-dir", o.data_dir);
-  return cmd;
+  return "./gan --train --resume " + shell_word(run_id) + storage_words(o) + flag_word("--out", o.out) +
+         (o.given.count("--data-dir") ? flag_word("--data-dir", o.data_dir) : "");
 }
 
 int cmd_train(CliOptions& o) {
@@ -460,9 +463,9 @@ int cmd_train(CliOptions& o) {
     // Open pages get the run's final state (live=false) before the server goes; with none
     // connected this returns at once.
     monitor->finish(2000);
-    std::string again = "./gan --monitor --storage " + (o.storage.empty() ? o.out : o.storage);
-    if (o.monitor_port != 8080) again += " --monitor-port " + std::to_string(o.monitor_port);
-    if (o.monitor_bind != "0.0.0.0") again += " --monitor-bind " + o.monitor_bind;
+    std::string again = "./gan --monitor" + (o.storage.empty() ? flag_word("--storage", o.out) : storage_words(o));
+    if (o.monitor_port != 8080) again += flag_word("--monitor-port", std::to_string(o.monitor_port));
+    if (o.monitor_bind != "0.0.0.0") again += flag_word("--monitor-bind", o.monitor_bind);
     say("gan: the monitor stopped with training; to keep watching this run: " + again + "\n");
   }
   return rc;

@@ -177,6 +177,17 @@ if "$GAN" --train --dataset "folder:$T/eleven" "${TINY[@]}" --batchsize 4 --epoc
 else
   bad "acgan28 on 11 classes: $(tail -1 "$T/eleven.err")"
 fi
+# The hint printed when training (and its monitor) ends is a command the shell reads back as is.
+port=$((20000 + RANDOM % 10000))
+"$GAN" --train --dataset synthetic --subset 64 --epochs 1 --convFilters 8,8 --convTransposeFilters 8,8 \
+  --generatorInputFilters 8 --batchsize 32 -q --monitor-port "$port" --monitor-bind 127.0.0.1 \
+  --out "$T/with space" >/dev/null 2>"$T/watch.err"
+want="./gan --monitor --storage '$T/with space' --monitor-port $port --monitor-bind 127.0.0.1"
+if grep -qF "to keep watching this run: $want" "$T/watch.err"; then
+  ok "the keep-watching hint quotes the folder"
+else
+  bad "keep-watching hint: $(grep -m1 'keep watching' "$T/watch.err" || tail -1 "$T/watch.err")"
+fi
 expect_error "flags without a mode" "add --train" -- --epochs 3
 expect_error "a bad value names the spelling typed" "--lr (--adamLearningRate): 0 is out of range" -- --train --lr 0
 
