@@ -4,19 +4,6 @@
 
 namespace gan::http {
 
-std::string token_problem(const std::string& token) {
-  for (size_t i = 0; i < token.size(); ++i) {
-    const unsigned char c = (unsigned char)token[i];
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_') continue;
-    char what[48];
-    if (c >= 0x21 && c < 0x7f) std::snprintf(what, sizeof what, "'%c'", c);
-    else std::snprintf(what, sizeof what, "byte 0x%02x%s", c, c == ' ' ? " (a space)" : "");
-    return std::string("it contains ") + what + " at position " + std::to_string(i + 1) +
-           "; use only letters, digits, '-' and '_' (e.g. openssl rand -hex 16)";
-  }
-  return "";
-}
-
 bool constant_time_equal(const std::string& a, const std::string& b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
   const std::string& longer = a.size() >= b.size() ? a : b;

@@ -6,14 +6,13 @@
 #pragma once
 #include <string>
 
+#include "monitor_token.h"
+
 namespace gan::http {
 
 constexpr const char* kTokenCookie = "gan_monitor_token";
 
-// What a token may hold: letters, digits, '-' and '_'. The login cookie carries the token as is,
-// so ';', ',', spaces or quotes would break it; hex or base64url tokens (openssl rand -hex 16)
-// fit. Returns "" for a good token, else what is wrong with it (naming the first bad character).
-std::string token_problem(const std::string& token);
+using gan::token_problem;  // what a token may hold (src/monitor_token.h)
 
 bool constant_time_equal(const std::string& a, const std::string& b);
 // The value of cookie `name` in a Cookie header, or "".

@@ -36,15 +36,6 @@
 
 namespace gan::http {
 
-void apply_monitor_env(MonitorOptions& opts) {
-  if (!opts.token.empty()) return;
-  const char* t = std::getenv("GAN_MONITOR_TOKEN");
-  if (!t) return;
-  const std::string problem = token_problem(t);
-  if (!problem.empty()) throw std::invalid_argument("GAN_MONITOR_TOKEN: " + problem);
-  opts.token = t;
-}
-
 bool is_loopback_address(const std::string& bind) {
   if (bind == "localhost" || bind == "::1" || bind == "[::1]") return true;
   in_addr a{};

@@ -27,11 +27,6 @@ struct MonitorOptions {
   bool quiet = false;         // no startup lines on stderr (tests)
 };
 
-// Fills opts.token from GAN_MONITOR_TOKEN when it is empty (the flag wins over the environment).
-// Throws std::invalid_argument naming the variable when its value holds characters other than
-// letters, digits, '-' and '_' (see token_problem in auth.h).
-void apply_monitor_env(MonitorOptions& opts);
-
 // True for 127.0.0.0/8, ::1 and "localhost": addresses other machines cannot reach.
 bool is_loopback_address(const std::string& bind);
 

@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "monitor_token.h"
+
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -58,16 +60,10 @@ std::vector<int> to_int_list(const std::string& flag, const std::string& v, long
   return out;
 }
 
-// A monitor token goes into the login cookie as is: letters, digits, '-' and '_' only (the
-// monitor checks the same rule, in http/auth.cpp; this library does not link the monitor).
+// The token from --monitor-token or GAN_MONITOR_TOKEN (`source`), checked (see monitor_token.h).
 std::string checked_token(const std::string& source, const std::string& v) {
-  for (size_t i = 0; i < v.size(); ++i) {
-    const unsigned char c = (unsigned char)v[i];
-    if (std::isalnum(c) || c == '-' || c == '_') continue;
-    std::string what = c > 0x20 && c < 0x7f ? std::string("'") + (char)c + "'" : c == ' ' ? "a space" : "a control or non-ASCII byte";
-    throw CliError(source + ": the token contains " + what + " at position " + std::to_string(i + 1) +
-                   "; use only letters, digits, '-' and '_' (e.g. openssl rand -hex 16)");
-  }
+  const std::string problem = token_problem(v);
+  if (!problem.empty()) throw CliError(source + ": " + problem);
   return v;
 }
 

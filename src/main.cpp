@@ -203,7 +203,6 @@ gan::http::MonitorOptions monitor_options(const CliOptions& o) {
   m.port = o.monitor_port;
   m.token = o.monitor_token;
   m.poll_seconds = o.monitor_poll;
-  gan::http::apply_monitor_env(m);
   return m;
 }
 
