@@ -233,7 +233,7 @@ TEST_F(MonitorLive, FinishWithoutPagesDoesNotWait) {
   const auto t0 = Clock::now();
   EXPECT_EQ(server_->finish(3000), 0);
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-  EXPECT_LT(ms, 500);  // joins the producer threads; no linger
+  EXPECT_LT(ms, 1500);  // joins the producer threads (each wakes within 250 ms), no 3 s linger
   EXPECT_FALSE(get("/healthz"));  // stopped
 }
 

@@ -1,6 +1,7 @@
 // Every route of the monitor, against runs written into a temporary folder.
 #include <rapidjson/document.h>
 
+#include <atomic>
 #include <functional>
 
 #include "monitor_fixture.h"
@@ -317,7 +318,7 @@ TEST_F(MonitorRoutes, Favicon) {
 class DownStorage : public LocalStorage {
  public:
   using LocalStorage::LocalStorage;
-  bool down = false;
+  std::atomic<bool> down{false};
   std::optional<std::string> get(const std::string& key) override { fail(); return LocalStorage::get(key); }
   std::optional<ObjectInfo> stat(const std::string& key) override { fail(); return LocalStorage::stat(key); }
   std::vector<ObjectInfo> list(const std::string& prefix) override { fail(); return LocalStorage::list(prefix); }
