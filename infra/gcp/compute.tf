@@ -79,10 +79,6 @@ resource "google_compute_instance" "train" {
   # is training. The image is chosen when the VM is created.
   lifecycle {
     ignore_changes = [boot_disk[0].initialize_params[0].image]
-    precondition {
-      condition     = contains(local.gpu_zones, local.zone)
-      error_message = "Zone '${local.zone}' does not offer ${var.machine_type} in ${var.region} (zones that do: ${jsonencode(local.gpu_zones)}): pick another --region or --instance-type, or --var zone=<one of them>."
-    }
   }
 }
 

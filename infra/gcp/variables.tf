@@ -13,7 +13,7 @@ variable "region" {
 }
 
 variable "zone" {
-  description = "Zone for the VMs (it must offer var.machine_type); empty: the first zone of the region, by name, that offers it."
+  description = "Zone for the VMs (it must offer var.machine_type); empty: the first zone of the region, by name, that offers it when the deployment is created (kept until region, zone or machine_type change)."
   type        = string
   default     = ""
 }

@@ -48,8 +48,10 @@ else
 fi
 if have terraform && ((have_json)); then
   sub "$PY" "$here/validations.py" "$tmp/json"
+  sub "$PY" "$here/zone_kept.py" "$tmp/json"
 else
   skip "variable validation rules evaluated by terraform console: terraform not installed (optional)"
+  skip "GCP zone kept across applies, applied by terraform: terraform not installed (optional; safety.py checks the wiring)"
 fi
 if have terraform; then
   if fmt=$(terraform fmt -check -recursive -list=true "$root/infra" 2>/dev/null); then

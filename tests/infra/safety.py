@@ -476,17 +476,43 @@ def check_gcp_zone(cfg):
     if mt.get("filter") != 'name = "${var.machine_type}"':
         problems.append(f"data.google_compute_machine_types.gpu filter is {mt.get('filter')!r}, not the GPU machine type")
     if "data.google_compute_machine_types.gpu" not in str(cfg["locals"].get("gpu_zones")) or \
-            "local.gpu_zones" not in str(cfg["locals"].get("zone")):
-        problems.append("local.zone is not chosen from the zones offering the machine type")
+            "local.gpu_zones" not in str(cfg["locals"].get("zone_choice")):
+        problems.append("local.zone_choice is not chosen from the zones offering the machine type")
     for name, b in resources(cfg, "google_compute_instance"):
         if b.get("zone") != "${local.zone}":
             problems.append(f"{name} is in zone {b.get('zone')!r}, not local.zone")
-    conds = [p.get("condition") for lc in blocks(dict(resources(cfg, "google_compute_instance")).get("train", {}), "lifecycle")
+    conds = [p.get("condition") for lc in blocks(dict(resources(cfg, "terraform_data")).get("zone", {}), "lifecycle")
              for p in blocks(lc, "precondition")]
-    if "${contains(local.gpu_zones, local.zone)}" not in conds:
-        problems.append("the training VM has no precondition that its zone offers the machine type")
+    if "${contains(local.gpu_zones, local.zone_choice)}" not in conds:
+        problems.append("terraform_data.zone has no precondition that the chosen zone offers the machine type")
     if "zone" in (cfg.get("provider") or {}).get("google", {}):
         problems.append("the provider block sets a zone: from local.zone, which its own data sources feed, that is a cycle")
+    return problems
+
+
+def check_gcp_zone_kept(cfg):
+    """The zone is chosen once: local.zone is terraform_data.zone's input, which ignores later changes
+    of the choice and is replaced (chosen again) only when var.region, var.zone or var.machine_type
+    change. The data sources are read on every plan; a zone going down or an earlier-named zone
+    starting to offer the machine type would otherwise move (replace) both VMs mid-run."""
+    problems = []
+    z = dict(resources(cfg, "terraform_data")).get("zone")
+    if z is None:
+        return ["no terraform_data.zone: the zone is chosen again on every plan"]
+    if z.get("input") != "${local.zone_choice}":
+        problems.append(f"terraform_data.zone's input is {z.get('input')!r}, not local.zone_choice")
+    ignored = [x for lc in blocks(z, "lifecycle") for x in lc.get("ignore_changes", [])]
+    if "${input}" not in ignored and "input" not in ignored:
+        problems.append("terraform_data.zone does not ignore changes to its input: a new choice would move the VMs")
+    triggers = z.get("triggers_replace")
+    refs = set(re.findall(r"\b(?:var|local|data)\.[A-Za-z0-9_.]+", json.dumps(triggers)))
+    want = {"var.region", "var.zone", "var.machine_type"}
+    if refs != want:
+        problems.append(f"terraform_data.zone is chosen again when {sorted(refs)} change, want exactly {sorted(want)}")
+    # The input, known at plan time: the output is unknown when terraform_data.zone is created
+    # (a deployment made before it existed included), and an unknown zone replaces the VMs.
+    if cfg["locals"].get("zone") != "${terraform_data.zone.input}":
+        problems.append(f"local.zone is {cfg['locals'].get('zone')!r}, not terraform_data.zone.input")
     return problems
 
 
@@ -536,6 +562,7 @@ CHECKS = {
         ("VMs: own service account, storage scopes", check_gcp_vms),
         ("VMs keep their image", lambda c: check_image_kept(c, "google_compute_instance", "boot_disk[0].initialize_params[0].image")),
         ("VMs in a zone that offers the machine type", check_gcp_zone),
+        ("VM zone chosen once, kept until region, zone or machine type change", check_gcp_zone_kept),
     ],
 }
 
@@ -591,8 +618,22 @@ MUTANTS = [
      "provider version bounded below and above"),
     ("gcp", "bucket named after the project only", _set(["locals", "bucket_name"], "gan-training-storage-${var.project}"),
      "bucket private, named after the project and the deployment"),
-    ("gcp", "zone <region>-a", _set(["locals", "zone"], '${var.zone != "" ? var.zone : "${var.region}-a"}'),
+    ("gcp", "zone <region>-a", _set(["locals", "zone_choice"], '${var.zone != "" ? var.zone : "${var.region}-a"}'),
      "VMs in a zone that offers the machine type"),
+    ("gcp", "zone precondition on a zone the VMs are not in", _set(["resource", "terraform_data", "zone", "lifecycle", 0, "precondition", 0, "condition"], "${length(local.gpu_zones) > 0}"),
+     "VMs in a zone that offers the machine type"),
+    ("gcp", "zone chosen again on every plan", _set(["locals", "zone"], "${local.zone_choice}"),
+     "VM zone chosen once, kept until region, zone or machine type change"),
+    ("gcp", "zone choice not kept (ignore_changes dropped)", _set(["resource", "terraform_data", "zone", "lifecycle", 0, "ignore_changes"], []),
+     "VM zone chosen once, kept until region, zone or machine type change"),
+    ("gcp", "zone chosen again when the zones' answers change", _set(["resource", "terraform_data", "zone", "triggers_replace"], ["${var.region}", "${var.zone}", "${var.machine_type}", "${local.gpu_zones}"]),
+     "VM zone chosen once, kept until region, zone or machine type change"),
+    ("gcp", "zone kept after a change of machine type", _set(["resource", "terraform_data", "zone", "triggers_replace"], ["${var.region}", "${var.zone}"]),
+     "VM zone chosen once, kept until region, zone or machine type change"),
+    ("gcp", "zone from terraform_data's output (unknown at the first plan)", _set(["locals", "zone"], "${terraform_data.zone.output}"),
+     "VM zone chosen once, kept until region, zone or machine type change"),
+    ("gcp", "no terraform_data.zone", lambda cfg: cfg["resource"]["terraform_data"].pop("zone"),
+     "VM zone chosen once, kept until region, zone or machine type change"),
     ("gcp", "machine types filtered on the monitor's type", _set(["data", "google_compute_machine_types", "gpu", "filter"], 'name = "${var.monitor_machine_type}"'),
      "VMs in a zone that offers the machine type"),
     ("gcp", "monitor VM in a fixed zone", _set(["resource", "google_compute_instance", "monitor", "zone"], "us-central1-a"),

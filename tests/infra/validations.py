@@ -46,15 +46,15 @@ MT = "data.google_compute_machine_types.gpu"
 # (cloud, label, ("local", name) or ("precondition", resource type, resource name),
 #  {reference: HCL literal}, expected HCL value of the expression)
 EXPRESSIONS = [
-    ("gcp", "zone: the first zone offering the machine type, not <region>-a", ("local", "zone"),
+    ("gcp", "zone: the first zone offering the machine type, not <region>-a", ("local", "zone_choice"),
      {"var.region": '"europe-west4"', MT: _offers("europe-west4", "abc", "bc"), "var.zone": '""'}, '"europe-west4-b"'),
-    ("gcp", "zone: a region without an -a zone", ("local", "zone"),
+    ("gcp", "zone: a region without an -a zone", ("local", "zone_choice"),
      {"var.region": '"us-east1"', MT: _offers("us-east1", "bcd", "cd"), "var.zone": '""'}, '"us-east1-c"'),
-    ("gcp", "zone: var.zone wins", ("local", "zone"),
+    ("gcp", "zone: var.zone wins", ("local", "zone_choice"),
      {"var.region": '"us-central1"', MT: _offers("us-central1", "abcf", "abcf"), "var.zone": '"us-central1-f"'}, '"us-central1-f"'),
-    ("gcp", "zone precondition: holds for the chosen zone", ("precondition", "google_compute_instance", "train"),
+    ("gcp", "zone precondition: holds for the chosen zone", ("precondition", "terraform_data", "zone"),
      {"var.region": '"europe-west4"', MT: _offers("europe-west4", "abc", "bc"), "var.zone": '""'}, "true"),
-    ("gcp", "zone precondition: fails when no zone offers the machine type", ("precondition", "google_compute_instance", "train"),
+    ("gcp", "zone precondition: fails when no zone offers the machine type", ("precondition", "terraform_data", "zone"),
      {"var.region": '"southamerica-west1"', MT: _offers("southamerica-west1", "abc", ""), "var.zone": '""'}, "false"),
     ("gcp", "bucket name: the default deployment keeps gan-training-storage-<project>", ("local", "bucket_name"),
      {"var.name": '"gan"', "var.project": '"my-gan-project"'}, '"gan-training-storage-my-gan-project"'),
@@ -66,7 +66,7 @@ EXPRESSIONS = [
      {"var.name": '"g' + "x" * 20 + '"', "var.project": '"p' + "y" * 29 + '"'}, "false"),
     ("gcp", "bucket precondition: refuses a domain-scoped project (':' and '.')", ("precondition", "google_storage_bucket", "runs"),
      {"var.name": '"gan"', "var.project": '"example.com:gan"'}, "false"),
-    ("gcp", "zone precondition: fails for a var.zone that does not offer it", ("precondition", "google_compute_instance", "train"),
+    ("gcp", "zone precondition: fails for a var.zone that does not offer it", ("precondition", "terraform_data", "zone"),
      {"var.region": '"europe-west4"', MT: _offers("europe-west4", "abc", "bc"), "var.zone": '"europe-west4-a"'}, "false"),
 ]
 
