@@ -1,7 +1,8 @@
 // Block uploads: Put Block from byte ranges of the file, several in flight (aws::run_parallel,
 // as S3's and GCS's multipart uploads), then one Put Block List that commits them in order.
-// Uncommitted blocks of a failed upload cost nothing and are discarded by the service after a
-// week, so there is nothing to abort (unlike S3's multipart).
+// Uncommitted blocks of a failed (or cancelled) upload cost nothing and are discarded by the
+// service after a week, so there is nothing to abort (unlike S3's multipart): a cancellation
+// stops the blocks in flight and hands out no more.
 #include <algorithm>
 #include <cstdio>
 

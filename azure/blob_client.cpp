@@ -51,11 +51,26 @@ std::string BlobClient::blob_url(const std::string& container, const std::string
 }
 
 aws::HttpResponse BlobClient::execute(Call& call) {
-  aws::Backoff backoff(config_.retry);
+  aws::Backoff backoff(config_.retry, &cancelled_);
   bool refreshed = false;
   bool skew_fixed = false;
   const AzureCredential& cred = config_.credential;
+  auto cancelled_error = [&] {
+    BlobErrorInfo info;
+    info.code = "Cancelled";
+    info.message = "cancelled";
+    return BlobError(call.op + " az://" + config_.account + "/" + call.container + "/" + call.blob +
+                         " cancelled before it finished (the caller stopped waiting); it can be made again later",
+                     info, true);
+  };
+  // Another attempt after a backoff; a cancelled wait ends the call as cancelled.
+  auto retry = [&] {
+    if (backoff.wait()) return true;
+    if (backoff.cancelled()) throw cancelled_error();
+    return false;
+  };
   for (;;) {
+    if (cancelled_.load()) throw cancelled_error();
     BlobRequest br;
     br.method = call.method;
     br.path = base_path_ + "/" + call.container + (call.blob.empty() ? "" : "/" + call.blob);
@@ -96,12 +111,14 @@ aws::HttpResponse BlobClient::execute(Call& call) {
     req.body_offset = call.body_offset;
     req.body_length = call.body_length;
     req.response_file = call.response_file;
+    req.cancel = &cancelled_;
 
     aws::HttpResponse resp;
     try {
       resp = transport_->perform(req);
     } catch (const aws::TransportError& e) {
-      if (backoff.wait()) continue;
+      if (e.cancelled()) throw cancelled_error();
+      if (retry()) continue;
       BlobErrorInfo info;
       info.code = e.timed_out() ? "Timeout" : "ConnectionFailed";
       info.message = e.what();
@@ -128,7 +145,7 @@ aws::HttpResponse BlobClient::execute(Call& call) {
         continue;
       }
     }
-    if (is_transient_blob_error(err) && backoff.wait()) continue;
+    if (is_transient_blob_error(err) && retry()) continue;
     throw BlobError(describe_blob_error(call.op, config_.account, call.container, call.blob, err, cred.source, endpoint_),
                     err, is_transient_blob_error(err));
   }

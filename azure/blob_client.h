@@ -5,7 +5,8 @@
 // 503 ServerBusy, OperationTimedOut, 429 and connection resets/stalls are retried with the
 // shared jittered backoff; a rejected bearer token is refreshed and the request retried once; a
 // x-ms-date the service finds too far from its clock is corrected from its Date header;
-// anything else becomes a BlobError whose message says what to do.
+// anything else becomes a BlobError whose message says what to do. set_cancelled(true) cuts
+// every call short (transfers, retry waits) within about a second, for callers on a deadline.
 // Addressing: the endpoint is a base URL and blobs are <endpoint>/<container>/<blob>; on Azure
 // that is https://<account>.blob.core.windows.net, on Azurite http://127.0.0.1:10000/<account>
 // (the account is then part of the path, and so of the signed resource).
@@ -106,6 +107,13 @@ class BlobClient {
   // Seconds the service's clock is ahead of ours, learnt from a rejected x-ms-date (0 until then).
   int64_t clock_skew() const { return skew_.load(); }
 
+  // While cancelled, every call in progress stops within about a second (its transfer and its
+  // retry waits) and every new call fails at once, with BlobError code "Cancelled" (transient: the
+  // same call may be made again later). A block upload cut short leaves only uncommitted blocks,
+  // which the service discards by itself (see blob_blocks.cpp), so there is nothing to clean up.
+  void set_cancelled(bool cancelled) { cancelled_.store(cancelled); }
+  bool cancelled() const { return cancelled_.load(); }
+
  private:
   struct Call {
     std::string op;
@@ -129,6 +137,7 @@ class BlobClient {
   std::string base_scheme_host_;  // "http://127.0.0.1:10000"
   std::string base_path_;    // "" or "/devstoreaccount1"
   std::atomic<int64_t> skew_{0};
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace azure

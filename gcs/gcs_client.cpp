@@ -58,9 +58,27 @@ GcsClient::GcsClient(GcsClientConfig config) : config_(std::move(config)) {
 }
 
 aws::HttpResponse GcsClient::execute(Call& call) {
-  aws::Backoff backoff(config_.retry);
+  aws::RetryPolicy policy = config_.retry;
+  if (call.max_attempts > 0) policy.max_attempts = call.max_attempts;
+  const std::atomic<bool>* cancel = call.ignores_cancel ? nullptr : &cancelled_;
+  aws::Backoff backoff(policy, cancel);
   bool refreshed = false;
+  auto cancelled_error = [&] {
+    aws::S3ErrorInfo info;
+    info.code = "Cancelled";
+    info.message = "cancelled";
+    return aws::S3Error(call.op + " gs://" + call.bucket + "/" + call.key +
+                            " cancelled before it finished (the caller stopped waiting); it can be made again later",
+                        info, true);
+  };
+  // Another attempt after a backoff; a cancelled wait ends the call as cancelled.
+  auto retry = [&] {
+    if (backoff.wait()) return true;
+    if (backoff.cancelled()) throw cancelled_error();
+    return false;
+  };
   for (;;) {
+    if (cancel && cancel->load()) throw cancelled_error();
     azure::AccessToken token;
     try {
       token = config_.tokens->get(now());
@@ -79,11 +97,14 @@ aws::HttpResponse GcsClient::execute(Call& call) {
     req.body_file = call.body_file;
     req.body_offset = call.body_offset;
     req.body_length = call.body_length;
+    req.timeout_ms = call.timeout_ms;
+    req.cancel = cancel;
     aws::HttpResponse resp;
     try {
       resp = transport_->perform(req);
     } catch (const aws::TransportError& e) {
-      if (backoff.wait()) continue;
+      if (e.cancelled()) throw cancelled_error();
+      if (retry()) continue;
       aws::S3ErrorInfo info;
       info.code = e.timed_out() ? "Timeout" : "ConnectionFailed";
       info.message = e.what();
@@ -102,7 +123,7 @@ aws::HttpResponse GcsClient::execute(Call& call) {
       refreshed = true;
       continue;
     }
-    if (aws::is_transient_s3_error(err) && backoff.wait()) continue;
+    if (aws::is_transient_s3_error(err) && retry()) continue;
     throw aws::S3Error(describe_gcs_error(call.op, call.bucket, call.key, err, config_.tokens->name()), err,
                        aws::is_transient_s3_error(err));
   }
@@ -238,22 +259,8 @@ std::string GcsClient::upload_multipart(const std::string& bucket, const std::st
     c.body_length = std::min(part, size - c.body_offset);
     etags[static_cast<size_t>(i)] = execute(c).header("etag");
   });
-  auto abort_upload = [&] {
-    try {
-      Call abort;
-      abort.op = "ABORT MULTIPART UPLOAD";
-      abort.method = "DELETE";
-      abort.bucket = bucket;
-      abort.key = key;
-      abort.query = {{"uploadId", upload_id}};
-      abort.quiet_statuses = {404};
-      execute(abort);
-    } catch (...) {
-      // the original failure is the one to report
-    }
-  };
   if (first_error) {
-    abort_upload();
+    abort_after_failure(bucket, key, upload_id);
     std::rethrow_exception(first_error);
   }
   Call done;
@@ -274,15 +281,38 @@ std::string GcsClient::upload_multipart(const std::string& bucket, const std::st
     // A Complete whose answer was lost (a reset after GCS assembled the object) is retried by the
     // engine and then finds no such upload: if an object of this size was written since the
     // upload began, the first attempt succeeded. The same recovery as aws/s3_multipart.cpp.
-    try {
-      if (auto o = head_object(bucket, key); o && o->size == size && o->last_modified >= started - 1) return o->etag;
-    } catch (...) {
+    if (!cancelled_.load()) {
+      try {
+        if (auto o = head_object(bucket, key); o && o->size == size && o->last_modified >= started - 1) return o->etag;
+      } catch (...) {
+      }
     }
-    abort_upload();
+    abort_after_failure(bucket, key, upload_id);
     throw;
   } catch (...) {
-    abort_upload();
+    abort_after_failure(bucket, key, upload_id);
     throw;
+  }
+}
+
+// Best effort: the original failure is the one to report. After a cancellation the abort gets one
+// attempt of at most 3 s of its own, so a caller on a deadline is not held up by it.
+void GcsClient::abort_after_failure(const std::string& bucket, const std::string& key, const std::string& upload_id) {
+  try {
+    Call abort;
+    abort.op = "ABORT MULTIPART UPLOAD";
+    abort.method = "DELETE";
+    abort.bucket = bucket;
+    abort.key = key;
+    abort.query = {{"uploadId", upload_id}};
+    abort.quiet_statuses = {404};
+    if (cancelled_.load()) {
+      abort.ignores_cancel = true;
+      abort.timeout_ms = 3000;
+      abort.max_attempts = 1;
+    }
+    execute(abort);
+  } catch (...) {
   }
 }
 

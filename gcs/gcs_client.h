@@ -10,8 +10,10 @@
 // Complete whose answer was lost is recognised as done, as aws::S3Client does.
 // A token the server rejects (401) is refreshed and the request retried once; 5xx, 429 and
 // connection failures are retried with backoff; anything else is an aws::S3Error whose message
-// names the bucket, the token's source and what to do.
+// names the bucket, the token's source and what to do. set_cancelled(true) cuts every call short
+// (transfers, retry waits) within about a second, as aws::S3Client's does.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -55,6 +57,13 @@ class GcsClient {
                               int max_keys = 0);
   const std::string& endpoint() const { return endpoint_; }
 
+  // While cancelled, every call in progress stops within about a second (its transfer and its
+  // retry waits) and every new call fails at once, with aws::S3Error code "Cancelled" (transient:
+  // the same call may be made again later). A multipart upload cut short is aborted with one
+  // quick attempt, so it leaves no parts behind when the server still answers.
+  void set_cancelled(bool cancelled) { cancelled_.store(cancelled); }
+  bool cancelled() const { return cancelled_.load(); }
+
  private:
   struct Call {
     std::string op, method = "GET", bucket, key;
@@ -63,15 +72,20 @@ class GcsClient {
     int64_t body_offset = 0, body_length = -1;
     bool error_in_200 = false;
     std::vector<long> quiet_statuses;
+    bool ignores_cancel = false;  // the clean-up after a cancellation (one bounded attempt)
+    long timeout_ms = 0;          // whole request, per attempt; 0 = none
+    int max_attempts = 0;         // 0 = the client's retry policy
   };
   aws::HttpResponse execute(Call& call);
   std::string upload_multipart(const std::string& bucket, const std::string& key, const std::string& path, int64_t size,
                                const std::string& content_type);
+  void abort_after_failure(const std::string& bucket, const std::string& key, const std::string& upload_id);
   int64_t now() const { return config_.clock(); }
 
   GcsClientConfig config_;
   std::shared_ptr<aws::HttpTransport> transport_;
   std::string endpoint_;
+  std::atomic<bool> cancelled_{false};
 };
 
 // How a request was authorised, which decides the advice for a refusal.

@@ -50,6 +50,7 @@ class AzureStorage : public Storage {
   // credential (sp=r or rl), the blob URL with it. Throws PresignUnavailable for a managed
   // identity and for a SAS that can write or delete (see BlobClient::sas_url).
   std::string presign(const std::string& key, int64_t expires_seconds) override;
+  void set_cancelled(bool cancelled) override { client_->set_cancelled(cancelled); }
 
   const std::string& account() const { return account_; }
   const std::string& container() const { return container_; }

@@ -104,7 +104,8 @@ auto GcsStorage::guard(const std::string& op, const std::string& name, F&& f) {
     // GcsClient's messages are GCS's already; S3Client's name s3:// and give AWS's advice.
     if (!s3_) throw RemoteStorageError(e.what(), e.transient());
     const std::string& code = e.code();
-    if (code == "ConnectionFailed" || code == "Timeout") {  // no advice in it, only the URL to fix
+    // No advice applies to these (a network failure, a cancelled call): only the URL to fix.
+    if (code == "ConnectionFailed" || code == "Timeout" || code == "Cancelled") {
       std::string msg = e.what();
       replace_all(msg, "s3://" + bucket_, "gs://" + bucket_);
       throw RemoteStorageError(msg, e.transient());
@@ -169,6 +170,11 @@ std::string GcsStorage::presign(const std::string& key, int64_t expires_seconds)
                              " needs HMAC keys (GCS_HMAC_ACCESS_ID, GCS_HMAC_SECRET); with the VM's service "
                              "account alone, use: gcloud storage sign-url gs://" + bucket_ + "/" + name);
   return guard("PRESIGN", name, [&] { return s3_->presign_get(bucket_, name, expires_seconds); });
+}
+
+void GcsStorage::set_cancelled(bool cancelled) {
+  if (s3_) s3_->set_cancelled(cancelled);
+  else bearer_->set_cancelled(cancelled);
 }
 
 std::unique_ptr<Storage> open_gcs_storage(const std::string& url, const GcsOptions& options) {

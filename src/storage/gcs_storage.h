@@ -58,6 +58,9 @@ class GcsStorage : public Storage {
   // A V4 signed URL (HMAC keys only). With a service-account token alone, throws
   // PresignUnavailable saying to use `gcloud storage sign-url`.
   std::string presign(const std::string& key, int64_t expires_seconds) override;
+  // Either mode's client: its transfers and retry waits stop; a multipart upload cut short gets
+  // one bounded abort attempt.
+  void set_cancelled(bool cancelled) override;
 
   bool uses_hmac() const { return s3_ != nullptr; }
   const std::string& credential_source() const { return source_; }

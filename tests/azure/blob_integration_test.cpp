@@ -1,6 +1,10 @@
 // Every Blob call against Azurite, which checks each request's Shared Key (or SAS) signature
-// itself: a signing mistake is a 403 here. Skips when node or Azurite is absent.
+// itself: a signing mistake is a 403 here. Skips when node or Azurite is absent. Last, the
+// cancellation of a stalled upload, against a local socket that never answers (no Azurite).
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
 
 #include "aws/http_transport.h"
 #include "aws/json_fields.h"
@@ -339,6 +343,59 @@ TEST(AzureBlob, ClockSkewLearntFromTheServiceDate) {
   EXPECT_EQ(c.get_blob("skew", "a"), "1");
   EXPECT_NE(st->proxy("stats").find("\"faults\": 1"), std::string::npos) << st->proxy("stats");  // only the first
   st->proxy("reset");
+}
+
+}  // namespace
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// ./gan's exit after --upload-timeout over az://: against a server that accepts connections and
+// never answers, the queue's drain deadline cuts the upload in flight short — here a block upload,
+// its blocks in flight together — instead of waiting out every retry (8 attempts of a 30 s stall
+// limit each, with the defaults used here), and what was not uploaded stays in the journal.
+TEST(AzureCancel, UploadQueueShutdownIsBoundedByTheDrainTimeoutAgainstAHungServer) {
+  gan_test::HangingServer hung;
+  gan_test::TempDir dir;
+  gan::AzureOptions o;
+  o.endpoint = hung.endpoint() + "/devstoreaccount1";
+  o.credential = azurite_config(o.endpoint).credential;
+  o.block_threshold = 1 << 20;
+  o.block_size = 256 << 10;
+  auto remote = std::make_shared<gan::AzureStorage>("az://devstoreaccount1/hung/runs", o);
+  const std::string journal = dir.path() + "/journal";
+  gan::UploadQueueOptions qo;
+  qo.log = [](const std::string&) {};
+  auto t0 = std::chrono::steady_clock::now();
+  {
+    gan::UploadQueue q(remote, journal, qo);
+    q.on_artifact("epoch/1/generator.safetensors",
+                  gan_test::write_file(dir.path() + "/g.safetensors", gan_test::random_bytes(3 << 20, 1)));  // 12 blocks
+    q.on_artifact("epoch/1/summary.json", gan_test::write_file(dir.path() + "/s.json", "{}"));
+    auto r = q.drain(2);
+    EXPECT_GE(seconds_since(t0), 2.0);
+    ASSERT_EQ(r.failed.size(), 2u);
+    EXPECT_TRUE(r.failed[0].in_flight);
+    EXPECT_FALSE(r.failed[1].in_flight);
+    EXPECT_EQ(r.failed[1].attempts, 0);
+  }
+  EXPECT_LT(seconds_since(t0), 2.0 + 3.0) << "the queue waited for the hung upload's retries";
+  EXPECT_GE(hung.connections(), 2) << "the blocks were not in flight together";
+  EXPECT_FALSE(remote->client().cancelled()) << "the storage stays usable after the queue";
+  // Both are still journaled, the storage sends again, and a queue destroyed mid-upload (no
+  // drain) is just as quick.
+  const int before = hung.connections();
+  auto t1 = std::chrono::steady_clock::now();
+  {
+    gan::UploadQueue q(remote, journal, qo);
+    EXPECT_EQ(q.pending_count(), 2u);
+    while (hung.connections() == before && seconds_since(t1) < 5) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_GT(hung.connections(), before) << "the second queue's upload was never sent";
+  }
+  EXPECT_LT(seconds_since(t1), 5.0 + 2.0);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 // current tokens; and the token flows themselves (header, expiry, refresh, retries).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "aws/crypto.h"
 #include "aws/http_transport.h"
@@ -459,6 +461,120 @@ TEST(GcsMetadata, TokenExpiryRefreshAndFailures) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("GCS_HMAC_ACCESS_ID"), std::string::npos) << e.what();
   }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// One token that lasts: numbered high enough for the bearer front, which accepts "tok-<n>".
+class FixedToken : public azure::TokenSource {
+ public:
+  std::string name() const override { return "a fixed test token"; }
+  azure::AccessToken fetch(int64_t now) override { return {"tok-1000000", now + 3600, name()}; }
+};
+
+// ./gan's exit after --upload-timeout over gs://, in both modes: against a server that accepts
+// connections and never answers, the queue's drain deadline cuts the upload in flight short
+// instead of waiting out every retry (8 attempts of a 30 s stall limit each, with the defaults
+// used here), and what was not uploaded stays in the journal.
+TEST(GcsCancel, UploadQueueShutdownIsBoundedByTheDrainTimeoutAgainstAHungServer) {
+  for (const bool use_hmac : {true, false}) {
+    SCOPED_TRACE(use_hmac ? "HMAC keys (aws::S3Client)" : "bearer token (gcs::GcsClient)");
+    gan_test::HangingServer hung;
+    gan_test::TempDir dir;
+    gan::GcsOptions o;
+    o.endpoint = hung.endpoint();
+    if (use_hmac) o.hmac = hmac();
+    else o.tokens = std::make_shared<azure::TokenCache>(std::make_shared<FixedToken>());
+    o.multipart_threshold = 6 << 20;
+    o.part_size = 5 << 20;
+    auto remote = std::make_shared<gan::GcsStorage>("gs://gan-test/hung", o);
+    ASSERT_EQ(remote->uses_hmac(), use_hmac);
+    const std::string journal = dir.path() + "/journal";
+    gan::UploadQueueOptions qo;
+    qo.log = [](const std::string&) {};
+    auto t0 = std::chrono::steady_clock::now();
+    {
+      gan::UploadQueue q(remote, journal, qo);
+      q.on_artifact("epoch/1/generator.safetensors",
+                    gan_test::write_file(dir.path() + "/g.safetensors", gan_test::random_bytes(11 << 20, 1)));
+      q.on_artifact("epoch/1/summary.json", gan_test::write_file(dir.path() + "/s.json", "{}"));
+      auto r = q.drain(2);
+      EXPECT_GE(seconds_since(t0), 2.0);
+      ASSERT_EQ(r.failed.size(), 2u);
+      EXPECT_TRUE(r.failed[0].in_flight);
+      EXPECT_FALSE(r.failed[1].in_flight);
+      EXPECT_EQ(r.failed[1].attempts, 0);
+    }
+    EXPECT_LT(seconds_since(t0), 2.0 + 3.0) << "the queue waited for the hung upload's retries";
+    EXPECT_GE(hung.connections(), 1);
+    // Both are still journaled, the storage sends again, and a queue destroyed mid-upload (no
+    // drain) is just as quick.
+    const int before = hung.connections();
+    auto t1 = std::chrono::steady_clock::now();
+    {
+      gan::UploadQueue q(remote, journal, qo);
+      EXPECT_EQ(q.pending_count(), 2u);
+      while (hung.connections() == before && seconds_since(t1) < 5) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      EXPECT_GT(hung.connections(), before) << "the storage stayed cancelled after the first queue";
+    }
+    EXPECT_LT(seconds_since(t1), 5.0 + 2.0);
+    // While cancelled, a call fails at once, sends nothing, and names the gs:// object.
+    remote->set_cancelled(true);
+    const int sent = hung.connections();
+    auto t2 = std::chrono::steady_clock::now();
+    try {
+      remote->put("r/a.json", "{}");
+      ADD_FAILURE() << "a cancelled storage took an upload";
+    } catch (const gan::RemoteStorageError& e) {
+      EXPECT_TRUE(e.transient()) << e.what();
+      EXPECT_NE(std::string(e.what()).find("gs://gan-test/hung/r/a.json"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("cancelled"), std::string::npos) << e.what();
+    }
+    EXPECT_LT(seconds_since(t2), 0.1);
+    EXPECT_EQ(hung.connections(), sent);
+    remote->set_cancelled(false);
+  }
+}
+
+// A multipart upload cancelled while its parts are stalled stops within about a second and gets
+// exactly one abort attempt (bounded, not retried: here the abort is refused with a 500, which
+// the engine would otherwise retry), so a caller on a deadline is not held up by the clean-up.
+TEST(GcsCancel, CancelledMultipartUploadGetsOneBoundedAbort) {
+  std::string why;
+  const BearerFront* front = bearer_front(&why);
+  if (!front) GTEST_SKIP() << why;
+  auto fp = gan_test::start_faultproxy(front->port, &why);
+  if (!fp) GTEST_SKIP() << why;
+  gcs::GcsClientConfig cfg;
+  cfg.endpoint = fp->endpoint();
+  cfg.tokens = std::make_shared<azure::TokenCache>(std::make_shared<FixedToken>());
+  cfg.multipart_threshold = 5 << 20;
+  cfg.part_size = 5 << 20;
+  cfg.concurrency = 2;
+  gcs::GcsClient c(cfg);
+  gan_test::TempDir d;
+  const std::string path = gan_test::write_file(d.path() + "/big", gan_test::random_bytes((15 << 20) + 5, 12));  // 4 parts
+  fp->proxy("faults", R"([{"kind":"delay","seconds":20,"count":100,"method":"PUT","match":"uploadId="},
+                          {"kind":"500","count":100,"method":"DELETE","match":"uploadId="}])");
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    c.set_cancelled(true);
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    c.put_file("gan-test", "cancelled-" + std::to_string(time(nullptr)), path);
+    ADD_FAILURE() << "parts held for 20 s finished within the test";
+  } catch (const aws::S3Error& e) {
+    EXPECT_EQ(e.code(), "Cancelled") << e.what();
+    EXPECT_TRUE(e.transient());
+  }
+  canceller.join();
+  EXPECT_LT(seconds_since(t0), 1.0 + 1.5 + 3.0) << "the call outlived its cancellation (1 s poll + a 3 s abort)";
+  auto stats = aws::json_fields(fp->proxy("stats"));
+  EXPECT_EQ(stats["faults"], "3") << "two parts held, then one abort attempt";
+  c.set_cancelled(false);
 }
 
 }  // namespace
