@@ -168,7 +168,51 @@ new_sandbox
 FAKE_TRAINING_HEALTHZ_AFTER=never run_case --cloud aws --ref main --wait-timeout 0
 expect "wait: the monitor answers but the training VM's never does: exits 2, says the training VM may have failed" \
   all test "$rc" = 2 -- fails_saying "the training VM's monitor (http://198.51.100.8:8080) never answered" \
+  -- fails_saying "run fake-run_id is not in the monitor's list of runs" \
   -- fails_saying "cloud-init-output.log" -- out_has "infra/run --cloud aws --destroy"
+# A run shorter than the poll interval is over (its VM powered off) before the training VM's monitor
+# is asked: the run in the monitor VM's list of runs (from the bucket) shows that it trained.
+new_sandbox
+FAKE_TRAINING_HEALTHZ_AFTER=never FAKE_RUN_LISTED_AFTER=3 run_case --cloud aws --ref main --wait-timeout 5
+expect "wait: the training VM's monitor never answers, the run appears in the monitor's list: success" \
+  all succeeds -- out_has "run fake-run_id is in the monitor's list of runs" \
+  -- test "$(grep -c "still waiting for the training VM's http://198.51.100.8:8080 or run fake-run_id" <<<"$out")" = 2 \
+  -- log_has '^curl http://198.51.100.7:8080/api/runs/fake-run_id$'
+new_sandbox
+FAKE_RUN_LISTED_AFTER=1 run_case --cloud aws --ref main
+expect "wait: the training VM's monitor answers first: the list of runs is not asked" \
+  all succeeds -- log_lacks '/api/runs'
+# A training command with --no-monitor serves no monitor: only the run in the list counts.
+new_sandbox
+FAKE_RUN_LISTED_AFTER=2 run_case -c './gan --train --epochs 2 --no-monitor' --cloud aws --ref main --wait-timeout 5
+expect "wait with -c '... --no-monitor': the training VM's monitor is not asked; the run in the monitor's list is success" \
+  all succeeds -- log_lacks '198.51.100.8' -- out_has "run fake-run_id is in the monitor's list of runs" \
+  -- test "$(grep -c 'still waiting for run fake-run_id in its list of runs' <<<"$out")" = 1
+new_sandbox
+run_case -c './gan --train --no-monitor' --cloud aws --ref main --wait-timeout 0
+expect "wait with -c '... --no-monitor', the run never listed: exits 2, says so" \
+  all test "$rc" = 2 -- fails_saying "run fake-run_id never appeared in its list of runs" -- log_lacks '198.51.100.8' \
+  -- out_has "infra/run --cloud aws --destroy"
+new_sandbox
+FAKE_TRAINING_URL=http://198.51.100.7:8080 run_case -c "./gan --train '--no-monitor'" --cloud aws --ref main --no-monitor-vm --wait-timeout 5
+expect "wait with --no-monitor and --no-monitor-vm: nothing to wait for, says so, exits 0" \
+  all succeeds -- log_lacks 'healthz|api/runs' -- out_has "not waiting: the training command has --no-monitor and there is no monitor VM"
+new_sandbox
+FAKE_TRAINING_HEALTHZ_AFTER=never FAKE_RUN_LISTED_AFTER=1 run_case -c './gan --train --no-monitor-typo' --cloud aws --ref main --wait-timeout 0
+expect "wait: a flag that only starts with --no-monitor still asks the training VM's monitor" \
+  all succeeds -- log_has '198.51.100.8:8080/healthz'
+# The monitor VM's /api/ needs its --monitor-token; infra/run sends it (on curl's standard input).
+for form in "--monitor-token s3cret-Token_1" "--monitor-token=s3cret-Token_1"; do
+  new_sandbox
+  FAKE_MONITOR_TOKEN=s3cret-Token_1 FAKE_RUN_LISTED_AFTER=1 run_case -c './gan --train --no-monitor' -f "./gan --monitor $form" \
+    --cloud aws --ref main --wait-timeout 0
+  expect "wait: -f '... $form': the list of runs is asked with the token, not on the command line" \
+    all succeeds -- out_has "run fake-run_id is in the monitor's list of runs" -- log_has '/api/runs/fake-run_id$' \
+    -- test "$(grep -c s3cret "$FAKE_DIR/curl-args")" = 0
+done
+new_sandbox
+FAKE_MONITOR_TOKEN=s3cret-Token_1 FAKE_RUN_LISTED_AFTER=1 run_case -c './gan --train --no-monitor' --cloud aws --ref main --wait-timeout 0
+expect "wait: a monitor that needs a token -f does not give: not counted as listed" test "$rc" = 2
 new_sandbox
 FAKE_TRAINING_HEALTHZ_AFTER=3 run_case --cloud aws --ref main
 expect "wait: the monitor answers first, then the training VM's: progress lines name the training VM, then success" \
