@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -134,6 +137,17 @@ int check_cancel(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<const std::atomic<bool>*>(user)->load() ? 1 : 0;
 }
 
+// CURL_CA_BUNDLE, as the curl tool reads it: the CA file to trust, or "" when unset.
+std::string ca_bundle_from_environment() {
+  const char* path = std::getenv("CURL_CA_BUNDLE");
+  if (!path || !*path) return "";
+  File f(std::fopen(path, "rb"));
+  if (!f)
+    throw std::invalid_argument(std::string("CURL_CA_BUNDLE=") + path + ": cannot read it (" + std::strerror(errno) +
+                                "); point it at a PEM file of CA certificates, or unset it to trust the system's");
+  return path;
+}
+
 }  // namespace
 
 std::string HttpResponse::header(const std::string& lowercase_name) const {
@@ -142,7 +156,10 @@ std::string HttpResponse::header(const std::string& lowercase_name) const {
   return "";
 }
 
-HttpTransport::HttpTransport(TransportOptions options) : options_(std::move(options)) { global_init(); }
+HttpTransport::HttpTransport(TransportOptions options) : options_(std::move(options)) {
+  global_init();
+  if (options_.ca_file.empty()) options_.ca_file = ca_bundle_from_environment();
+}
 
 HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   const std::string what = req.method + " " + req.url.substr(0, req.url.find('?'));

@@ -1,11 +1,12 @@
-// The one HTTP transport every cloud client here uses (S3, IMDS, and later Azure Blob and GCS).
+// The one HTTP transport every cloud client here uses (S3, Azure Blob, GCS and the metadata services).
 //
 // A synchronous libcurl wrapper: one easy handle per thread, reused across requests so the
 // connection (and TLS session) to a host stays open; nothing cloud-specific (no signing, no
 // retries, no XML). Bodies stream from a byte range of a file so multipart parts never sit in
 // memory, and a successful response can stream to a file. A failure to get any HTTP answer
 // (refused, reset, timed out, stalled, cancelled) throws TransportError; every HTTP status is a
-// response.
+// response. CURL_CA_BUNDLE (curl's own variable; libcurl itself does not read it) is honoured
+// here, so every remote — S3, Azure Blob, GCS, and the metadata services — trusts the same CAs.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -59,11 +60,16 @@ struct TransportOptions {
   // (and let the caller retry) rather than hang a background upload forever.
   long low_speed_bytes = 1;
   long low_speed_seconds = 30;
-  std::string ca_file;  // "" = the system's CA bundle
+  // The PEM file of CA certificates trusted instead of the system's (a TLS-inspecting proxy, a
+  // private endpoint, a test server). "" = the file CURL_CA_BUNDLE names when it is set, else
+  // the system's bundle.
+  std::string ca_file;
 };
 
 class HttpTransport {
  public:
+  // Throws std::invalid_argument naming CURL_CA_BUNDLE when options.ca_file is "" and the
+  // variable names a file that cannot be read (rather than failing every HTTPS request later).
   explicit HttpTransport(TransportOptions options = {});
   HttpResponse perform(const HttpRequest& request) const;
   const TransportOptions& options() const { return options_; }

@@ -77,7 +77,6 @@ AzureStorage::AzureStorage(const std::string& url, const AzureOptions& options) 
   cfg.endpoint = !endpoint.empty() ? endpoint : rc.endpoint;
   cfg.credential = rc.credential;
   cfg.retry = options.retry;
-  cfg.transport.ca_file = remote_ca_bundle();
   cfg.concurrency = options.concurrency;
   cfg.block_threshold = options.block_threshold;
   cfg.block_size = options.block_size;

@@ -5,7 +5,7 @@
 // (upload_queue.h) saying whether waiting can help. The one Azure-specific kindness: the first
 // write into a container that does not exist creates it (the reference system's infra made
 // container gan-training-storage; a fresh Azurite or account has none). CURL_CA_BUNDLE, when set,
-// is the CA file trusted for the endpoint (see remote_keys.h).
+// is the CA file trusted for the endpoint (see aws/http_transport.h).
 #pragma once
 #include <memory>
 #include <optional>

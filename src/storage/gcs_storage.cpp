@@ -63,7 +63,6 @@ GcsStorage::GcsStorage(const std::string& url, const GcsOptions& options) : url_
       hmac = c;
     }
   }
-  const std::string ca_file = remote_ca_bundle();
   if (hmac) {
     source_ = hmac->source.empty() ? "HMAC keys" : hmac->source;
     aws::S3ClientConfig cfg;
@@ -72,7 +71,6 @@ GcsStorage::GcsStorage(const std::string& url, const GcsOptions& options) : url_
     cfg.addressing = aws::S3ClientConfig::Addressing::PathStyle;
     cfg.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(*hmac));
     cfg.retry = options.retry;
-    cfg.transport.ca_file = ca_file;
     cfg.concurrency = options.concurrency;
     cfg.multipart_threshold = options.multipart_threshold;
     cfg.part_size = options.part_size;
@@ -83,7 +81,6 @@ GcsStorage::GcsStorage(const std::string& url, const GcsOptions& options) : url_
     cfg.tokens = options.tokens ? options.tokens
                                 : std::make_shared<azure::TokenCache>(std::make_shared<gcs::GceMetadataSource>());
     cfg.retry = options.retry;
-    cfg.transport.ca_file = ca_file;
     cfg.concurrency = options.concurrency;
     cfg.multipart_threshold = options.multipart_threshold;
     cfg.part_size = options.part_size;

@@ -11,7 +11,7 @@
 // The two clients have the same calls, so every Storage call below is written once for both.
 // Messages name gs:// URLs and give GCS's advice either way: S3Client's errors (whose advice is
 // AWS's) are rebuilt from their code and status by gcs::describe_gcs_error.
-// CURL_CA_BUNDLE, when set, is the CA file trusted for the endpoint (see remote_keys.h).
+// CURL_CA_BUNDLE, when set, is the CA file trusted for the endpoint (see aws/http_transport.h).
 #pragma once
 #include <memory>
 #include <optional>

@@ -1,10 +1,6 @@
 #include "storage/remote_keys.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <stdexcept>
 
 #include "storage/local.h"
@@ -64,16 +60,6 @@ std::string content_type_for_key(const std::string& key) {
   if (ends(".csv")) return "text/csv";
   if (ends(".html")) return "text/html";
   return "application/octet-stream";
-}
-
-std::string remote_ca_bundle() {
-  const char* path = std::getenv("CURL_CA_BUNDLE");
-  if (!path || !*path) return "";
-  std::ifstream f(path);
-  if (!f)
-    throw std::invalid_argument(std::string("CURL_CA_BUNDLE=") + path + ": cannot read it (" + std::strerror(errno) +
-                                "); point it at a PEM file of CA certificates, or unset it to trust the system's");
-  return path;
 }
 
 }  // namespace gan

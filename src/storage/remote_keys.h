@@ -1,4 +1,4 @@
-// Key arithmetic (and the one TLS setting) the remote backends (S3, Azure Blob, GCS) share.
+// Key arithmetic the remote backends (S3, Azure Blob, GCS) share.
 //
 // Storage key K lives at "<prefix>/K" in the bucket or container (at "K" with no prefix). Listings
 // come back with full names; these helpers turn them into Storage's keys and folder names, so
@@ -27,10 +27,5 @@ std::vector<std::string> remote_dirs(const std::string& dir_prefix, const std::v
 // The Content-Type a key is stored with (".png" → image/png, ...), so a shared link opens in a
 // browser; application/octet-stream for anything else.
 std::string content_type_for_key(const std::string& key);
-
-// The PEM file of CA certificates named by CURL_CA_BUNDLE (trusted instead of the system's: a
-// TLS-inspecting proxy, a private endpoint, a test server), or "" when it is unset. Throws
-// std::invalid_argument naming the variable when the file cannot be read.
-std::string remote_ca_bundle();
 
 }  // namespace gan

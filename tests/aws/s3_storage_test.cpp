@@ -1,6 +1,7 @@
 // S3Storage and the UploadQueue against the local S3 behind the signature-checking proxy: the
 // Storage contract, uploads under injected faults (every artifact exactly once, right bytes), and
-// a queue killed while non-empty whose successor uploads the rest.
+// a queue killed while non-empty whose successor uploads the rest. Then, without the local S3: a
+// hung server cut short by the queue's deadline, and CURL_CA_BUNDLE against an HTTPS server.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -240,4 +242,55 @@ TEST(UploadQueueOverS3, ShutdownIsBoundedByTheDrainTimeoutAgainstAHungServer) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count(), 5.0 + 2.0);
+}
+
+// CURL_CA_BUNDLE is read by the transport every remote shares, so s3:// honours it as az:// and
+// gs:// do. Against an HTTPS server whose certificate only that file trusts (openssl s_server
+// with a certificate made here), a GetObject fails certificate verification without it and is
+// answered with it; a file that cannot be read is an error naming the variable when the storage
+// is opened, not a TLS failure on every upload later.
+TEST(S3StorageTls, CurlCaBundleIsTheCaFileTrustedForTheEndpoint) {
+  gan_test::TempDir dir;
+  const std::string d = dir.path();
+  const std::string make_cert = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+                                "-addext subjectAltName=IP:127.0.0.1 -keyout " + d + "/key.pem -out " + d +
+                                "/cert.pem >" + d + "/openssl.log 2>&1";
+  if (std::system(make_cert.c_str()) != 0)
+    GTEST_SKIP() << "openssl could not make a test certificate (apt-get install openssl): "
+                 << gan_test::read_file(d + "/openssl.log");
+  const int port = gan_test::free_port();
+  // -www answers every GET with a status page: all a GetObject needs to get through.
+  gan_test::Child server({"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert",
+                          d + "/cert.pem", "-key", d + "/key.pem", "-www"},
+                         "ACCEPT", 20, "", true);
+  gan::S3Options o;
+  o.endpoint = "https://127.0.0.1:" + std::to_string(port);
+  o.region = "us-east-1";
+  aws::Credentials c;
+  c.access_key_id = c.secret_access_key = "S3RVER";
+  o.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+  o.retry.max_attempts = 1;
+  unsetenv("CURL_CA_BUNDLE");
+  try {
+    gan::S3Storage("s3://gan-test/tls", o).get("k");
+    ADD_FAILURE() << "a certificate no trusted CA signed was accepted";
+  } catch (const gan::RemoteStorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("certificate"), std::string::npos) << e.what();
+  }
+  setenv("CURL_CA_BUNDLE", (d + "/cert.pem").c_str(), 1);
+  try {
+    auto page = gan::S3Storage("s3://gan-test/tls", o).get("k");
+    ASSERT_TRUE(page.has_value());
+    EXPECT_NE(page->find("s_server"), std::string::npos) << *page;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "with CURL_CA_BUNDLE naming the server's certificate: " << e.what();
+  }
+  setenv("CURL_CA_BUNDLE", "/nonexistent/ca.pem", 1);
+  try {
+    gan::S3Storage bad("s3://gan-test/tls", o);
+    ADD_FAILURE() << "an unreadable CURL_CA_BUNDLE was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("CURL_CA_BUNDLE=/nonexistent/ca.pem"), std::string::npos) << e.what();
+  }
+  unsetenv("CURL_CA_BUNDLE");
 }
