@@ -9,7 +9,10 @@
 #   4. the standalone monitor (./gan --monitor --storage az://...) lists the runs;
 #   5. ./gan --presign az://... prints a SAS link that downloads the same bytes; with a read-write
 #      SAS as the credential it refuses (and says what to do), with a read-only one it links;
-#   6. a VM with a managed identity and nothing else: Azurite over HTTPS with --oauth basic (its
+#   6. an endpoint that takes every upload and never answers: ./gan exits with code 3 within a
+#      few seconds of --upload-timeout (the upload in flight cancelled, not waited for through its
+#      retries), and the resume command it prints, followed, uploads what was left;
+#   7. a VM with a managed identity and nothing else: Azurite over HTTPS with --oauth basic (its
 #      certificate made here with openssl, trusted through CURL_CA_BUNDLE) and the fake instance
 #      metadata service handing out Entra-shaped tokens — training uploads every artifact, the
 #      monitor serves images and downloads itself (no link can be made), --presign says why not.
@@ -19,7 +22,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 FIX=$ROOT/tests/fixtures/azure
-TOTAL=6
+TOTAL=7
 pass=0 fail=0 skip=0
 ok() { echo "PASS: $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
@@ -149,7 +152,41 @@ else
   echo "  $problems"; bad "./gan --presign: a key-signed or read-only SAS link downloads the same bytes; a read-write SAS is refused"
 fi
 
-# 6. The VM's managed identity alone, against Azurite that checks bearer tokens (HTTPS, --oauth).
+# 6. Every PUT held by the proxy (the server took the request and never answers): ./gan must exit
+# within a few seconds of --upload-timeout with code 3, the item in flight listed as such; the
+# printed resume command, followed once the endpoint answers again, uploads what was left.
+proxy reset >/dev/null
+proxy faults '[{"kind":"delay","seconds":600,"count":100000,"method":"PUT"}]' >/dev/null
+TIMEOUT=8
+{ timeout 600 "$GAN" "${ARGS[@]}" "${EXTRA[@]}" --run-id hung --upload-timeout $TIMEOUT 2>&1; echo "exit $?"; } |
+  while IFS= read -r line; do echo "$EPOCHREALTIME $line"; done >"$TMP/hung.out"
+proxy reset >/dev/null
+rc=$(sed -n 's/^[0-9.]* exit //p' "$TMP/hung.out")
+t_end=$(awk '/ exit [0-9]+$/ {print $1}' "$TMP/hung.out")
+t_drain=$(awk '/ gan: run .*mini-batches/ {print $1}' "$TMP/hung.out")
+waited=$(awk -v a="${t_drain:-0}" -v b="${t_end:-0}" 'BEGIN {printf "%.1f", b - a}')
+hint=$(grep -o '`\./gan [^`]*`' "$TMP/hung.out" | head -1 | tr -d '`')
+echo "  exit $rc, $waited s from the end of training to exit (--upload-timeout $TIMEOUT)"
+problems=""
+[[ $rc == 3 ]] || problems+=" exit code $rc, want 3 (uploads left);"
+[[ -n $t_drain ]] || problems+=" no 'gan: run ...' line before the wait;"
+awk -v w="$waited" -v t=$TIMEOUT 'BEGIN {exit !(w >= t - 0.5 && w <= t + 5)}' ||
+  problems+=" waited $waited s, want $TIMEOUT..$((TIMEOUT + 5)) s;"
+grep -q ': in flight: ' "$TMP/hung.out" || problems+=" no item listed as in flight;"
+[[ $hint == *"--azure-endpoint $EP"* ]] || problems+=" the resume hint lacks --azure-endpoint ($hint);"
+if [[ -z $problems ]]; then
+  # Followed (with this build, without the monitor), it sends what was left.
+  if out=$(eval "timeout 600 \"\$GAN\" ${hint#./gan } --no-monitor" 2>&1) && same_as_container hung; then
+    ok "--upload-timeout bounds the exit against a hung az:// endpoint; the resume hint uploads the rest"
+  else
+    echo "$out" | tail -20; bad "following the resume hint after a hung az:// endpoint uploads what was left"
+  fi
+else
+  echo "  $problems"; sed 's/^[0-9.]* /  | /' "$TMP/hung.out" | tail -20
+  bad "--upload-timeout bounds the exit against a hung az:// endpoint; the resume hint uploads the rest"
+fi
+
+# 7. The VM's managed identity alone, against Azurite that checks bearer tokens (HTTPS, --oauth).
 mkdir -p "$TMP/tls"
 if ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
      -keyout "$TMP/tls/key.pem" -out "$TMP/tls/cert.pem" >"$TMP/tls/log" 2>&1; then
