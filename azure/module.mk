@@ -6,8 +6,9 @@
 # awscli); without them they skip and say why, or fail when GAN_REQUIRE_FIXTURES=1 (CI).
 #
 #   tests/azure/train_azurite.sh  ./gan --train --storage az://... against Azurite (with faults),
-#                                 --resume from Azure alone, the monitor, SAS links, a managed
-#                                 identity alone against Azurite with --oauth over HTTPS
+#                                 --resume from Azure alone, the monitor, SAS links, a hung
+#                                 endpoint cut short by --upload-timeout, a managed identity
+#                                 alone against Azurite with --oauth over HTTPS
 #   tests/gcs/train_gcs.sh        ./gan --train --storage gs://... through the S3-compatible path
 
 TEST_SCRIPTS += tests/azure/train_azurite.sh tests/gcs/train_gcs.sh
