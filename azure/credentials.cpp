@@ -44,14 +44,20 @@ std::map<std::string, std::string> parse_connection_string(const std::string& te
   return out;
 }
 
+std::string connection_string_account(const std::map<std::string, std::string>& kv) {
+  auto dev = kv.find("UseDevelopmentStorage");
+  if (dev != kv.end() && dev->second == "true") return kDevAccount;
+  auto name = kv.find("AccountName");
+  return name == kv.end() ? "" : name->second;
+}
+
 ResolvedCredential resolve_credential(const std::string& account, const std::string& endpoint) {
   ResolvedCredential r;
   const std::string cs = env("AZURE_STORAGE_CONNECTION_STRING");
   if (!cs.empty()) {
     auto kv = parse_connection_string(cs);
-    std::string name = kv.count("AccountName") ? kv["AccountName"] : "";
+    const std::string name = connection_string_account(kv);
     if (kv.count("UseDevelopmentStorage") && kv["UseDevelopmentStorage"] == "true") {
-      name = kDevAccount;
       kv["AccountKey"] = kDevKey;
       if (!kv.count("BlobEndpoint")) kv["BlobEndpoint"] = "http://127.0.0.1:10000/devstoreaccount1";
     }

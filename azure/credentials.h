@@ -35,6 +35,10 @@ struct AzureCredential {
 // "Key=Value;Key=Value" → map (keys as written). Throws std::invalid_argument on a part without '='.
 std::map<std::string, std::string> parse_connection_string(const std::string& text);
 
+// The account a parsed connection string is for: AccountName=, or the emulator's devstoreaccount1
+// for UseDevelopmentStorage=true; "" when it names none.
+std::string connection_string_account(const std::map<std::string, std::string>& kv);
+
 struct ResolvedCredential {
   AzureCredential credential;
   std::string endpoint;  // from the connection string's BlobEndpoint (or the emulator default), or ""

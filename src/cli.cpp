@@ -67,25 +67,6 @@ std::string checked_token(const std::string& source, const std::string& v) {
   return v;
 }
 
-// The storage account for -c azure_storage: AZURE_STORAGE_ACCOUNT, else the AccountName= of
-// AZURE_STORAGE_CONNECTION_STRING (its keys are case-insensitive, its fields ';'-separated).
-std::string azure_account_from_env() {
-  if (const char* a = std::getenv("AZURE_STORAGE_ACCOUNT"); a && *a) return a;
-  const char* cs = std::getenv("AZURE_STORAGE_CONNECTION_STRING");
-  std::stringstream fields(cs ? cs : "");
-  std::string field;
-  while (std::getline(fields, field, ';')) {
-    size_t eq = field.find('=');
-    if (eq == std::string::npos) continue;
-    std::string name = field.substr(0, eq);
-    while (!name.empty() && std::isspace((unsigned char)name.front())) name.erase(0, 1);
-    while (!name.empty() && std::isspace((unsigned char)name.back())) name.pop_back();
-    for (char& c : name) c = (char)std::tolower((unsigned char)c);
-    if (name == "accountname" && eq + 1 < field.size()) return field.substr(eq + 1);
-  }
-  return "";
-}
-
 void set_mode(CliOptions& o, CliOptions::Mode m, const std::string& flag) {
   if (o.mode != CliOptions::Mode::None && o.mode != m)
     throw CliError(flag + ": only one of --train, --summary, --generate/--inference, --monitor, --presign at a time");
@@ -211,20 +192,17 @@ const std::vector<Flag>& flags() {
       {{"--resume-if-exists"}, nullptr, "with --run-id: resume that run when it has a checkpoint, else start it",
        [](CliOptions& o, const std::string&) { o.resume_if_exists = true; }},
       {{"--storage"}, "URL", "where runs are kept: a folder, s3://bucket/prefix, az://account/container/prefix, gs://bucket/prefix",
-       [](CliOptions& o, const std::string& v) { o.storage = v; }},
+       [](CliOptions& o, const std::string& v) {
+         o.storage = v;
+         o.azure_reference = false;  // the last storage flag wins, as with -c
+       }},
       {{"-c"}, "aws_s3|azure_storage", "the reference system's storage choice (bucket/container gan-training-storage)",
        [](CliOptions& o, const std::string& v) {
-         if (v == "aws_s3")
-           o.storage = "s3://gan-training-storage";
-         else if (v == "azure_storage") {
-           const std::string acct = azure_account_from_env();
-           if (acct.empty())
-             throw CliError("-c azure_storage: set AZURE_STORAGE_ACCOUNT to the storage account name, or "
-                            "AZURE_STORAGE_CONNECTION_STRING with AccountName=... (or use --storage "
-                            "az://ACCOUNT/gan-training-storage)");
-           o.storage = "az://" + acct + "/gan-training-storage";
-         } else
-           throw CliError("-c: expected aws_s3 or azure_storage, got '" + v + "'");
+         if (v != "aws_s3" && v != "azure_storage") throw CliError("-c: expected aws_s3 or azure_storage, got '" + v + "'");
+         // azure_storage: the account comes from the environment, resolved by the storage layer
+         // (reference_azure_storage_url in src/storage/azure_storage.h) before anything runs.
+         o.azure_reference = v == "azure_storage";
+         o.storage = v == "aws_s3" ? "s3://gan-training-storage" : "";
        }},
       {{"--s3-endpoint"}, "URL", "an S3-compatible endpoint (MinIO, Ceph, ...)",
        [](CliOptions& o, const std::string& v) { o.s3_endpoint = v; }},

@@ -36,6 +36,7 @@ struct CliOptions {
 
   // storage
   std::string storage;          // path | s3://bucket/prefix | az://account/container/prefix | gs://bucket/prefix
+  bool azure_reference = false; // -c azure_storage: main fills `storage` from the environment
   std::string s3_endpoint, region, azure_endpoint;
   std::string presign_url;
   int64_t expires = 3600;

@@ -529,6 +529,14 @@ int main(int argc, char** argv) {
     say(std::string("gan: ") + e.what() + "\n");
     return 2;
   }
+  if (o.azure_reference) {
+    try {
+      o.storage = reference_azure_storage_url();
+    } catch (const std::exception& e) {
+      say(std::string("gan: ") + e.what() + "\n");
+      return 2;
+    }
+  }
   try {
     switch (o.mode) {
       case CliOptions::Mode::Help:

@@ -44,6 +44,20 @@ bool valid_container(const std::string& c) {
 
 }  // namespace
 
+std::string reference_azure_storage_url() {
+  std::string account;
+  if (const char* a = std::getenv("AZURE_STORAGE_ACCOUNT"); a && *a) {
+    account = a;
+  } else if (const char* cs = std::getenv("AZURE_STORAGE_CONNECTION_STRING"); cs && *cs) {
+    account = azure::connection_string_account(azure::parse_connection_string(cs));
+  }
+  if (account.empty())
+    throw std::invalid_argument("-c azure_storage: set AZURE_STORAGE_ACCOUNT to the storage account name, or "
+                                "AZURE_STORAGE_CONNECTION_STRING with AccountName=... (or use --storage "
+                                "az://ACCOUNT/" + std::string(kReferenceAzureContainer) + ")");
+  return "az://" + account + "/" + kReferenceAzureContainer;
+}
+
 AzureStorage::AzureStorage(const std::string& url, const AzureOptions& options) : url_(url) {
   if (url.rfind("az://", 0) != 0) throw std::invalid_argument("not an az:// URL: '" + url + "'");
   std::string rest = url.substr(5);

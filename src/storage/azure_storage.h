@@ -29,9 +29,12 @@ struct AzureOptions {
   int64_t block_size = 8ll << 20;
 };
 
-// The reference system's `-c azure_storage`: container gan-training-storage of
-// $AZURE_STORAGE_ACCOUNT (src/cli.cpp builds the URL).
+// The reference system's `-c azure_storage`: container gan-training-storage of the account named by
+// AZURE_STORAGE_ACCOUNT, else by AZURE_STORAGE_CONNECTION_STRING (AccountName=, or devstoreaccount1
+// for UseDevelopmentStorage=true). Returns "az://ACCOUNT/gan-training-storage"; throws
+// std::invalid_argument saying what to set when neither names an account.
 constexpr const char* kReferenceAzureContainer = "gan-training-storage";
+std::string reference_azure_storage_url();
 
 class AzureStorage : public Storage {
  public:

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "cli.h"
+#include "storage/azure_storage.h"
 
 namespace {
 
@@ -34,26 +35,37 @@ class ScopedEnv {
 }  // namespace
 
 TEST(CliStorage, AzureStorageTakesTheAccountFromTheEnvironmentOrTheConnectionString) {
+  // The CLI records the choice; the storage layer names the account (it reads connection strings
+  // the way the Azure credential chain does).
+  EXPECT_TRUE(gan::parse_cli({"--train", "-c", "azure_storage"}).azure_reference);
+  EXPECT_FALSE(gan::parse_cli({"--train", "-c", "azure_storage", "--storage", "eval"}).azure_reference);
+  EXPECT_FALSE(gan::parse_cli({"--train", "-c", "azure_storage", "-c", "aws_s3"}).azure_reference);
   {
     ScopedEnv env({{"AZURE_STORAGE_ACCOUNT", "fromaccount"},
                    {"AZURE_STORAGE_CONNECTION_STRING", "DefaultEndpointsProtocol=https;AccountName=fromstring;AccountKey=a2V5"}});
-    EXPECT_EQ(gan::parse_cli({"--train", "-c", "azure_storage"}).storage, "az://fromaccount/gan-training-storage");
+    EXPECT_EQ(gan::reference_azure_storage_url(), "az://fromaccount/gan-training-storage");
   }
   {
-    // No AZURE_STORAGE_ACCOUNT: the connection string's AccountName (keys are case-insensitive).
+    // No AZURE_STORAGE_ACCOUNT: the connection string's AccountName.
     ScopedEnv env({{"AZURE_STORAGE_ACCOUNT", nullptr},
                    {"AZURE_STORAGE_CONNECTION_STRING",
-                    "DefaultEndpointsProtocol=http; accountname=devstoreaccount1;AccountKey=a2V5;"
+                    "DefaultEndpointsProtocol=http; AccountName=devstoreaccount1;AccountKey=a2V5;"
                     "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"}});
-    EXPECT_EQ(gan::parse_cli({"--train", "-c", "azure_storage"}).storage, "az://devstoreaccount1/gan-training-storage");
+    EXPECT_EQ(gan::reference_azure_storage_url(), "az://devstoreaccount1/gan-training-storage");
+  }
+  {
+    // Azurite's shorthand names no account: it is the emulator's.
+    ScopedEnv env({{"AZURE_STORAGE_ACCOUNT", nullptr}, {"AZURE_STORAGE_CONNECTION_STRING", "UseDevelopmentStorage=true"}});
+    EXPECT_EQ(gan::reference_azure_storage_url(), "az://devstoreaccount1/gan-training-storage");
   }
   {
     ScopedEnv env({{"AZURE_STORAGE_ACCOUNT", nullptr}, {"AZURE_STORAGE_CONNECTION_STRING", "SharedAccessSignature=sv=2022"}});
     try {
-      gan::parse_cli({"--train", "-c", "azure_storage"});
+      gan::reference_azure_storage_url();
       FAIL() << "no account anywhere must be an error";
-    } catch (const gan::CliError& e) {
+    } catch (const std::invalid_argument& e) {
       const std::string m = e.what();
+      EXPECT_EQ(m.rfind("-c azure_storage: ", 0), 0u) << m;
       EXPECT_NE(m.find("AZURE_STORAGE_ACCOUNT"), std::string::npos) << m;
       EXPECT_NE(m.find("AZURE_STORAGE_CONNECTION_STRING with AccountName="), std::string::npos) << m;
       EXPECT_NE(m.find("--storage az://"), std::string::npos) << m;
