@@ -3,7 +3,7 @@
 # Their sources are already in APP_SRCS (azure/*.cpp, gcs/*.cpp); their tests are build/test_azure
 # (tests/azure/*.cpp) and build/test_gcs (tests/gcs/*.cpp). The integration tests need the fixtures
 # that azure/ci-deps installs (Azurite from npm) and aws/ci-deps installs (s3rver, botocore,
-# awscli); without them they skip and say why, or fail when GAN_REQUIRE_FIXTURES=1 (CI).
+# awscli); without them they skip and say why, which fails CI (.ci/allowed-skips does not list them).
 #
 #   tests/azure/train_azurite.sh  ./gan --train --storage az://... against Azurite (with faults),
 #                                 --resume from Azure alone, the monitor, SAS links, a hung
