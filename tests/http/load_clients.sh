@@ -61,13 +61,32 @@ h = json.load(sys.stdin).get("hyperparameters") or {}
 print(next((h[k] for k in ("batchsize", "batch_size", "batch", "b") if isinstance(h.get(k), int)), 0))')
 echo "run $run, batch size ${batch:-unknown}"
 
-rows() { curl -sf "${auth[@]}" "$base/api/live" | $PY -c 'import json,sys; print(json.load(sys.stdin)["total_rows"])'; }
+# The trainer publishes mini-batch rows in blocks (every 16), so a row count read at an arbitrary
+# moment is up to a block stale: over a 30 s phase that is several percent. edge() waits for the
+# count to change and prints "rows time" at that moment, so a phase runs from one block's arrival
+# to another's and the quotient is exact.
+edge() {
+  $PY - "$base" "${GAN_MONITOR_TOKEN:-}" <<'PY'
+import json, sys, time, urllib.request
+headers = {"Authorization": "Bearer " + sys.argv[2]} if sys.argv[2] else {}
+def rows():
+    with urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/api/live", headers=headers), timeout=5) as r:
+        return json.load(r)["total_rows"]
+first, deadline = rows(), time.time() + 60
+while True:
+    r, t = rows(), time.time()
+    if r != first or t > deadline:
+        print(r, t)
+        break
+    time.sleep(0.005)
+PY
+}
 cpu() { awk '{print ($14 + $15) / 100}' "/proc/$train_pid/stat"; }  # user+system seconds (USER_HZ 100)
-measure() {  # prints mini-batches per second over $phase seconds; the process's CPU use on stderr
+measure() {  # prints mini-batches per second over about $phase seconds; the process's CPU use on stderr
   local r0 r1 t0 t1 c0 c1
-  r0=$(rows); t0=$(date +%s.%N); c0=$(cpu)
+  read -r r0 t0 < <(edge); c0=$(cpu)
   sleep "$phase"
-  r1=$(rows); t1=$(date +%s.%N); c1=$(cpu)
+  read -r r1 t1 < <(edge); c1=$(cpu)
   $PY -c "print(f'  (gan used {($c1 - $c0) / ($t1 - $t0):.2f} cores; load average {open(\"/proc/loadavg\").read().split()[0]})', file=__import__('sys').stderr)"
   $PY -c "print(($r1 - $r0) / ($t1 - $t0))"
 }
@@ -142,4 +161,9 @@ print("loaded phases: " + ", ".join(ips(x) for x in loaded))
 print(f"result: 0 clients {ips(statistics.mean(idle))}, {n} clients {ips(statistics.mean(loaded))}; "
       f"slowdown per round {', '.join(f'{s:.1f}%' for s in slow)}; median {statistics.median(slow):.1f}%; "
       f"idle phases spread {(max(idle) - min(idle)) / statistics.mean(idle) * 100:.1f}% (the noise floor)")
+if len(slow) >= 2:
+    # Student's t, two-sided 95%, for len(slow) - 1 degrees of freedom (beyond 10 rounds: 2.2).
+    t = [12.71, 4.30, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23][min(len(slow) - 2, 9)]
+    m, half = statistics.mean(slow), t * statistics.stdev(slow) / len(slow) ** 0.5
+    print(f"mean slowdown {m:.1f}%, 95% confidence interval {m - half:.1f}% to {m + half:.1f}% over {len(slow)} rounds")
 PY
