@@ -47,13 +47,6 @@ void check_segments(const std::string& key, bool is_prefix) {
   }
 }
 
-// "<name>.tmp.<pid>.<n>" (or an older "<name>.tmp.<pid>"): a write_file_atomic in progress.
-bool is_temp_name(const std::string& name) {
-  size_t p = name.rfind(".tmp.");
-  if (p == std::string::npos || p + 5 == name.size()) return false;
-  return std::all_of(name.begin() + p + 5, name.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
-}
-
 std::string parent_of(const std::string& path) {
   size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? std::string() : path.substr(0, slash);
@@ -132,7 +125,7 @@ std::vector<ObjectInfo> LocalStorage::list(const std::string& prefix) {
     std::error_code fec;
     if (!it->is_regular_file(fec)) continue;
     std::string name = it->path().filename().string();
-    if (is_temp_name(name)) continue;
+    if (is_atomic_temp_name(name)) continue;
     std::string rel = it->path().lexically_relative(dir).generic_string();
     std::string key = dir_key + rel;
     if (key.compare(0, prefix.size(), prefix) != 0) continue;

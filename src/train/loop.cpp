@@ -278,6 +278,8 @@ RunResult Run::go() {
   } else {
     say("resuming " + run_ + " after epoch " + std::to_string(ck.epoch) + " (" + std::to_string(ck.step) +
         " mini-batches)\n");
+    if (int n = remove_stale_temp_files(run_dir))
+      say("removed " + std::to_string(n) + " partly written file" + (n == 1 ? "" : "s") + " left by the run's last process\n");
   }
 
   const int H = cfg_.batch / 2;

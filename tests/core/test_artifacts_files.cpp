@@ -73,6 +73,27 @@ TEST(ArtifactsAtomicFile, WritesReplacesAndLeavesNoTempFiles) {
   EXPECT_EQ(entries(t.path), (std::vector<std::string>{"big", "copy", "empty", "summary.json"}));
 }
 
+// What a SIGKILL mid-write leaves: another process's temp files, removed on --resume; this
+// process's own writes in progress and every other file stay.
+TEST(ArtifactsAtomicFile, StaleTempFilesOfOtherProcessesAreRemoved) {
+  TempDir t;
+  gan::make_dirs(t.path + "/epoch/2");
+  const std::string me = std::to_string(::getpid());
+  const std::string other = std::to_string(::getpid() + 1);
+  for (const std::string& f : std::vector<std::string>{"epoch/2/generator.safetensors.tmp." + other + ".8", "summary.json.tmp." + other,
+                              "epoch/2/metrics.csv.tmp." + me + ".3", "epoch/2/generated.png", "notes.tmp.txt",
+                              "data.tmp."})
+    gan::write_file_atomic(t.path + "/" + f, "x");
+  EXPECT_TRUE(gan::is_atomic_temp_name("a.png.tmp.12.3"));
+  EXPECT_TRUE(gan::is_atomic_temp_name("a.png.tmp.12"));
+  EXPECT_FALSE(gan::is_atomic_temp_name("notes.tmp.txt"));
+  EXPECT_FALSE(gan::is_atomic_temp_name("data.tmp."));
+  EXPECT_EQ(gan::remove_stale_temp_files(t.path), 2);
+  EXPECT_EQ(entries(t.path + "/epoch/2"), (std::vector<std::string>{"generated.png", "metrics.csv.tmp." + me + ".3"}));
+  EXPECT_EQ(entries(t.path), (std::vector<std::string>{"data.tmp.", "epoch", "notes.tmp.txt"}));
+  EXPECT_EQ(gan::remove_stale_temp_files(t.path + "/missing"), 0);
+}
+
 TEST(ArtifactsAtomicFile, ConcurrentWritersNeverMixFiles) {
   TempDir t;
   std::string p = t.path + "/summary.json";

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -161,6 +162,28 @@ std::string read_file(const std::string& path) {
   if (!read_file_if_exists(path, &s))
     throw std::runtime_error("cannot read " + path + ": no such file (check the path)");
   return s;
+}
+
+bool is_atomic_temp_name(const std::string& name) {
+  const size_t p = name.rfind(".tmp.");
+  if (p == std::string::npos || p + 5 == name.size()) return false;
+  for (size_t i = p + 5; i < name.size(); ++i)
+    if (!((name[i] >= '0' && name[i] <= '9') || name[i] == '.')) return false;
+  return true;
+}
+
+int remove_stale_temp_files(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const std::string mine = ".tmp." + std::to_string(::getpid()) + ".";
+  int removed = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!it->is_regular_file(ec) || !is_atomic_temp_name(name) || name.find(mine) != std::string::npos) continue;
+    if (fs::remove(it->path(), ec)) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace gan

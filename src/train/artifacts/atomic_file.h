@@ -16,6 +16,15 @@ void write_file_atomic(const std::string& path, const std::string& bytes);
 // Copies the file at `src` to `dst` atomically (streamed; `dst`'s directory must exist).
 void copy_file_atomic(const std::string& src, const std::string& dst);
 
+// True for "<name>.tmp.<pid>.<n>" (or an older "<name>.tmp.<pid>"): a write in progress, or one
+// whose writer died (listings skip these).
+bool is_atomic_temp_name(const std::string& name);
+
+// Deletes, under `dir` (recursively), the temp files of writers other than this process: what a
+// SIGKILL or a crash mid-write leaves behind. Only one process writes a run folder, so on --resume
+// they are all stale. Returns how many were removed; unreadable folders are skipped.
+int remove_stale_temp_files(const std::string& dir);
+
 // mkdir -p: creates `path` and any missing parents; a path that is already a directory is fine.
 void make_dirs(const std::string& path);
 
