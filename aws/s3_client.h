@@ -128,6 +128,7 @@ class S3Client {
   bool is_missing_key(const HttpResponse& r, const std::string& bucket, const std::string& key) const;
   void locate(const std::string& bucket, const std::string& key, std::string* host, std::string* path) const;
   void abort_after_failure(const std::string& bucket, const std::string& key, const std::string& upload_id);
+  static Call abort_call(const std::string& bucket, const std::string& key, const std::string& upload_id);
   std::string upload_multipart(const std::string& bucket, const std::string& key, const std::string& path,
                                int64_t size, const std::string& content_type);
   int64_t now() const;

@@ -67,7 +67,7 @@ std::string S3Client::complete_multipart_upload(const std::string& bucket, const
   return parse_xml(r.body).child_text("ETag");
 }
 
-void S3Client::abort_multipart_upload(const std::string& bucket, const std::string& key, const std::string& upload_id) {
+S3Client::Call S3Client::abort_call(const std::string& bucket, const std::string& key, const std::string& upload_id) {
   Call c;
   c.op = "ABORT MULTIPART UPLOAD";
   c.method = "DELETE";
@@ -75,6 +75,11 @@ void S3Client::abort_multipart_upload(const std::string& bucket, const std::stri
   c.key = key;
   c.query = {{"uploadId", upload_id}};
   c.quiet_statuses = {404};
+  return c;
+}
+
+void S3Client::abort_multipart_upload(const std::string& bucket, const std::string& key, const std::string& upload_id) {
+  Call c = abort_call(bucket, key, upload_id);
   execute(c);
 }
 
@@ -122,13 +127,7 @@ void S3Client::abort_after_failure(const std::string& bucket, const std::string&
       abort_multipart_upload(bucket, key, upload_id);
       return;
     }
-    Call c;
-    c.op = "ABORT MULTIPART UPLOAD";
-    c.method = "DELETE";
-    c.bucket = bucket;
-    c.key = key;
-    c.query = {{"uploadId", upload_id}};
-    c.quiet_statuses = {404};
+    Call c = abort_call(bucket, key, upload_id);
     c.ignores_cancel = true;
     c.timeout_ms = 3000;
     c.max_attempts = 1;
