@@ -1,38 +1,11 @@
 // The command line's storage flags: -c azure_storage's account, and what --presign accepts.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <map>
-#include <optional>
-
 #include "cli.h"
 #include "storage/azure_storage.h"
+#include "tests/aws/fixture.h"
 
-namespace {
-
-// Sets (or unsets, with nullptr) environment variables for one test and restores them after.
-class ScopedEnv {
- public:
-  ScopedEnv(std::initializer_list<std::pair<const char*, const char*>> vars) {
-    for (const auto& [name, value] : vars) {
-      const char* old = std::getenv(name);
-      saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
-      if (value) setenv(name, value, 1);
-      else unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    for (const auto& [name, value] : saved_) {
-      if (value) setenv(name.c_str(), value->c_str(), 1);
-      else unsetenv(name.c_str());
-    }
-  }
-
- private:
-  std::map<std::string, std::optional<std::string>> saved_;
-};
-
-}  // namespace
+using gan_test::ScopedEnv;
 
 TEST(CliStorage, AzureStorageTakesTheAccountFromTheEnvironmentOrTheConnectionString) {
   // The CLI records the choice; the storage layer names the account (it reads connection strings

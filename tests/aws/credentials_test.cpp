@@ -14,27 +14,7 @@
 
 namespace {
 
-// Sets (or unsets, with nullptr) environment variables for one test and restores them after.
-class ScopedEnv {
- public:
-  ScopedEnv(std::initializer_list<std::pair<const char*, const char*>> vars) {
-    for (const auto& [name, value] : vars) {
-      const char* old = std::getenv(name);
-      saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
-      if (value) setenv(name, value, 1);
-      else unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    for (const auto& [name, value] : saved_) {
-      if (value) setenv(name.c_str(), value->c_str(), 1);
-      else unsetenv(name.c_str());
-    }
-  }
-
- private:
-  std::map<std::string, std::optional<std::string>> saved_;
-};
+using gan_test::ScopedEnv;
 
 // Everything that could leak credentials in from the machine running the tests, switched off.
 std::initializer_list<std::pair<const char*, const char*>> clean_env = {
