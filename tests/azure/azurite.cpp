@@ -56,6 +56,35 @@ std::unique_ptr<FaultProxy> start_faultproxy(int upstream_port, std::string* why
   return p;
 }
 
+namespace {
+
+// Why Azurite cannot run here, or "" when node and the npm package are both present.
+std::string azurite_missing() {
+  if (std::system("command -v node >/dev/null 2>&1") != 0)
+    return "node is not installed (apt-get install nodejs, or run azure/ci-deps)";
+  if (access(azure_fixture_path("node_modules/azurite/package.json").c_str(), R_OK) != 0)
+    return "Azurite is not installed in tests/fixtures/azure/node_modules (run azure/ci-deps)";
+  return "";
+}
+
+// Azurite's blob service on 127.0.0.1:port, in memory; `env` (VAR=VALUE, may be empty) and `extra`
+// arguments added. Throws when it does not come up.
+std::unique_ptr<Child> start_azurite(int port, const std::vector<std::string>& env, const std::vector<std::string>& extra) {
+  std::vector<std::string> argv;
+  if (!env.empty()) argv.push_back("/usr/bin/env");
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.push_back("node");
+  argv.push_back(azure_fixture_path("node_modules/azurite/dist/src/blob/main.js"));
+  for (const std::string& a : std::vector<std::string>{"--blobHost", "127.0.0.1", "--blobPort", std::to_string(port),
+                                                       "--inMemoryPersistence", "--loose", "--skipApiVersionCheck",
+                                                       "--disableProductStyleUrl"})
+    argv.push_back(a);
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return std::make_unique<Child>(argv, "successfully listens", 60);
+}
+
+}  // namespace
+
 const AzuriteOAuthStack* azurite_oauth_stack(std::string* why) {
   struct Holder {
     std::unique_ptr<TempDir> dir;
@@ -66,14 +95,8 @@ const AzuriteOAuthStack* azurite_oauth_stack(std::string* why) {
   };
   static Holder* h = [] {
     auto* holder = new Holder;
-    if (std::system("command -v node >/dev/null 2>&1") != 0) {
-      holder->error = "node is not installed (apt-get install nodejs, or run azure/ci-deps)";
-      return holder;
-    }
-    if (access(azure_fixture_path("node_modules/azurite/package.json").c_str(), R_OK) != 0) {
-      holder->error = "Azurite is not installed in tests/fixtures/azure/node_modules (run azure/ci-deps)";
-      return holder;
-    }
+    holder->error = azurite_missing();
+    if (!holder->error.empty()) return holder;
     holder->dir = std::make_unique<TempDir>();
     const std::string d = holder->dir->path();
     const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
@@ -87,13 +110,8 @@ const AzuriteOAuthStack* azurite_oauth_stack(std::string* why) {
     holder->stack.key = "Z2FuLXRlc3QtYWNjb3VudC1rZXktZm9yLWF6dXJpdGUtb2F1dGg=";
     try {
       holder->stack.port = free_port();
-      holder->azurite = std::make_unique<Child>(
-          std::vector<std::string>{"/usr/bin/env", "AZURITE_ACCOUNTS=" + holder->stack.account + ":" + holder->stack.key,
-                                   "node", azure_fixture_path("node_modules/azurite/dist/src/blob/main.js"),
-                                   "--blobHost", "127.0.0.1", "--blobPort", std::to_string(holder->stack.port),
-                                   "--inMemoryPersistence", "--loose", "--skipApiVersionCheck", "--disableProductStyleUrl",
-                                   "--oauth", "basic", "--cert", d + "/cert.pem", "--key", d + "/key.pem"},
-          "successfully listens", 60);
+      holder->azurite = start_azurite(holder->stack.port, {"AZURITE_ACCOUNTS=" + holder->stack.account + ":" + holder->stack.key},
+                                      {"--oauth", "basic", "--cert", d + "/cert.pem", "--key", d + "/key.pem"});
       holder->ok = true;
     } catch (const std::exception& e) {
       holder->error = std::string("could not start Azurite with --oauth basic: ") + e.what();
@@ -121,21 +139,11 @@ const AzuriteStack* azurite_stack(std::string* why) {
   };
   static Holder* h = [] {
     auto* holder = new Holder;
-    if (std::system("command -v node >/dev/null 2>&1") != 0) {
-      holder->error = "node is not installed (apt-get install nodejs, or run azure/ci-deps)";
-      return holder;
-    }
-    if (access(azure_fixture_path("node_modules/azurite/package.json").c_str(), R_OK) != 0) {
-      holder->error = "Azurite is not installed in tests/fixtures/azure/node_modules (run azure/ci-deps)";
-      return holder;
-    }
+    holder->error = azurite_missing();
+    if (!holder->error.empty()) return holder;
     try {
       holder->stack.azurite_port = free_port();
-      holder->azurite = std::make_unique<Child>(
-          std::vector<std::string>{"node", azure_fixture_path("node_modules/azurite/dist/src/blob/main.js"),
-                                   "--blobHost", "127.0.0.1", "--blobPort", std::to_string(holder->stack.azurite_port),
-                                   "--inMemoryPersistence", "--loose", "--skipApiVersionCheck", "--disableProductStyleUrl"},
-          "successfully listens", 60);
+      holder->azurite = start_azurite(holder->stack.azurite_port, {}, {});
       holder->stack.proxy_port = free_port();
       holder->proxy = std::make_unique<Child>(
           std::vector<std::string>{"/usr/bin/python3", azure_fixture_path("faultproxy.py"),
