@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <random>
+#include <string>
 
 namespace aws {
 
@@ -32,6 +33,12 @@ bool is_transient_http_status(long status);
 
 // Counts attempts and sleeps between them. Usage:
 //   Backoff b(policy); while (true) { ...; if (!retryable || !b.wait()) throw ...; }
+// The message of a call ended by cancellation; `what` names the call and its object
+// ("PUT s3://bucket/key").
+inline std::string cancelled_message(const std::string& what) {
+  return what + " cancelled before it finished (the caller stopped waiting); it can be made again later";
+}
+
 class Backoff {
  public:
   // cancel (may be null): once it is true, wait() returns false at once, or within about 20 ms
@@ -42,6 +49,14 @@ class Backoff {
   bool wait();
   int attempt() const { return attempt_; }
   bool cancelled() const { return cancel_ && cancel_->load(); }
+  // wait(), but a cancelled wait throws make_error() instead of returning false, so a client's
+  // retry loop reads `if (transient && backoff.wait_or_throw(cancelled_error)) continue;`.
+  template <class MakeError>
+  bool wait_or_throw(MakeError make_error) {
+    if (wait()) return true;
+    if (cancelled()) throw make_error();
+    return false;
+  }
 
  private:
   RetryPolicy policy_;

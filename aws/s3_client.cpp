@@ -97,16 +97,9 @@ HttpResponse S3Client::execute(Call& call) {
     S3ErrorInfo info;
     info.code = "Cancelled";
     info.message = "cancelled";
-    return S3Error(call.op + " s3://" + call.bucket + "/" + call.key +
-                       " cancelled before it finished (the caller stopped waiting); it can be made again later",
-                   info, true);
+    return S3Error(cancelled_message(call.op + " s3://" + call.bucket + "/" + call.key), info, true);
   };
-  // Another attempt after a backoff; a cancelled wait ends the call as cancelled.
-  auto retry = [&] {
-    if (backoff.wait()) return true;
-    if (backoff.cancelled()) throw cancelled_error();
-    return false;
-  };
+  auto retry = [&] { return backoff.wait_or_throw(cancelled_error); };
   if (call.payload_hash.empty()) call.payload_hash = sha256_hex(call.body);
   for (;;) {
     if (cancel && cancel->load()) throw cancelled_error();

@@ -59,16 +59,10 @@ aws::HttpResponse BlobClient::execute(Call& call) {
     BlobErrorInfo info;
     info.code = "Cancelled";
     info.message = "cancelled";
-    return BlobError(call.op + " az://" + config_.account + "/" + call.container + "/" + call.blob +
-                         " cancelled before it finished (the caller stopped waiting); it can be made again later",
+    return BlobError(aws::cancelled_message(call.op + " az://" + config_.account + "/" + call.container + "/" + call.blob),
                      info, true);
   };
-  // Another attempt after a backoff; a cancelled wait ends the call as cancelled.
-  auto retry = [&] {
-    if (backoff.wait()) return true;
-    if (backoff.cancelled()) throw cancelled_error();
-    return false;
-  };
+  auto retry = [&] { return backoff.wait_or_throw(cancelled_error); };
   for (;;) {
     if (cancelled_.load()) throw cancelled_error();
     BlobRequest br;

@@ -67,16 +67,9 @@ aws::HttpResponse GcsClient::execute(Call& call) {
     aws::S3ErrorInfo info;
     info.code = "Cancelled";
     info.message = "cancelled";
-    return aws::S3Error(call.op + " gs://" + call.bucket + "/" + call.key +
-                            " cancelled before it finished (the caller stopped waiting); it can be made again later",
-                        info, true);
+    return aws::S3Error(aws::cancelled_message(call.op + " gs://" + call.bucket + "/" + call.key), info, true);
   };
-  // Another attempt after a backoff; a cancelled wait ends the call as cancelled.
-  auto retry = [&] {
-    if (backoff.wait()) return true;
-    if (backoff.cancelled()) throw cancelled_error();
-    return false;
-  };
+  auto retry = [&] { return backoff.wait_or_throw(cancelled_error); };
   for (;;) {
     if (cancel && cancel->load()) throw cancelled_error();
     azure::AccessToken token;
