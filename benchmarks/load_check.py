@@ -48,6 +48,20 @@ def load_tensors(path):
     return out
 
 
+def fold_legacy_biases(sd):
+    """Files written while gan's convs in front of BatchNorm still had biases (up.i.bias beside
+    bn_up.i): the bias cancels in train mode, and running_mean tracked conv(x) + bias, so the
+    bias-free module computes the same with running_mean - bias (src/nn/models.cpp). Returns the
+    number folded."""
+    folded = 0
+    for k in [k for k in sd if k.startswith("up.") and k.endswith(".bias")]:
+        mean = "bn_up." + k.split(".")[1] + ".running_mean"
+        if mean in sd:
+            sd[mean] = sd[mean] - sd.pop(k)
+            folded += 1
+    return folded
+
+
 def generator_for(sd):
     """Builds the torch_ref generator whose shapes match the state dict."""
     if "main.0.weight" in sd:
@@ -72,6 +86,7 @@ def main():
     p.add_argument("--samples", type=int, default=10)
     a = p.parse_args()
     sd = load_tensors(a.file)
+    folded = fold_legacy_biases(sd)
     g, latent, classes = generator_for(sd)
     g.load_state_dict(sd, strict=True)  # raises naming missing/unexpected keys or shape mismatches
     g.eval()
@@ -86,7 +101,8 @@ def main():
         print("load_check: output outside [-1, 1] after tanh", file=sys.stderr)
         return 1
     print(f"load_check: {a.file}: {len(sd)} tensors loaded strictly into {type(g).__name__}; "
-          f"output {tuple(y.shape)} in [{y.min():.3f}, {y.max():.3f}]")
+          f"output {tuple(y.shape)} in [{y.min():.3f}, {y.max():.3f}]"
+          + (f" ({folded} conv biases of an earlier version folded into running_mean)" if folded else ""))
     return 0
 
 

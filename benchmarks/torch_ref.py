@@ -41,7 +41,8 @@ class AcGanGenerator(nn.Module):
         ups, bns = [], []
         c_in = input_filters + 1
         for f in up_filters:
-            ups.append(nn.ConvTranspose2d(c_in, f, 4, stride=2, padding=1))
+            # No bias in front of BatchNorm, which cancels it (src/nn/models.cpp says why).
+            ups.append(nn.ConvTranspose2d(c_in, f, 4, stride=2, padding=1, bias=not batchnorm))
             if batchnorm:
                 bns.append(nn.BatchNorm2d(f, eps=1e-5, momentum=0.1))
             c_in = f
@@ -72,7 +73,7 @@ class AcGanDiscriminator(nn.Module):
         c_in, size = channels, image_size
         for f in conv_filters:
             for stride in (2, 1):
-                convs.append(nn.Conv2d(c_in, f, 3, stride=stride, padding=1))
+                convs.append(nn.Conv2d(c_in, f, 3, stride=stride, padding=1, bias=not batchnorm))
                 if batchnorm:
                     bns.append(nn.BatchNorm2d(f, eps=1e-5, momentum=0.1))
                 c_in = f

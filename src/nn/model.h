@@ -25,9 +25,18 @@ class Model {
   // Which forward pass of a training step is running (dropout draws a new mask for each).
   void set_phase(int phase) { phase_ = phase; }
 
+  // A conv bias the model leaves out because BatchNorm follows the conv (models.cpp says why),
+  // and the BatchNorm running mean that absorbs it when a file written while the model still had
+  // it is loaded (load_model, src/train/checkpoint.cpp).
+  struct FoldedBias {
+    std::string bias, running_mean;
+  };
+  const std::vector<FoldedBias>& folded_biases() const { return folded_; }
+
  protected:
   ParamSet ps_;
   int phase_ = 0;
+  std::vector<FoldedBias> folded_;
 };
 
 class Generator : public Model {

@@ -1,4 +1,16 @@
 // acgan28 and dcgan64.
+//
+// A convolution followed by BatchNorm has no bias (with --batchNorm=false it keeps one). BatchNorm
+// subtracts the batch mean of each channel, so a per-channel bias added before it cancels
+// exactly: the model computes the same function without it, and the bias's true gradient is
+// exactly zero. What a backend computes for that gradient is rounding noise, which Adam, dividing
+// by √v, turns into steps of about ±lr every mini-batch: a random walk that the training output
+// cannot see, that eval mode sees only while running_mean lags it, and that makes two backends
+// (or two cuDNN algorithms) disagree by O(1) in that tensor after a few steps. PyTorch's DCGAN example drops these biases for the same reason;
+// the reference Keras model had them, and checkpoints written while gan still had them load:
+// in train mode the bias cancels, and in eval mode running_mean holds it (running_mean tracks the
+// mean of conv(x) + b), so subtracting the bias from running_mean gives the same outputs
+// (Model::folded_biases, load_model). dcgan64 follows the PyTorch example: no conv has a bias.
 #include <sstream>
 #include <stdexcept>
 
@@ -35,8 +47,8 @@ namespace {
 // ---------------------------------------------------------------- acgan28
 
 // G: label → Embedding → Linear(49) → 1×7×7; noise → Linear(F·49) → LeakyReLU → F×7×7; concat →
-// (F+1)×7×7; per entry of conv_transpose_filters: ConvTranspose(k4 s2 p1) → BN → LeakyReLU →
-// Dropout; Conv(C, k7, p3) → tanh.
+// (F+1)×7×7; per entry of conv_transpose_filters: ConvTranspose(k4 s2 p1, no bias) → BN →
+// LeakyReLU → Dropout; Conv(C, k7, p3) → tanh.
 class AcGanGenerator final : public Generator {
  public:
   AcGanGenerator(Ops& ops, const ModelConfig& c, int cap, uint64_t seed) : Generator(ops), c_(c), cap_(cap) {
@@ -49,8 +61,11 @@ class AcGanGenerator final : public Generator {
     for (size_t i = 0; i < c.conv_transpose_filters.size(); ++i) {
       int out = c.conv_transpose_filters[i];
       std::string k = std::to_string(i);
-      up_.add<Conv>("up." + k, ps_, "up." + k, true, in, out, 4, 2, 1, true, cap);
-      if (c.batchnorm) up_.add<BatchNorm>("bn_up." + k, ps_, "bn_up." + k, out, c.bn_momentum, c.bn_eps, cap);
+      up_.add<Conv>("up." + k, ps_, "up." + k, true, in, out, 4, 2, 1, !c.batchnorm, cap);
+      if (c.batchnorm) {
+        up_.add<BatchNorm>("bn_up." + k, ps_, "bn_up." + k, out, c.bn_momentum, c.bn_eps, cap);
+        folded_.push_back({"up." + k + ".bias", "bn_up." + k + ".running_mean"});
+      }
       up_.add<Activation>("act_up." + k, ops, Act::LeakyRelu, c.leaky_alpha, cap);
       up_.add<Dropout>("drop_up." + k, ops, c.dropout, seed, 1 + (int)i, &phase_, cap);
       in = out;
@@ -107,8 +122,8 @@ class AcGanGenerator final : public Generator {
   Tensor concat_, dlabel_, dnoise_;
 };
 
-// D: per entry f of conv_filters: [Conv(f, k3 s2 p1), Conv(f, k3 s1 p1)], each conv followed by
-// BN → LeakyReLU → Dropout; flatten → Linear(1) (real/fake) and Linear(num_classes).
+// D: per entry f of conv_filters: [Conv(f, k3 s2 p1), Conv(f, k3 s1 p1)] (no biases), each conv
+// followed by BN → LeakyReLU → Dropout; flatten → Linear(1) (real/fake) and Linear(num_classes).
 class AcGanDiscriminator final : public Discriminator {
  public:
   AcGanDiscriminator(Ops& ops, const ModelConfig& c, int cap, uint64_t seed) : Discriminator(ops), c_(c) {
@@ -116,8 +131,11 @@ class AcGanDiscriminator final : public Discriminator {
     for (int f : c.conv_filters) {
       for (int s : {2, 1}) {
         std::string k = std::to_string(idx);
-        trunk_.add<Conv>("conv." + k, ps_, "conv." + k, false, in, f, 3, s, 1, true, cap);
-        if (c.batchnorm) trunk_.add<BatchNorm>("bn." + k, ps_, "bn." + k, f, c.bn_momentum, c.bn_eps, cap);
+        trunk_.add<Conv>("conv." + k, ps_, "conv." + k, false, in, f, 3, s, 1, !c.batchnorm, cap);
+        if (c.batchnorm) {
+          trunk_.add<BatchNorm>("bn." + k, ps_, "bn." + k, f, c.bn_momentum, c.bn_eps, cap);
+          folded_.push_back({"conv." + k + ".bias", "bn." + k + ".running_mean"});
+        }
         trunk_.add<Activation>("act." + k, ops, Act::LeakyRelu, c.leaky_alpha, cap);
         trunk_.add<Dropout>("drop." + k, ops, c.dropout, seed, 16 + idx, &phase_, cap);
         in = f;

@@ -80,6 +80,24 @@ void load_model(Model& m, const safetensors::File& f, const std::string& prefix,
     }
   }
   for (auto& [name, t] : ps.buffers()) copy_in(t, f, prefix + name, source);
+  // Files written while the convs before BatchNorm still had biases: running_mean tracked the
+  // mean of conv(x) + b, so running_mean − b is what the bias-free conv needs for the same eval
+  // output (models.cpp). Their Adam moments are dropped with them.
+  for (const Model::FoldedBias& fb : m.folded_biases()) {
+    const safetensors::Tensor* b = f.find(prefix + fb.bias);
+    if (!b) continue;
+    Tensor* mean = nullptr;
+    for (auto& [name, t] : ps.buffers())
+      if (name == fb.running_mean) mean = &t;
+    if (!mean) throw std::logic_error("load_model: no buffer " + fb.running_mean + " to fold " + fb.bias + " into");
+    if (b->shape != shape64(*mean))
+      throw std::runtime_error(source + ": tensor '" + prefix + fb.bias + "' does not match '" + prefix +
+                               fb.running_mean + "' in shape: the file was made by a different model or configuration");
+    std::vector<float> rm = mean->to_host();
+    const std::vector<float> bias = f.f32(prefix + fb.bias);
+    for (size_t i = 0; i < rm.size(); ++i) rm[i] -= bias[i];
+    mean->from_host(rm);
+  }
 }
 
 void save_checkpoint(const std::string& path, GanTrainer& t, const CheckpointState& s) {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "cli.h"
@@ -267,6 +268,65 @@ TEST(BadInputTrain, CheckpointFromAnotherModelIsRejectedNamingTensorAndFile) {
   foreign.add_f32("weight", {2}, x);
   safetensors::save(out + "/foreign.safetensors", foreign);
   EXPECT_THROW(read_model_file(out + "/foreign.safetensors", &read), std::runtime_error);
+  fs::remove_all(out);
+}
+
+// Files written while the convs in front of BatchNorm still had biases (before they were dropped,
+// see src/nn/models.cpp) load, and the model computes what the file's model computed: such a
+// model's running_mean tracked conv(x) + b, so the file is made here from today's by adding a
+// bias b to each of those convs and b to the running mean that follows it.
+TEST(Train, FileWithConvBiasesBeforeBatchNormLoadsWithTheSameEvalOutputs) {
+  const std::string out = temp_dir("legacy-bias");
+  TrainConfig cfg = tiny_config();
+  auto ops = make_cpu_ops();
+  GanTrainer t(*ops, cfg);
+  t.set_data(synthetic(64));
+  std::vector<int32_t> idx(cfg.batch / 2);
+  for (int s = 0; s < 3; ++s) {
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = (int32_t)((i * 7 + s) % 64);
+    t.train_step(idx.data());
+  }
+  const auto& folds = t.generator().folded_biases();
+  ASSERT_EQ(folds.size(), cfg.model.conv_transpose_filters.size());
+  EXPECT_EQ(t.discriminator().folded_biases().size(), 2 * cfg.model.conv_filters.size());
+  const std::string path = out + "/generator.safetensors";
+  save_generator(path, t.generator(), cfg, 0, t.step());
+
+  safetensors::File now = safetensors::load(path), legacy;
+  legacy.metadata = now.metadata;
+  std::mt19937 g(4);
+  std::normal_distribution<float> nd(0.0f, 0.5f);
+  for (const auto& tensor : now.tensors) {
+    if (tensor.dtype != safetensors::Dtype::F32) {
+      legacy.tensors.push_back(tensor);
+      continue;
+    }
+    std::vector<float> v = now.f32(tensor.name);
+    for (const auto& fb : folds)
+      if (fb.running_mean == tensor.name) {
+        std::vector<float> b(v.size());
+        for (size_t i = 0; i < v.size(); ++i) v[i] += (b[i] = nd(g));
+        legacy.add_f32(fb.bias, tensor.shape, b.data());
+      }
+    legacy.add_f32(tensor.name, tensor.shape, v.data());
+  }
+  for (const auto& fb : folds) ASSERT_NE(legacy.find(fb.bias), nullptr) << fb.bias;
+  const std::string legacy_path = out + "/legacy.safetensors";
+  safetensors::save(legacy_path, legacy);
+
+  TrainConfig read;
+  safetensors::File f = read_model_file(legacy_path, &read);
+  GanTrainer t2(*ops, read);
+  load_model(t2.generator(), f, "", false, legacy_path);
+  std::vector<float> noise(20 * cfg.model.latent_dim);
+  std::vector<int32_t> labels(20);
+  for (size_t i = 0; i < noise.size(); ++i) noise[i] = nd(g);
+  for (int i = 0; i < 20; ++i) labels[i] = i % 10;
+  const std::vector<float> want = t.generate(noise, labels), got = t2.generate(noise, labels);
+  ASSERT_EQ(want.size(), got.size());
+  double worst = 0;
+  for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, (double)std::fabs(want[i] - got[i]));
+  EXPECT_LE(worst, 1e-5) << "eval outputs of the folded file differ from the model that wrote it";
   fs::remove_all(out);
 }
 
