@@ -1,0 +1,348 @@
+// The training-parity check: does a backend train like the CPU reference from the same seed?
+// One piece of code for the GPU test (tests/gpu/test_gpu_train.cpp: CUDA against the CPU) and for
+// the CPU test that justifies its tolerances (tests/core/test_train_parity.cpp: the CPU against
+// itself with rounding noise injected into op outputs, and against planted bugs).
+//
+// Why not "every weight within 1e-3 after ten steps": both backends draw the same initial
+// weights, dropout masks, noise and labels (Philox), so only rounding differs — but Adam divides
+// each gradient by its own running RMS, so wherever a gradient is near zero (and rounding decides
+// its sign) the update is a full ±lr either way, and GAN training amplifies the difference step
+// by step. At the reference widths, 0.1% of op outputs moved by one ulp leaves the one-element
+// head_adv.bias 1.1 (relative L2) apart after ten steps and the losses up to 0.03 apart; with the
+// conv biases in front of BatchNorm that gan had then (their true gradient is zero), 35 of 47
+// tensors failed that bound. So the check has three parts, each as tight as that allows:
+//   1. After ONE step, tightly: the initial weights are bit-identical; BatchNorm's running
+//      statistics (which see every forward activation) agree per tensor; Adam's first moment m,
+//      which after one step is the gradient ((1−β1)·g for G, β1(1−β1)·g1 + (1−β1)·g2 for D's two
+//      updates), agrees over each model and, more loosely, per tensor; and the parameters moved
+//      the same but for a small fraction of elements (where rounding decided a gradient's sign).
+//   2. Over every step: the losses and accuracies read back each mini-batch.
+//   3. After the last step: the parameters and the BatchNorm statistics, pooled per model.
+// The configuration (parity::config) is a quarter of the reference widths, so the CPU side takes
+// seconds and the emulation runs in CI; every op of the reference model still runs.
+//
+// Tolerances. The CPU emulation (tests/core/test_train_parity.cpp, which prints these figures)
+// runs the same configuration with rounding noise injected into op outputs: "ulp" moves 0.1% of
+// every op's float outputs by one ulp (device math functions and pointwise kernels); "sum r" adds
+// uniform noise of ±r·rms(output) to every output of the ops a GPU sums in another order (conv,
+// linear, BatchNorm, losses; gradients as their increments): r = 1e-6 is about the error of an
+// FP32 sum of ~1000 terms, r = 1e-5 that of cuDNN's Winograd and FFT algorithms
+// (tests/gpu/test_gpu_layers.cpp accepts 1e-4 of max|ref| there), r = 5e-4 that of TF32 inputs
+// (10-bit mantissas). Measured, as the largest measured/limit ratio of each check (2026-11, 10
+// steps of parity::config()):
+//
+//   check (FP32 limit)                       ulp    sum 1e-6  sum 1e-5 | TF32 limits: sum 5e-4
+//   step 1 BatchNorm statistics (2e-4)       0.00   0.01      0.30     | 0.23
+//   step 1 gradients per model (3e-2)        0.03   0.03      0.27     | 0.29
+//   step 1 gradients per tensor (0.1)        0.02   0.02      0.14     | 0.32
+//   step 1 updates differing > lr/100 (1%)   0.01   0.02      0.25     | 0.27 (> lr/4, 10%)
+//   losses (0.01 + 1%)                       0.09   0.08      0.10     | 0.06
+//   accuracies (3 samples of 32)             0.29   0.29      0.29     | 0.22 (4 samples)
+//   after 10 steps: parameters (1e-2)        0.25   0.26      0.31     | 0.27 (2e-2)
+//   after 10 steps: BatchNorm stats (1e-2)   0.17   0.20      0.27     | 0.23 (2e-2)
+//
+// So noise of cuDNN's worst FP32 algorithms stays under a third of every limit, while each planted
+// bug exceeds some limit many times over: an off-by-one in concat's output (step-1 statistics 242×
+// their limit, gradients 45×), a conv-transpose weight read as [out,in,k,k] (statistics 6000×),
+// Adam's t one too high (updates 100×, statistics 5×), a step counter that never advances as a
+// graph replay without advance_step would (step 1 exact; losses 78×, parameters 3.8×).
+// Per-tensor limits after ten steps would be meaningless: with ulp noise alone a 1-element head
+// bias ends O(1) apart at the reference widths (see the top), so the ten-step state is pooled per
+// model.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "src/data/dataset.h"
+#include "src/train/trainer.h"
+
+namespace gan::parity {
+
+// acgan28 at a quarter of the reference widths (32 filters; every op and layer of the reference
+// model, at shapes where the CPU side of a run takes seconds on two cores), batch 64, seed 1234.
+inline TrainConfig config() {
+  TrainConfig cfg;
+  cfg.model.conv_filters = {32, 32};
+  cfg.model.conv_transpose_filters = {32, 32};
+  cfg.model.generator_input_filters = 32;
+  cfg.batch = 64;
+  cfg.seed = 1234;
+  return cfg;
+}
+
+// 512 uniform random 28×28 images with labels 0..9 in turn.
+inline Dataset dataset() {
+  Dataset d;
+  d.name = "parity-random";
+  d.n = 512;
+  std::mt19937 g(5);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  d.images.resize((size_t)d.n * 28 * 28);
+  for (auto& x : d.images) x = u(g);
+  for (int i = 0; i < d.n; ++i) d.labels.push_back(i % 10);
+  for (int k = 0; k < 10; ++k) d.class_names.push_back(std::to_string(k));
+  return d;
+}
+
+// The real-batch indices of step `step` (the same on every backend).
+inline std::vector<int32_t> indices(int step, int half, int n) {
+  std::mt19937 g(1000 + step);
+  std::vector<int32_t> v(half);
+  for (auto& i : v) i = (int32_t)(g() % n);
+  return v;
+}
+
+struct Named {
+  std::string name;
+  std::vector<float> v;
+};
+enum class Kind { Param, Buffer, AdamM };
+struct Snapshot {
+  std::vector<std::pair<Kind, Named>> tensors;
+};
+
+// Every parameter and BatchNorm buffer of both models (and Adam's first moments when asked), on the host.
+inline Snapshot snapshot(GanTrainer& t, bool moments) {
+  Snapshot s;
+  for (Model* m : {(Model*)&t.generator(), (Model*)&t.discriminator()}) {
+    for (auto& p : m->params().params()) {
+      s.tensors.push_back({Kind::Param, {m->name() + "." + p->name, p->value.to_host()}});
+      if (moments) s.tensors.push_back({Kind::AdamM, {m->name() + ".adam_m." + p->name, p->m.to_host()}});
+    }
+    for (auto& b : m->params().buffers()) s.tensors.push_back({Kind::Buffer, {m->name() + "." + b.first, b.second.to_host()}});
+  }
+  return s;
+}
+
+// What the check compares: the state before and after the first step, the metrics of every step,
+// and the state after the last.
+struct Run {
+  Snapshot initial, after_one, after_all;
+  std::vector<StepMetrics> metrics;
+  float lr = 0;
+  int half = 0;
+};
+
+inline Run run(Ops& ops, const TrainConfig& cfg, const Dataset& data, int steps = 10) {
+  Run r;
+  r.lr = cfg.adam.lr;
+  r.half = cfg.batch / 2;
+  GanTrainer t(ops, cfg);
+  t.set_data(data);
+  r.initial = snapshot(t, false);
+  for (int s = 0; s < steps; ++s) {
+    t.train_step(indices(s, cfg.batch / 2, data.n).data());
+    if (s == 0) r.after_one = snapshot(t, true);
+  }
+  r.metrics = t.take_metrics();
+  r.after_all = snapshot(t, false);
+  return r;
+}
+
+struct Tolerances {
+  double stats1 = 0;       // step 1: BatchNorm running statistics, relative L2 per tensor
+  double grads1 = 0;       // step 1: Adam's m (the gradients), relative L2 over each model
+  double grads1_each = 0;  // step 1: the same per tensor (small tensors' gradients are noise-dominated)
+  double update_diff = 0;  // step 1: an element's update "differs" when by more than this × lr
+  double updates1 = 0;     // step 1: fraction of each model's parameters whose update differs
+  double loss_atol = 0, loss_rtol = 0;  // every step: |loss − ref| ≤ atol + rtol·|ref|
+  int acc_samples = 0;     // every step: accuracies within this many samples of the half batch
+  double params_all = 0;   // after the last step: parameters, relative L2 over each model
+  double buffers_all = 0;  // after the last step: BatchNorm statistics, relative L2 over each model
+};
+
+// FP32 (the default) and TF32 (GAN_TF32=1) limits; the header comment says where they come from.
+inline Tolerances fp32() {
+  Tolerances t;
+  t.stats1 = 2e-4;
+  t.grads1 = 3e-2;
+  t.grads1_each = 0.1;
+  t.update_diff = 0.01;
+  t.updates1 = 1e-2;
+  t.loss_atol = 0.01;
+  t.loss_rtol = 0.01;
+  t.acc_samples = 3;
+  t.params_all = 1e-2;
+  t.buffers_all = 1e-2;
+  return t;
+}
+inline Tolerances tf32() {
+  Tolerances t;
+  t.stats1 = 1e-2;
+  t.grads1 = 0.3;
+  t.grads1_each = 0.5;
+  t.update_diff = 0.25;
+  t.updates1 = 0.1;
+  t.loss_atol = 0.03;
+  t.loss_rtol = 0.03;
+  t.acc_samples = 4;
+  t.params_all = 2e-2;
+  t.buffers_all = 2e-2;
+  return t;
+}
+
+// One comparison: `value` against `limit` (passes when value ≤ limit; NaN never passes).
+struct Margin {
+  std::string check, what;
+  double value, limit;
+  double ratio() const { return limit > 0 ? value / limit : (value > 0 ? INFINITY : 0.0); }
+  bool ok() const { return value <= limit; }
+};
+
+struct Result {
+  std::vector<Margin> margins;
+  bool ok() const {
+    for (const Margin& m : margins)
+      if (!m.ok()) return false;
+    return !margins.empty();
+  }
+  // The worst margin of each check, then every failure (at most `max_failures`).
+  std::string report(size_t max_failures = 12) const {
+    std::vector<std::string> checks;
+    for (const Margin& m : margins)
+      if (std::find(checks.begin(), checks.end(), m.check) == checks.end()) checks.push_back(m.check);
+    std::ostringstream o;
+    o.precision(3);
+    for (const std::string& c : checks) {
+      const Margin* w = nullptr;
+      for (const Margin& m : margins)
+        if (m.check == c && (!w || m.ratio() > w->ratio())) w = &m;
+      o << "  " << c << ": worst " << w->what << " " << w->value << " (limit " << w->limit << ", "
+        << w->ratio() << " of it)\n";
+    }
+    size_t shown = 0;
+    for (const Margin& m : margins)
+      if (!m.ok() && shown++ < max_failures)
+        o << "  FAIL " << m.check << ": " << m.what << " " << m.value << " > " << m.limit << "\n";
+    return o.str();
+  }
+  // The largest value/limit of one check (0 when it has none).
+  double worst(const std::string& check) const {
+    double w = 0;
+    for (const Margin& m : margins)
+      if (m.check == check) w = std::max(w, m.ratio());
+    return w;
+  }
+};
+
+// Sums of squares for a relative L2 distance ‖got − ref‖ / ‖ref‖, pooled over several tensors.
+struct L2 {
+  double diff = 0, norm = 0;
+  bool finite = true;
+  void add(const std::vector<float>& got, const std::vector<float>& ref) {
+    for (size_t k = 0; k < ref.size(); ++k) {
+      if (!std::isfinite(got[k])) finite = false;
+      const double d = (double)got[k] - ref[k];
+      diff += d * d;
+      norm += (double)ref[k] * ref[k];
+    }
+  }
+  double rel() const {
+    if (!finite) return INFINITY;
+    if (norm == 0) return diff == 0 ? 0.0 : INFINITY;
+    return std::sqrt(diff / norm);
+  }
+};
+inline double rel_l2(const std::vector<float>& got, const std::vector<float>& ref) {
+  L2 l;
+  l.add(got, ref);
+  return l.rel();
+}
+
+// "generator.x.weight" → "generator".
+inline std::string model_of(const std::string& name) { return name.substr(0, name.find('.')); }
+
+// Compares `got` against the reference run `ref` (same configuration and steps).
+inline Result compare(const Run& ref, const Run& got, const Tolerances& tol) {
+  Result r;
+  auto add = [&](const std::string& check, const std::string& what, double value, double limit) {
+    r.margins.push_back({check, what, std::isnan(value) ? INFINITY : value, limit});
+  };
+  auto same_layout = [&](const Snapshot& a, const Snapshot& b, const char* when) {
+    bool ok = a.tensors.size() == b.tensors.size();
+    for (size_t i = 0; ok && i < a.tensors.size(); ++i)
+      ok = a.tensors[i].first == b.tensors[i].first && a.tensors[i].second.name == b.tensors[i].second.name &&
+           a.tensors[i].second.v.size() == b.tensors[i].second.v.size();
+    if (!ok) add("layout", std::string("tensors ") + when, 1, 0);
+    return ok;
+  };
+  if (!same_layout(ref.initial, got.initial, "initially") || !same_layout(ref.after_one, got.after_one, "after step 1") ||
+      !same_layout(ref.after_all, got.after_all, "after the last step"))
+    return r;
+
+  // 1. The first step.
+  for (size_t i = 0; i < ref.initial.tensors.size(); ++i) {
+    const Named &a = ref.initial.tensors[i].second, &b = got.initial.tensors[i].second;
+    size_t differ = 0;
+    for (size_t k = 0; k < a.v.size(); ++k) differ += std::memcmp(&a.v[k], &b.v[k], sizeof(float)) != 0;
+    add("initial state: elements not bit-identical", a.name, (double)differ, 0);
+  }
+  std::map<std::string, L2> grads;
+  std::map<std::string, std::pair<size_t, size_t>> updates;  // model → (differing, all)
+  for (size_t i = 0; i < ref.after_one.tensors.size(); ++i) {
+    const Kind kind = ref.after_one.tensors[i].first;
+    const Named &a = ref.after_one.tensors[i].second, &b = got.after_one.tensors[i].second;
+    if (kind == Kind::Buffer) {
+      add("step 1: BatchNorm statistics", a.name, rel_l2(b.v, a.v), tol.stats1);
+    } else if (kind == Kind::AdamM) {
+      grads[model_of(a.name)].add(b.v, a.v);
+      add("step 1: gradients (Adam m) per tensor", a.name, rel_l2(b.v, a.v), tol.grads1_each);
+    } else if (kind == Kind::Param) {
+      // Adam's first updates are ±lr·(bias-corrected m/√v), the same on both sides unless rounding
+      // decided a gradient's sign: count the elements that moved differently.
+      const Named* p0 = nullptr;
+      for (const auto& t : ref.initial.tensors)
+        if (t.second.name == a.name) p0 = &t.second;
+      if (!p0) {
+        add("layout", a.name + " not in the initial state", 1, 0);
+        continue;
+      }
+      auto& u = updates[model_of(a.name)];
+      for (size_t k = 0; k < a.v.size(); ++k)
+        u.first += !(std::fabs(((double)b.v[k] - p0->v[k]) - ((double)a.v[k] - p0->v[k])) <= tol.update_diff * ref.lr);
+      u.second += a.v.size();
+    }
+  }
+  for (const auto& [m, l] : grads) add("step 1: gradients (Adam m) per model", m, l.rel(), tol.grads1);
+  for (const auto& [m, u] : updates)
+    add("step 1: parameter updates that differ", m, (double)u.first / (double)u.second, tol.updates1);
+
+  // 2. Every step's metrics.
+  if (got.metrics.size() != ref.metrics.size()) add("layout", "metric rows", 1, 0);
+  const double acc_limit = (tol.acc_samples + 0.5) / ref.half;
+  for (size_t s = 0; s < std::min(ref.metrics.size(), got.metrics.size()); ++s) {
+    const StepMetrics &a = ref.metrics[s], &b = got.metrics[s];
+    const std::string st = "step " + std::to_string(s + 1) + " ";
+    auto loss = [&](const char* n, float x, float y) {
+      add("losses", st + n, std::fabs((double)y - x), tol.loss_atol + tol.loss_rtol * std::fabs((double)x));
+    };
+    loss("D loss real", a.d_loss_real, b.d_loss_real);
+    loss("D loss fake", a.d_loss_fake, b.d_loss_fake);
+    loss("G loss", a.g_loss, b.g_loss);
+    loss("class loss", a.class_loss, b.class_loss);
+    add("accuracies", st + "D accuracy real", std::fabs((double)b.d_acc_real - a.d_acc_real), acc_limit);
+    add("accuracies", st + "D accuracy fake", std::fabs((double)b.d_acc_fake - a.d_acc_fake), acc_limit);
+    add("accuracies", st + "class accuracy", std::fabs((double)b.class_acc - a.class_acc), acc_limit);
+  }
+
+  // 3. The state after the last step, pooled per model: a single small tensor (a head's bias) can
+  // end up O(1) apart from rounding alone (see the top), but the model as a whole cannot.
+  std::map<std::string, L2> params, buffers;
+  for (size_t i = 0; i < ref.after_all.tensors.size(); ++i) {
+    const Named &a = ref.after_all.tensors[i].second, &b = got.after_all.tensors[i].second;
+    (ref.after_all.tensors[i].first == Kind::Buffer ? buffers : params)[model_of(a.name)].add(b.v, a.v);
+  }
+  for (const auto& [m, l] : params) add("after the last step: parameters per model", m, l.rel(), tol.params_all);
+  for (const auto& [m, l] : buffers) add("after the last step: BatchNorm statistics per model", m, l.rel(), tol.buffers_all);
+  return r;
+}
+
+}  // namespace gan::parity
