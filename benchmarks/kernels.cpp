@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,26 +26,37 @@
 namespace gan::bench {
 namespace {
 
+// A device array whose copies are ordered on the benchmark's stream. (cudaMemcpy would run on the
+// legacy default stream, which does not wait for, and is not waited for by, the non-blocking
+// stream the kernels run on: from pageable memory it may return before the data has landed, and a
+// kernel could read the buffer first.) Uploads wait, so the host vector may go right after.
 template <class T>
 class DevArray {
  public:
-  explicit DevArray(size_t n) : n_(n) { CUDA_CHECK(cudaMalloc(&p_, std::max<size_t>(n, 1) * sizeof(T))); }
-  explicit DevArray(const std::vector<T>& h) : DevArray(h.size()) { upload(h); }
+  DevArray(size_t n, cudaStream_t stream) : n_(n), stream_(stream) {
+    CUDA_CHECK(cudaMalloc(&p_, std::max<size_t>(n, 1) * sizeof(T)));
+  }
+  DevArray(const std::vector<T>& h, cudaStream_t stream) : DevArray(h.size(), stream) { upload(h); }
   ~DevArray() { CUDA_LOG_CHECK(cudaFree(p_)); }
   DevArray(const DevArray&) = delete;
   DevArray& operator=(const DevArray&) = delete;
   T* p() const { return p_; }
-  void upload(const std::vector<T>& h) { CUDA_CHECK(cudaMemcpy(p_, h.data(), n_ * sizeof(T), cudaMemcpyHostToDevice)); }
+  void upload(const std::vector<T>& h) {
+    if (h.size() != n_) throw std::logic_error("DevArray::upload: size mismatch");
+    CUDA_CHECK(cudaMemcpyAsync(p_, h.data(), n_ * sizeof(T), cudaMemcpyHostToDevice, stream_));
+    CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
   std::vector<T> download() const {
     std::vector<T> h(n_);
-    CUDA_CHECK(cudaDeviceSynchronize());
-    CUDA_CHECK(cudaMemcpy(h.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaMemcpyAsync(h.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost, stream_));
+    CUDA_CHECK(cudaStreamSynchronize(stream_));
     return h;
   }
 
  private:
   T* p_ = nullptr;
   size_t n_;
+  cudaStream_t stream_;
 };
 
 std::vector<float> randu(size_t n, uint32_t seed, float lo = -1, float hi = 1) {
@@ -146,8 +159,8 @@ struct ActDesc {
 
 void copy_ceiling(Ctx& c) {
   const size_t n = size_t(64) << 20;  // 256 MiB of floats
-  DevArray<float> a(n), b(n);
-  CUDA_CHECK(cudaMemset(a.p(), 0, n * 4));
+  DevArray<float> a(n, c.stream), b(n, c.stream);
+  CUDA_CHECK(cudaMemsetAsync(a.p(), 0, n * 4, c.stream));
   auto fn = [&] { CUDA_CHECK(cudaMemcpyAsync(b.p(), a.p(), n * 4, cudaMemcpyDeviceToDevice, c.stream)); };
   c.copy_gbps = 1.0;  // placeholder so add() can divide; replaced below
   const double ms = time_ms(c, fn);
@@ -177,7 +190,7 @@ void activations(Ctx& c) {
       std::vector<float> ry(n), rdx(n);
       ref::activation_forward(a.act, ry.data(), hx.data(), n, 0.2f);
       ref::activation_backward(a.act, rdx.data(), hdy.data(), hx.data(), ry.data(), n, 0.2f);
-      DevArray<float> x(hx), dy(hdy), y(n), dx(n), y2(n), dx2(n);
+      DevArray<float> x(hx, c.stream), dy(hdy, c.stream), y(n, c.stream), dx(n, c.stream), y2(n, c.stream), dx2(n, c.stream);
       cuda::activation_forward(a.act, y.p(), x.p(), n, 0.2f, c.stream);
       cuda::activation_backward(a.act, dx.p(), dy.p(), x.p(), y.p(), n, 0.2f, c.stream);
       std::string why;
@@ -210,7 +223,7 @@ void dropout(Ctx& c) {
     std::vector<float> rout(n), rmask(n), rdx(n);
     ref::dropout_forward(rout.data(), rmask.data(), hx.data(), n, 0.4f, 42, 5);
     ref::dropout_backward(rdx.data(), hdy.data(), rmask.data(), n);
-    DevArray<float> x(hx), dy(hdy), out(n), mask(n), dx(n);
+    DevArray<float> x(hx, c.stream), dy(hdy, c.stream), out(n, c.stream), mask(n, c.stream), dx(n, c.stream);
     cuda::dropout_forward(out.p(), mask.p(), x.p(), n, 0.4f, 42, 5, c.d_step, c.stream);
     cuda::dropout_backward(dx.p(), dy.p(), mask.p(), n, c.stream);
     std::string why;
@@ -233,8 +246,8 @@ void batchnorm(Ctx& c) {
     ref::batchnorm_forward_train(ry.data(), rmean.data(), rinv.data(), rrm.data(), rrv.data(), hx.data(), hg.data(), hb.data(), s.N, s.C, s.HW, 0.1f, 1e-5f);
     ref::batchnorm_forward_eval(rye.data(), hx.data(), hg.data(), hb.data(), rrm.data(), rrv.data(), s.N, s.C, s.HW, 1e-5f);
     ref::batchnorm_backward(rdx.data(), rdg.data(), rdb.data(), hdy.data(), hx.data(), hg.data(), rmean.data(), rinv.data(), s.N, s.C, s.HW);
-    DevArray<float> x(hx), dy(hdy), g(hg), b(hb), y(n), mean(s.C), inv(s.C), rm(std::vector<float>(s.C, 0.0f)),
-        rv(std::vector<float>(s.C, 1.0f)), ye(n), dx(n), dg(std::vector<float>(s.C, 0.0f)), db(std::vector<float>(s.C, 0.0f));
+    DevArray<float> x(hx, c.stream), dy(hdy, c.stream), g(hg, c.stream), b(hb, c.stream), y(n, c.stream), mean(s.C, c.stream), inv(s.C, c.stream), rm(std::vector<float>(s.C, 0.0f), c.stream),
+        rv(std::vector<float>(s.C, 1.0f), c.stream), ye(n, c.stream), dx(n, c.stream), dg(std::vector<float>(s.C, 0.0f), c.stream), db(std::vector<float>(s.C, 0.0f), c.stream);
     cuda::batchnorm_forward_train(y.p(), mean.p(), inv.p(), rm.p(), rv.p(), x.p(), g.p(), b.p(), s.N, s.C, s.HW, 0.1f, 1e-5f, c.stream);
     cuda::batchnorm_forward_eval(ye.p(), x.p(), g.p(), b.p(), rm.p(), rv.p(), s.N, s.C, s.HW, 1e-5f, c.stream);
     cuda::batchnorm_backward(dx.p(), dg.p(), db.p(), dy.p(), x.p(), g.p(), mean.p(), inv.p(), s.N, s.C, s.HW, c.stream);
@@ -244,7 +257,8 @@ void batchnorm(Ctx& c) {
                     agree(db.download(), rdb, 1e-5, 1e-4, &why);
     // cuDNN on the same tensors (spatial batchnorm = per channel over N, H, W).
     Tensor4 td(s.N, s.C, 1, s.HW), bnd(1, s.C, 1, 1);
-    DevArray<float> y2(n), m2(s.C), i2(s.C), rm2(std::vector<float>(s.C, 0.0f)), rv2(std::vector<float>(s.C, 1.0f)), dx2(n), dg2(s.C), db2(s.C);
+    DevArray<float> y2(n, c.stream), m2(s.C, c.stream), i2(s.C, c.stream), rm2(std::vector<float>(s.C, 0.0f), c.stream), rv2(std::vector<float>(s.C, 1.0f), c.stream), dx2(n, c.stream),
+        dg2(std::vector<float>(s.C, 0.0f), c.stream), db2(std::vector<float>(s.C, 0.0f), c.stream);  // accumulated (beta 1)
     CUDNN_CHECK(cudnnSetStream(c.dnn, c.stream));
     const float one = 1, zero = 0;
     auto dnn_train = [&] {
@@ -280,7 +294,7 @@ void data_movement(Ctx& c) {
     std::vector<float> ro(no), rda(na), rdb(nb);
     ref::concat_forward(ro.data(), ha.data(), hb.data(), s.N, s.Ca, s.Cb, s.HW);
     ref::concat_backward(rda.data(), rdb.data(), ro.data(), s.N, s.Ca, s.Cb, s.HW);
-    DevArray<float> a(ha), b(hb), o(no), da(na), db(nb);
+    DevArray<float> a(ha, c.stream), b(hb, c.stream), o(no, c.stream), da(na, c.stream), db(nb, c.stream);
     cuda::concat_forward(o.p(), a.p(), b.p(), s.N, s.Ca, s.Cb, s.HW, c.stream);
     cuda::concat_backward(da.p(), db.p(), o.p(), s.N, s.Ca, s.Cb, s.HW, c.stream);
     std::string why;
@@ -298,8 +312,8 @@ void data_movement(Ctx& c) {
     for (auto& i : idx) i = (int32_t)(rng() % gg.rows);
     std::vector<float> ro((size_t)gg.n * gg.row);
     ref::gather_rows(ro.data(), src.data(), idx.data(), gg.n, gg.row);
-    DevArray<float> s(src), o(ro.size());
-    DevArray<int32_t> di(idx);
+    DevArray<float> s(src, c.stream), o(ro.size(), c.stream);
+    DevArray<int32_t> di(idx, c.stream);
     cuda::gather_rows(o.p(), s.p(), di.p(), gg.n, gg.row, c.stream);
     std::string why;
     const bool ok = agree(o.download(), ro, 0, 0, &why);
@@ -312,7 +326,7 @@ void data_movement(Ctx& c) {
     auto hx = randu(n, 13), hy = randu(n, 14);
     auto ry = hy;
     ref::axpy(ry.data(), hx.data(), n, 0.5f);
-    DevArray<float> x(hx), y(hy);
+    DevArray<float> x(hx, c.stream), y(hy, c.stream);
     cuda::axpy(y.p(), x.p(), n, 0.5f, c.stream);
     std::string why;
     const bool ok = agree(y.download(), ry, 1e-7, 1e-6, &why);
@@ -323,8 +337,8 @@ void data_movement(Ctx& c) {
     std::vector<int32_t> rk(n);
     ref::randn(rz.data(), n, 0, 1, 3, 77);
     ref::randint(rk.data(), n, 10, 3, 77);
-    DevArray<float> z(n);
-    DevArray<int32_t> k(n);
+    DevArray<float> z(n, c.stream);
+    DevArray<int32_t> k(n, c.stream);
     cuda::randn(z.p(), n, 0, 1, 3, 77, c.d_step, c.stream);
     cuda::randint(k.p(), n, 10, 3, 77, c.d_step, c.stream);
     std::string why;
@@ -343,7 +357,7 @@ void data_movement(Ctx& c) {
       for (int cc = 0; cc < C; ++cc)
         for (int i = 0; i < HW; ++i) sum[cc] += hd[((size_t)nn * C + cc) * HW + i];
     std::vector<float> rdb(sum.begin(), sum.end());
-    DevArray<float> d(hd), db(std::vector<float>(C, 0.0f)), b(hb);
+    DevArray<float> d(hd, c.stream), db(std::vector<float>(C, 0.0f), c.stream), b(hb, c.stream);
     cuda::channel_bias_grad(db.p(), d.p(), N, C, HW, c.stream);
     std::string why;
     const bool ok = agree(db.download(), rdb, 1e-5, 1e-4, &why);
@@ -362,8 +376,8 @@ void small_ops(Ctx& c) {
     std::vector<float> ro(B * dim), rdt(num * dim, 0.0f);
     ref::embedding_forward(ro.data(), labels.data(), table.data(), B, num, dim);
     ref::embedding_backward(rdt.data(), dout.data(), labels.data(), B, num, dim);
-    DevArray<float> t(table), o(B * dim), d(dout), dt(std::vector<float>(num * dim, 0.0f));
-    DevArray<int32_t> l(labels);
+    DevArray<float> t(table, c.stream), o(B * dim, c.stream), d(dout, c.stream), dt(std::vector<float>(num * dim, 0.0f), c.stream);
+    DevArray<int32_t> l(labels, c.stream);
     cuda::embedding_forward(o.p(), l.p(), t.p(), B, num, dim, c.stream);
     cuda::embedding_backward(dt.p(), d.p(), l.p(), B, num, dim, c.stream);
     std::string why;
@@ -381,8 +395,8 @@ void small_ops(Ctx& c) {
     std::vector<float> rd(B * C), rdb(B);
     ref::softmax_xent(&rl, &rc, rd.data(), x.data(), y.data(), B, C, 1.0f);
     ref::bce_logits(&rl2, &rc2, rdb.data(), xb.data(), t.data(), B, 1.0f);
-    DevArray<float> dx(x), dxb(xb), dt(t), loss(1), corr(1), d(B * C), db(B), loss2(1), corr2(1);
-    DevArray<int32_t> dy(y);
+    DevArray<float> dx(x, c.stream), dxb(xb, c.stream), dt(t, c.stream), loss(1, c.stream), corr(1, c.stream), d(B * C, c.stream), db(B, c.stream), loss2(1, c.stream), corr2(1, c.stream);
+    DevArray<int32_t> dy(y, c.stream);
     cuda::softmax_xent(loss.p(), corr.p(), d.p(), dx.p(), dy.p(), B, C, 1.0f, c.stream);
     cuda::bce_logits(loss2.p(), corr2.p(), db.p(), dxb.p(), dt.p(), B, 1.0f, c.stream);
     std::string why;
@@ -400,8 +414,8 @@ void small_ops(Ctx& c) {
     auto imgs = randu((size_t)N * C * H * W, 21);
     std::vector<uint8_t> ro((size_t)GH * GW * C);
     ref::image_grid(ro.data(), imgs.data(), N, C, H, W, rows, cols, pad);
-    DevArray<float> di(imgs);
-    DevArray<uint8_t> o(ro.size());
+    DevArray<float> di(imgs, c.stream);
+    DevArray<uint8_t> o(ro.size(), c.stream);
     cuda::image_grid(o.p(), di.p(), N, C, H, W, rows, cols, pad, c.stream);
     const bool ok = o.download() == ro;
     add(c, "image_grid", "100x1x28x28 -> 10x10", 4.0 * imgs.size() + ro.size(), ok, ok ? "" : "grid differs from the reference",
@@ -423,8 +437,8 @@ void adam(Ctx& c) {
       total += n;
       hp.push_back(randu(n, seed++)); hg.push_back(randu(n, seed++));
       hm.push_back(std::vector<float>(n, 0.0f)); hv.push_back(std::vector<float>(n, 0.0f));
-      dp.push_back(std::make_unique<DevArray<float>>(hp.back())); dg.push_back(std::make_unique<DevArray<float>>(hg.back()));
-      dm.push_back(std::make_unique<DevArray<float>>(hm.back())); dv.push_back(std::make_unique<DevArray<float>>(hv.back()));
+      dp.push_back(std::make_unique<DevArray<float>>(hp.back(), c.stream)); dg.push_back(std::make_unique<DevArray<float>>(hg.back(), c.stream));
+      dm.push_back(std::make_unique<DevArray<float>>(hm.back(), c.stream)); dv.push_back(std::make_unique<DevArray<float>>(hv.back(), c.stream));
     }
     for (size_t i = 0; i < sizes->size(); ++i) {
       host.push_back({hp[i].data(), hg[i].data(), hm[i].data(), hv[i].data(), (*sizes)[i]});
@@ -456,9 +470,9 @@ void bench_kernels(const Options& o, Report& r) {
   CUDA_CHECK(cudaStreamCreateWithFlags(&c.stream, cudaStreamNonBlocking));
   CUDNN_CHECK(cudnnCreate(&c.dnn));
   c.flush_bytes = std::max<size_t>(2 * (size_t)prop.l2CacheSize, size_t(64) << 20);
-  DevArray<uint8_t> flush(c.flush_bytes);
+  DevArray<uint8_t> flush(c.flush_bytes, c.stream);
   c.flush = &flush;
-  DevArray<uint64_t> step(std::vector<uint64_t>{0});
+  DevArray<uint64_t> step(std::vector<uint64_t>{0}, c.stream);
   c.d_step = step.p();
   r.note("kernels: L2 flushed with a " + std::to_string(c.flush_bytes >> 20) + " MiB write between repeats (L2 " +
          std::to_string(prop.l2CacheSize >> 20) + " MiB); GB/s counts the minimum bytes moved");

@@ -5,3 +5,5 @@
 ifeq ($(CUDA),1)
 CORE_SRCS += $(wildcard kernels/*.cpp)
 endif
+# Static rules for the CUDA sources (streams, launch checks), checked without a GPU.
+TEST_SCRIPTS += tests/gpu/check_sources.sh
