@@ -19,6 +19,7 @@
 
 #include "bench.h"
 #ifdef GAN_HAVE_CUDA
+#include "kernels/math_mode.h"
 #include "kernels/ops.h"
 #endif
 
@@ -116,6 +117,8 @@ int main(int argc, char** argv) {
     if (const char* c = std::getenv("GAN_COMMIT")) report.set_meta("commit", c);
 #ifdef GAN_HAVE_CUDA
     report.set_meta("tf32", gan::cuda::tf32_enabled() ? "on" : "off");
+    const std::string override_note = gan::cuda::tf32_override_note(gan::cuda::tf32_enabled());
+    if (!override_note.empty()) report.note(override_note);
 #endif
     if (o.only.empty() || o.only == "kernels") {
       if (use_cuda) {

@@ -21,6 +21,7 @@ FP32 by default (TF32 off for cuBLAS and cuDNN, like ./bench's default); --tf32 
 """
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -236,8 +237,16 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.backends.cudnn.allow_tf32 = args.tf32
     torch.backends.cudnn.benchmark = True  # like gan's per-shape cudnnFind
+    # What is in force, read back: TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1 turns matmul TF32 on whatever
+    # is set, and NVIDIA_TF32_OVERRIDE=0 turns it off inside cuBLAS and cuDNN.
     meta = {"torch": torch.__version__, "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
-            "tf32": args.tf32, "cudnn": torch.backends.cudnn.version()}
+            "tf32": args.tf32, "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
+            "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32, "cudnn": torch.backends.cudnn.version(),
+            "NVIDIA_TF32_OVERRIDE": os.environ.get("NVIDIA_TF32_OVERRIDE"),
+            "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE": os.environ.get("TORCH_ALLOW_TF32_CUBLAS_OVERRIDE")}
+    if meta["matmul_allow_tf32"] != args.tf32 or meta["cudnn_allow_tf32"] != args.tf32:
+        print(f"torch_ref: TF32 asked {args.tf32} but in force: matmul {meta['matmul_allow_tf32']}, "
+              f"cudnn {meta['cudnn_allow_tf32']}", file=sys.stderr)
     rows = []
     for arch in args.models.split(","):
         for mode in args.modes.split(","):

@@ -6,7 +6,8 @@
 //   conv_transpose2d: X = out, Y = inp; forward = BackwardData, dinp = Forward, dW = BackwardFilter(dout, inp)
 // and PyTorch's ConvTranspose2d weight [in, out, kh, kw] is exactly that filter ([K=in, C=out]).
 // Per shape, the descriptors and the three algorithms are chosen once (cudnnFind*, keeping only
-// deterministic algorithms so a run is repeatable, and only FMA math unless TF32 is on) and
+// deterministic algorithms so a run is repeatable, and in FP32 only FMA math: kernels/math_mode.h
+// says how, and why a missing FMA algorithm is an error rather than a silent TF32 one) and
 // cached; one workspace per device serves every convolution and only grows, outside graph capture
 // (inside a capture an unseen shape falls back to the heuristics, restricted to what fits); a
 // replaced workspace is kept, not freed, since captured graphs hold its address.
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "check.h"
+#include "math_mode.h"
 #include "ops.h"
 
 namespace gan::cuda {
@@ -105,34 +107,28 @@ std::string describe(const Geometry& g) {
          " s=" + std::to_string(g.stride) + " p=" + std::to_string(g.pad);
 }
 
-// Picks from cuDNN's ranked results (fastest first): deterministic, FMA-only unless TF32 is on,
-// within `ws_limit` bytes of workspace. Falls back to any deterministic one if the math filter
-// leaves nothing.
-template <class Perf>
-const Perf* pick(const Perf* perf, int count, bool tf32, size_t ws_limit) {
-  for (int pass = 0; pass < 2; ++pass)
-    for (int i = 0; i < count; ++i) {
-      const Perf& p = perf[i];
-      if (p.status != CUDNN_STATUS_SUCCESS || p.determinism != CUDNN_DETERMINISTIC) continue;
-      if (p.memory > ws_limit) continue;
-      if (pass == 0 && !tf32 && p.mathType != CUDNN_FMA_MATH) continue;
-      return &p;
-    }
-  return nullptr;
-}
+static_assert((int)ConvMath::Default == CUDNN_DEFAULT_MATH && (int)ConvMath::TensorOp == CUDNN_TENSOR_OP_MATH &&
+                  (int)ConvMath::TensorOpAllowConversion == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION &&
+                  (int)ConvMath::Fma == CUDNN_FMA_MATH,
+              "kernels/math_mode.h mirrors cudnnMathType_t");
 
 constexpr int kMaxAlgos = 16;
 constexpr size_t kMaxWorkspace = size_t(1) << 30;  // FFT algorithms can ask for several GiB
 
-// Takes pick()'s choice from one query's results into the plan and sets its math type on `conv`.
+// Takes pick_conv_algorithm's choice (kernels/math_mode.h) from one query's results into the plan
+// and sets its math type on `conv`; throws naming the shape when nothing qualifies.
 template <class Perf, class Algo>
 void take(const Perf* perf, int count, size_t ws_limit, const Geometry& g, const char* what,
           cudnnConvolutionDescriptor_t conv, Algo& algo, size_t& ws) {
-  const Perf* best = pick(perf, count, g.tf32, ws_limit);
-  if (!best) throw std::runtime_error(std::string("cuDNN offers no deterministic ") + what + " algorithm for " + describe(g));
-  algo = best->algo;
-  ws = best->memory;
-  CUDNN_CHECK(cudnnSetConvolutionMathType(conv, best->mathType));
+  std::vector<AlgoPerf> ranked;
+  for (int i = 0; i < count; ++i)
+    ranked.push_back({(int)perf[i].algo, perf[i].status == CUDNN_STATUS_SUCCESS,
+                      perf[i].determinism == CUDNN_DETERMINISTIC, (ConvMath)perf[i].mathType, perf[i].memory});
+  const int best = pick_conv_algorithm(ranked, g.tf32, ws_limit);
+  if (best < 0) throw std::runtime_error(no_conv_algorithm_message(what, describe(g), g.tf32, ws_limit, ranked));
+  algo = perf[best].algo;
+  ws = perf[best].memory;
+  CUDNN_CHECK(cudnnSetConvolutionMathType(conv, perf[best].mathType));
 }
 
 // cudnnFind* times every candidate; cudnnGet*_v7 only ranks them by heuristics and allocates
@@ -186,7 +182,7 @@ Plan& plan_for(Context& ctx, const Geometry& g, cudaStream_t stream) {
     CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->x.d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, g.N, g.xc, g.xh, g.xw));
     CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->y.d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, g.N, g.yc, g.yh, g.yw));
     CUDNN_CHECK(cudnnSetFilter4dDescriptor(p->w.d, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, g.yc, g.xc, g.kh, g.kw));
-    const cudnnMathType_t math = g.tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
+    const cudnnMathType_t math = (cudnnMathType_t)conv_descriptor_math(g.tf32);
     for (ConvDesc* c : {&p->fwd, &p->bwd_data, &p->bwd_filter}) {
       CUDNN_CHECK(cudnnSetConvolution2dDescriptor(c->d, g.pad, g.pad, g.stride, g.stride, 1, 1,
                                                   CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));

@@ -7,8 +7,8 @@
 // The bias is broadcast into `out` first and the GEMM accumulates onto it (beta = 1): one pass
 // fewer. One cuBLAS handle per device, with its own fixed workspace so cuBLAS never allocates
 // (allocation is not allowed inside a CUDA graph capture). FP32 by default; TF32 tensor cores
-// only with set_tf32(true) / GAN_TF32=1, since parity with the CPU reference is stated at FP32
-// tolerances. cuBLAS is bitwise repeatable for a fixed device, stream and workspace.
+// only with set_tf32(true) / GAN_TF32=1 (kernels/math_mode.h: the math modes, as PyTorch's), since
+// parity with the CPU reference is stated at FP32 tolerances. cuBLAS is bitwise repeatable for a fixed device, stream and workspace.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -20,10 +20,15 @@
 #include <string>
 
 #include "check.h"
+#include "math_mode.h"
 #include "ops.h"
 
 namespace gan::cuda {
 namespace {
+
+static_assert(kBlasDefaultMath == CUBLAS_DEFAULT_MATH && kBlasTf32TensorOpMath == CUBLAS_TF32_TENSOR_OP_MATH &&
+                  kBlasDisallowReducedPrecisionReduction == CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION,
+              "kernels/math_mode.h mirrors cublasMath_t");
 
 std::atomic<bool>& tf32_flag() {
   static std::atomic<bool> flag{[] {
@@ -63,9 +68,8 @@ cublasHandle_t prepare(cudaStream_t stream) {
   CUBLAS_CHECK(cublasSetStream(b.handle, stream));
   // cublasSetStream resets the workspace to the default one: set ours after it.
   CUBLAS_CHECK(cublasSetWorkspace(b.handle, b.workspace, kBlasWorkspace));
-  // DEFAULT_MATH keeps FP32 SGEMM on FP32 units (TF32 needs the explicit mode).
-  CUBLAS_CHECK(cublasSetMathMode(b.handle, tf32_enabled() ? CUBLAS_TF32_TENSOR_OP_MATH
-                                                          : CUBLAS_DEFAULT_MATH));
+  // FP32: DEFAULT_MATH keeps FP32 mantissas; TF32 needs the explicit mode (kernels/math_mode.h).
+  CUBLAS_CHECK(cublasSetMathMode(b.handle, (cublasMath_t)blas_math_mode(tf32_enabled())));
   return b.handle;
 }
 

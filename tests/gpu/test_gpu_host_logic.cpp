@@ -1,9 +1,12 @@
-// The CUDA kernels' index arithmetic, checked on the CPU (no GPU needed, so these run in CI):
-// kernels/device_logic.h holds it as __host__ __device__ functions the kernels call.
+// The CUDA backend's host-testable logic, checked on the CPU (no GPU needed, so these run in CI):
+// the kernels' index arithmetic (kernels/device_logic.h, __host__ __device__ functions the kernels
+// call) and the math modes and cuDNN algorithm choice (kernels/math_mode.h, which
+// conv_cudnn.cpp and linear_cublas.cpp call), here fed made-up cudnnFind results.
 #include <gtest/gtest.h>
 
 #include "gpu_test_util.h"
 #include "kernels/device_logic.h"
+#include "kernels/math_mode.h"
 
 namespace gan {
 namespace {
@@ -46,6 +49,65 @@ TEST(CudaHostLogic, AdamChunksCoverEveryElementOnce) {
     covered[owner] += end - begin;
   }
   for (size_t i = 0; i < sizes.size(); ++i) EXPECT_EQ(covered[i], sizes[i]) << "tensor " << i;
+}
+
+// cudnnFind ranks its results fastest first; on Ampere and later the fastest are often tensor-op
+// (TF32) ones. FP32 mode must take the fastest deterministic FMA one, never a TF32 one.
+using cuda::AlgoPerf;
+using cuda::ConvMath;
+constexpr size_t kMiB = size_t(1) << 20;
+
+TEST(CudaHostLogic, Fp32ConvPicksTheFastestDeterministicFmaAlgorithm) {
+  const std::vector<AlgoPerf> ranked = {
+      {6, true, true, ConvMath::TensorOp, 0},                 // TF32 tensor cores
+      {7, true, true, ConvMath::Default, 0},                  // DEFAULT_MATH may be TF32 on Ampere+
+      {5, true, true, ConvMath::TensorOpAllowConversion, 0},  // FP16 inputs
+      {1, false, true, ConvMath::Fma, 0},                     // failed
+      {4, true, false, ConvMath::Fma, 0},                     // nondeterministic
+      {3, true, true, ConvMath::Fma, 64 * kMiB},              // needs more workspace than allowed
+      {2, true, true, ConvMath::Fma, 8 * kMiB},
+      {0, true, true, ConvMath::Fma, 0}};
+  EXPECT_EQ(cuda::pick_conv_algorithm(ranked, false, 16 * kMiB), 6);
+  EXPECT_EQ(cuda::pick_conv_algorithm(ranked, false, 128 * kMiB), 5);
+  // TF32 takes the fastest, but never FP16 conversion.
+  EXPECT_EQ(cuda::pick_conv_algorithm(ranked, true, 16 * kMiB), 0);
+  const std::vector<AlgoPerf> only_conversion = {{5, true, true, ConvMath::TensorOpAllowConversion, 0}};
+  EXPECT_EQ(cuda::pick_conv_algorithm(only_conversion, true, 16 * kMiB), -1);
+}
+
+TEST(CudaHostLogic, Fp32ConvWithoutAnFmaAlgorithmFailsNamingTheShapeNeverFallingBackToTf32) {
+  const std::vector<AlgoPerf> ranked = {{6, true, true, ConvMath::TensorOp, 0},
+                                        {7, true, true, ConvMath::Default, 0},
+                                        {1, true, false, ConvMath::Fma, 0}};
+  EXPECT_EQ(cuda::pick_conv_algorithm(ranked, false, 16 * kMiB), -1);
+  EXPECT_EQ(cuda::pick_conv_algorithm(ranked, true, 16 * kMiB), 0);
+  const std::string m = cuda::no_conv_algorithm_message("forward", "conv N=64 X=32x14x14 Y=32x7x7 k=3 s=2 p=1",
+                                                        false, 16 * kMiB, ranked);
+  EXPECT_NE(m.find("forward"), std::string::npos) << m;
+  EXPECT_NE(m.find("conv N=64 X=32x14x14 Y=32x7x7 k=3 s=2 p=1"), std::string::npos) << m;
+  EXPECT_NE(m.find("FMA"), std::string::npos) << m;
+  EXPECT_NE(m.find("algo 6"), std::string::npos) << m;
+  EXPECT_NE(m.find("GAN_TF32=1"), std::string::npos) << m;
+}
+
+TEST(CudaHostLogic, MathModesAreWhatPyTorchUsesForItsAllowTf32Flags) {
+  EXPECT_EQ(cuda::conv_descriptor_math(false), ConvMath::Fma);
+  EXPECT_EQ(cuda::conv_descriptor_math(true), ConvMath::Default);
+  EXPECT_EQ(cuda::blas_math_mode(false), cuda::kBlasDefaultMath | cuda::kBlasDisallowReducedPrecisionReduction);
+  EXPECT_EQ(cuda::blas_math_mode(true), cuda::kBlasTf32TensorOpMath);
+  for (ConvMath m : {ConvMath::Default, ConvMath::TensorOp, ConvMath::TensorOpAllowConversion})
+    EXPECT_FALSE(cuda::conv_math_allowed(m, false)) << cuda::conv_math_name(m);
+}
+
+TEST(CudaHostLogic, Tf32OverriddenByTheEnvironmentIsReported) {
+  const char* old = std::getenv("NVIDIA_TF32_OVERRIDE");
+  const std::string saved = old ? old : "";
+  setenv("NVIDIA_TF32_OVERRIDE", "0", 1);
+  EXPECT_NE(cuda::tf32_override_note(true).find("NVIDIA_TF32_OVERRIDE=0"), std::string::npos);
+  EXPECT_EQ(cuda::tf32_override_note(false), "");
+  unsetenv("NVIDIA_TF32_OVERRIDE");
+  EXPECT_EQ(cuda::tf32_override_note(true), "");
+  if (old) setenv("NVIDIA_TF32_OVERRIDE", saved.c_str(), 1);
 }
 
 }  // namespace
