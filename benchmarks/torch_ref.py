@@ -202,6 +202,18 @@ class Trainer:
         self.opt_g.step()
 
 
+def set_tf32(on):
+    """TF32 for matmul (cuBLAS) and convolutions (cuDNN) on or off, through PyTorch 2.9's
+    fp32_precision settings where they exist (the allow_tf32 flags are deprecated there), and
+    what is in force afterwards."""
+    matmul, conv = torch.backends.cuda.matmul, torch.backends.cudnn
+    if hasattr(matmul, "fp32_precision") and hasattr(getattr(conv, "conv", None), "fp32_precision"):
+        matmul.fp32_precision = conv.conv.fp32_precision = "tf32" if on else "ieee"
+        return {"matmul": matmul.fp32_precision == "tf32", "cudnn_conv": conv.conv.fp32_precision == "tf32"}
+    matmul.allow_tf32 = conv.allow_tf32 = on
+    return {"matmul": matmul.allow_tf32, "cudnn_conv": conv.allow_tf32}
+
+
 def run(arch, mode, args):
     torch.manual_seed(1)
     compile_mode = {"eager": False, "compile": "default", "compile-cudagraphs": "reduce-overhead"}.get(mode)
@@ -234,19 +246,16 @@ def main():
     args = p.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("torch_ref: torch.cuda.is_available() is False; use --device cpu")
-    torch.backends.cuda.matmul.allow_tf32 = args.tf32
-    torch.backends.cudnn.allow_tf32 = args.tf32
+    tf32 = set_tf32(args.tf32)
     torch.backends.cudnn.benchmark = True  # like gan's per-shape cudnnFind
     # What is in force, read back: TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1 turns matmul TF32 on whatever
     # is set, and NVIDIA_TF32_OVERRIDE=0 turns it off inside cuBLAS and cuDNN.
     meta = {"torch": torch.__version__, "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
-            "tf32": args.tf32, "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
-            "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32, "cudnn": torch.backends.cudnn.version(),
+            "tf32": args.tf32, "tf32_in_force": tf32, "cudnn": torch.backends.cudnn.version(),
             "NVIDIA_TF32_OVERRIDE": os.environ.get("NVIDIA_TF32_OVERRIDE"),
             "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE": os.environ.get("TORCH_ALLOW_TF32_CUBLAS_OVERRIDE")}
-    if meta["matmul_allow_tf32"] != args.tf32 or meta["cudnn_allow_tf32"] != args.tf32:
-        print(f"torch_ref: TF32 asked {args.tf32} but in force: matmul {meta['matmul_allow_tf32']}, "
-              f"cudnn {meta['cudnn_allow_tf32']}", file=sys.stderr)
+    if any(v != args.tf32 for v in tf32.values()):
+        print(f"torch_ref: TF32 asked {args.tf32} but in force: {tf32}", file=sys.stderr)
     rows = []
     for arch in args.models.split(","):
         for mode in args.modes.split(","):
