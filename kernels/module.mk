@@ -7,3 +7,5 @@ CORE_SRCS += $(wildcard kernels/*.cpp)
 endif
 # Static rules for the CUDA sources (streams, launch checks), checked without a GPU.
 TEST_SCRIPTS += tests/gpu/check_sources.sh
+# scripts/gpu-check rehearsed without a GPU (budgets, timeouts, the table, --prepare).
+TEST_SCRIPTS += tests/gpu/check_gpu_check.sh
