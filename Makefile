@@ -29,7 +29,10 @@ CUDNN_HOME ?= $(CUDA_HOME)
 CUDA_ARCH  ?= -gencode=arch=compute_80,code=sm_80 -gencode=arch=compute_90,code=sm_90
 CUDA_DEFS   = -DGAN_HAVE_CUDA
 CUDA_INC    = -I$(CUDA_HOME)/include -I$(CUDNN_HOME)/include
+# ptxas: a register spill or any local memory (a stack frame) is an error: no kernel has one
+# (benchmarks/RESULTS.md lists each kernel's registers), and one appearing is a regression.
 NVCCFLAGS  ?= -std=c++17 -O3 -g -lineinfo $(CUDA_ARCH) -Xcompiler -fopenmp,-Wall -MMD -MP \
+              -Xptxas -warn-spills,-warn-lmem-usage,-Werror \
               -I. -Isrc $(CUDA_INC) $(CUDA_DEFS) $(EXTRA_NVCCFLAGS)
 CUDA_LIBDIRS = $(wildcard $(CUDA_HOME)/lib64 $(CUDA_HOME)/lib $(CUDNN_HOME)/lib64 $(CUDNN_HOME)/lib)
 CUBLAS_LIBS ?= -lcublas -lcublasLt
@@ -62,7 +65,7 @@ BENCH_OBJS = $(patsubst %.cu,$(BUILD)/%.o,$(BENCH_SRCS:%.cpp=$(BUILD)/%.o))
 TEST_DIRS = $(patsubst tests/%/,%,$(sort $(dir $(wildcard tests/*/*.cpp))))
 TEST_BINS = $(TEST_DIRS:%=$(BUILD)/test_%)
 
-.PHONY: all deps test sanitize clean bench-build tests-build
+.PHONY: all deps test sanitize clean bench-build tests-build print-nvccflags
 all: gan bench
 
 # Objects built with CUDA=1 and CUDA=0 differ (GAN_HAVE_CUDA): switching rebuilds them.
@@ -114,6 +117,10 @@ SANITIZE_FILTER ?= BadInput*:Data*:Artifacts*:RefOps*
 
 deps:
 	scripts/install-deps
+
+# The nvcc command and flags, for scripts (tests/gpu/check_sources.sh); empty without CUDA.
+print-nvccflags:
+	@echo $(NVCC) $(NVCCFLAGS)
 
 clean:
 	rm -rf build gan bench

@@ -23,6 +23,7 @@ namespace {
 
 constexpr int kAdamThreads = 256;
 constexpr int kChunk = kAdamChunk;  // 8 elements per thread
+static_assert(kChunk % kAdamThreads == 0, "every thread of a block gets the same number of a chunk's elements");
 
 __global__ void __launch_bounds__(kAdamThreads)
     adam_multi_kernel(const AdamDesc* __restrict__ table, int tensors, float lr, float beta1,

@@ -21,6 +21,7 @@ namespace gan::cuda {
 namespace {
 
 constexpr int kBnThreads = 1024;
+static_assert(block_sum_ok<kBnThreads>(), "block_sum needs whole warps, at most 32 of them");
 
 // Calls f(x, idx) for every value of channel c, idx being its flat offset in the tensor.
 template <bool V4, class F>

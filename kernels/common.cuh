@@ -11,6 +11,12 @@
 namespace gan::cuda {
 
 constexpr int kWarp = 32;
+// The float4 paths test 16-byte alignment (aligned16) before reinterpreting a float pointer.
+static_assert(sizeof(float4) == 4 * sizeof(float) && alignof(float4) == 16, "float4 is 16 aligned bytes");
+
+// block_sum's scratch holds one partial per warp: at most 32 warps (1024 threads), whole warps.
+template <int Threads>
+constexpr bool block_sum_ok() { return Threads % kWarp == 0 && Threads / kWarp <= 32; }
 
 // Blocks for n items at `per_block` each, capped so a grid-stride loop covers the rest.
 inline unsigned grid_for(int64_t n, int per_block, int64_t cap = 65535LL * 32) {

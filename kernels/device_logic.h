@@ -6,6 +6,7 @@
 //    search over each tensor's first chunk.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "../src/ops.h"
@@ -43,6 +44,11 @@ struct AdamDesc {
   int64_t n;
   int64_t chunk0;  // index of this tensor's first chunk in the grid
 };
+
+// AdamPlan uploads the table byte for byte, and g++ (host) and nvcc (device) must agree on it.
+static_assert(std::is_trivially_copyable<AdamDesc>::value && std::is_standard_layout<AdamDesc>::value &&
+                  sizeof(AdamDesc) == 4 * sizeof(void*) + 2 * sizeof(int64_t) && alignof(AdamDesc) == 8,
+              "AdamDesc is copied to the device as raw bytes");
 
 // The descriptor table and the total chunk count (the grid size).
 inline std::vector<AdamDesc> adam_table(const std::vector<AdamParam>& params, int64_t* chunks) {

@@ -19,6 +19,7 @@ namespace gan::cuda {
 namespace {
 
 constexpr int kLossThreads = 256;
+static_assert(block_sum_ok<kLossThreads>(), "block_sum needs whole warps, at most 32 of them");
 
 __global__ void __launch_bounds__(kLossThreads)
     bce_logits_kernel(float* __restrict__ loss, float* __restrict__ correct,

@@ -6,7 +6,8 @@
 #      every copy is cudaMemcpyAsync / cudaMemsetAsync on the stream the kernels use;
 #   2. every kernel launch names its stream (<<<grid, block, smem, stream>>>);
 #   3. every kernel launch is followed by CUDA_LAUNCH_CHECK() in its function, so a bad launch
-#      configuration is reported where it happens (a launch error stays until it is read).
+#      configuration is reported where it happens (a launch error stays until it is read);
+#   4. the build's nvcc flags make ptxas reject a kernel that spills or uses local memory.
 # Each rule is first shown to catch a planted violation. Prints "N passed, N failed" last.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -41,7 +42,7 @@ for root in sys.argv[1:]:
                     print(f"{path}:{line(m.start())}: kernel launch not followed by CUDA_LAUNCH_CHECK() in its function")
 PY
 }
-pass=0 fail=0
+pass=0 fail=0 skip=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat >"$tmp/planted.cu" <<'CU'
@@ -62,6 +63,31 @@ else
   echo "$planted"
   fail=$((fail + 1))
 fi
+# 4. The build's nvcc flags reject a kernel that spills or uses local memory (ptxas -Werror).
+nvcc_cmd=$(make -s --no-print-directory print-nvccflags 2>/dev/null | grep -v '^make')
+if [[ -z $nvcc_cmd ]]; then
+  echo "skip - ptxas spill check: this build has no CUDA (nvcc not found)"
+  skip=$((skip + 1))
+else
+  cat >"$tmp/spill.cu" <<'CU'
+__global__ void planted_local_array(float* o, const int* idx, int n) {
+  float a[256];  // indexed at run time: lives in local memory
+  for (int i = 0; i < 256; ++i) a[i] = o[i * n];
+  o[threadIdx.x] = a[idx[threadIdx.x] & 255];
+}
+CU
+  # shellcheck disable=SC2086  # the flags are a list
+  if $nvcc_cmd -c "$tmp/spill.cu" -o "$tmp/spill.o" >"$tmp/spill.log" 2>&1; then
+    echo "FAIL: the build's nvcc flags accept a kernel with a 1 KiB stack frame (no -Xptxas -warn-lmem-usage,-Werror?)"
+    fail=$((fail + 1))
+  elif grep -q "Local memory used" "$tmp/spill.log"; then
+    pass=$((pass + 1))
+  else
+    echo "FAIL: compiling the planted kernel failed for another reason:"
+    cat "$tmp/spill.log"
+    fail=$((fail + 1))
+  fi
+fi
 found=$(check kernels benchmarks tests/gpu src)
 if [[ -z $found ]]; then
   pass=$((pass + 1))
@@ -70,5 +96,5 @@ else
   echo "$found"
   fail=$((fail + 1))
 fi
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 ((fail == 0))
