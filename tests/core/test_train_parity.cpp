@@ -148,9 +148,11 @@ TEST_F(TrainParity, SummationNoiseOfAnFp32SumPasses) {
   EXPECT_TRUE(r.ok()) << r.report();
 }
 
-TEST_F(TrainParity, SummationNoiseOfCudnnTransformAlgorithmsPasses) {
-  NoisyOps ops(1e-3, 1e-5, 13);
-  const parity::Result r = check(ops, parity::fp32(), "sums with noise 1e-5 of their rms, and the ulps");
+// 1e-4 of the rms: as large as tests/gpu/test_gpu_layers.cpp lets cuDNN's Winograd and FFT
+// algorithms be (1e-4 of max|ref|).
+TEST_F(TrainParity, SummationNoiseAsLargeAsTheLayerTestsAllowPasses) {
+  NoisyOps ops(1e-3, 1e-4, 13);
+  const parity::Result r = check(ops, parity::fp32(), "sums with noise 1e-4 of their rms, and the ulps");
   EXPECT_TRUE(r.ok()) << r.report();
 }
 
@@ -164,28 +166,28 @@ TEST_F(TrainParity, PlantedOffByOneInOneOpsOutputFails) {
   ShiftedOutputOps ops("concat_forward");
   const parity::Result r = check(ops, parity::fp32(), "planted bug: concat_forward's output shifted by one element");
   EXPECT_FALSE(r.ok());
-  EXPECT_GT(r.worst("step 1: BatchNorm statistics"), 1.0) << "the first step must already show it";
+  EXPECT_GT(r.worst("step 1 at lr 0: BatchNorm statistics"), 1.0) << "the first step must already show it";
 }
 
 TEST_F(TrainParity, PlantedSwappedConvTransposeWeightLayoutFails) {
   SwappedConvTransposeLayoutOps ops;
   const parity::Result r = check(ops, parity::fp32(), "planted bug: conv_transpose2d weight read as [out,in,k,k]");
   EXPECT_FALSE(r.ok());
-  EXPECT_GT(r.worst("step 1: BatchNorm statistics"), 1.0) << "the first step must already show it";
+  EXPECT_GT(r.worst("step 1 at lr 0: BatchNorm statistics"), 1.0) << "the first step must already show it";
 }
 
 TEST_F(TrainParity, PlantedAdamStepOffByOneFails) {
   AdamStepOffByOneOps ops;
   const parity::Result r = check(ops, parity::fp32(), "planted bug: Adam's t one too high");
   EXPECT_FALSE(r.ok());
-  EXPECT_GT(r.worst("step 1: parameter updates that differ"), 1.0) << "the first step must already show it";
+  EXPECT_GT(r.worst("step 1: G parameter updates that differ"), 1.0) << "the first step must already show it";
 }
 
 TEST_F(TrainParity, PlantedFrozenStepCounterFails) {
   FrozenStepCounterOps ops;
   const parity::Result r = check(ops, parity::fp32(), "planted bug: the step counter never advances");
   EXPECT_FALSE(r.ok());
-  EXPECT_EQ(r.worst("step 1: BatchNorm statistics"), 0.0) << "the first step is exact";
+  EXPECT_EQ(r.worst("step 1 at lr 0: BatchNorm statistics"), 0.0) << "the first step is exact";
   EXPECT_GT(r.worst("losses"), 1.0) << "the later steps must show it";
 }
 

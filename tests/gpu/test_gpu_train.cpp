@@ -2,9 +2,9 @@
 // with the CPU reference from the same seed, and a CUDA run saved to a checkpoint and resumed
 // continues bit-identically.
 //
-// The agreement is tests/common/train_parity.h's check — after one step tightly (BatchNorm
-// statistics, gradients, Adam's first updates), the losses and accuracies of ten steps, and the
-// models after ten steps — with the limits that tests/core/test_train_parity.cpp justifies on the
+// The agreement is tests/common/train_parity.h's check — the first step tightly (BatchNorm
+// statistics and gradients of a step at learning rate 0, G's first Adam updates), the losses and
+// accuracies of ten steps, and the models after ten steps — with the limits that tests/core/test_train_parity.cpp justifies on the
 // CPU (rounding noise of cuDNN's size passes with room to spare, planted bugs fail). TF32
 // (GAN_TF32=1) gets the TF32 limits.
 #include <gtest/gtest.h>
