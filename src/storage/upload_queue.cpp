@@ -171,7 +171,10 @@ void write_all(int fd, const std::string& data, const std::string& path) {
 UploadQueue::UploadQueue(std::shared_ptr<Storage> remote, std::string journal_path, UploadQueueOptions options)
     : remote_(std::move(remote)), journal_path_(std::move(journal_path)), options_(std::move(options)) {
   if (!remote_) throw std::invalid_argument("UploadQueue needs a remote storage");
-  snapshot_dir_ = journal_path_ + ".snapshots";
+  // Beside the journal, hidden (listings and the monitor skip dot-names): ".<journal>.snapshots".
+  const size_t slash = journal_path_.rfind('/');
+  snapshot_dir_ = slash == std::string::npos ? "." + journal_path_ + ".snapshots"
+                                             : journal_path_.substr(0, slash + 1) + "." + journal_path_.substr(slash + 1) + ".snapshots";
   replay_and_compact();
   worker_ = std::thread([this] { run(); });
 }

@@ -13,10 +13,10 @@
 // A failed write or sync of the journal is an error naming it.
 //
 // The file uploaded is a snapshot taken when the artifact is queued: a hard link (a copy where the
-// filesystem has none) in "<journal>.snapshots/", so every part of a multipart upload, in every
-// dialect, reads the same version even when the artifact is replaced meanwhile (state.safetensors
-// is renamed over at every epoch). A snapshot is removed when its upload is done or superseded;
-// on open, snapshots no pending entry names are removed.
+// filesystem has none) in ".<journal>.snapshots/" beside the journal, so every part of a multipart
+// upload, in every dialect, reads the same version even when the artifact is replaced meanwhile
+// (state.safetensors is renamed over at every epoch). A snapshot is removed when its upload is
+// done or superseded; on open, snapshots no pending entry names are removed.
 //
 // A newer artifact for the same key supersedes an older pending one: each key is uploaded
 // once, with its latest bytes. Failures back off exponentially (with jitter, capped) per item and

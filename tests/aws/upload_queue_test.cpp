@@ -537,7 +537,7 @@ TEST(UploadQueue, FailedSyncsAndClosesAreErrorsNamingTheJournal) {
 // Snapshots go when their upload is done, and on open those no pending entry names are removed.
 TEST(UploadQueue, UploadsTheVersionQueuedAndCleansUpItsSnapshots) {
   gan_test::TempDir dir;
-  const std::string journal = dir.path() + "/journal", snapshots = journal + ".snapshots";
+  const std::string journal = dir.path() + "/journal", snapshots = dir.path() + "/.journal.snapshots";
   const std::string path = artifact(dir, "state.safetensors", "version 1");
   {
     auto down = std::make_shared<FakeRemote>();
