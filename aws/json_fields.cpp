@@ -39,8 +39,15 @@ struct Reader {
         case 'f': out += '\f'; break;
         case 'u': {
           if (i + 4 > s.size()) fail("short \\u escape");
-          unsigned cp = static_cast<unsigned>(std::stoul(s.substr(i, 4), nullptr, 16));
-          i += 4;
+          unsigned cp = 0;
+          for (int k = 0; k < 4; k++, i++) {
+            const char h = s[i];
+            cp <<= 4;
+            if (h >= '0' && h <= '9') cp |= static_cast<unsigned>(h - '0');
+            else if (h >= 'a' && h <= 'f') cp |= static_cast<unsigned>(h - 'a' + 10);
+            else if (h >= 'A' && h <= 'F') cp |= static_cast<unsigned>(h - 'A' + 10);
+            else fail("bad hex digit in a \\u escape");
+          }
           if (cp < 0x80) out += static_cast<char>(cp);
           else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
           else { out += static_cast<char>(0xE0 | (cp >> 12)); out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F)); }

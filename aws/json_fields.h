@@ -1,6 +1,7 @@
 // Reads the top-level string and number fields of a flat JSON object: all that the metadata
 // services answer with (IMDS credentials here; Azure's and GCE's tokens later). Nested objects
-// and arrays are skipped, not interpreted.
+// and arrays are skipped, not interpreted (by counting brackets, not by recursion, so no depth
+// of nesting can exhaust the stack).
 #pragma once
 #include <map>
 #include <string>

@@ -9,6 +9,7 @@
 
 #include "aws/crypto.h"
 #include "aws/json_fields.h"
+#include "aws/paging.h"
 #include "aws/xml.h"
 
 namespace aws {
@@ -264,6 +265,7 @@ S3Listing S3Client::list_objects(const std::string& bucket, const std::string& p
                                  int max_keys) {
   S3Listing out;
   std::string token;
+  ListingPages pages("LIST s3://" + bucket + "/" + prefix);
   for (;;) {
     Call c;
     c.op = "LIST";
@@ -286,6 +288,7 @@ S3Listing S3Client::list_objects(const std::string& bucket, const std::string& p
     for (const XmlNode* n : doc.children_named("CommonPrefixes")) out.common_prefixes.push_back(n->child_text("Prefix"));
     token = doc.child_text("NextContinuationToken");
     if (doc.child_text("IsTruncated") != "true" || token.empty()) break;
+    pages.next(token);
   }
   return out;
 }

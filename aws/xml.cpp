@@ -1,4 +1,5 @@
-// Recursive-descent XML reader; see xml.h.
+// Recursive-descent XML reader; see xml.h. Nesting is capped (kMaxDepth) so a hostile body of
+// "<a><a><a>..." is an error, not a stack overflow: S3's and Azure's documents nest 4 deep.
 #include "aws/xml.h"
 
 #include <cstdint>
@@ -9,6 +10,8 @@ namespace aws {
 
 namespace {
 
+constexpr int kMaxDepth = 64;
+
 class Parser {
  public:
   explicit Parser(const std::string& s) : s_(s) {}
@@ -16,7 +19,7 @@ class Parser {
   XmlNode document() {
     skip_misc();
     if (!peek('<')) fail("expected a root element");
-    XmlNode root = element();
+    XmlNode root = element(1);
     skip_misc();
     if (pos_ != s_.size()) fail("content after the root element");
     return root;
@@ -108,7 +111,8 @@ class Parser {
       fail("unknown entity &" + e + ";");
     }
   }
-  XmlNode element() {
+  XmlNode element(int depth) {
+    if (depth > kMaxDepth) fail("elements nested deeper than " + std::to_string(kMaxDepth));
     pos_++;  // '<'
     XmlNode node;
     node.name = name();
@@ -141,7 +145,7 @@ class Parser {
         } else if (starts("<?")) {
           skip_past("?>");
         } else {
-          node.children.push_back(element());
+          node.children.push_back(element(depth + 1));
         }
       } else if (c == '&') {
         entity(node.text);

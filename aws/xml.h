@@ -18,7 +18,8 @@ struct XmlNode {
   std::string child_text(const std::string& name) const;            // "" when absent
 };
 
-// Parses a document; throws std::runtime_error naming the offset on malformed input.
+// Parses a document; throws std::runtime_error naming the offset on malformed input, and on
+// elements nested more than 64 deep.
 XmlNode parse_xml(const std::string& doc);
 
 // Escapes text for an element body (&, <, >, ", ').

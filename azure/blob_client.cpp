@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "aws/json_fields.h"
+#include "aws/paging.h"
 #include "aws/s3_client.h"  // parse_http_date
 #include "aws/xml.h"
 #include "azure/sas.h"
@@ -244,6 +245,7 @@ BlobListing BlobClient::list_blobs(const std::string& container, const std::stri
                                    int max_results) {
   BlobListing out;
   std::string marker;
+  aws::ListingPages pages("LIST az://" + config_.account + "/" + container + "/" + prefix);
   for (;;) {
     Call c;
     c.op = "LIST";
@@ -272,6 +274,7 @@ BlobListing BlobClient::list_blobs(const std::string& container, const std::stri
     }
     marker = doc.child_text("NextMarker");
     if (marker.empty()) break;
+    pages.next(marker);
   }
   return out;
 }

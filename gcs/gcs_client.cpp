@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "aws/json_fields.h"
+#include "aws/paging.h"
 #include "aws/parallel.h"
 #include "aws/s3_error.h"
 #include "aws/sigv4.h"
@@ -200,6 +201,7 @@ aws::S3Listing GcsClient::list_objects(const std::string& bucket, const std::str
                                        int max_keys) {
   aws::S3Listing out;
   std::string token;
+  aws::ListingPages pages("LIST gs://" + bucket + "/" + prefix);
   for (;;) {
     Call c;
     c.op = "LIST";
@@ -221,6 +223,7 @@ aws::S3Listing GcsClient::list_objects(const std::string& bucket, const std::str
     for (const aws::XmlNode* n : doc.children_named("CommonPrefixes")) out.common_prefixes.push_back(n->child_text("Prefix"));
     token = doc.child_text("NextContinuationToken");
     if (doc.child_text("IsTruncated") != "true" || token.empty()) break;
+    pages.next(token);
   }
   return out;
 }

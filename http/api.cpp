@@ -1,6 +1,8 @@
 #include "http/api.h"
 
-#include <rapidjson/document.h>
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -27,21 +29,50 @@ static void num(Writer& w, double v) {
 static void str(Writer& w, const std::string& s) { w.String(s.c_str(), (rapidjson::SizeType)s.size()); }
 static void key(Writer& w, const char* k) { w.Key(k); }
 
-// Parses `text` and writes it, or writes null and records why.
+// Forwards SAX events to a Writer and stops the parse past kMaxDepth levels of nesting.
+struct DepthLimited : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DepthLimited> {
+  static constexpr int kMaxDepth = 64;  // gan's documents (and the reference's) are 2 deep
+  Writer& out;
+  int depth = 0;
+  explicit DepthLimited(Writer& w) : out(w) {}
+  bool Null() { return out.Null(); }
+  bool Bool(bool b) { return out.Bool(b); }
+  bool Int(int i) { return out.Int(i); }
+  bool Uint(unsigned u) { return out.Uint(u); }
+  bool Int64(int64_t i) { return out.Int64(i); }
+  bool Uint64(uint64_t u) { return out.Uint64(u); }
+  bool Double(double d) { return out.Double(d); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return out.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return out.Key(s, n, copy); }
+  bool StartObject() { return ++depth <= kMaxDepth && out.StartObject(); }
+  bool EndObject(rapidjson::SizeType n) { --depth; return out.EndObject(n); }
+  bool StartArray() { return ++depth <= kMaxDepth && out.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) { --depth; return out.EndArray(n); }
+};
+
+// Parses `text` and writes it, or writes null and records why. The parse is iterative and
+// depth-limited and writes through SAX events (no DOM, whose Accept would recurse), so a file
+// of "[[[[..." from storage cannot overflow the stack.
 static void embed_json(Writer& w, const std::optional<std::string>& text, const std::string& name,
                        std::vector<std::string>& errors) {
   if (!text) {
     w.Null();
     return;
   }
-  rapidjson::Document d;
-  d.Parse(text->c_str(), text->size());
-  if (d.HasParseError()) {
+  rapidjson::StringBuffer copy;
+  Writer cw(copy);
+  DepthLimited handler(cw);
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream ms(text->data(), text->size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+  if (!reader.Parse<rapidjson::kParseIterativeFlag>(in, handler)) {
     w.Null();
-    errors.push_back(name + ": not valid JSON (still being written?)");
+    errors.push_back(name + (handler.depth > DepthLimited::kMaxDepth
+                                 ? ": nested deeper than " + std::to_string(DepthLimited::kMaxDepth) + " levels"
+                                 : std::string(": not valid JSON (still being written?)")));
     return;
   }
-  d.Accept(w);
+  w.RawValue(copy.GetString(), copy.GetSize(), rapidjson::kObjectType);
 }
 
 static void errors_array(Writer& w, const std::vector<std::string>& errors) {

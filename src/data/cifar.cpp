@@ -6,6 +6,7 @@
 #include "data/image.h"
 #include "data/io.h"
 #include "data/loaders.h"
+#include "parallel_errors.h"
 
 namespace gan {
 namespace data {
@@ -43,14 +44,18 @@ Dataset load_cifar10(const DatasetOptions& o) {
                         std::to_string(i) + " is out of range 0..9: corrupt file");
     const size_t base = d.images.size();
     d.images.resize(base + (size_t)count * out_per);
+    ParallelErrors errors;
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < count; ++i) {
-      const uint8_t* r = &b[(size_t)i * rec];
-      Image im = to_channels(resize(from_planar(r + 1, 3, side, side), d.h, d.w), d.c);
-      std::vector<float> v;
-      append_unit(im, &v);
-      std::copy(v.begin(), v.end(), d.images.begin() + base + (size_t)i * out_per);
+      errors.run([&] {
+        const uint8_t* r = &b[(size_t)i * rec];
+        Image im = to_channels(resize(from_planar(r + 1, 3, side, side), d.h, d.w), d.c);
+        std::vector<float> v;
+        append_unit(im, &v);
+        std::copy(v.begin(), v.end(), d.images.begin() + base + (size_t)i * out_per);
+      });
     }
+    errors.rethrow();
     for (int i = 0; i < count; ++i) d.labels.push_back(b[(size_t)i * rec]);
     d.n += count;
   }

@@ -10,6 +10,7 @@
 #include "data/image.h"
 #include "data/io.h"
 #include "data/loaders.h"
+#include "parallel_errors.h"
 #include "splitmix.h"
 
 namespace gan {
@@ -28,14 +29,18 @@ void conform(Dataset* d, const DatasetOptions& o) {
   if (d->h == o.size && d->w == o.size && d->c == o.channels) return;
   const size_t in_per = (size_t)d->c * d->h * d->w, out_per = (size_t)o.channels * o.size * o.size;
   std::vector<float> out((size_t)d->n * out_per);
+  ParallelErrors errors;
 #pragma omp parallel for schedule(static)
   for (int i = 0; i < d->n; ++i) {
-    Image im{d->c, d->h, d->w, std::vector<float>(in_per)};
-    for (size_t k = 0; k < in_per; ++k) im.px[k] = (d->images[i * in_per + k] + 1.f) * 127.5f;
-    std::vector<float> v;
-    append_unit(to_channels(square_crop_resize(im, o.size), o.channels), &v);
-    std::copy(v.begin(), v.end(), out.begin() + i * out_per);
+    errors.run([&] {
+      Image im{d->c, d->h, d->w, std::vector<float>(in_per)};
+      for (size_t k = 0; k < in_per; ++k) im.px[k] = (d->images[i * in_per + k] + 1.f) * 127.5f;
+      std::vector<float> v;
+      append_unit(to_channels(square_crop_resize(im, o.size), o.channels), &v);
+      std::copy(v.begin(), v.end(), out.begin() + i * out_per);
+    });
   }
+  errors.rethrow();
   d->images.swap(out);
   d->c = o.channels;
   d->h = d->w = o.size;

@@ -2,7 +2,9 @@
 // same on every machine), decoded with stb_image, then centre-square-cropped and resized to the
 // model size. A folder of loose images with no subfolders is one class. A single undecodable file
 // is skipped with a warning (large scraped folders often hold one), but a folder where nothing
-// decodes is an error naming the first bad file.
+// decodes is an error naming the first bad file. Only PNG and JPEG are read, a file's content must
+// be the format its extension names, and its size is checked from its header (at most 2^24
+// pixels) before it is decoded.
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -15,24 +17,70 @@
 #include "data/image.h"
 #include "data/io.h"
 #include "data/loaders.h"
+#include "parallel_errors.h"
 
 namespace gan {
 namespace data {
 
 namespace {
-bool is_image_name(const std::string& name) {
+// Only PNG and JPEG are read (see stb_impl.cpp). Other image extensions are listed so the user
+// hears that those files were left out.
+enum class Kind { Png, Jpeg, OtherImage, NotImage };
+
+Kind kind_of_name(const std::string& name) {
   const size_t dot = name.rfind('.');
-  if (dot == std::string::npos) return false;
+  if (dot == std::string::npos) return Kind::NotImage;
   std::string ext = name.substr(dot + 1);
   for (char& ch : ext) ch = (char)std::tolower((unsigned char)ch);
-  static const char* known[] = {"png", "jpg", "jpeg", "bmp", "gif", "tga", "ppm", "pgm", "psd"};
-  for (const char* k : known)
-    if (ext == k) return true;
-  return false;
+  if (ext == "png") return Kind::Png;
+  if (ext == "jpg" || ext == "jpeg") return Kind::Jpeg;
+  static const char* other[] = {"bmp", "gif", "tga", "ppm", "pgm", "psd", "pic", "hdr", "webp", "tif", "tiff"};
+  for (const char* k : other)
+    if (ext == k) return Kind::OtherImage;
+  return Kind::NotImage;
+}
+
+bool has_png_signature(const std::vector<uint8_t>& b) {
+  static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  return b.size() >= 8 && std::equal(sig, sig + 8, b.begin());
+}
+bool has_jpeg_signature(const std::vector<uint8_t>& b) {
+  return b.size() >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff;  // SOI, then a marker
+}
+
+// Decoding an RGB photo peaks at about 24 bytes per pixel (the float planes and their square
+// crop), per thread: 2^24 pixels (a 12-megapixel photo fits; 4096 x 4096) is about 400 MB.
+constexpr int64_t kMaxPixels = int64_t(1) << 24;
+
+// One file: its content must be the format its name says, and its size (from the header, read by
+// stbi_info before anything is decoded) at most kMaxPixels.
+Image decode_image(const std::string& path, Kind kind, int channels) {
+  const std::vector<uint8_t> bytes = read_file(path);
+  const bool png = has_png_signature(bytes), jpeg = has_jpeg_signature(bytes);
+  if (kind == Kind::Png && !png)
+    throw DataError(path + ": named .png but " + (jpeg ? "holds JPEG data: rename it to .jpg" : "is not a PNG file") +
+                    " (gan reads PNG and JPEG images)");
+  if (kind == Kind::Jpeg && !jpeg)
+    throw DataError(path + ": named ." + path.substr(path.rfind('.') + 1) + " but " +
+                    (png ? "holds PNG data: rename it to .png" : "is not a JPEG file") + " (gan reads PNG and JPEG images)");
+  if (bytes.size() > 0x7fffffff) throw DataError(path + ": over 2 GiB, too large for an image gan can read");
+  int w = 0, h = 0, comp = 0;
+  // (stb's failure reason is that of the last decoder it tried, so it cannot tell these apart.)
+  if (!stbi_info_from_memory(bytes.data(), (int)bytes.size(), &w, &h, &comp) || w <= 0 || h <= 0)
+    throw DataError(path + ": not a decodable " + (png ? "PNG" : "JPEG") +
+                    " (a corrupt header, or a side over 65536 pixels)");
+  if ((int64_t)w * h > kMaxPixels)
+    throw DataError(path + ": " + std::to_string(w) + "x" + std::to_string(h) + " pixels is more than the " +
+                    std::to_string(kMaxPixels) + " gan decodes (downscale it)");
+  int dw = 0, dh = 0;
+  uint8_t* raw = stbi_load_from_memory(bytes.data(), (int)bytes.size(), &dw, &dh, &comp, channels);
+  if (!raw) throw DataError(path + ": not a decodable image (" + stbi_failure_reason() + ")");
+  std::unique_ptr<uint8_t, void (*)(void*)> own(raw, &stbi_image_free);
+  return from_interleaved(raw, dh, dw, channels);
 }
 
 struct Listing {
-  std::vector<std::string> dirs, images, others;
+  std::vector<std::string> dirs, images, unsupported;  // images: PNG or JPEG by name
 };
 
 Listing list_dir(const std::string& dir) {
@@ -44,12 +92,19 @@ Listing list_dir(const std::string& dir) {
     if (name.empty() || name[0] == '.') continue;  // ., .., hidden (.DS_Store, .ipynb_checkpoints)
     const std::string path = join_path(dir, name);
     if (dir_exists(path)) l.dirs.push_back(name);
-    else if (is_image_name(name)) l.images.push_back(name);
-    else l.others.push_back(name);
+    else if (kind_of_name(name) == Kind::Png || kind_of_name(name) == Kind::Jpeg) l.images.push_back(name);
+    else if (kind_of_name(name) == Kind::OtherImage) l.unsupported.push_back(name);
   }
   std::sort(l.dirs.begin(), l.dirs.end());
   std::sort(l.images.begin(), l.images.end());
   return l;
+}
+
+void warn_unsupported(const DatasetOptions& o, const std::string& dir, const Listing& l) {
+  if (l.unsupported.empty()) return;
+  log(o, "warning: " + dir + ": " + std::to_string(l.unsupported.size()) + " image(s) neither PNG nor JPEG (" +
+             l.unsupported.front() + (l.unsupported.size() > 1 ? ", ..." : "") +
+             ") are not read: convert them to PNG");
 }
 
 std::string basename_of(std::string dir) {
@@ -65,6 +120,7 @@ Dataset load_folder(const std::string& dir, const DatasetOptions& o) {
   // (class name, file paths)
   std::vector<std::pair<std::string, std::vector<std::string>>> classes;
   if (top.dirs.empty()) {
+    warn_unsupported(o, dir, top);
     std::vector<std::string> files;
     for (const auto& f : top.images) files.push_back(join_path(dir, f));
     classes.push_back({basename_of(dir), files});
@@ -75,6 +131,7 @@ Dataset load_folder(const std::string& dir, const DatasetOptions& o) {
     for (const auto& sub : top.dirs) {
       const std::string sd = join_path(dir, sub);
       const Listing l = list_dir(sd);
+      warn_unsupported(o, sd, l);
       if (l.images.empty()) {
         log(o, "warning: " + sd + ": no images, folder skipped");
         continue;
@@ -98,25 +155,21 @@ Dataset load_folder(const std::string& dir, const DatasetOptions& o) {
   const size_t out_per = (size_t)o.channels * o.size * o.size;
   std::vector<float> px((size_t)n * out_per);
   std::vector<std::string> err(n);
+  ParallelErrors errors;  // anything the per-file catch cannot hold (its own bad_alloc)
 #pragma omp parallel for schedule(dynamic, 8)
   for (int i = 0; i < n; ++i) {
-    try {
-      const std::vector<uint8_t> bytes = read_file(paths[i]);
-      int w = 0, h = 0, comp = 0;
-      uint8_t* raw = stbi_load_from_memory(bytes.data(), (int)bytes.size(), &w, &h, &comp, o.channels);
-      if (!raw) {
-        err[i] = paths[i] + ": not a decodable image (" + stbi_failure_reason() + ")";
-        continue;
+    errors.run([&] {
+      try {
+        Image im = square_crop_resize(decode_image(paths[i], kind_of_name(paths[i]), o.channels), o.size);
+        std::vector<float> v;
+        append_unit(im, &v);
+        std::copy(v.begin(), v.end(), px.begin() + (size_t)i * out_per);
+      } catch (const std::exception& e) {
+        err[i] = e.what();
       }
-      std::unique_ptr<uint8_t, void (*)(void*)> own(raw, &stbi_image_free);
-      Image im = square_crop_resize(from_interleaved(raw, h, w, o.channels), o.size);
-      std::vector<float> v;
-      append_unit(im, &v);
-      std::copy(v.begin(), v.end(), px.begin() + (size_t)i * out_per);
-    } catch (const std::exception& e) {
-      err[i] = e.what();
-    }
+    });
   }
+  errors.rethrow();
   // Keep the decodable ones, in order; classes keep their indices even if one loses every file.
   Dataset d;
   d.name = "folder:" + dir;

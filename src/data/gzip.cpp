@@ -4,7 +4,6 @@
 // concatenated file then fails the CRC/ISIZE check instead of decoding silently (stb's decoder
 // reads zeros past the end of its input, so without the check truncation could go unnoticed).
 #include <algorithm>
-#include <cstdlib>
 #include <memory>
 
 #include <stb_image.h>
@@ -30,6 +29,10 @@ uint32_t crc32(const uint8_t* p, size_t n, uint32_t crc) {
   for (size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
   return ~crc;
 }
+
+// Datasets that gan decompresses in memory (IDX files) are tens of MB; anything larger than this
+// is refused with advice rather than allocated on the word of its trailer.
+constexpr uint32_t kMaxGunzip = 1u << 30;
 
 static uint32_t le32(const uint8_t* p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -71,16 +74,23 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& gz, const std::string& p
   // this because the Adler-32 follows the stream). Decoding stops at the final block anyway.
   const size_t in_len = gz.size() - pos;
   if (in_len > 0x7fffffff) throw DataError(path + ": gzip file over 2 GiB is not supported");
-  // ISIZE is the size mod 2^32, so only a first guess (stb grows the buffer when it is short);
-  // bounded by deflate's best ratio (~1032:1) so a corrupt trailer cannot demand a huge buffer.
-  const uint64_t cap = std::min<uint64_t>((uint64_t)in_len * 1032 + 1024, 1u << 28);
-  const int guess = (int)std::max<uint64_t>(1024, std::min<uint64_t>(want_size, cap));
-  int out_len = 0;
-  char* raw = stbi_zlib_decode_malloc_guesssize_headerflag(reinterpret_cast<const char*>(&gz[pos]),
-                                                           (int)in_len, guess, &out_len, 0);
-  if (!raw) throw DataError(path + ": corrupt gzip data (deflate stream does not decode)" + redo);
-  std::unique_ptr<char, void (*)(void*)> own(raw, &std::free);
-  std::vector<uint8_t> out(reinterpret_cast<uint8_t*>(raw), reinterpret_cast<uint8_t*>(raw) + out_len);
+  // The output buffer is exactly ISIZE bytes and cannot grow: a stream that decodes to more (a
+  // gzip bomb, or a corrupt trailer) fails instead of taking memory. ISIZE itself is bounded by
+  // deflate's best ratio (~1032:1) and by kMaxGunzip.
+  if ((uint64_t)want_size > (uint64_t)in_len * 1032 + 1024)
+    throw DataError(path + ": gzip trailer claims " + std::to_string(want_size) + " bytes, more than " +
+                    std::to_string(in_len) + " compressed bytes can hold: corrupt file" + redo);
+  if (want_size > kMaxGunzip)
+    throw DataError(path + ": decompresses to " + std::to_string(want_size) + " bytes, more than the " +
+                    std::to_string(kMaxGunzip >> 20) + " MiB gan decompresses in memory: gunzip it and " +
+                    "keep the uncompressed file in its place");
+  std::vector<uint8_t> out(std::max<size_t>(want_size, 1));
+  const int got = stbi_zlib_decode_noheader_buffer(reinterpret_cast<char*>(out.data()), (int)want_size,
+                                                   reinterpret_cast<const char*>(&gz[pos]), (int)in_len);
+  if (got < 0)
+    throw DataError(path + ": corrupt gzip data (the deflate stream does not decode to the " +
+                    std::to_string(want_size) + " bytes its trailer states)" + redo);
+  out.resize((size_t)got);
   if ((uint32_t)out.size() != want_size)
     throw DataError(path + ": gzip size check failed (decoded " + std::to_string(out.size()) +
                     " bytes, trailer says " + std::to_string(want_size) + "): truncated or corrupt" + redo);

@@ -4,16 +4,21 @@
 // than training on garbage.
 #include <algorithm>
 #include <cstdio>
+#include <new>
 #include <vector>
 
 #include "data/image.h"
 #include "data/io.h"
 #include "data/loaders.h"
+#include "parallel_errors.h"
 
 namespace gan {
 namespace data {
 
 namespace {
+// Items are counted in an int; an image side beyond 2^16 is no dataset gan can train on.
+constexpr uint32_t kMaxItems = 0x7fffffff, kMaxSide = 1u << 16;
+
 uint32_t be32(const uint8_t* p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
@@ -33,11 +38,18 @@ std::vector<uint32_t> parse_header(const std::vector<uint8_t>& b, const std::str
   const size_t header = 4 + 4 * (size_t)want_dims;
   if (b.size() < header) throw DataError(path + ": truncated IDX header");
   std::vector<uint32_t> dims;
+  // Every size is capped and every product checked for overflow before it is compared with the
+  // file's length (65536 x 2^20 x 2^28 wraps to 0 in 64 bits, which a 16-byte file then matched).
   uint64_t total = 1;
   for (int d = 0; d < want_dims; ++d) {
     dims.push_back(be32(&b[4 + 4 * d]));
-    total *= dims.back();
-    if (total > (1ull << 36)) throw DataError(path + ": implausible IDX dimensions: corrupt file");
+    const uint32_t cap = d == 0 ? kMaxItems : kMaxSide;
+    if (dims.back() > cap)
+      throw DataError(path + ": implausible IDX " + (d == 0 ? "item count " : "image side ") +
+                      std::to_string(dims.back()) + " (at most " + std::to_string(cap) +
+                      "): wrong or corrupt file");
+    if (__builtin_mul_overflow(total, (uint64_t)dims.back(), &total))
+      throw DataError(path + ": implausible IDX dimensions: corrupt file");
   }
   if (b.size() - header < total)
     throw DataError(path + ": truncated IDX file: header promises " + std::to_string(total) +
@@ -73,21 +85,31 @@ Dataset decode_idx(const std::vector<uint8_t>& images, const std::string& images
   d.labels.assign(lab, lab + d.n);
   const int ih = (int)idim[1], iw = (int)idim[2];
   const size_t per = (size_t)ih * iw, out_per = (size_t)d.c * d.h * d.w;
-  d.images.resize((size_t)d.n * out_per);
+  try {
+    d.images.resize((size_t)d.n * out_per);
+  } catch (const std::bad_alloc&) {
+    throw DataError(images_path + ": " + std::to_string(d.n) + " images need " +
+                    std::to_string((size_t)d.n * out_per * sizeof(float) >> 20) +
+                    " MiB once decoded: not enough memory for this dataset at this image size");
+  }
   const uint8_t* px = &images[16];
   const bool same = ih == d.h && iw == d.w && d.c == 1;
+  ParallelErrors errors;
 #pragma omp parallel for schedule(static)
   for (int i = 0; i < d.n; ++i) {
-    float* dst = &d.images[(size_t)i * out_per];
-    if (same) {  // the common case: no resampling, just the value map
-      for (size_t k = 0; k < per; ++k) dst[k] = px[(size_t)i * per + k] * (2.f / 255.f) - 1.f;
-      continue;
-    }
-    Image im = to_channels(resize(from_planar(px + (size_t)i * per, 1, ih, iw), d.h, d.w), d.c);
-    std::vector<float> v;
-    append_unit(im, &v);
-    std::copy(v.begin(), v.end(), dst);
+    errors.run([&] {
+      float* dst = &d.images[(size_t)i * out_per];
+      if (same) {  // the common case: no resampling, just the value map
+        for (size_t k = 0; k < per; ++k) dst[k] = px[(size_t)i * per + k] * (2.f / 255.f) - 1.f;
+        return;
+      }
+      Image im = to_channels(resize(from_planar(px + (size_t)i * per, 1, ih, iw), d.h, d.w), d.c);
+      std::vector<float> v;
+      append_unit(im, &v);
+      std::copy(v.begin(), v.end(), dst);
+    });
   }
+  errors.rethrow();
   return d;
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "parallel.h"
+#include "parallel_errors.h"
 #include "scratch.h"
 #include "simd.h"
 
@@ -105,14 +106,16 @@ template <int C_OUT>
 void forward(float* out, const float* inp, const float* weight, const float* bias, const ConvShape& s) {
   const InputPad P(s);
   const int64_t in_plane = (int64_t)s.H * s.W, out_plane = (int64_t)s.H_out * s.W_out;
+  ParallelErrors errors;  // scratch() may throw bad_alloc
 #pragma omp parallel for schedule(static) if (work(s) > kParallelFlops)
-  for (int n = 0; n < s.N; ++n) {
+  for (int n = 0; n < s.N; ++n) errors.run([&] {
     float* xp = scratch(kConvCol, (size_t)(s.C_in * P.plane()));
     for (int ci = 0; ci < s.C_in; ++ci)
       pad_plane(inp + ((int64_t)n * s.C_in + ci) * in_plane, s.H, s.W, s.pad, s.pad, P.rows, P.cols,
                 xp + ci * P.plane());
     forward_image<C_OUT>(out + (int64_t)n * C_OUT * out_plane, xp, weight, bias, s, P);
-  }
+  });
+  errors.rethrow();
 }
 
 // dinp: the full correlation of dout with the flipped kernel; one thread per image.
@@ -124,8 +127,9 @@ void backward_input(float* dinp, const float* dout, const float* weight, const C
   const int rows = round_up(s.H, ROWS) + s.KH - 1, cols = round_up(s.W, W_BLOCK) + s.KW - 1;
   const int64_t plane = (int64_t)rows * cols, in_plane = (int64_t)s.H * s.W;
   const int64_t out_plane = (int64_t)s.H_out * s.W_out;
+  ParallelErrors errors;  // scratch() may throw bad_alloc
 #pragma omp parallel for schedule(static) if (work(s) > kParallelFlops)
-  for (int n = 0; n < s.N; ++n) {
+  for (int n = 0; n < s.N; ++n) errors.run([&] {
     float* dyp = scratch(kConvTmp, (size_t)(C_OUT * plane));
     for (int co = 0; co < C_OUT; ++co)
       pad_plane(dout + ((int64_t)n * C_OUT + co) * out_plane, s.H_out, s.W_out, qh, qw, rows, cols,
@@ -161,7 +165,8 @@ void backward_input(float* dinp, const float* dout, const float* weight, const C
         }
       }
     }
-  }
+  });
+  errors.rethrow();
 }
 
 // sum[kh·KW + kw] += Σ_{oh,ow} y[oh][ow] · x[oh+kh][ow+kw] for one image and one (co, ci).
@@ -205,9 +210,10 @@ void backward_weight(float* dweight, const float* dout, const float* inp, const 
     case 7: taps_fn = weight_taps<7>; break;
     default: taps_fn = weight_taps<0>; break;
   }
+  ParallelErrors errors;  // scratch() and the sums may throw bad_alloc
 #pragma omp parallel for collapse(2) schedule(static) if (work(s) > kParallelFlops)
   for (int co = 0; co < C_OUT; ++co) {
-    for (int ci = 0; ci < s.C_in; ++ci) {
+    for (int ci = 0; ci < s.C_in; ++ci) errors.run([&] {
       float* xp = scratch(kConvCol, (size_t)P.plane());
       float* yp = scratch(kConvTmp, (size_t)s.H_out * ycols);
       std::vector<double> sum(taps, 0.0);
@@ -218,8 +224,9 @@ void backward_weight(float* dweight, const float* dout, const float* inp, const 
       }
       float* dw = dweight + ((int64_t)co * s.C_in + ci) * taps;
       for (int t = 0; t < taps; ++t) dw[t] += (float)sum[t];
-    }
+    });
   }
+  errors.rethrow();
 }
 
 template <int C_OUT>

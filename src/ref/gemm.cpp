@@ -18,6 +18,7 @@
 
 #include "ops.h"
 #include "parallel.h"
+#include "parallel_errors.h"
 #include "scratch.h"
 #include "simd.h"
 
@@ -218,8 +219,9 @@ void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const flo
   const bool split_n = npanels >= mpanels;
   const int panels = split_n ? npanels : mpanels;
   const bool parallel = 2.0 * M * N * K > kParallelFlops && panels > 1;
+  ParallelErrors errors;  // the packing buffers (scratch()) may throw bad_alloc
 #pragma omp parallel if (parallel)
-  {
+  errors.run([&] {
     int parts = 1, me = 0;
 #ifdef _OPENMP
     parts = omp_get_num_threads();
@@ -234,7 +236,8 @@ void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const flo
         gemm_block(transA, transB, p0 * MR, std::min(M, p1 * MR), 0, N, K, alpha, A, lda, B, ldb,
                    beta, C, ldc);
     }
-  }
+  });
+  errors.rethrow();
 }
 
 }  // namespace gan::ref

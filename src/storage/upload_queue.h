@@ -4,9 +4,21 @@
 // Every artifact is first appended to a journal in the local run folder ("A <seq> <key> <path>"),
 // flushed to disk, and only then queued; a successful upload appends "D <seq>". On start the
 // journal is replayed: whatever was added and not done is pending and is sent again, so a run
-// killed with a non-empty queue and resumed uploads the rest. The journal is append-only (a crash
-// tears at most its last line, which replay ignores) and is compacted to the pending entries on
-// open. A newer artifact for the same key supersedes an older pending one: each key is uploaded
+// killed with a non-empty queue and resumed uploads the rest. The journal is append-only and is
+// compacted to the pending entries on open (the new file is synced, renamed over the old one, and
+// the folder synced). Each record carries a CRC-32 of its text; replay keeps every good record and
+// drops, with a warning naming the journal and the line, one that is damaged or was torn by a
+// crash, and a record always starts on a fresh line, so a torn one cannot swallow the next.
+// Journals from before the checksums (no "gan-upload-journal 2" first line) are still read.
+// A failed write or sync of the journal is an error naming it.
+//
+// The file uploaded is a snapshot taken when the artifact is queued: a hard link (a copy where the
+// filesystem has none) in ".<journal>.snapshots/" beside the journal, so every part of a multipart
+// upload, in every dialect, reads the same version even when the artifact is replaced meanwhile
+// (state.safetensors is renamed over at every epoch). A snapshot is removed when its upload is
+// done or superseded; on open, snapshots no pending entry names are removed.
+//
+// A newer artifact for the same key supersedes an older pending one: each key is uploaded
 // once, with its latest bytes. Failures back off exponentially (with jitter, capped) per item and
 // are logged once per outage; RemoteStorageError::transient() == false (access denied, no such
 // bucket, a local file gone) still stays pending — but drain() stops waiting for it.
@@ -95,10 +107,14 @@ class UploadQueue : public ArtifactListener {
  private:
   struct Entry {
     Item item;
-    double next_try = 0;  // steady-clock seconds
+    std::string snapshot;  // the file to upload (see above); "" = item.local_path
+    double next_try = 0;   // steady-clock seconds
   };
   void replay_and_compact();
-  void append(const std::string& line);
+  void clean_snapshots();
+  std::string take_snapshot(uint64_t seq, const std::string& path);
+  void drop_snapshot(const Entry& e) const;
+  void append(const std::string& records);
   void run();
   void log(const std::string& msg) const;
   bool stop_locked();
@@ -107,7 +123,10 @@ class UploadQueue : public ArtifactListener {
   std::shared_ptr<Storage> remote_;
   std::string journal_path_;
   UploadQueueOptions options_;
+  std::string snapshot_dir_;
   int journal_fd_ = -1;
+  bool journal_torn_ = false;    // the last append failed part-way: the next starts a fresh line
+  bool snapshot_warned_ = false;  // a snapshot could not be taken (said once)
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<uint64_t, Entry> pending_;  // by sequence number: oldest first

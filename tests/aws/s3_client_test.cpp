@@ -6,10 +6,13 @@
 #include <stdexcept>
 #include <thread>
 
+#include "aws/json_fields.h"
+#include "aws/paging.h"
 #include "aws/parallel.h"
 #include "aws/retry.h"
 #include "aws/s3_client.h"
 #include "aws/xml.h"
+#include "tests/aws/fake_server.h"
 #include "tests/aws/fixture.h"
 
 namespace {
@@ -86,6 +89,79 @@ TEST(S3Client, XmlReaderHandlesEntitiesNamespacesAndCdata) {
   EXPECT_THROW(aws::parse_xml("<a>&bogus;</a>"), std::runtime_error);
   EXPECT_THROW(aws::parse_xml("<a>"), std::runtime_error);
   EXPECT_EQ(aws::xml_escape("\"a\"&<b>'"), "&quot;a&quot;&amp;&lt;b&gt;&apos;");
+}
+
+// A 600 KB body of "<a><a><a>..." overflowed the stack of the recursive reader.
+TEST(S3Client, XmlReaderRefusesDeepNestingWithAnError) {
+  std::string deep;
+  for (int i = 0; i < 200000; i++) deep += "<a>";
+  try {
+    aws::parse_xml(deep);
+    FAIL() << "a document nested 200,000 deep was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("nested deeper than 64"), std::string::npos) << e.what();
+  }
+  std::string ok;
+  for (int i = 0; i < 64; i++) ok += "<a>";
+  ok += "x";
+  for (int i = 0; i < 64; i++) ok += "</a>";
+  EXPECT_EQ(aws::parse_xml(ok).name, "a");
+}
+
+// The metadata services' JSON reader skips nested values by counting, so no depth overflows it;
+// a bad \u escape is a "malformed JSON" error (it was std::stoul's bare "stoul").
+TEST(S3Client, JsonFieldsSurvivesDeepNestingAndBadEscapes) {
+  const std::string deep = "{\"a\":" + std::string(2 << 20, '[');
+  EXPECT_THROW(aws::json_fields(deep), std::runtime_error);
+  std::string closed = "{\"Token\":\"t\",\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_EQ(aws::json_fields(closed)["Token"], "t");
+  try {
+    aws::json_fields(R"({"Token":"\uZZZZ"})");
+    FAIL() << "a bad \\u escape was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("malformed JSON"), std::string::npos) << e.what();
+  }
+}
+
+// The guard every listing loop keeps: a token seen before, or too many pages, stops the listing.
+TEST(S3Client, ListingPagesStopsOnARepeatedTokenOrTooManyPages) {
+  aws::ListingPages repeated("LIST s3://b/p");
+  repeated.next("t1");
+  repeated.next("t2");
+  try {
+    repeated.next("t1");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("LIST s3://b/p: the server answered page 3"), std::string::npos) << e.what();
+  }
+  aws::ListingPages endless("LIST s3://b/p");
+  for (int i = 1; i < aws::ListingPages::kMaxPages; i++) endless.next("t" + std::to_string(i));
+  EXPECT_THROW(endless.next("one more"), std::runtime_error);
+}
+
+// A server that keeps answering "truncated" with the same continuation token: before, the client
+// asked for the same page forever (here the server gives up after 50 pages, so a failing test ends).
+TEST(S3Client, ListingStopsWhenTheServerRepeatsItsContinuationToken) {
+  std::atomic<int> pages{0};
+  gan_test::FakeServer server([&](const httplib::Request&, httplib::Response& res) {
+    const bool more = ++pages < 50;
+    res.set_content(std::string("<ListBucketResult><IsTruncated>") + (more ? "true" : "false") +
+                        "</IsTruncated><NextContinuationToken>same</NextContinuationToken>"
+                        "<Contents><Key>run/a</Key><Size>1</Size></Contents></ListBucketResult>",
+                    "application/xml");
+  });
+  aws::S3ClientConfig cfg;
+  cfg.endpoint = server.endpoint();
+  cfg.credentials = static_creds();
+  aws::S3Client s3(cfg);
+  try {
+    aws::S3Listing l = s3.list_objects("bucket", "run/");
+    FAIL() << "listed " << l.objects.size() << " objects from a server repeating its token";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("LIST s3://bucket/run/"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("already given"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(server.requests(), 2);
 }
 
 TEST(S3Client, ErrorsBecomeActionableMessages) {

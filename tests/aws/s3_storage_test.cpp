@@ -8,7 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <cstdlib>
 #include <set>
 #include <thread>
@@ -17,6 +21,7 @@
 #include "aws/json_fields.h"
 #include "storage/s3_storage.h"
 #include "storage/upload_queue.h"
+#include "tests/aws/fake_server.h"
 #include "tests/aws/fixture.h"
 
 namespace {
@@ -293,4 +298,61 @@ TEST(S3StorageTls, CurlCaBundleIsTheCaFileTrustedForTheEndpoint) {
     EXPECT_NE(std::string(e.what()).find("CURL_CA_BUNDLE=/nonexistent/ca.pem"), std::string::npos) << e.what();
   }
   unsetenv("CURL_CA_BUNDLE");
+}
+
+// A multipart upload reopens the file for every part. state.safetensors is renamed over at every
+// epoch, so a checkpoint replaced between two parts gave one object assembled from two versions
+// (S3 accepts it). The queue uploads a snapshot taken when the artifact was queued, so every part
+// is the same version. Here the fake S3 endpoint writes the next version while it receives part 1.
+TEST(UploadQueueOverS3, EveryPartOfAMultipartUploadIsTheVersionQueued) {
+  gan_test::TempDir dir;
+  const std::string v1 = gan_test::random_bytes(11 * MiB, 1), v2 = gan_test::random_bytes(11 * MiB, 2);
+  const std::string path = gan_test::write_file(dir.path() + "/state.safetensors", v1);
+  std::mutex mu;
+  std::map<int, std::string> parts;
+  std::string object;
+  std::atomic<bool> replaced{false};
+  gan_test::FakeServer server([&](const httplib::Request& req, httplib::Response& res) {
+    if (req.method == "POST" && req.has_param("uploads")) {
+      res.set_content("<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>",
+                      "application/xml");
+    } else if (req.method == "PUT" && req.has_param("partNumber")) {
+      const int n = std::atoi(req.get_param_value("partNumber").c_str());
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        parts[n] = req.body;
+      }
+      if (n == 1 && !replaced.exchange(true)) {  // the trainer writes the next epoch's checkpoint
+        gan_test::write_file(path + ".tmp", v2);
+        std::rename((path + ".tmp").c_str(), path.c_str());
+      }
+      res.set_header("ETag", "\"etag" + std::to_string(n) + "\"");
+    } else if (req.method == "POST" && req.has_param("uploadId")) {
+      std::lock_guard<std::mutex> lock(mu);
+      for (const auto& [n, bytes] : parts) object += bytes;
+      res.set_content("<CompleteMultipartUploadResult><ETag>\"x-3\"</ETag></CompleteMultipartUploadResult>",
+                      "application/xml");
+    } else {
+      res.status = 400;
+    }
+  });
+  gan::S3Options o;
+  o.endpoint = server.endpoint();
+  o.region = "us-east-1";
+  aws::Credentials c;
+  c.access_key_id = c.secret_access_key = "KEY";
+  o.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+  o.multipart_threshold = 6 * MiB;
+  o.part_size = 5 * MiB;
+  o.concurrency = 1;  // part 2 is read after part 1 is answered
+  auto remote = std::make_shared<gan::S3Storage>("s3://bucket/runs", o);
+  gan::UploadQueue q(remote, dir.path() + "/journal", S3IntegrationStorage::queue_options());
+  q.on_artifact("run/checkpoint/state.safetensors", path);
+  ASSERT_TRUE(q.drain(60).complete());
+  ASSERT_TRUE(replaced.load());
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(parts.size(), 3u);
+  ASSERT_EQ(object.size(), v1.size());
+  EXPECT_TRUE(object == v1) << "the uploaded object is not the version queued (v2 from byte "
+                            << std::mismatch(object.begin(), object.end(), v1.begin()).first - object.begin() << ")";
 }

@@ -3,19 +3,79 @@
 // the network here; tests/aws/s3_storage_test.cpp runs the queue against the local S3.
 #include <gtest/gtest.h>
 
+#include <dirent.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "storage/upload_queue.h"
 #include "tests/aws/fixture.h"
+
+// Fault injection for the journal's sync and close checks: these replace libc's fsync, fdatasync
+// and close in this test binary (an executable's own definitions win over the C library's). They
+// pass every call through (as the system call) unless a test arms them.
+namespace {
+std::atomic<int> g_fsync_errno{0}, g_fdatasync_errno{0};
+std::atomic<bool> g_watch{false};  // record directory fsyncs, and fail close() of g_close_path
+std::mutex g_fault_mu;
+std::string g_close_path;
+std::vector<std::string> g_synced_dirs;
+
+std::string fd_path(int fd) {
+  char buf[4096];
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+}  // namespace
+
+extern "C" int fsync(int fd) {
+  if (g_watch.load()) {
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+      std::lock_guard<std::mutex> lock(g_fault_mu);
+      g_synced_dirs.push_back(fd_path(fd));
+    }
+  }
+  if (int e = g_fsync_errno.load()) {
+    errno = e;
+    return -1;
+  }
+  return static_cast<int>(::syscall(SYS_fsync, fd));
+}
+
+extern "C" int fdatasync(int fd) {
+  if (int e = g_fdatasync_errno.load()) {
+    errno = e;
+    return -1;
+  }
+  return static_cast<int>(::syscall(SYS_fdatasync, fd));
+}
+
+extern "C" int close(int fd) {
+  if (g_watch.load()) {
+    std::lock_guard<std::mutex> lock(g_fault_mu);
+    if (!g_close_path.empty() && fd_path(fd) == g_close_path) {
+      ::syscall(SYS_close, fd);  // Linux closes the descriptor even when close reports an error
+      errno = EIO;
+      return -1;
+    }
+  }
+  return static_cast<int>(::syscall(SYS_close, fd));
+}
 
 namespace {
 
@@ -91,6 +151,40 @@ gan::UploadQueueOptions fast() {
 
 std::string artifact(const gan_test::TempDir& dir, const std::string& name, const std::string& bytes) {
   return gan_test::write_file(dir.path() + "/" + name, bytes);
+}
+
+// Queue options that collect the warnings.
+gan::UploadQueueOptions logging(std::vector<std::string>* logs) {
+  gan::UploadQueueOptions o = fast();
+  auto mu = std::make_shared<std::mutex>();
+  o.log = [logs, mu](const std::string& m) {
+    std::lock_guard<std::mutex> lock(*mu);
+    logs->push_back(m);
+  };
+  return o;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string all;
+  for (const auto& l : lines) all += l + "\n";
+  return all;
+}
+
+std::vector<std::string> files_in(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") out.push_back(e->d_name);
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Writes a new version of the file the way artifacts are written: a temp file renamed over it.
+void replace_file(const std::string& path, const std::string& bytes) {
+  gan_test::write_file(path + ".new", bytes);
+  ASSERT_EQ(std::rename((path + ".new").c_str(), path.c_str()), 0);
 }
 
 }  // namespace
@@ -292,4 +386,185 @@ TEST(UploadQueue, DestroyingTheQueueCancelsAnUploadInFlight) {
   auto idle = std::make_shared<InterruptibleRemote>();
   { gan::UploadQueue q2(idle, dir.path() + "/journal2", fast()); }
   EXPECT_EQ(idle->cancels.load(), 0);
+}
+
+// A journal written before records had checksums is still read. One corrupt %-escape in it made
+// the queue (and so --resume) fail with a bare "stoi": now that line is dropped, with a warning
+// naming the journal and the line, and every other record is kept.
+TEST(UploadQueue, CorruptLineInAnOldJournalIsDroppedAndTheRestKept) {
+  gan_test::TempDir dir;
+  const std::string journal = dir.path() + "/journal";
+  for (const char* f : {"a", "b", "c", "d"}) artifact(dir, f, std::string("content ") + f);
+  const std::string d = dir.path() + "/";
+  gan_test::write_file(journal, "A 1 run/a " + d + "a\nA 2 run/b%ZZ " + d + "b\nA 3 run/c " + d + "c\nA 4 run/d " + d +
+                                    "d\nD 3\n");
+  std::vector<std::string> logs;
+  auto remote = std::make_shared<FakeRemote>();
+  gan::UploadQueue q(remote, journal, logging(&logs));
+  ASSERT_TRUE(q.drain(10).complete());
+  EXPECT_EQ(remote->objects["run/a"], "content a");
+  EXPECT_EQ(remote->objects["run/d"], "content d");
+  EXPECT_EQ(remote->objects.size(), 2u);
+  EXPECT_NE(joined(logs).find(journal + ", line 2: dropped bad %-escape"), std::string::npos) << joined(logs);
+  // Compacted into the checksummed format.
+  EXPECT_EQ(gan_test::read_file(journal).rfind("gan-upload-journal 2\n", 0), 0u);
+}
+
+// A record damaged on disk fails its checksum: it is dropped with a warning naming the line, and
+// the records around it are kept. (Before checksums a changed byte changed a key or a path.)
+TEST(UploadQueue, DamagedRecordFailsItsChecksumAndTheRestAreKept) {
+  gan_test::TempDir dir;
+  const std::string journal = dir.path() + "/journal";
+  {
+    auto down = std::make_shared<FakeRemote>();
+    down->mode = FakeRemote::Mode::DownTransient;
+    gan::UploadQueue q(down, journal, fast());
+    for (const char* k : {"run/k1", "run/k2", "run/k3"}) q.on_artifact(k, artifact(dir, std::string(k).substr(4), k));
+  }
+  std::string text = gan_test::read_file(journal);
+  const size_t at = text.find("run/k2");
+  ASSERT_NE(at, std::string::npos) << text;
+  text[at + 5] = '9';  // run/k2 -> run/k9, as a flipped bit on disk would
+  gan_test::write_file(journal, text);
+  std::vector<std::string> logs;
+  auto remote = std::make_shared<FakeRemote>();
+  gan::UploadQueue q(remote, journal, logging(&logs));
+  ASSERT_TRUE(q.drain(10).complete());
+  EXPECT_EQ(remote->objects.count("run/k1"), 1u);
+  EXPECT_EQ(remote->objects.count("run/k3"), 1u);
+  EXPECT_EQ(remote->objects.count("run/k9"), 0u) << "a damaged record was trusted";
+  EXPECT_EQ(remote->objects.count("run/k2"), 0u);
+  EXPECT_NE(joined(logs).find(journal + ", line 3: dropped its checksum does not match"), std::string::npos) << joined(logs);
+}
+
+// An append that fails part-way (here: the file size limit, as a full disk would) leaves a torn
+// record. Before, the next append continued that line, and replay read one merged record: the next
+// artifact was lost. Now every append after a failed one starts on a fresh line.
+TEST(UploadQueue, TornAppendDoesNotSwallowTheNextRecord) {
+  gan_test::TempDir dir;
+  const std::string journal = dir.path() + "/journal";
+  {
+    auto down = std::make_shared<FakeRemote>();
+    down->mode = FakeRemote::Mode::DownTransient;
+    gan::UploadQueue q(down, journal, fast());
+    q.on_artifact("run/first", artifact(dir, "first", "first"));
+    struct stat st {};
+    ASSERT_EQ(::stat(journal.c_str(), &st), 0);
+    struct rlimit old {};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+    struct rlimit small = old;
+    small.rlim_cur = static_cast<rlim_t>(st.st_size) + 10;  // room for 10 bytes of the next record
+    auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+    try {
+      q.on_artifact("run/torn", artifact(dir, "torn", "torn"));
+      ADD_FAILURE() << "a write past the file size limit succeeded";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(journal), std::string::npos) << e.what();
+    }
+    ::setrlimit(RLIMIT_FSIZE, &old);
+    ::signal(SIGXFSZ, old_handler);
+    q.on_artifact("run/after", artifact(dir, "after", "after"));
+  }
+  std::vector<std::string> logs;
+  auto remote = std::make_shared<FakeRemote>();
+  gan::UploadQueue q(remote, journal, logging(&logs));
+  ASSERT_TRUE(q.drain(10).complete());
+  EXPECT_EQ(remote->objects["run/first"], "first");
+  EXPECT_EQ(remote->objects["run/after"], "after") << "the record after the torn one was lost";
+  EXPECT_EQ(remote->objects.size(), 2u);
+  EXPECT_NE(joined(logs).find(journal + ", line 3: dropped"), std::string::npos) << joined(logs);
+}
+
+// fsync, fdatasync and close of the journal are checked, and errors name the file; after the
+// compaction's rename the folder itself is synced.
+TEST(UploadQueue, FailedSyncsAndClosesAreErrorsNamingTheJournal) {
+  gan_test::TempDir dir;
+  const std::string journal = dir.path() + "/journal";
+  auto remote = std::make_shared<FakeRemote>();
+  remote->mode = FakeRemote::Mode::DownTransient;
+  auto error_of = [](const std::function<void()>& f) -> std::string {
+    try {
+      f();
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  {
+    g_synced_dirs.clear();
+    g_watch = true;
+    gan::UploadQueue q(remote, journal, fast());
+    g_watch = false;
+    char real[PATH_MAX];
+    ASSERT_NE(::realpath(dir.path().c_str(), real), nullptr);
+    EXPECT_NE(std::find(g_synced_dirs.begin(), g_synced_dirs.end(), std::string(real)), g_synced_dirs.end())
+        << "the journal's folder was not synced after the rename";
+    g_fdatasync_errno = EIO;
+    std::string e = error_of([&] { q.on_artifact("run/a", artifact(dir, "a", "a")); });
+    g_fdatasync_errno = 0;
+    EXPECT_NE(e.find("cannot flush the upload journal " + journal), std::string::npos) << e;
+  }
+  g_fsync_errno = EIO;
+  std::string e = error_of([&] { gan::UploadQueue q(remote, journal, fast()); });
+  g_fsync_errno = 0;
+  EXPECT_NE(e.find("cannot flush the upload journal " + journal + ".tmp"), std::string::npos) << e;
+
+  char real[PATH_MAX];
+  ASSERT_NE(::realpath(dir.path().c_str(), real), nullptr);
+  {
+    std::lock_guard<std::mutex> lock(g_fault_mu);
+    g_close_path = std::string(real) + "/journal.tmp";
+  }
+  g_watch = true;
+  e = error_of([&] { gan::UploadQueue q(remote, journal, fast()); });
+  g_watch = false;
+  EXPECT_NE(e.find("cannot close the upload journal " + journal + ".tmp"), std::string::npos) << e;
+
+  std::vector<std::string> logs;
+  {
+    gan::UploadQueue q(remote, journal, logging(&logs));
+    std::lock_guard<std::mutex> lock(g_fault_mu);
+    g_close_path = std::string(real) + "/journal";
+    g_watch = true;
+  }
+  g_watch = false;
+  EXPECT_NE(joined(logs).find("closing the upload journal " + journal + " failed"), std::string::npos) << joined(logs);
+}
+
+// Each artifact is uploaded from a snapshot taken when it was queued: a newer version renamed over
+// the file meanwhile (as state.safetensors is at every epoch) does not change what is uploaded.
+// Snapshots go when their upload is done, and on open those no pending entry names are removed.
+TEST(UploadQueue, UploadsTheVersionQueuedAndCleansUpItsSnapshots) {
+  gan_test::TempDir dir;
+  const std::string journal = dir.path() + "/journal", snapshots = dir.path() + "/.journal.snapshots";
+  const std::string path = artifact(dir, "state.safetensors", "version 1");
+  {
+    auto down = std::make_shared<FakeRemote>();
+    down->mode = FakeRemote::Mode::DownTransient;
+    gan::UploadQueue q(down, journal, fast());
+    q.on_artifact("run/checkpoint/state.safetensors", path);
+    q.on_artifact("run/other", artifact(dir, "other", "other"));
+  }
+  replace_file(path, "version 2, not queued yet");
+  gan_test::write_file(snapshots + "/77", "stale");  // left by a crash: no pending entry names it
+  gan_test::write_file(snapshots + "/junk", "stale");
+  {
+    auto remote = std::make_shared<FakeRemote>();
+    gan::UploadQueue q(remote, journal, fast());
+    EXPECT_EQ(files_in(snapshots), (std::vector<std::string>{"1", "2"}));
+    ASSERT_TRUE(q.drain(10).complete());
+    EXPECT_EQ(remote->objects["run/checkpoint/state.safetensors"], "version 1");
+    EXPECT_EQ(files_in(snapshots), std::vector<std::string>{});
+  }
+  EXPECT_NE(::access(snapshots.c_str(), F_OK), 0) << "the empty snapshot folder stayed";
+  // A superseded pending entry's snapshot goes at once.
+  auto down = std::make_shared<FakeRemote>();
+  down->mode = FakeRemote::Mode::DownTransient;
+  gan::UploadQueue q(down, journal, fast());
+  q.on_artifact("run/checkpoint/state.safetensors", path);
+  replace_file(path, "version 3");
+  q.on_artifact("run/checkpoint/state.safetensors", path);
+  EXPECT_EQ(files_in(snapshots).size(), 1u);
+  EXPECT_EQ(gan_test::read_file(snapshots + "/" + files_in(snapshots)[0]), "version 3");
 }

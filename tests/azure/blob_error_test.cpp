@@ -1,8 +1,11 @@
 // Azure's error responses turned into messages a user can act on (no server needed).
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "azure/blob_client.h"
 #include "azure/blob_error.h"
+#include "tests/aws/fake_server.h"
 #include "tests/aws/fixture.h"
 
 namespace {
@@ -76,6 +79,32 @@ TEST(AzureBlobErrors, NoCredentialsListsEverySourceTried) {
                              "AZURE_STORAGE_SAS_TOKEN is not set", "managed identity"})
       EXPECT_NE(m.find(want), std::string::npos) << want << " missing from: " << m;
   }
+}
+
+// A service that keeps answering with the same NextMarker: before, List Blobs asked for the same
+// page forever (here the server gives up after 50 pages, so a failing test ends).
+TEST(AzureBlobErrors, ListingStopsWhenTheServiceRepeatsItsMarker) {
+  std::atomic<int> pages{0};
+  gan_test::FakeServer server([&](const httplib::Request&, httplib::Response& res) {
+    const bool more = ++pages < 50;
+    res.set_content(std::string("<EnumerationResults><Blobs><Blob><Name>run/a</Name></Blob></Blobs><NextMarker>") +
+                        (more ? "m" : "") + "</NextMarker></EnumerationResults>",
+                    "application/xml");
+  });
+  azure::BlobClientConfig cfg;
+  cfg.account = azure::kDevAccount;
+  cfg.endpoint = server.endpoint() + "/" + azure::kDevAccount;
+  cfg.credential.kind = azure::AzureCredential::Kind::SharedKey;
+  cfg.credential.key = azure::kDevKey;
+  azure::BlobClient c(cfg);
+  try {
+    azure::BlobListing l = c.list_blobs("gan", "run/");
+    FAIL() << "listed " << l.blobs.size() << " blobs from a service repeating its marker";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("LIST az://devstoreaccount1/gan/run/"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("already given"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(server.requests(), 2);
 }
 
 }  // namespace

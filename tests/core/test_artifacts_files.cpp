@@ -13,6 +13,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "heap_peak.h"
 #include "train/artifacts/atomic_file.h"
 #include "train/artifacts/safetensors.h"
 
@@ -278,7 +279,7 @@ TEST(ArtifactsSafetensors, CorruptFilesNameFileAndTensor) {
   expect_error(parse_error(good.substr(0, 40)), "runs past the end of the file");
   std::string huge = good;
   huge[7] = 1;  // header length 2^56
-  expect_error(parse_error(huge), "exceeds 100 MB");
+  expect_error(parse_error(huge), "exceeds 1 MiB");
   expect_error(parse_error(good + "xx"), "2 bytes after the last tensor");
   expect_error(parse_error(handmade("[1,2]", 0)), "does not start with '{'");
   expect_error(parse_error(handmade("{\"w\":", 0)), "(safetensors header)");
@@ -305,6 +306,52 @@ TEST(ArtifactsSafetensors, CorruptFilesNameFileAndTensor) {
   TempDir t;
   std::string e = error_of([&] { st::load(t.path + "/missing.safetensors"); });
   EXPECT_NE(e.find(t.path + "/missing.safetensors"), std::string::npos) << e;
+}
+
+// Many entries claiming the same bytes are refused before any tensor is copied: the parse costs
+// the header, not entries x buffer (the review's file, 100 entries over one 8 MiB buffer, took
+// 811 MiB; 1,000 ended in bad_alloc). A good file costs about its own size once.
+TEST(ArtifactsSafetensors, OverlappingEntriesAreRefusedBeforeAnythingIsCopied) {
+  const int64_t buffer = 4 << 20;
+  std::string header = "{";
+  for (int i = 0; i < 64; ++i)
+    header += std::string(i ? "," : "") + "\"t" + std::to_string(i) +
+              "\":{\"dtype\":\"F32\",\"shape\":[1048576],\"data_offsets\":[0,4194304]}";
+  header += "}";
+  const std::string hostile = handmade(header, (size_t)buffer);
+  std::string e;
+  int64_t peak = 0;
+  {
+    gan_test::HeapPeak heap;
+    e = parse_error(hostile);
+    peak = heap.bytes();
+  }
+  EXPECT_NE(e.find("ckpt/model.safetensors"), std::string::npos) << e;
+  EXPECT_NE(e.find("overlaps the previous tensor"), std::string::npos) << e;
+  EXPECT_LT(peak, 1 << 20) << "the parser allocated " << peak << " bytes for a file it refused";
+
+  st::File f;
+  std::vector<float> v((size_t)buffer / 4, 0.25f);
+  f.add_f32("w", {buffer / 4}, v.data());
+  const std::string good = st::serialize(f);
+  {
+    gan_test::HeapPeak heap;
+    st::File g = st::parse(good, "good.safetensors");
+    peak = heap.bytes();
+    ASSERT_EQ(g.at("w").data.size(), (size_t)buffer);
+  }
+  EXPECT_LT(peak, (int64_t)good.size() + (256 << 10));
+
+  // Caps on the header and the entry count, checked before the entries are looked at.
+  std::string many = "{";
+  for (int i = 0; i <= 16384; ++i)
+    many += std::string(i ? "," : "") + "\"z" + std::to_string(i) + "\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}";
+  many += "}";
+  ASSERT_LT(many.size(), 1u << 20);
+  e = parse_error(handmade(many, 0));
+  EXPECT_NE(e.find("more than 16384 tensors"), std::string::npos) << e;
+  e = parse_error(handmade("{\"__metadata__\":{\"k\":\"" + std::string(1 << 20, 'x') + "\"}}", 0));
+  EXPECT_NE(e.find("exceeds 1 MiB"), std::string::npos) << e;
 }
 
 TEST(ArtifactsSafetensors, RandomCorruptionNeverCrashes) {

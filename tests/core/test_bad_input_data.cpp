@@ -2,7 +2,15 @@
 // the offending file (or folder), never a crash or a silently wrong dataset.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
 #include "data/dataset.h"
+#include "data/io.h"
+#include "heap_peak.h"
+#include "parallel_errors.h"
 #include "test_data_util.h"
 
 using namespace gan_test;
@@ -31,6 +39,34 @@ void expect_error(const gan::DatasetOptions& o, const std::string& needle, const
 }
 
 void good_labels(const TempDir& t, int n) { write_file(t / "train-labels-idx1-ubyte", idx_labels(Bytes(n, 1))); }
+
+void put_be32(Bytes& b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = (uint8_t)(v >> (24 - 8 * i));
+}
+void put_le32(Bytes& b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = (uint8_t)(v >> (8 * i));
+}
+
+// A PNG whose IHDR claims w x h (gray, 8 bits) with a proper CRC; its IDAT is a stub.
+Bytes png_header_claiming(uint32_t w, uint32_t h) {
+  Bytes b{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  auto chunk = [&](const char* type, const Bytes& data) {
+    Bytes c(4 + 4 + data.size() + 4);
+    put_be32(c, 0, (uint32_t)data.size());
+    std::memcpy(&c[4], type, 4);
+    std::copy(data.begin(), data.end(), c.begin() + 8);
+    put_be32(c, 8 + data.size(), gan::data::crc32(&c[4], 4 + data.size()));
+    b.insert(b.end(), c.begin(), c.end());
+  };
+  Bytes ihdr(13, 0);
+  put_be32(ihdr, 0, w);
+  put_be32(ihdr, 4, h);
+  ihdr[8] = 8;  // bit depth; colour type 0 (gray), deflate, no filter set, no interlace
+  chunk("IHDR", ihdr);
+  chunk("IDAT", Bytes{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
+  chunk("IEND", Bytes{});
+  return b;
+}
 }  // namespace
 
 TEST(BadInput, IdxTruncated) {
@@ -74,6 +110,92 @@ TEST(BadInput, IdxCountMismatch) {
 TEST(BadInput, IdxMissingFiles) {
   TempDir t;
   expect_error(opts("idx:" + t.path), t.path, "train-images-idx3-ubyte");
+}
+
+// The review's file: 65536 x 2^20 x 2^28 wraps to 0 in 64 bits, so a 16-byte images file passed
+// the size check and the decoding loop died of bad_alloc inside an OpenMP region (exit 134).
+TEST(BadInput, IdxDimensionsWhoseProductWrapsAreRefused) {
+  TempDir t;
+  Bytes im(16, 0);
+  put_be32(im, 0, 0x803);
+  put_be32(im, 4, 65536);
+  put_be32(im, 8, 1u << 20);
+  put_be32(im, 12, 1u << 28);
+  write_file(t / "train-images-idx3-ubyte", im);
+  good_labels(t, 65536);
+  expect_error(opts("idx:" + t.path), t / "train-images-idx3-ubyte", "implausible IDX image side 1048576");
+  // Within the per-dimension caps the product cannot wrap, and must still match the file.
+  put_be32(im, 4, 3);
+  put_be32(im, 8, 65536);
+  put_be32(im, 12, 65536);
+  write_file(t / "train-images-idx3-ubyte", im);
+  good_labels(t, 3);
+  expect_error(opts("idx:" + t.path), t / "train-images-idx3-ubyte", "promises 12884901888 data bytes");
+}
+
+// No exception may leave an OpenMP region (the runtime would call std::terminate): the first one
+// comes back on the calling thread, after the region, as itself.
+TEST(BadInput, ExceptionInsideAParallelRegionIsRethrownAfterIt) {
+  gan::ParallelErrors errors;
+  std::atomic<int> ran{0};
+#pragma omp parallel for num_threads(4) schedule(static)
+  for (int i = 0; i < 4000; ++i) {
+    errors.run([&] {
+      ran++;
+      if (i == 2000) throw std::runtime_error("item 2000 failed");
+      if (i == 2001) throw std::bad_alloc();  // same thread, after 2000: never runs
+    });
+  }
+  try {
+    errors.rethrow();
+    FAIL() << "the exception thrown inside the region was lost";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "item 2000 failed");
+  }
+  EXPECT_LT(ran.load(), 4000) << "iterations after the failure should return at once";
+  gan::ParallelErrors none;
+#pragma omp parallel for num_threads(4)
+  for (int i = 0; i < 100; ++i) none.run([] {});
+  EXPECT_NO_THROW(none.rethrow());
+}
+
+// A gzip bomb: 8 MiB of zeros (about 8 KB compressed) whose trailer says 1000 bytes. The decoder's
+// buffer is the trailer's size and cannot grow, so it fails without taking the 8 MiB.
+TEST(BadInput, GzipBombIsRefusedWithoutTheMemoryItWouldTake) {
+  Bytes gz = gzip(Bytes(8 << 20, 0));
+  put_le32(gz, gz.size() - 4, 1000);
+  int64_t peak = 0;
+  std::string e;
+  {
+    gan_test::HeapPeak heap;
+    try {
+      gan::data::gunzip(gz, "bomb.gz");
+    } catch (const gan::DataError& x) {
+      e = x.what();
+    }
+    peak = heap.bytes();
+  }
+  EXPECT_NE(e.find("bomb.gz"), std::string::npos) << e;
+  EXPECT_NE(e.find("does not decode to the 1000 bytes"), std::string::npos) << e;
+  EXPECT_LT(peak, 256 << 10) << "decoding a bomb took " << peak << " bytes";
+  // A trailer claiming more than deflate can expand the file to is refused before allocating.
+  put_le32(gz, gz.size() - 4, 0x7fffffff);
+  try {
+    gan::data::gunzip(gz, "bomb.gz");
+    FAIL();
+  } catch (const gan::DataError& x) {
+    EXPECT_NE(std::string(x.what()).find("more than"), std::string::npos) << x.what();
+  }
+  // Over the in-memory cap (1 GiB) even when the compressed size could hold it.
+  Bytes big = gzip(Bytes(16, 0));
+  big.insert(big.end() - 8, (size_t)(1200u << 20) / 1000, 0);
+  put_le32(big, big.size() - 4, 1200u << 20);
+  try {
+    gan::data::gunzip(big, "big.gz");
+    FAIL();
+  } catch (const gan::DataError& x) {
+    EXPECT_NE(std::string(x.what()).find("gunzip it"), std::string::npos) << x.what();
+  }
 }
 
 TEST(BadInput, GzipBadCrc) {
@@ -120,6 +242,46 @@ TEST(BadInput, FolderPngThatIsNotAPng) {
   make_dir(t / "cats");
   write_file(t / "cats/cat.png", Bytes{'G', 'I', 'F', '8', '9', 'a', 0, 0, 0});
   expect_error(opts("folder:" + t.path), t / "cats/cat.png");
+}
+
+// stb sniffs content: with every decoder compiled, GIF, PSD (and PIC, PNM...) files named .png
+// were decoded. Only PNG and JPEG decoders exist now, and a file must be what its name says.
+TEST(BadInput, FolderImageWhoseContentIsNotItsExtensionIsSkipped) {
+  TempDir t;
+  make_dir(t / "cats");
+  write_png(t / "cats/good.png", 4, 4, 1, Bytes(16, 128));
+  // A complete 1x1 GIF89a and a 2x2 RGB PSD (raw channel data): stb decodes both when allowed.
+  write_file(t / "cats/gif.png", Bytes{'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0x80, 0, 0, 0xff, 0xff, 0xff, 0, 0, 0,
+                                       0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0, 0x3b});
+  Bytes psd{'8', 'B', 'P', 'S', 0, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 8, 0, 3,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  psd.insert(psd.end(), 12, 200);
+  write_file(t / "cats/psd.png", psd);
+  Bytes png_bytes = read_all(t / "cats/good.png");
+  write_file(t / "cats/png.jpg", png_bytes);
+  write_file(t / "cats/old.gif", Bytes{'G', 'I', 'F'});  // not a format gan reads: left out, said so
+  auto o = opts("folder:" + t.path);
+  std::vector<std::string> logs;
+  o.log = [&](const std::string& m) { logs.push_back(m); };
+  gan::Dataset d = gan::load_dataset(o);
+  EXPECT_EQ(d.n, 1);
+  std::string all;
+  for (const auto& l : logs) all += l + "\n";
+  EXPECT_NE(all.find(t / "cats/gif.png" + ": named .png but is not a PNG file"), std::string::npos) << all;
+  EXPECT_NE(all.find(t / "cats/psd.png" + ": named .png but is not a PNG file"), std::string::npos) << all;
+  EXPECT_NE(all.find(t / "cats/png.jpg" + ": named .jpg but holds PNG data"), std::string::npos) << all;
+  EXPECT_NE(all.find("old.gif) are not read"), std::string::npos) << all;
+}
+
+// Sizes come from the header (stbi_info) and are checked before decoding: a small PNG cannot ask
+// for gigabytes.
+TEST(BadInput, FolderImageClaimingHugeDimensionsIsRefusedBeforeDecoding) {
+  TempDir t;
+  make_dir(t / "big");
+  write_file(t / "big/wide.png", png_header_claiming(8192, 4096));  // 2^25 pixels
+  expect_error(opts("folder:" + (t / "big")), t / "big/wide.png", "8192x4096 pixels is more than");
+  write_file(t / "big/wide.png", png_header_claiming(70000, 1));
+  expect_error(opts("folder:" + (t / "big")), t / "big/wide.png", "a side over 65536 pixels");
 }
 
 TEST(BadInput, FolderEmpty) {

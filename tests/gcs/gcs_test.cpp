@@ -5,6 +5,7 @@
 // current tokens; and the token flows themselves (header, expiry, refresh, retries).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "gcs/gcs_client.h"
 #include "storage/gcs_storage.h"
 #include "storage/upload_queue.h"
+#include "tests/aws/fake_server.h"
 #include "tests/aws/fixture.h"
 #include "tests/azure/azurite.h"
 
@@ -427,6 +429,35 @@ TEST(GcsBearer, PartsInParallelAndALostCompleteAnswer) {
 }
 
 // The GCE metadata flow itself: the header, expiry and refresh, transient failures retried.
+// A server that keeps answering "truncated" with the same continuation token: before, the bearer
+// client asked for the same page forever (here the server gives up after 50 pages).
+TEST(GcsBearer, ListingStopsWhenTheServerRepeatsItsContinuationToken) {
+  struct FixedToken : azure::TokenSource {
+    std::string name() const override { return "a test token"; }
+    azure::AccessToken fetch(int64_t now) override { return {"token", now + 3600, name()}; }
+  };
+  std::atomic<int> pages{0};
+  gan_test::FakeServer server([&](const httplib::Request&, httplib::Response& res) {
+    const bool more = ++pages < 50;
+    res.set_content(std::string("<ListBucketResult><IsTruncated>") + (more ? "true" : "false") +
+                        "</IsTruncated><NextContinuationToken>same</NextContinuationToken>"
+                        "<Contents><Key>run/a</Key><Size>1</Size></Contents></ListBucketResult>",
+                    "application/xml");
+  });
+  gcs::GcsClientConfig cfg;
+  cfg.endpoint = server.endpoint();
+  cfg.tokens = std::make_shared<azure::TokenCache>(std::make_shared<FixedToken>());
+  gcs::GcsClient c(cfg);
+  try {
+    aws::S3Listing l = c.list_objects("bucket", "run/");
+    FAIL() << "listed " << l.objects.size() << " objects from a server repeating its token";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("LIST gs://bucket/run/"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("already given"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(server.requests(), 2);
+}
+
 TEST(GcsMetadata, TokenExpiryRefreshAndFailures) {
   std::string why;
   const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);

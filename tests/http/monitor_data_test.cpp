@@ -56,6 +56,28 @@ TEST_F(MonitorData, PartialEpochsShowWhatExists) {
   for (const char* p : {"/", "/20260301T000000Z/3", "/20260301T000000Z/4"}) EXPECT_EQ(get(p)->status, 200) << p;
 }
 
+// A 2 MB summary.json of "[[[[..." overflowed the stack of RapidJSON's recursive parser (and a
+// DOM's Accept would recurse as deep): now it is null plus an error, like any unparsable file.
+TEST_F(MonitorData, DeeplyNestedJsonInStorageIsAnErrorNotACrash) {
+  const std::string run = "20260301T000000Z";
+  write_run(*storage_, run, 2, 5);
+  storage_->put(run + "/epoch/2/summary.json", std::string(2 << 20, '['));
+  storage_->put(run + "/hyperparameters.json", std::string(100000, '[') + std::string(100000, ']'));
+  start();
+  auto e = json_of(get("/api/runs/" + run + "/epochs/2"));
+  EXPECT_TRUE(e["summary"].IsNull());
+  ASSERT_GE(e["errors"].Size(), 1u);
+  EXPECT_NE(std::string(e["errors"][0].GetString()).find("summary.json: nested deeper than 64"), std::string::npos)
+      << e["errors"][0].GetString();
+  auto r = json_of(get("/api/runs/" + run));
+  EXPECT_TRUE(r["hyperparameters"].IsNull());
+  // Documents within the limit still come through unchanged.
+  storage_->put(run + "/epoch/2/summary.json", "{\"Epoch\":2,\"Nested\":{\"a\":[1,[2,{\"b\":null}]]}}");
+  auto ok = json_of(get("/api/runs/" + run + "/epochs/2"));
+  EXPECT_EQ(ok["summary"]["Epoch"].GetInt(), 2);
+  EXPECT_TRUE(ok["summary"]["Nested"]["a"][1][1]["b"].IsNull());
+}
+
 TEST_F(MonitorData, RunWithNothingYet) {
   storage_->put("20260301T000000Z/hyperparameters.json", "{\"epochs\": 3}");
   storage_->put("20260302T000000Z/target.png", tiny_png(1));  // no hyperparameters at all

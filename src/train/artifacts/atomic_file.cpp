@@ -52,11 +52,6 @@ void write_all(int fd, const char* p, size_t n, const std::string& path) {
   }
 }
 
-void fsync_dir(const std::string& dir) {
-  Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  // Some filesystems refuse to open or fsync a directory; the rename itself already happened.
-  if (d.fd >= 0) (void)::fsync(d.fd);
-}
 
 // Writes through `fill(fd, tmp)` into a temp file beside `path`, then renames it into place.
 // The temp file is removed if anything throws.
@@ -77,10 +72,20 @@ void atomic_replace(const std::string& path, Fill fill) {
     ::unlink(tmp.c_str());
     throw;
   }
-  fsync_dir(parent_dir(path));
+  // Best effort here: the rename itself already happened (see sync_parent_dir for callers that
+  // must know).
+  (void)sync_parent_dir(path);
 }
 
 }  // namespace
+
+int sync_parent_dir(const std::string& path) {
+  Fd d(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d.fd < 0) return errno;
+  if (::fsync(d.fd) != 0 && errno != EINVAL) return errno;  // EINVAL: the filesystem cannot sync a folder
+  int fd = d.release();
+  return ::close(fd) != 0 ? errno : 0;
+}
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
   atomic_replace(path, [&](int fd, const std::string& tmp) {

@@ -25,6 +25,10 @@ bool is_atomic_temp_name(const std::string& name);
 // they are all stale. Returns how many were removed; unreadable folders are skipped.
 int remove_stale_temp_files(const std::string& dir);
 
+// fsyncs the folder that holds `path`, so a rename or a new name in it survives a power loss.
+// Returns 0, or the errno of what failed (0 also where the filesystem cannot sync a folder).
+int sync_parent_dir(const std::string& path);
+
 // mkdir -p: creates `path` and any missing parents; a path that is already a directory is fine.
 void make_dirs(const std::string& path);
 

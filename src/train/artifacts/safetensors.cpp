@@ -20,8 +20,11 @@ namespace gan {
 namespace safetensors {
 namespace {
 
-// The safetensors library refuses headers above 100 MB; so do we, before allocating anything.
-constexpr uint64_t kMaxHeader = 100u << 20;
+// The safetensors library refuses headers above 100 MB. gan's own headers are a few KB (a few
+// hundred tensors), and the parsed header costs about 100 bytes of memory per byte of JSON, so
+// gan refuses headers above 1 MiB and more than 16,384 tensors, before allocating anything.
+constexpr uint64_t kMaxHeader = 1u << 20;
+constexpr size_t kMaxTensors = 16384;
 
 // safetensors' own Dtype order (BOOL < U8 < ... < I32 < U32 < F32 < F64 < I64 < U64); its
 // serializer writes wider dtypes first, then by name.
@@ -200,7 +203,8 @@ File parse(const std::string& bytes, const std::string& source) {
   if (bytes.size() < 8) throw fail("shorter than the 8-byte header length (truncated?)");
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | (unsigned char)bytes[i];
-  if (n > kMaxHeader) throw fail("header length " + std::to_string(n) + " exceeds 100 MB");
+  if (n > kMaxHeader)
+    throw fail("header length " + std::to_string(n) + " exceeds 1 MiB (gan's own files have headers of a few KB)");
   if (n > bytes.size() - 8)
     throw fail("header length " + std::to_string(n) + " runs past the end of the file (" +
                std::to_string(bytes.size()) + " bytes; truncated?)");
@@ -216,6 +220,9 @@ File parse(const std::string& bytes, const std::string& source) {
   const uint64_t buffer = bytes.size() - 8 - n;
   const char* data = bytes.data() + 8 + n;
 
+  // Two passes: first every entry is checked and the spans are proven to tile the buffer, and
+  // only then is any data copied. So the data copied is exactly the buffer (at most the file's
+  // size), however many entries claim the same bytes.
   File f;
   struct Span { uint64_t begin, end; size_t index; };
   std::vector<Span> spans;
@@ -232,6 +239,8 @@ File parse(const std::string& bytes, const std::string& source) {
       continue;
     }
     auto bad = [&](const std::string& what) { return fail("tensor " + name + ": " + what); };
+    if (f.tensors.size() >= kMaxTensors)
+      throw fail("more than " + std::to_string(kMaxTensors) + " tensors (gan's files hold a few hundred)");
     if (!v.is_object()) throw bad("entry is not an object");
     const Json* dt = v.find("dtype");
     const Json* sh = v.find("shape");
@@ -261,7 +270,6 @@ File parse(const std::string& bytes, const std::string& source) {
       throw bad("shape and dtype need " + std::to_string(want) + " bytes but data_offsets span " +
                 std::to_string(end - begin));
     if (!names.insert(name).second) throw bad("appears twice in the header");
-    t.data.assign(data + begin, (size_t)(end - begin));
     spans.push_back({begin, end, f.tensors.size()});
     f.tensors.push_back(std::move(t));
   }
@@ -282,7 +290,11 @@ File parse(const std::string& bytes, const std::string& source) {
 
   std::vector<Tensor> ordered;
   ordered.reserve(spans.size());
-  for (const Span& s : spans) ordered.push_back(std::move(f.tensors[s.index]));
+  for (const Span& s : spans) {
+    Tensor& t = f.tensors[s.index];
+    t.data.assign(data + s.begin, (size_t)(s.end - s.begin));
+    ordered.push_back(std::move(t));
+  }
   f.tensors = std::move(ordered);
   return f;
 }

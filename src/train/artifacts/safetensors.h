@@ -7,8 +7,9 @@
 // (offsets relative to its start). We write like safetensors' own serializer: compact JSON,
 // "__metadata__" first, tensors ordered by dtype (widest first) then name, data in that order.
 // The reader checks everything a corrupt or hostile file could get wrong (header length, JSON,
-// dtype, shape × dtype size = byte length, offsets inside the buffer, no overlap, no gaps) and
-// names the file and tensor in each error.
+// dtype, shape × dtype size = byte length, offsets inside the buffer, no overlap, no gaps) before
+// it copies any tensor data, so it never holds more data than the file's own size; headers over
+// 1 MiB or with more than 16,384 tensors are refused. Each error names the file and tensor.
 #pragma once
 #include <cstdint>
 #include <map>

@@ -1,0 +1,28 @@
+// The guard every listing loop (S3 ListObjectsV2, GCS's XML listing, Azure List Blobs) keeps
+// while it follows the server's continuation token (NextContinuationToken, NextMarker) page after
+// page. A server, or something between gan and it, that answers "truncated" with a token it has
+// already given would keep gan listing forever, growing the listing each time; one that hands out
+// new tokens without end would too. A repeated token, or more than kMaxPages pages, is an error.
+#pragma once
+#include <set>
+#include <string>
+
+namespace aws {
+
+class ListingPages {
+ public:
+  // 10,000 pages is 10 million objects at the default page size (S3 1,000; Azure 5,000).
+  static constexpr int kMaxPages = 10000;
+  // `what` names the listing in errors: "LIST s3://bucket/prefix".
+  explicit ListingPages(std::string what) : what_(std::move(what)) {}
+  // Call with each page's token for the next page, before asking for it. Throws
+  // std::runtime_error when the server gave this token before or the listing has too many pages.
+  void next(const std::string& token);
+
+ private:
+  std::string what_;
+  std::set<std::string> seen_;
+  int pages_ = 1;
+};
+
+}  // namespace aws
