@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "http/downsample.h"
+#include "http/paths.h"
 
 namespace gan::http {
 
@@ -87,6 +88,8 @@ std::string file_url(const std::string& key) { return "/files/" + key; }
 static void files_array(Writer& w, const std::vector<ObjectInfo>& files) {
   w.StartArray();
   for (const ObjectInfo& o : files) {
+    auto segs = split_safe_path(o.key);
+    if (!segs || !is_served_artifact(*segs)) continue;  // /files/ would not serve it
     w.StartObject();
     key(w, "name");
     str(w, o.key.substr(o.key.rfind('/') + 1));

@@ -2,15 +2,19 @@
 //
 // Every handler follows one shape: validate the names taken from the URL (paths.h), read a
 // snapshot (RunCatalog / RunState), build the body (api.h), send. Nothing here holds a lock while
-// writing to a socket. Storage failures (a bucket that is down) answer 503 with the reason;
-// missing or partial artifacts are not failures: they answer what exists, or 404.
+// writing to a socket. Storage failures (a bucket that is down) answer 503 with a generic text;
+// the reason (which may name a path, an access key ID or a role) goes to the server's log only.
+// Missing or partial artifacts are not failures: they answer what exists, or 404.
 #include "http/monitor.h"
 
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <chrono>
 #include <algorithm>
+#include <cctype>
+#include <iterator>
 #include <cmath>
 #include <map>
 #include <condition_variable>
@@ -25,11 +29,13 @@
 #include "http/assets.h"
 #include "http/auth.h"
 #include "http/events.h"
+#include "http/guarded_server.h"
 #include "http/gzip.h"
 #include "http/httplib_inc.h"
 #include "http/paths.h"
 #include "http/run_catalog.h"
 #include "http/worker_pool.h"
+#include "monitor_token.h"
 #include "storage/storage.h"
 #include "train/artifacts/json.h"
 #include "train/run_state.h"
@@ -43,15 +49,93 @@ bool is_loopback_address(const std::string& bind) {
   return false;
 }
 
+bool host_allowed(const std::string& host_header, const std::string& bind) {
+  std::string h = host_header;
+  for (char& c : h) c = (char)std::tolower((unsigned char)c);
+  // Drop ":port" (after "]" for an IPv6 literal).
+  if (!h.empty() && h[0] == '[') {
+    size_t close = h.find(']');
+    if (close == std::string::npos) return false;
+    std::string rest = h.substr(close + 1);
+    h = h.substr(0, close + 1);
+    if (!rest.empty() && (rest[0] != ':' || rest.find_first_not_of("0123456789", 1) != std::string::npos)) return false;
+  } else {
+    size_t colon = h.find(':');
+    if (colon != std::string::npos) {
+      if (h.find_first_not_of("0123456789", colon + 1) != std::string::npos) return false;
+      h = h.substr(0, colon);
+    }
+  }
+  if (h == "localhost" || h == "127.0.0.1" || h == "[::1]") return true;
+  std::string b = bind;
+  for (char& c : b) c = (char)std::tolower((unsigned char)c);
+  if (b.find(':') != std::string::npos && b[0] != '[') b = "[" + b + "]";
+  return !b.empty() && b != "0.0.0.0" && b != "[::]" && h == b;
+}
+
+long raise_open_file_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit want = rl;
+    want.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0) rl = want;
+  }
+  return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
+}
+
 using httplib::Request;
 using httplib::Response;
+
+// Failed logins per client address: after `allowed` failures, /login answers 429 for 1 s, and
+// twice as long after each further failure, up to 5 minutes. A success forgets the address.
+class LoginThrottle {
+ public:
+  explicit LoginThrottle(int allowed) : allowed_(allowed) {}
+  // Seconds the address must still wait (0: it may try now).
+  int wait_seconds(const std::string& addr) {
+    std::lock_guard<std::mutex> lk(mu_);
+    auto it = m_.find(addr);
+    if (it == m_.end()) return 0;
+    auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(it->second.until - Clock::now()).count();
+    return left_ms > 0 ? (int)((left_ms + 999) / 1000) : 0;
+  }
+  void failed(const std::string& addr) {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (m_.size() > 10000) {  // forget addresses that may try again, so the map stays bounded
+      for (auto it = m_.begin(); it != m_.end();) it = it->second.until <= Clock::now() ? m_.erase(it) : std::next(it);
+      if (m_.size() > 10000) m_.clear();
+    }
+    Entry& e = m_[addr];
+    ++e.failures;
+    if (e.failures >= allowed_) {
+      const int over = std::min(e.failures - allowed_, 8);  // 1 s .. 256 s, then 300 s
+      e.until = Clock::now() + std::chrono::seconds(std::min(300, 1 << over));
+    }
+  }
+  void succeeded(const std::string& addr) {
+    std::lock_guard<std::mutex> lk(mu_);
+    m_.erase(addr);
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Entry {
+    int failures = 0;
+    Clock::time_point until{};
+  };
+  int allowed_;
+  std::mutex mu_;
+  std::map<std::string, Entry> m_;
+};
 
 struct MonitorServer::Impl {
   MonitorOptions opts;
   RunCatalog cat;
   EventHub hub;
   EventSources sources;
-  httplib::Server svr;
+  LoginThrottle logins;
+  GuardedServer svr;
   std::thread thread;
   std::atomic<int> event_clients{0};
   std::atomic<uint64_t> requests{0};
@@ -83,7 +167,7 @@ struct MonitorServer::Impl {
   }
 
   Impl(const MonitorOptions& o, Storage& storage, const RunState* live)
-      : opts(o), cat(storage, live), sources(cat, hub, o.poll_seconds) {}
+      : opts(o), cat(storage, live), sources(cat, hub, o.poll_seconds), logins(o.login_failures_allowed) {}
 
   void register_routes();
   void serve_page(const Request& req, Response& res, const std::string& run, int epoch);
@@ -144,18 +228,20 @@ int64_t int64_param(const Request& req, const char* name, int64_t fallback) {
   }
 }
 
-// Wraps a handler: a Storage failure (network, permissions) becomes a 503 naming it, never a 500.
+// Wraps a handler: a Storage failure (network, permissions) becomes a 503, never a 500. The
+// client gets a generic text; what failed (a path, a key ID, a role name) goes to the log.
 httplib::Server::Handler guarded(httplib::Server::Handler h) {
   return [h](const Request& req, Response& res) {
     try {
       h(req, res);
     } catch (const std::exception& e) {
+      std::fprintf(stderr, "monitor: %s %s: storage error: %s\n", req.method.c_str(), req.path.c_str(), e.what());
       res.headers.clear();
       if (req.path.rfind("/api/", 0) == 0) {
-        json_error(res, 503, std::string("storage error: ") + e.what());
+        json_error(res, 503, "storage unavailable (the monitor's log has the details)");
       } else {
         res.status = 503;
-        res.set_content(simple_page("Storage unavailable", "<p>" + html_escape(e.what()) + "</p>"),
+        res.set_content(simple_page("Storage unavailable", "<p>The storage could not be read; the monitor's log has the details.</p>"),
                         "text/html; charset=utf-8");
       }
     }
@@ -228,6 +314,7 @@ void MonitorServer::Impl::serve_file(const Request& req, Response& res) {
                     "text/plain; charset=utf-8");
     return;
   }
+  if (!is_served_artifact(*segs)) return not_found_page(res, "No such artifact.");
   Storage& st = cat.storage();
   std::optional<ObjectInfo> info = st.stat(rest);
   if (!info) return not_found_page(res, "No file \"" + rest + "\" (yet).");
@@ -246,8 +333,9 @@ void MonitorServer::Impl::serve_file(const Request& req, Response& res) {
     res.set_redirect(url, 302);
     return;
   }
-  std::optional<std::string> bytes = st.get(rest);
-  if (!bytes) return not_found_page(res, "No file \"" + rest + "\" (yet).");
+  // Streamed from one reader in pieces: a checkpoint is never held in memory per request.
+  std::shared_ptr<ObjectReader> reader = st.open_reader(rest);
+  if (!reader) return not_found_page(res, "No file \"" + rest + "\" (yet).");
   const std::string& name = segs->back();
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Content-Type-Options", "nosniff");
@@ -255,7 +343,21 @@ void MonitorServer::Impl::serve_file(const Request& req, Response& res) {
   // and an origin of its own, whatever is in storage.
   res.set_header("Content-Security-Policy", "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'");
   if (is_download(name)) res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
-  res.set_content(*bytes, content_type_for(name));
+  const int64_t size = reader->size();
+  if (size == 0) return res.set_content("", content_type_for(name));
+  auto buf = std::make_shared<std::vector<char>>(64 * 1024);
+  res.set_content_provider((size_t)size, content_type_for(name),
+                           [reader, buf, rest](size_t offset, size_t length, httplib::DataSink& sink) {
+                             size_t got = 0;
+                             try {
+                               got = reader->read_at((int64_t)offset, buf->data(), std::min(length, buf->size()));
+                             } catch (const std::exception& e) {
+                               std::fprintf(stderr, "monitor: reading %s: %s\n", rest.c_str(), e.what());
+                               return false;
+                             }
+                             if (got == 0) return false;  // the file shrank under us: end the connection
+                             return sink.write(buf->data(), got);
+                           });
 }
 
 void MonitorServer::Impl::serve_events(const Request& req, Response& res) {
@@ -372,8 +474,24 @@ void MonitorServer::Impl::serve_metrics(Response& res) {
 }
 
 void MonitorServer::Impl::register_routes() {
-  const size_t threads = (size_t)std::max(4, opts.max_event_clients + 32);
-  svr.new_task_queue = [threads] { return new WorkerPool(threads); };
+  const size_t threads = (size_t)std::max(4, opts.workers > 0 ? opts.workers : opts.max_event_clients + 32);
+  const size_t queued = (size_t)std::max(0, opts.max_queued_connections);
+  svr.new_task_queue = [threads, queued] { return new WorkerPool(threads, queued); };
+  svr.limits.header_timeout_ms = opts.header_timeout_ms;
+  svr.limits.max_per_client = std::max(1, opts.max_connections_per_client);
+  svr.set_read_timeout(std::max(1, std::min(5, (opts.header_timeout_ms + 999) / 1000)), 0);
+  // An exception outside guarded() answers a generic 500 (httplib would put what() in a header).
+  svr.set_exception_handler([](const Request& req, Response& res, std::exception_ptr ep) {
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "monitor: %s %s: %s\n", req.method.c_str(), req.path.c_str(), e.what());
+    } catch (...) {
+    }
+    res.headers.clear();
+    res.status = 500;
+    res.set_content("internal error\n", "text/plain; charset=utf-8");
+  });
   // Idle keep-alive connections hold a worker too: let them go quickly.
   svr.set_keep_alive_timeout(2);
   // Headers and body go out in separate writes: without this, Nagle's algorithm and the client's
@@ -390,11 +508,36 @@ void MonitorServer::Impl::register_routes() {
 
   svr.set_pre_routing_handler([this](const Request& req, Response& res) {
     ++requests;
-    if (opts.token.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    if (opts.token.empty()) {
+      // No token means loopback only; a page on another site that rebinds its name to 127.0.0.1
+      // still sends its own name as Host.
+      if (req.has_header("Host") && !host_allowed(req.get_header_value("Host"), opts.bind)) {
+        res.status = 403;
+        res.set_content("this monitor answers only to localhost, 127.0.0.1 or [::1]; to open it to other "
+                        "names, give it a token (--monitor-token-file)\n",
+                        "text/plain; charset=utf-8");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
     const std::string& p = req.path;
     if (p == "/healthz" || p == "/login" || p.rfind("/assets/", 0) == 0) return httplib::Server::HandlerResponse::Unhandled;
     if (token_ok(opts.token, req.get_header_value("Authorization"), req.get_header_value("Cookie")))
       return httplib::Server::HandlerResponse::Unhandled;
+    // The URL printed at start (…/?token=…): a page sets the login cookie and drops the token
+    // from the address bar; a script's request simply passes.
+    if (req.has_param("token") && logins.wait_seconds(req.remote_addr) == 0) {
+      if (constant_time_equal(req.get_param_value("token"), opts.token)) {
+        logins.succeeded(req.remote_addr);
+        if (req.method == "GET" && p.rfind("/api/", 0) != 0 && p != "/events" && p != "/metrics" && p.rfind("/files/", 0) != 0) {
+          res.set_header("Set-Cookie", std::string(kTokenCookie) + "=" + opts.token + "; Path=/; HttpOnly; SameSite=Strict");
+          res.set_redirect(safe_next(p), 303);
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      logins.failed(req.remote_addr);
+    }
     const bool page = req.method == "GET" && p.rfind("/api/", 0) != 0 && p != "/events" && p != "/metrics" &&
                       p.rfind("/files/", 0) != 0;
     if (page) {
@@ -421,10 +564,21 @@ void MonitorServer::Impl::register_routes() {
   svr.Post("/login", [this](const Request& req, Response& res) {
     const std::string next = safe_next(req.get_param_value("next"));
     const std::string given = req.get_param_value("token");
+    if (int wait = logins.wait_seconds(req.remote_addr)) {
+      res.status = 429;
+      res.set_header("Retry-After", std::to_string(wait));
+      res.set_header("Content-Security-Policy", kPagePolicy);
+      res.set_content(simple_page("gan monitor: log in", "<p class=error>Too many wrong tokens from this address; try again in " +
+                                                            std::to_string(wait) + " s.</p>"),
+                      "text/html; charset=utf-8");
+      return;
+    }
     if (opts.token.empty() || !constant_time_equal(given, opts.token)) {
+      if (!opts.token.empty()) logins.failed(req.remote_addr);
       res.set_redirect("/login?failed=1&next=" + url_encode(next), 303);
       return;
     }
+    logins.succeeded(req.remote_addr);
     res.set_header("Set-Cookie", std::string(kTokenCookie) + "=" + opts.token + "; Path=/; HttpOnly; SameSite=Strict");
     res.set_redirect(next, 303);
   });
@@ -519,7 +673,12 @@ void MonitorServer::start() {
   Impl& m = *impl_;
   if (m.started) throw std::logic_error("MonitorServer::start called twice");
   const std::string problem = token_problem(m.opts.token);
-  if (!problem.empty()) throw std::invalid_argument("monitor token (--monitor-token or GAN_MONITOR_TOKEN): " + problem);
+  if (!problem.empty())
+    throw std::invalid_argument("monitor token (--monitor-token, --monitor-token-file or GAN_MONITOR_TOKEN): " + problem);
+  // Reachable from other machines: never without a token.
+  const bool generated = m.opts.token.empty() && !is_loopback_address(m.opts.bind);
+  if (generated) m.opts.token = generate_monitor_token();
+  raise_open_file_limit();
   m.register_routes();
   int port = m.opts.port;
   if (port == 0) {
@@ -543,12 +702,14 @@ void MonitorServer::start() {
   // start() would leave the listener blocked in accept forever: return only once it runs.
   for (int i = 0; i < 5000 && !m.svr.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   if (!m.opts.quiet) {
-    std::fprintf(stderr, "monitor: %s\n", url().c_str());
-    if (m.opts.token.empty() && !is_loopback_address(m.opts.bind))
+    if (generated) {
       std::fprintf(stderr,
-                   "monitor: warning: listening on %s without a token: anyone who can reach this machine's port "
-                   "%d can read every run. Set --monitor-token (or GAN_MONITOR_TOKEN), or --monitor-bind 127.0.0.1.\n",
-                   m.opts.bind.c_str(), port);
+                   "monitor: %s listens on %s, which other machines can reach, so it needs a token; this one is new "
+                   "for this run (set your own with --monitor-token-file FILE):\nmonitor: %s\n",
+                   url().c_str(), m.opts.bind.c_str(), login_url().c_str());
+    } else {
+      std::fprintf(stderr, "monitor: %s\n", url().c_str());
+    }
   }
 }
 
@@ -592,6 +753,14 @@ void MonitorServer::wait() {
 }
 
 int MonitorServer::port() const { return impl_->port; }
+
+const std::string& MonitorServer::token() const { return impl_->opts.token; }
+
+int MonitorServer::open_connections() const { return impl_->svr.open_connections(); }
+
+std::string MonitorServer::login_url() const {
+  return impl_->opts.token.empty() ? url() : url() + "?token=" + impl_->opts.token;
+}
 
 std::string MonitorServer::url() const {
   std::string host = impl_->opts.bind;

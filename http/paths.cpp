@@ -1,6 +1,7 @@
 #include "http/paths.h"
 
 #include <cstdint>
+#include <initializer_list>
 
 namespace gan::http {
 
@@ -26,6 +27,22 @@ std::optional<std::vector<std::string>> split_safe_path(const std::string& path)
     start = slash + 1;
   }
   return out;
+}
+
+bool is_served_artifact(const std::vector<std::string>& segs) {
+  auto in = [](const std::string& name, std::initializer_list<const char*> names) {
+    for (const char* n : names)
+      if (name == n) return true;
+    return false;
+  };
+  if (segs.empty() || !is_safe_segment(segs[0]) || segs[0][0] == '.') return false;
+  if (segs.size() == 2) return in(segs[1], {"hyperparameters.json", "target.png"});
+  if (segs.size() == 3) return segs[1] == "checkpoint" && segs[2] == "state.safetensors";
+  if (segs.size() == 4 && segs[1] == "epoch" && parse_epoch(segs[2]) >= 0)
+    return in(segs[3], {"generated.png", "metrics.csv", "summary.json", "loss_accuracy.svg", "generator.safetensors",
+                        // the reference system's
+                        "loss_accuracy.png", "model.h5"});
+  return false;
 }
 
 static bool ends_with(const std::string& s, const char* suffix) {

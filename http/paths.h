@@ -18,6 +18,12 @@ bool is_safe_segment(const std::string& s);
 // "run/epoch/10/generated.png" → its segments, or nullopt if any segment is unsafe.
 std::optional<std::vector<std::string>> split_safe_path(const std::string& path);
 
+// Whether /files/ may serve this key (already split by split_safe_path): only the artifacts a run
+// writes (README, "What a run writes"), and those of the reference system's layout, by name and
+// place. Everything else in a storage folder (the upload journal and its snapshots, dotfiles,
+// stray files) is not the monitor's to hand out. The one list: a new artifact is added here.
+bool is_served_artifact(const std::vector<std::string>& segs);
+
 // The Content-Type for an artifact by its extension; application/octet-stream when unknown.
 std::string content_type_for(const std::string& name);
 

@@ -16,7 +16,13 @@ void lower_thread_priority(int increment) {
   if (errno == 0) setpriority(PRIO_PROCESS, (id_t)tid, std::min(19, now + increment));
 }
 
-WorkerPool::WorkerPool(size_t threads) {
+namespace {
+thread_local bool t_overflowing = false;
+}
+
+bool WorkerPool::overflowing() { return t_overflowing; }
+
+WorkerPool::WorkerPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
 }
 
@@ -25,9 +31,21 @@ WorkerPool::~WorkerPool() { shutdown(); }
 void WorkerPool::enqueue(std::function<void()> fn) {
   {
     std::lock_guard<std::mutex> lk(mu_);
-    jobs_.push_back(std::move(fn));
+    if (jobs_.size() < max_queued_) {
+      jobs_.push_back(std::move(fn));
+      fn = nullptr;
+    }
   }
-  cv_.notify_one();
+  if (!fn) {
+    cv_.notify_one();
+    return;
+  }
+  t_overflowing = true;
+  try {
+    fn();
+  } catch (...) {
+  }
+  t_overflowing = false;
 }
 
 void WorkerPool::shutdown() {

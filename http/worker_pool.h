@@ -20,10 +20,15 @@ namespace gan::http {
 // Raises the calling thread's nice value by `increment` (best effort; errors are ignored).
 void lower_thread_priority(int increment = 10);
 
-// cpp-httplib's TaskQueue with a fixed number of low-priority workers.
+// cpp-httplib's TaskQueue with a fixed number of low-priority workers and a bounded queue
+// (httplib's own queue grows without limit, one open connection per entry). A job that finds
+// the queue full runs at once on the enqueuing thread with overflowing() true: GuardedServer
+// then answers 503 and closes the connection instead of serving it.
 class WorkerPool : public httplib::TaskQueue {
  public:
-  explicit WorkerPool(size_t threads);
+  explicit WorkerPool(size_t threads, size_t max_queued = 64);
+  // True on a thread while it runs a job the full queue turned away.
+  static bool overflowing();
   ~WorkerPool() override;
   void enqueue(std::function<void()> fn) override;
   void shutdown() override;
@@ -34,6 +39,7 @@ class WorkerPool : public httplib::TaskQueue {
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;
   std::vector<std::thread> threads_;
+  size_t max_queued_;
   bool shutdown_ = false;
 };
 

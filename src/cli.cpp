@@ -6,6 +6,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <sstream>
 
@@ -65,6 +68,21 @@ std::string checked_token(const std::string& source, const std::string& v) {
   const std::string problem = token_problem(v);
   if (!problem.empty()) throw CliError(source + ": " + problem);
   return v;
+}
+
+// The token in `path` (one line; surrounding whitespace and the newline are dropped), checked.
+std::string token_from_file(const std::string& path) {
+  const std::string flag = "--monitor-token-file";
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw CliError(flag + ": cannot read " + path + " (" + std::strerror(errno) + "); write the token into it, e.g. openssl rand -hex 16 > " + path);
+  std::string t((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (t.size() > 4096) throw CliError(flag + ": " + path + " is longer than a token; it should hold one line");
+  const size_t b = t.find_first_not_of(" \t\r\n"), e = t.find_last_not_of(" \t\r\n");
+  t = b == std::string::npos ? "" : t.substr(b, e - b + 1);
+  if (t.empty()) throw CliError(flag + ": " + path + " is empty; write the token into it, e.g. openssl rand -hex 16 > " + path);
+  const std::string problem = token_problem(t);
+  if (!problem.empty()) throw CliError(flag + ": " + path + ": " + problem);
+  return t;
 }
 
 void set_mode(CliOptions& o, CliOptions::Mode m, const std::string& flag) {
@@ -219,10 +237,18 @@ const std::vector<Flag>& flags() {
        [](CliOptions& o, const std::string&) { o.monitor = false; }},
       {{"--monitor-port"}, "PORT", "monitor port (8080)",
        [](CliOptions& o, const std::string& v) { o.monitor_port = to_int("--monitor-port", v, 0, 65535); }},
-      {{"--monitor-bind"}, "ADDR", "monitor address (0.0.0.0)",
+      {{"--monitor-bind"}, "ADDR", "monitor address (127.0.0.1: this machine only; 0.0.0.0 opens it to others, with a token)",
        [](CliOptions& o, const std::string& v) { o.monitor_bind = v; }},
-      {{"--monitor-token"}, "TOKEN", "require this token to open the monitor (or GAN_MONITOR_TOKEN)",
-       [](CliOptions& o, const std::string& v) { o.monitor_token = checked_token("--monitor-token", v); }},
+      {{"--monitor-token"}, "TOKEN", "require this token (32-256 of [A-Za-z0-9_-]) to open the monitor (or GAN_MONITOR_TOKEN)",
+       [](CliOptions& o, const std::string& v) {
+         o.monitor_token = checked_token("--monitor-token", v);
+         o.monitor_token_file.clear();
+       }},
+      {{"--monitor-token-file"}, "FILE", "read the monitor token from FILE (not visible in the process list)",
+       [](CliOptions& o, const std::string& v) {
+         o.monitor_token = token_from_file(v);
+         o.monitor_token_file = v;
+       }},
       {{"--monitor-poll"}, "SECONDS", "how often a standalone monitor re-reads storage (5)",
        [](CliOptions& o, const std::string& v) { o.monitor_poll = to_int("--monitor-poll", v, 1, 3600); }},
       // generate
@@ -287,7 +313,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   if (o.resume_if_exists && o.run_id.empty()) throw CliError("--resume-if-exists: needs --run-id NAME");
   // The environment's token, checked only where a monitor will use it.
   const bool serves = o.mode == CliOptions::Mode::Monitor || (o.mode == CliOptions::Mode::Train && o.monitor);
-  if (serves && !o.given.count("--monitor-token")) checked_token("GAN_MONITOR_TOKEN", o.monitor_token);
+  if (serves && !o.given.count("--monitor-token") && !o.given.count("--monitor-token-file")) checked_token("GAN_MONITOR_TOKEN", o.monitor_token);
   return o;
 }
 

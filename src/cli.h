@@ -45,8 +45,9 @@ struct CliOptions {
   // monitor
   bool monitor = true;
   int monitor_port = 8080;
-  std::string monitor_bind = "0.0.0.0";
+  std::string monitor_bind = "127.0.0.1";
   std::string monitor_token;
+  std::string monitor_token_file;  // where monitor_token came from, when --monitor-token-file set it
   int monitor_poll = 5;
 
   // generate

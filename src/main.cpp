@@ -464,7 +464,8 @@ int cmd_train(CliOptions& o) {
     monitor->finish(2000);
     std::string again = "./gan --monitor" + (o.storage.empty() ? flag_word("--storage", o.out) : storage_words(o));
     if (o.monitor_port != 8080) again += flag_word("--monitor-port", std::to_string(o.monitor_port));
-    if (o.monitor_bind != "0.0.0.0") again += flag_word("--monitor-bind", o.monitor_bind);
+    if (o.given.count("--monitor-bind")) again += flag_word("--monitor-bind", o.monitor_bind);
+    if (!o.monitor_token_file.empty()) again += flag_word("--monitor-token-file", o.monitor_token_file);
     say("gan: the monitor stopped with training; to keep watching this run: " + again + "\n");
   }
   return rc;

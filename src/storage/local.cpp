@@ -1,12 +1,16 @@
 // LocalStorage: keys are validated before any path is built from them, because the monitor
 // passes keys taken from request URLs; a key can only ever name a file below the root.
-// Listing skips the "<name>.tmp.<pid>.<n>" files of writes in progress, so readers never see a
-// partial artifact, and does not follow symlinked folders (no cycles, no escaping the root).
+// Reads never follow a symbolic link below the root: each folder of the key is opened with
+// O_NOFOLLOW from the one above it (openat), and the file itself too, so a link planted in the
+// storage folder ("evilrun -> /etc") reads as missing; listings skip links. The root itself
+// may be a link (it is the user's choice). Listing also skips the "<name>.tmp.<pid>.<n>" files of
+// writes in progress, so readers never see a partial artifact.
 #include "storage/local.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -52,6 +56,74 @@ std::string parent_of(const std::string& path) {
   return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
 
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f = -1) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  int release() {
+    int f = fd;
+    fd = -1;
+    return f;
+  }
+};
+
+bool missing_errno(int e) { return e == ENOENT || e == ENOTDIR || e == ELOOP; }
+
+// The folder `dir_key` ("" = the root, "run/epoch/3") opened (O_PATH) one segment at a time,
+// refusing a symbolic link at every level below the root. -1 with errno when it cannot be:
+// ELOOP or ENOTDIR for a link, ENOENT for nothing there.
+int open_dir_beneath(const std::string& root, const std::string& dir_key) {
+  Fd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd < 0) return -1;
+  size_t start = 0;
+  while (start < dir_key.size()) {
+    size_t end = dir_key.find('/', start);
+    if (end == std::string::npos) end = dir_key.size();
+    const std::string seg = dir_key.substr(start, end - start);
+    start = end + 1;
+    if (seg.empty()) continue;
+    Fd next(::openat(dir.fd, seg.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (next.fd < 0) return -1;
+    std::swap(dir.fd, next.fd);
+  }
+  return dir.release();
+}
+
+// Whether every folder of `dir_key` below the root is a real folder (no link on the way).
+bool dir_beneath(const std::string& root, const std::string& dir_key) {
+  Fd d(open_dir_beneath(root, dir_key));
+  return d.fd >= 0;
+}
+
+class LocalReader : public ObjectReader {
+ public:
+  LocalReader(int fd, int64_t size, std::string path) : fd_(fd), size_(size), path_(std::move(path)) {}
+  int64_t size() const override { return size_; }
+  size_t read_at(int64_t offset, char* buf, size_t n) override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pread(fd_.fd, buf + done, n - done, (off_t)offset + (off_t)done);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) {
+        int e = errno;
+        throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(e));
+      }
+      if (r == 0) break;
+      done += (size_t)r;
+    }
+    return done;
+  }
+
+ private:
+  Fd fd_;
+  int64_t size_;
+  std::string path_;
+};
+
 }  // namespace
 
 void validate_storage_key(const std::string& key) {
@@ -86,24 +158,48 @@ void LocalStorage::put_file(const std::string& key, const std::string& local_pat
   copy_file_atomic(local_path, path);
 }
 
-std::optional<std::string> LocalStorage::get(const std::string& key) {
-  std::string path = path_for(key);
+std::unique_ptr<ObjectReader> LocalStorage::open_reader(const std::string& key) {
+  const std::string path = path_for(key);
+  const size_t slash = key.find_last_of('/');
+  const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
+  Fd dir(open_dir_beneath(root_, slash == std::string::npos ? std::string() : key.substr(0, slash)));
+  if (dir.fd < 0) {
+    if (missing_errno(errno)) return nullptr;
+    int e = errno;
+    throw std::runtime_error("cannot open " + path + ": " + std::strerror(e));
+  }
+  // O_NONBLOCK: a FIFO planted in the folder must not hang the open; only regular files pass.
+  Fd fd(::openat(dir.fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (fd.fd < 0) {
+    if (missing_errno(errno) || errno == EISDIR) return nullptr;
+    int e = errno;
+    throw std::runtime_error("cannot open " + path + ": " + std::strerror(e));
+  }
   struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return std::nullopt;  // a folder
-  std::string bytes;
-  if (!read_file_if_exists(path, &bytes)) return std::nullopt;
+  if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;  // a folder, a device
+  return std::make_unique<LocalReader>(fd.release(), (int64_t)st.st_size, path);
+}
+
+std::optional<std::string> LocalStorage::get(const std::string& key) {
+  std::unique_ptr<ObjectReader> r = open_reader(key);
+  if (!r) return std::nullopt;
+  std::string bytes((size_t)r->size(), '\0');
+  bytes.resize(r->read_at(0, bytes.data(), bytes.size()));
   return bytes;
 }
 
 std::optional<ObjectInfo> LocalStorage::stat(const std::string& key) {
-  std::string path = path_for(key);
+  const std::string path = path_for(key);
+  const size_t slash = key.find_last_of('/');
+  const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
+  Fd dir(open_dir_beneath(root_, slash == std::string::npos ? std::string() : key.substr(0, slash)));
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+  if (dir.fd < 0 || ::fstatat(dir.fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (missing_errno(errno)) return std::nullopt;
     int e = errno;
     throw std::runtime_error("cannot stat " + path + ": " + std::strerror(e));
   }
-  if (!S_ISREG(st.st_mode)) return std::nullopt;
+  if (!S_ISREG(st.st_mode)) return std::nullopt;  // a folder, a link, a device
   return ObjectInfo{key, (int64_t)st.st_size, (int64_t)st.st_mtime};
 }
 
@@ -114,7 +210,8 @@ std::vector<ObjectInfo> LocalStorage::list(const std::string& prefix) {
   fs::path dir = dir_key.empty() ? fs::path(root_) : fs::path(root_ + "/" + dir_key);
   std::vector<ObjectInfo> out;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return out;
+  if (!dir_beneath(root_, dir_key)) return out;
+  // The iterator does not descend into linked folders (no follow_directory_symlink).
   fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
   if (ec) throw std::runtime_error("cannot list " + dir.string() + ": " + ec.message());
   for (; it != end; it.increment(ec)) {
@@ -123,14 +220,14 @@ std::vector<ObjectInfo> LocalStorage::list(const std::string& prefix) {
       continue;
     }
     std::error_code fec;
-    if (!it->is_regular_file(fec)) continue;
+    if (it->symlink_status(fec).type() != fs::file_type::regular) continue;  // links included
     std::string name = it->path().filename().string();
     if (is_atomic_temp_name(name)) continue;
     std::string rel = it->path().lexically_relative(dir).generic_string();
     std::string key = dir_key + rel;
     if (key.compare(0, prefix.size(), prefix) != 0) continue;
     struct stat st;
-    if (::stat(it->path().c_str(), &st) != 0) continue;  // vanished meanwhile
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;  // vanished or replaced
     out.push_back(ObjectInfo{key, (int64_t)st.st_size, (int64_t)st.st_mtime});
   }
   std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
@@ -144,13 +241,13 @@ std::vector<std::string> LocalStorage::list_dirs(const std::string& prefix) {
   fs::path dir = p.empty() ? fs::path(root_) : fs::path(root_ + "/" + p);
   std::vector<std::string> out;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return out;
+  if (!dir_beneath(root_, p)) return out;
   fs::directory_iterator it(dir, ec), end;
   if (ec) throw std::runtime_error("cannot list " + dir.string() + ": " + ec.message());
   for (; it != end; it.increment(ec)) {
     if (ec) break;
     std::error_code dec;
-    if (it->is_directory(dec)) out.push_back(it->path().filename().string());
+    if (it->symlink_status(dec).type() == fs::file_type::directory) out.push_back(it->path().filename().string());
   }
   std::sort(out.begin(), out.end());
   return out;

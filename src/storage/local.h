@@ -21,6 +21,7 @@ class LocalStorage : public Storage {
   void put_file(const std::string& key, const std::string& local_path) override;
   std::optional<std::string> get(const std::string& key) override;
   std::optional<ObjectInfo> stat(const std::string& key) override;
+  std::unique_ptr<ObjectReader> open_reader(const std::string& key) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   std::vector<std::string> list_dirs(const std::string& prefix) override;
   void remove(const std::string& key) override;

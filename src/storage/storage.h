@@ -5,6 +5,7 @@
 // run folder first (LocalStorage) and reports it to ArtifactListeners; a remote backend's
 // listener uploads off the training thread. The monitor reads runs through Storage alone.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,6 +21,16 @@ struct ObjectInfo {
   int64_t mtime = 0;  // seconds since the epoch, 0 when unknown
 };
 
+// An object opened for reading in pieces (the monitor streams files with it instead of holding
+// whole checkpoints in memory per request).
+class ObjectReader {
+ public:
+  virtual ~ObjectReader() = default;
+  virtual int64_t size() const = 0;
+  // Up to `n` bytes at `offset` into `buf`; fewer only at the end. Throws on a read error.
+  virtual size_t read_at(int64_t offset, char* buf, size_t n) = 0;
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -32,6 +43,9 @@ class Storage {
   // The object's bytes, or nullopt when it does not exist. Throws on other failures.
   virtual std::optional<std::string> get(const std::string& key) = 0;
   virtual std::optional<ObjectInfo> stat(const std::string& key) = 0;
+  // The object opened for reading, or null when it does not exist. A local folder reads from
+  // one open descriptor; the fallback (remote backends) holds the bytes get() returned.
+  virtual std::unique_ptr<ObjectReader> open_reader(const std::string& key);
   // Every object whose key starts with `prefix`, sorted by key.
   virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
   // Immediate children of `prefix` ("run/epoch/" → "1", "10", ...): names, sorted.
@@ -52,6 +66,28 @@ class Storage {
   // short, so the default does nothing.
   virtual void set_cancelled(bool cancelled) { (void)cancelled; }
 };
+
+// open_reader's fallback: the whole object, fetched once.
+class BytesReader : public ObjectReader {
+ public:
+  explicit BytesReader(std::string bytes) : bytes_(std::move(bytes)) {}
+  int64_t size() const override { return (int64_t)bytes_.size(); }
+  size_t read_at(int64_t offset, char* buf, size_t n) override {
+    if (offset < 0 || offset >= (int64_t)bytes_.size()) return 0;
+    const size_t k = std::min(n, bytes_.size() - (size_t)offset);
+    bytes_.copy(buf, k, (size_t)offset);
+    return k;
+  }
+
+ private:
+  std::string bytes_;
+};
+
+inline std::unique_ptr<ObjectReader> Storage::open_reader(const std::string& key) {
+  std::optional<std::string> bytes = get(key);
+  if (!bytes) return nullptr;
+  return std::make_unique<BytesReader>(std::move(*bytes));
+}
 
 // Thrown by Storage::presign when the backend has links but the credentials in use cannot make a
 // safe one: a VM's identity alone (a managed identity, a GCE service account token), or an Azure

@@ -264,6 +264,44 @@ async function startGan() {
       console.log(`     saved ${shotPath}`);
     });
 
+    // A standalone monitor over the same runs, on an address other machines can reach and with no
+    // token given: it makes one and prints the URL that carries it. Opening that URL logs the
+    // browser in (a cookie, which the page's EventSource and images use too) and drops the token
+    // from the address bar; without it the page sends the browser to /login.
+    if (isGan) await check("an open address gets a token; the printed URL logs Chromium in", async () => {
+      const port = await freePort();
+      const args = ["--monitor", "--storage", path.join(server.dir, "eval"), "--monitor-port", String(port),
+                    "--monitor-bind", "0.0.0.0", "--monitor-poll", "1"];
+      const mon = spawn(path.resolve(fakeRun), args, { stdio: ["ignore", "pipe", "pipe"] });
+      let log = "";
+      mon.stdout.on("data", (d) => (log += d));
+      mon.stderr.on("data", (d) => (log += d));
+      const ctx = await launch(fs.mkdtempSync(path.join(os.tmpdir(), "gan-chromium-")), true);
+      try {
+        const t0 = Date.now();
+        let m = null;
+        while (!(m = log.match(/http:\/\/127\.0\.0\.1:\d+\/\?token=([0-9a-f]{32})\b/)) && Date.now() - t0 < 10000) await sleep(100);
+        assert(m, `no URL with a token printed: ${log.slice(-300)}`);
+        const p = ctx.pages()[0] || await ctx.newPage();
+        await p.goto(`http://127.0.0.1:${port}/${server.run}`, { waitUntil: "load" });
+        assert(new URL(p.url()).pathname === "/login", `without the token the page is ${p.url()}`);
+        await p.goto(m[0], { waitUntil: "load" });
+        assert(!p.url().includes("token="), `the token stays in the address bar: ${p.url()}`);
+        await p.waitForFunction(() => +(document.getElementById("chart-dloss").dataset.points || 0) > 0, null, { timeout: 10000 });
+        await p.waitForFunction(() => { const i = document.getElementById("generated"); return i.complete && i.naturalWidth > 0; }, null, { timeout: 10000 });
+        const opt = await p.$eval("#run", (sel) => sel.options[sel.selectedIndex].textContent);
+        assert(opt.includes(server.run), `run selector shows "${opt}"`);
+      } finally {
+        await ctx.close();
+        await new Promise((r) => {
+          if (mon.exitCode !== null) return r();
+          mon.on("exit", r);
+          mon.kill("SIGTERM");
+          setTimeout(() => { mon.kill("SIGKILL"); r(); }, 10000);
+        });
+      }
+    });
+
     await check("no script errors", async () => { assert(errors.length === 0, errors.join("; ")); });
   } finally {
     await browser.close();

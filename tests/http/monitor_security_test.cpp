@@ -1,5 +1,5 @@
-// Path traversal in every spelling, the access token (bearer and login cookie), and the warning
-// for an open address without a token.
+// Path traversal in every spelling, the access token (bearer and login cookie), and the token an
+// open address gets when none is given.
 #include <fstream>
 
 #include "cli.h"
@@ -70,7 +70,7 @@ TEST_F(MonitorSecurity, SafeSegmentRules) {
 }
 
 TEST_F(MonitorSecurity, TokenRequiredAsBearer) {
-  start(nullptr, "s3cret-token");
+  start(nullptr, "s3cret-token-0123456789abcdefghij");
   for (const char* p : {"/api/runs", "/api/runs/20260301T000000Z", "/files/20260301T000000Z/target.png", "/metrics", "/events"}) {
     auto r = get(p);
     ASSERT_TRUE(r) << p;
@@ -78,12 +78,12 @@ TEST_F(MonitorSecurity, TokenRequiredAsBearer) {
     EXPECT_EQ(r->get_header_value("WWW-Authenticate"), "Bearer realm=\"gan monitor\"") << p;
     EXPECT_EQ(r->body.find("s3cret"), std::string::npos);
   }
-  auto ok = get("/api/runs", {{"Authorization", "Bearer s3cret-token"}});
+  auto ok = get("/api/runs", {{"Authorization", "Bearer s3cret-token-0123456789abcdefghij"}});
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
-  EXPECT_EQ(get("/api/runs", {{"Authorization", "Bearer s3cret-tokeX"}})->status, 401);
-  EXPECT_EQ(get("/api/runs", {{"Authorization", "Bearer s3cret-token-longer"}})->status, 401);
-  EXPECT_EQ(get("/api/runs", {{"Authorization", "s3cret-token"}})->status, 401);
+  EXPECT_EQ(get("/api/runs", {{"Authorization", "Bearer s3cret-token-0123456789abcdefghiX"}})->status, 401);
+  EXPECT_EQ(get("/api/runs", {{"Authorization", "Bearer s3cret-token-0123456789abcdefghij-longer"}})->status, 401);
+  EXPECT_EQ(get("/api/runs", {{"Authorization", "s3cret-token-0123456789abcdefghij"}})->status, 401);
   // Health checks and the login page's own assets stay open.
   EXPECT_EQ(get("/healthz")->status, 200);
   EXPECT_EQ(get("/assets/app.css")->status, 200);
@@ -96,7 +96,7 @@ TEST_F(MonitorSecurity, TokenRequiredAsBearer) {
 }
 
 TEST_F(MonitorSecurity, LoginFormSetsCookie) {
-  start(nullptr, "s3cret-token");
+  start(nullptr, "s3cret-token-0123456789abcdefghij");
   auto c = client();
   auto bad = c.Post("/login", "token=wrong&next=%2F20260301T000000Z", "application/x-www-form-urlencoded");
   ASSERT_TRUE(bad);
@@ -104,12 +104,12 @@ TEST_F(MonitorSecurity, LoginFormSetsCookie) {
   EXPECT_EQ(bad->get_header_value("Location").rfind("/login?failed=1", 0), 0u);
   EXPECT_FALSE(bad->has_header("Set-Cookie"));
 
-  auto good = c.Post("/login", "token=s3cret-token&next=%2F20260301T000000Z", "application/x-www-form-urlencoded");
+  auto good = c.Post("/login", "token=s3cret-token-0123456789abcdefghij&next=%2F20260301T000000Z", "application/x-www-form-urlencoded");
   ASSERT_TRUE(good);
   EXPECT_EQ(good->status, 303);
   EXPECT_EQ(good->get_header_value("Location"), "/20260301T000000Z");
   const std::string cookie = good->get_header_value("Set-Cookie");
-  EXPECT_EQ(cookie.rfind(std::string(kTokenCookie) + "=s3cret-token;", 0), 0u) << cookie;
+  EXPECT_EQ(cookie.rfind(std::string(kTokenCookie) + "=s3cret-token-0123456789abcdefghij;", 0), 0u) << cookie;
   EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
   EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
   const std::string sent = cookie.substr(0, cookie.find(';'));
@@ -118,7 +118,7 @@ TEST_F(MonitorSecurity, LoginFormSetsCookie) {
   EXPECT_EQ(get("/api/runs", {{"Cookie", std::string(kTokenCookie) + "=nope"}})->status, 401);
 
   // No open redirect: "next" must be a path on this server.
-  auto evil = c.Post("/login", "token=s3cret-token&next=%2F%2Fevil.example%2F", "application/x-www-form-urlencoded");
+  auto evil = c.Post("/login", "token=s3cret-token-0123456789abcdefghij&next=%2F%2Fevil.example%2F", "application/x-www-form-urlencoded");
   EXPECT_EQ(evil->get_header_value("Location"), "/");
 }
 
@@ -143,7 +143,7 @@ TEST(MonitorAuth, Helpers) {
 // browser, and the login would fail without a word. Such tokens are refused where they enter.
 TEST(MonitorToken, CharactersChecked) {
   EXPECT_EQ(token_problem(""), "");
-  EXPECT_EQ(token_problem("abcXYZ019-_"), "");
+  EXPECT_EQ(token_problem("abcXYZ019-_abcXYZ019-_abcXYZ019-_"), "");
   for (const std::string bad : {"a;b", "a b", "a,b", "a=b", "tok\"en", "caf\xc3\xa9", "a\tb"}) {
     const std::string p = token_problem(bad);
     EXPECT_NE(p, "") << bad;
@@ -167,19 +167,21 @@ TEST(MonitorToken, CommandLineChecksFlagAndEnvironment) {
   EXPECT_EQ(e.rfind("--monitor-token: ", 0), 0u) << e;
   EXPECT_NE(e.find("letters, digits, '-' and '_'"), std::string::npos) << e;
   EXPECT_NE(error_of({"--monitor", "--monitor-token=x,y"}).find("','"), std::string::npos);
-  EXPECT_EQ(parse_cli({"--train", "--monitor-token", "0123abcd-_"}).monitor_token, "0123abcd-_");
+  EXPECT_EQ(parse_cli({"--train", "--monitor-token", "0123abcd-_0123abcd-_0123abcd-_0123"}).monitor_token,
+            "0123abcd-_0123abcd-_0123abcd-_0123");
 
   // The environment's token is the default; the flag wins over it.
-  setenv("GAN_MONITOR_TOKEN", "from-env", 1);
-  EXPECT_EQ(parse_cli({"--monitor", "--storage", "eval"}).monitor_token, "from-env");
-  EXPECT_EQ(parse_cli({"--train", "--monitor-token", "from-flag"}).monitor_token, "from-flag");
+  const std::string env_token = "from-env-0123456789abcdefghijklmnop", flag_token = "from-flag-0123456789abcdefghijklmnop";
+  setenv("GAN_MONITOR_TOKEN", env_token.c_str(), 1);
+  EXPECT_EQ(parse_cli({"--monitor", "--storage", "eval"}).monitor_token, env_token);
+  EXPECT_EQ(parse_cli({"--train", "--monitor-token", flag_token}).monitor_token, flag_token);
   setenv("GAN_MONITOR_TOKEN", "has space", 1);
   e = error_of({"--train"});
   EXPECT_EQ(e.rfind("GAN_MONITOR_TOKEN: ", 0), 0u) << e;
   EXPECT_NE(error_of({"--monitor", "--storage", "eval"}).find("GAN_MONITOR_TOKEN"), std::string::npos);
   // Not used, not checked: no monitor, or the flag wins.
   EXPECT_EQ(error_of({"--train", "--no-monitor"}), "");
-  EXPECT_EQ(error_of({"--train", "--monitor-token", "fine"}), "");
+  EXPECT_EQ(error_of({"--train", "--monitor-token", flag_token}), "");
   unsetenv("GAN_MONITOR_TOKEN");
 }
 
@@ -193,7 +195,7 @@ TEST_F(MonitorSecurity, ServerRefusesBadToken) {
   EXPECT_THROW(s.start(), std::invalid_argument);
 }
 
-TEST_F(MonitorSecurity, WarnsWhenOpenWithoutToken) {
+TEST_F(MonitorSecurity, OpenAddressNeverWithoutToken) {
   auto run_with = [&](const std::string& bind, const std::string& token) {
     MonitorOptions o;
     o.bind = bind;
@@ -205,9 +207,9 @@ TEST_F(MonitorSecurity, WarnsWhenOpenWithoutToken) {
     s.stop();
     return ::testing::internal::GetCapturedStderr();
   };
-  EXPECT_NE(run_with("0.0.0.0", "").find("warning"), std::string::npos);
-  EXPECT_EQ(run_with("0.0.0.0", "tok").find("warning"), std::string::npos);
-  EXPECT_EQ(run_with("127.0.0.1", "").find("warning"), std::string::npos);
+  EXPECT_NE(run_with("0.0.0.0", "").find("?token="), std::string::npos);
+  EXPECT_EQ(run_with("0.0.0.0", "tok-0123456789abcdefghijklmnopqrstu").find("?token="), std::string::npos);
+  EXPECT_EQ(run_with("127.0.0.1", "").find("?token="), std::string::npos);
 }
 
 }  // namespace
