@@ -369,8 +369,8 @@ std::string apply_cpu_preset(CliOptions& o) {
   set("--epochs", [&] {
     o.cfg.epochs = 5;
     o.preset_minibatches = kCpuPresetMiniBatches;
-  }, std::to_string(kCpuPresetMiniBatches) + " mini-batches");
-  set("--evalfreq", [&] { o.cfg.evalfreq = 1; }, "1");
+  }, "sized to " + std::to_string(kCpuPresetMiniBatches) + " mini-batches");
+  set("--evalfreq", [&] { o.cfg.evalfreq = 1; }, o.preset_minibatches ? "sized to about 5 evaluation epochs" : "1");
   set("--quality-samples", [&] { o.cfg.quality_samples = 1000; }, "1000");
   return changed;
 }
@@ -385,7 +385,8 @@ std::string size_cpu_preset(CliOptions& o, int images) {
                      std::to_string(o.cfg.batch) + ")";
   if (!o.given.count("--evalfreq")) {
     o.cfg.evalfreq = std::max(1, (o.cfg.epochs + 4) / 5);
-    line += ", an evaluation epoch every " + std::to_string(o.cfg.evalfreq) + (o.cfg.evalfreq == 1 ? " epoch" : " epochs");
+    line += o.cfg.evalfreq == 1 ? ", an evaluation epoch after each"
+                                : ", an evaluation epoch every " + std::to_string(o.cfg.evalfreq) + " epochs";
   }
   return line;
 }
