@@ -351,8 +351,16 @@ TEST(Quality, EvaluatorSeparatesRealFromNoise) {
   // The cache: the same data loads the same weights; other data does not match the fingerprint.
   auto again = quality::make_evaluator(*ops, train, &held, 256, cache, eo, nullptr);
   EXPECT_TRUE(again->info.from_cache);
-  EXPECT_DOUBLE_EQ(again->info.accuracy, std::stod(std::to_string(ev->info.accuracy)));
+  EXPECT_EQ(again->info.accuracy, ev->info.accuracy);  // exactly: summaries of a resumed run match
   EXPECT_NEAR(fd_of(*again, a, n, b, n), real_real, 1e-6 * std::max(1.0, real_real));
+  // The accuracy survives the cache exactly (a resumed run's summaries must match a straight run's).
+  quality::Evaluator third(*ops, 1, 28, 10, 64);
+  third.info.accuracy = 2.0 / 3;
+  third.info.fingerprint = "f";
+  third.save(cache + "/third.safetensors");
+  quality::Evaluator back(*ops, 1, 28, 10, 64);
+  ASSERT_TRUE(back.load(cache + "/third.safetensors", "f"));
+  EXPECT_EQ(back.info.accuracy, 2.0 / 3);
   Dataset other = synthetic(2999, true);
   quality::Evaluator fresh(*ops, 1, 28, 10, 64);
   EXPECT_FALSE(fresh.load(again->info.cache_path, quality::evaluator_fingerprint(other)));

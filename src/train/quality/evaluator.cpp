@@ -178,7 +178,7 @@ void Evaluator::save(const std::string& path) const {
   f.metadata["version"] = kVersion;
   f.metadata["fingerprint"] = info.fingerprint;
   char b[64];
-  snprintf(b, sizeof b, "%.6f", info.accuracy);
+  snprintf(b, sizeof b, "%.17g", info.accuracy);  // reads back to the same double: a cached evaluator reports what a fresh one did
   f.metadata["accuracy"] = b;
   f.metadata["heldout"] = std::to_string(info.heldout);
   f.metadata["trained_images"] = std::to_string(info.trained_images);
