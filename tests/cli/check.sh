@@ -132,11 +132,17 @@ else
   bad "resumed run differs from the uninterrupted run: $(diff -rq -x summary.json "$T/straight/r/epoch" "$T/killed/r/epoch" | head -3)"
 fi
 strip_timing() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [d.pop(k) for k in ("Elapsed Time","Images Per Second","Quality Seconds")]; print(json.dumps(d, sort_keys=True))' "$1"; }
-same=1
+same=1 differs=""
 for e in "${EVALS[@]}"; do
-  [[ $(strip_timing "$T/straight/r/epoch/$e/summary.json") == $(strip_timing "$T/killed/r/epoch/$e/summary.json") ]] || same=0
+  # The right-hand side quoted: unquoted, [[ ]] reads it as a glob pattern, and the JSON's arrays
+  # ("Per-Class Frechet Distance") as bracket expressions.
+  if [[ $(strip_timing "$T/straight/r/epoch/$e/summary.json") != "$(strip_timing "$T/killed/r/epoch/$e/summary.json")" ]]; then
+    same=0
+    differs+=" epoch $e: $(diff <(strip_timing "$T/straight/r/epoch/$e/summary.json" | tr ',' '\n') \
+      <(strip_timing "$T/killed/r/epoch/$e/summary.json" | tr ',' '\n') | grep '^[<>]' | head -4 | tr '\n' ' ')"
+  fi
 done
-if ((same)); then ok "summary.json identical but for timing"; else bad "summary.json differs beyond timing"; fi
+if ((same)); then ok "summary.json identical but for timing"; else bad "summary.json differs beyond timing:$differs"; fi
 
 # --- what --resume keeps -------------------------------------------------------------------
 expect_error "resume on another dataset" "trained on idx:$T/good-idx" -- --train --resume r --out "$T/killed" --dataset synthetic --no-monitor -q
