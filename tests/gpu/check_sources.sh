@@ -64,7 +64,10 @@ else
   fail=$((fail + 1))
 fi
 # 4. The build's nvcc flags reject a kernel that spills or uses local memory (ptxas -Werror).
-nvcc_cmd=$(make -s --no-print-directory print-nvccflags 2>/dev/null | grep -v '^make')
+# The flags a CUDA build uses, not those of the make that runs this script (make CUDA=0 test
+# would pass CUDA=0 down through MAKEFLAGS and leave the flags empty).
+nvcc_cmd=$(env -u MAKEFLAGS -u MFLAGS -u MAKEOVERRIDES -u MAKELEVEL -u CUDA \
+  make -s --no-print-directory print-nvccflags 2>/dev/null | grep -v '^make')
 if [[ -z $nvcc_cmd ]]; then
   echo "skip - ptxas spill check: this build has no CUDA (nvcc not found)"
   skip=$((skip + 1))
