@@ -181,6 +181,7 @@ std::string ImdsClient::token(bool refresh) {
   req.url = endpoint_ + "/latest/api/token";
   req.headers = {{"X-aws-ec2-metadata-token-ttl-seconds", std::to_string(kTtl)}};
   req.timeout_ms = 2000;
+  req.no_proxy = true;  // link-local: never through http_proxy
   HttpResponse r = transport_->perform(req);
   if (r.status != 200 || r.body.empty())
     throw CredentialsError("IMDSv2 at " + endpoint_ + " refused a session token (HTTP " + std::to_string(r.status) +
@@ -198,6 +199,7 @@ std::optional<std::string> ImdsClient::get(const std::string& path) {
     req.url = endpoint_ + path;
     req.headers = {{"X-aws-ec2-metadata-token", token(attempt > 0)}};
     req.timeout_ms = 2000;
+    req.no_proxy = true;
     HttpResponse r = transport_->perform(req);
     if (r.status == 200) return r.body;
     if (r.status == 404) return std::nullopt;

@@ -86,6 +86,13 @@ size_t read_body(char* buf, size_t size, size_t n, void* user) {
 
 struct Sink {
   CURL* h = nullptr;
+  bool head = false;                // a HEAD's Content-Length is the object's, with no body
+  int64_t max_body = 0;             // HttpRequest::max_body_bytes
+  int64_t max_declared = 0;         // HttpRequest::max_declared_body_bytes (>= max_body)
+  int64_t declared = -1;            // this response's Content-Length, -1 = none
+  int64_t received = 0;             // body bytes of this response so far
+  bool too_large = false;
+  int64_t limit_hit = 0;            // the limit that stopped it
   std::string* body = nullptr;
   const std::string* file_path = nullptr;
   File file;
@@ -96,6 +103,14 @@ struct Sink {
 size_t write_body(char* data, size_t size, size_t n, void* user) {
   auto* sink = static_cast<Sink*>(user);
   size_t len = size * n;
+  const int64_t limit = sink->declared >= 0 && sink->declared <= sink->max_declared ? std::max(sink->declared, sink->max_body)
+                                                                                      : sink->max_body;
+  if (sink->received + static_cast<int64_t>(len) > limit) {
+    sink->too_large = true;
+    sink->limit_hit = limit;
+    return 0;  // CURLE_WRITE_ERROR: the transfer stops here
+  }
+  sink->received += static_cast<int64_t>(len);
   long status = 0;
   curl_easy_getinfo(sink->h, CURLINFO_RESPONSE_CODE, &status);
   if (sink->file_path && !sink->file_path->empty() && status >= 200 && status < 300) {
@@ -118,6 +133,8 @@ size_t write_header(char* data, size_t size, size_t n, void* user) {
   std::string line(data, len);
   if (line.rfind("HTTP/", 0) == 0) {
     sink->headers->clear();  // a new status line (after a 100 Continue or a redirect)
+    sink->declared = -1;
+    sink->received = 0;
     return len;
   }
   size_t colon = line.find(':');
@@ -128,6 +145,19 @@ size_t write_header(char* data, size_t size, size_t n, void* user) {
   while (b < e && (line[b] == ' ' || line[b] == '\t')) b++;
   while (e > b && (line[e - 1] == '\r' || line[e - 1] == '\n' || line[e - 1] == ' ')) e--;
   sink->headers->emplace_back(name, line.substr(b, e - b));
+  if (name == "content-length" && !sink->head) {
+    char* end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(sink->headers->back().second.c_str(), &end, 10);
+    if (errno == 0 && end && *end == '\0' && v >= 0) {
+      sink->declared = v;
+      if (v > sink->max_declared) {  // refuse before reading any of it
+        sink->too_large = true;
+        sink->limit_hit = sink->max_declared;
+        return 0;
+      }
+    }
+  }
   return len;
 }
 
@@ -148,7 +178,57 @@ std::string ca_bundle_from_environment() {
   return path;
 }
 
+// The host of "scheme://[userinfo@]host[:port]/...", lowercased, brackets kept for IPv6.
+std::string url_host(const std::string& url) {
+  size_t b = url.find("://");
+  b = b == std::string::npos ? 0 : b + 3;
+  size_t e = url.find_first_of("/?#", b);
+  std::string authority = url.substr(b, e == std::string::npos ? std::string::npos : e - b);
+  size_t at = authority.rfind('@');
+  if (at != std::string::npos) authority = authority.substr(at + 1);
+  std::string host;
+  if (!authority.empty() && authority[0] == '[') {
+    host = authority.substr(0, authority.find(']') + 1);
+  } else {
+    host = authority.substr(0, authority.find(':'));
+  }
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host;
+}
+
+bool starts_with_nocase(const std::string& s, const std::string& prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); i++)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) return false;
+  return true;
+}
+
+std::string human_bytes(int64_t n) {
+  if (n >= (1ll << 20) && n % (1ll << 20) == 0) return std::to_string(n >> 20) + " MiB";
+  return std::to_string(n) + " bytes";
+}
+
 }  // namespace
+
+bool is_loopback_host(const std::string& host_in) {
+  std::string host = host_in;
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (host == "localhost" || host == "[::1]" || host == "::1") return true;
+  if (host.rfind("127.", 0) != 0) return false;
+  int parts = 0;
+  size_t i = 0;
+  while (i <= host.size()) {  // four decimal parts of at most 3 digits each
+    size_t j = host.find('.', i);
+    if (j == std::string::npos) j = host.size();
+    if (j == i || j - i > 3) return false;
+    for (size_t k = i; k < j; k++)
+      if (!std::isdigit(static_cast<unsigned char>(host[k]))) return false;
+    if (std::atoi(host.substr(i, j - i).c_str()) > 255) return false;
+    parts++;
+    i = j + 1;
+  }
+  return parts == 4;
+}
 
 std::string HttpResponse::header(const std::string& lowercase_name) const {
   for (const auto& kv : headers)
@@ -164,6 +244,14 @@ HttpTransport::HttpTransport(TransportOptions options) : options_(std::move(opti
 HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   const std::string what = req.method + " " + req.url.substr(0, req.url.find('?'));
   if (req.cancel && req.cancel->load()) throw TransportError(what + ": cancelled", false, true);
+  if (!starts_with_nocase(req.url, "http://") && !starts_with_nocase(req.url, "https://"))
+    throw InsecureRequest(what + ": only http:// and https:// URLs are fetched; check the endpoint");
+  if (starts_with_nocase(req.url, "http://") && !is_loopback_host(url_host(req.url))) {
+    for (const auto& [k, v] : req.headers)
+      if (starts_with_nocase(k, "authorization") && k.size() == 13 && starts_with_nocase(v, "bearer "))
+        throw InsecureRequest(what + ": refusing to send a bearer token over plain http to " + url_host(req.url) +
+                              " (anyone on the path could read and reuse it); use an https:// endpoint");
+  }
   EasyHandle& owner = thread_handle();
   CURL* h = owner.h;
   HttpResponse resp;
@@ -195,9 +283,21 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   sink.body = &resp.body;
   sink.file_path = &req.response_file;
   sink.headers = &resp.headers;
+  sink.head = req.method == "HEAD";
+  sink.max_body = std::max<int64_t>(0, req.max_body_bytes);
+  sink.max_declared = std::max(sink.max_body, req.max_declared_body_bytes);
 
   curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  // http and https only, for the request and for any redirect libcurl might follow.
+#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85.0: the string forms; the bitmasks are deprecated there
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  if (req.no_proxy) curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options_.low_speed_seconds);
@@ -238,6 +338,21 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.list);
 
   CURLcode rc = curl_easy_perform(h);
+  if (sink.too_large) {
+    curl_easy_cleanup(owner.h);  // the server was still sending: do not reuse that connection
+    owner.h = nullptr;
+    if (sink.file) {
+      sink.file.reset();
+      std::remove(req.response_file.c_str());  // a partial download is no object
+    }
+    const bool declared_over = sink.declared > sink.max_declared;
+    throw ResponseTooLarge(what + ": the response body " +
+                           (declared_over ? "declares " + std::to_string(sink.declared) + " bytes, more than"
+                                          : std::string("went past")) +
+                           " the " + human_bytes(sink.limit_hit) +
+                           " this request accepts; the transfer was stopped. Check that the endpoint is the storage "
+                           "service it should be");
+  }
   if (sink.file_failed) throw std::runtime_error("cannot write the download to '" + req.response_file + "'");
   if (rc != CURLE_OK) {
     bool timed_out = rc == CURLE_OPERATION_TIMEDOUT;

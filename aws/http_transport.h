@@ -7,6 +7,12 @@
 // (refused, reset, timed out, stalled, cancelled) throws TransportError; every HTTP status is a
 // response. CURL_CA_BUNDLE (curl's own variable; libcurl itself does not read it) is honoured
 // here, so every remote — S3, Azure Blob, GCS, and the metadata services — trusts the same CAs.
+//
+// What it refuses, whoever asks: schemes other than http and https (file://, ftp://, ... and
+// redirects to them); an `Authorization: Bearer` header over plain http to anything but a
+// loopback host (a token in clear text; local test servers and emulators on 127.0.0.1 are fine);
+// and a response body larger than the request allows (see HttpRequest::max_body_bytes), which
+// ends the transfer at once with ResponseTooLarge rather than filling memory or the disk.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -32,6 +38,36 @@ struct HttpRequest {
   // When set, the transfer stops within about a second of *cancel turning true (libcurl's
   // progress callback polls it, also while waiting for an answer): TransportError, cancelled().
   const std::atomic<bool>* cancel = nullptr;
+  // The most response-body bytes this request accepts, in memory or in response_file, whatever
+  // the status: more ends the transfer with ResponseTooLarge. The default suits the XML and JSON
+  // of control calls (listings, errors, tokens); an object download sets what it expects.
+  int64_t max_body_bytes = kMaxControlBody;
+  // When above max_body_bytes: a response whose Content-Length declares at most this many bytes
+  // may carry them (the size the server states for the object asked for; libcurl stops at the
+  // declared length). A body without a Content-Length (chunked) stays within max_body_bytes.
+  int64_t max_declared_body_bytes = 0;
+  // Go straight to the host even when http_proxy / HTTPS_PROXY are set: the instance metadata
+  // services (169.254.169.254, metadata.google.internal) are link-local, and a proxy in between
+  // would see the credentials they hand out.
+  bool no_proxy = false;
+
+  static constexpr int64_t kMaxControlBody = 8ll << 20;
+  // Object downloads: a range is exactly its length; a whole object may be as large as its
+  // Content-Length says, up to these (an object in memory, one written to a file: S3's largest);
+  // 64 MiB when the server states no length.
+  static constexpr int64_t kMaxObjectUndeclared = 64ll << 20;
+  static constexpr int64_t kMaxObjectInMemory = 4ll << 30;
+  static constexpr int64_t kMaxObjectToFile = 5ll << 40;
+  // Sets the two limits above for downloading an object (or the range [first, last] of one).
+  void expect_object(bool to_file, int64_t range_first = -1, int64_t range_last = -1) {
+    if (range_first >= 0 && range_last >= range_first) {
+      max_body_bytes = range_last - range_first + 1;
+      max_declared_body_bytes = 0;
+      return;
+    }
+    max_body_bytes = kMaxObjectUndeclared;
+    max_declared_body_bytes = to_file ? kMaxObjectToFile : kMaxObjectInMemory;
+  }
 };
 
 struct HttpResponse {
@@ -53,6 +89,22 @@ class TransportError : public std::runtime_error {
   bool timed_out_;
   bool cancelled_;
 };
+
+// A response body went past HttpRequest::max_body_bytes (or its declared length past
+// max_declared_body_bytes): not a network failure, so not retried; what() names the URL.
+class ResponseTooLarge : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A request the transport will not send (a bearer token over plain http to a remote host).
+class InsecureRequest : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// True for "localhost", 127.0.0.0/8 and [::1]: hosts a token sent in clear text never leaves.
+bool is_loopback_host(const std::string& host);
 
 struct TransportOptions {
   long connect_timeout_ms = 10000;

@@ -127,6 +127,8 @@ HttpResponse S3Client::execute(Call& call) {
     req.body_file = call.body_file;
     req.body_offset = call.body_offset;
     req.body_length = call.body_length;
+    req.max_body_bytes = call.max_body_bytes;
+    req.max_declared_body_bytes = call.max_declared_body_bytes;
     req.response_file = call.response_file;
     req.timeout_ms = call.timeout_ms;
     req.cancel = cancel;
@@ -217,6 +219,7 @@ std::optional<std::string> S3Client::get_object(const std::string& bucket, const
   c.op = "GET";
   c.bucket = bucket;
   c.key = key;
+  c.expect_object(false, range);
   if (range) c.headers.emplace_back("range", "bytes=" + std::to_string(range->first) + "-" + std::to_string(range->second));
   c.quiet_statuses = {404};
   HttpResponse r = execute(c);
@@ -230,6 +233,7 @@ bool S3Client::get_object_to_file(const std::string& bucket, const std::string& 
   c.bucket = bucket;
   c.key = key;
   c.response_file = path;
+  c.expect_object(true, std::nullopt);
   c.quiet_statuses = {404};
   return !is_missing_key(execute(c), bucket, key);
 }

@@ -105,6 +105,8 @@ aws::HttpResponse BlobClient::execute(Call& call) {
     req.body_file = call.body_file;
     req.body_offset = call.body_offset;
     req.body_length = call.body_length;
+    req.max_body_bytes = call.max_body_bytes;
+    req.max_declared_body_bytes = call.max_declared_body_bytes;
     req.response_file = call.response_file;
     req.cancel = &cancelled_;
 
@@ -183,6 +185,7 @@ std::optional<std::string> BlobClient::get_blob(const std::string& container, co
   c.op = "GET";
   c.container = container;
   c.blob = blob;
+  c.expect_object(false, range);
   if (range) c.headers.emplace_back("x-ms-range", "bytes=" + std::to_string(range->first) + "-" + std::to_string(range->second));
   c.quiet_statuses = {404};
   aws::HttpResponse r = execute(c);
@@ -201,6 +204,7 @@ bool BlobClient::get_blob_to_file(const std::string& container, const std::strin
   c.container = container;
   c.blob = blob;
   c.response_file = path;
+  c.expect_object(true, std::nullopt);
   c.quiet_statuses = {404};
   aws::HttpResponse r = execute(c);
   if (r.status == 404) {
@@ -295,13 +299,27 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
   const std::string generate = "az storage blob generate-sas --account-name " + config_.account + " -c " + container +
                                " -n '" + blob + "' --permissions r --expiry <time> --full-uri";
   if (cred.kind == AzureCredential::Kind::Sas) {
-    if (sas_is_read_only(cred.sas)) return blob_url(container, blob) + "?" + cred.sas;
-    const std::string sp = sas_permissions(cred.sas);
-    throw NoSasLink("no link for " + target + ": the SAS from " + cred.source + " grants " +
-                    (sp.empty() ? std::string("permissions from a stored access policy") : "sp=" + sp) +
-                    ", more than reading, and a link would hand that to whoever gets it. Set AZURE_STORAGE_KEY (or "
-                    "a connection string with AccountKey=) so gan signs a read-only link, use a SAS with sp=r, or "
-                    "run: " + generate);
+    // The SAS gan was given goes into a link only when handing it out gives away no more than a
+    // link gan would sign itself: one blob (sr=b), reading only, expiring within expires_seconds.
+    // A container or account SAS, or a long-lived one, stays here (the monitor then serves the
+    // bytes itself).
+    const std::string sp = sas_permissions(cred.sas), sr = sas_field(cred.sas, "sr");
+    const int64_t se = sas_expiry(cred.sas);
+    if (sas_is_read_only(cred.sas) && sr == "b" && se > now() && se <= now() + expires_seconds)
+      return blob_url(container, blob) + "?" + cred.sas;
+    std::string why;
+    if (!sas_is_read_only(cred.sas))
+      why = "grants " + (sp.empty() ? std::string("permissions from a stored access policy") : "sp=" + sp) +
+            ", more than reading, and a link would hand that to whoever gets it";
+    else if (sr != "b")
+      why = "is not scoped to one blob (" + (sr.empty() ? std::string("an account SAS") : "sr=" + sr) +
+            "), and a link would let whoever gets it read every blob it covers";
+    else
+      why = "expires " + (se < 0 ? std::string("at an unreadable time") : sas_time(se)) + ", later than the " +
+            std::to_string(expires_seconds) + " s a link may last";
+    throw NoSasLink("no link for " + target + ": the SAS from " + cred.source + " " + why +
+                    ". Set AZURE_STORAGE_KEY (or a connection string with AccountKey=) so gan signs a short-lived "
+                    "read-only link for one blob, or run: " + generate);
   }
   if (cred.kind == AzureCredential::Kind::Bearer)
     throw NoSasLink("a SAS link for " + target +
@@ -314,6 +332,9 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
   s.permissions = "r";
   s.start = now() - 300;  // tolerate a client clock a little ahead of the service's
   s.expiry = now() + expires_seconds;
+  // A link that may travel over plain http leaks the blob to whoever watches; only a local
+  // emulator's http:// endpoint gets one without spr=https.
+  if (endpoint_.rfind("https://", 0) == 0) s.protocol = "https";
   return blob_url(container, blob) + "?" + service_sas_query(s, cred.key);
 }
 

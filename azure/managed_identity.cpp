@@ -37,6 +37,7 @@ AccessToken ManagedIdentitySource::fetch(int64_t now) {
   if (!client_id_.empty()) req.url += "&client_id=" + aws::uri_encode(client_id_, true);
   req.headers = {{"Metadata", "true"}};
   req.timeout_ms = 5000;
+  req.no_proxy = true;  // link-local: never through http_proxy
   aws::RetryPolicy policy;
   policy.max_attempts = 4;
   aws::Backoff backoff(policy);

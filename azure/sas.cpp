@@ -1,6 +1,8 @@
 // SAS tokens; see sas.h.
 #include "azure/sas.h"
 
+#include <cctype>
+#include <cstdio>
 #include <ctime>
 
 #include "aws/sigv4.h"
@@ -66,6 +68,50 @@ std::string sas_permissions(const std::string& sas_query) {
     pos = end + 1;
   }
   return "";
+}
+
+std::string sas_field(const std::string& sas_query, const std::string& name) {
+  size_t pos = 0;
+  while (pos <= sas_query.size()) {
+    size_t end = sas_query.find('&', pos);
+    if (end == std::string::npos) end = sas_query.size();
+    if (sas_query.compare(pos, name.size() + 1, name + "=") == 0 && pos + name.size() + 1 <= end) {
+      std::string raw = sas_query.substr(pos + name.size() + 1, end - pos - name.size() - 1), out;
+      for (size_t i = 0; i < raw.size(); i++) {
+        if (raw[i] == '%' && i + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
+          out += static_cast<char>(std::stoi(raw.substr(i + 1, 2), nullptr, 16));
+          i += 2;
+        } else {
+          out += raw[i] == '+' ? ' ' : raw[i];
+        }
+      }
+      return out;
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
+int64_t sas_expiry(const std::string& sas_query) {
+  const std::string se = sas_field(sas_query, "se");
+  std::tm tm{};
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  char z = 0;
+  int n = std::sscanf(se.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &z);
+  if (n == 3 && se.size() == 10) {
+    h = mi = sec = 0;  // a date alone: its midnight, UTC
+  } else if (!(n == 7 && z == 'Z') && !(n == 6 && se.size() == 19)) {
+    return -1;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return -1;
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return static_cast<int64_t>(timegm(&tm));
 }
 
 bool sas_is_read_only(const std::string& sas_query) {

@@ -49,5 +49,9 @@ std::string sas_permissions(const std::string& sas_query);
 // True when a SAS can only read: sp= holds r and nothing but r and l (list). Only such a SAS may
 // be handed to others inside a link; one with w, d, c, a, ... would let them write or delete.
 bool sas_is_read_only(const std::string& sas_query);
+// One field of a SAS query string, percent-decoded ("" when absent): sas_field(q, "sr").
+std::string sas_field(const std::string& sas_query, const std::string& name);
+// Its se= (expiry) as unix seconds, -1 when absent or not a date SAS accepts.
+int64_t sas_expiry(const std::string& sas_query);
 
 }  // namespace azure

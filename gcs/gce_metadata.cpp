@@ -24,6 +24,7 @@ azure::AccessToken GceMetadataSource::fetch(int64_t now) {
   req.url = "http://" + host_ + "/computeMetadata/v1/instance/service-accounts/default/token";
   req.headers = {{"Metadata-Flavor", "Google"}};
   req.timeout_ms = 5000;
+  req.no_proxy = true;  // link-local: never through http_proxy
   aws::RetryPolicy policy;
   policy.max_attempts = 4;
   aws::Backoff backoff(policy);

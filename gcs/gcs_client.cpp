@@ -91,6 +91,8 @@ aws::HttpResponse GcsClient::execute(Call& call) {
     req.body_file = call.body_file;
     req.body_offset = call.body_offset;
     req.body_length = call.body_length;
+    req.max_body_bytes = call.max_body_bytes;
+    req.max_declared_body_bytes = call.max_declared_body_bytes;
     req.timeout_ms = call.timeout_ms;
     req.cancel = cancel;
     aws::HttpResponse resp;
@@ -158,6 +160,7 @@ std::optional<std::string> GcsClient::get_object(const std::string& bucket, cons
   c.op = "GET";
   c.bucket = bucket;
   c.key = key;
+  c.expect_object(false, range);
   if (range) c.headers.emplace_back("Range", "bytes=" + std::to_string(range->first) + "-" + std::to_string(range->second));
   c.quiet_statuses = {404};
   aws::HttpResponse r = execute(c);

@@ -1,5 +1,6 @@
-# Two roles made here, one per VM, each allowed only what it does on this deployment's bucket:
-# the trainer reads and writes runs (multipart uploads included); the monitor only reads them.
+# Two roles made here, one per VM, each allowed only what it does under this deployment's prefix
+# of the bucket: the trainer reads and writes runs (multipart uploads included) but deletes
+# nothing; the monitor only reads them.
 # (The reference system's role was gan-training-storage-access, made by hand in the console.)
 
 data "aws_iam_policy_document" "ec2_assume" {
@@ -13,18 +14,21 @@ data "aws_iam_policy_document" "ec2_assume" {
 }
 
 data "aws_iam_policy_document" "train" {
+  # ListBucket stays unconditioned: S3 answers a GET or HEAD of a missing key 404 only to a caller
+  # that may list the bucket (403 otherwise), and --resume-if-exists asks exactly that. A listing
+  # shows names and sizes, nothing the trainer could not read under its prefix anyway.
   statement {
     sid       = "ListTheRunBucket"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
     resources = [aws_s3_bucket.runs.arn]
   }
+  # What a run's uploads use: PutObject (multipart: create, upload part, complete), and
+  # AbortMultipartUpload after a failed part. No DeleteObject: training never deletes, and a
+  # leaked VM credential then cannot wipe the models either.
   statement {
-    sid = "ReadWriteRuns"
-    actions = [
-      "s3:GetObject", "s3:PutObject", "s3:DeleteObject",
-      "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
-    ]
-    resources = ["${aws_s3_bucket.runs.arn}/*"]
+    sid       = "ReadWriteRuns"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = ["${aws_s3_bucket.runs.arn}/${var.storage_prefix}/*"]
   }
 }
 
@@ -37,7 +41,7 @@ data "aws_iam_policy_document" "monitor" {
   statement {
     sid       = "ReadRuns"
     actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.runs.arn}/*"]
+    resources = ["${aws_s3_bucket.runs.arn}/${var.storage_prefix}/*"]
   }
 }
 

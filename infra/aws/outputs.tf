@@ -51,3 +51,13 @@ output "fetch_command" {
 output "destroy_command" {
   value = "infra/run --cloud aws --region ${var.region} --destroy"
 }
+
+# Where infra/run reads each monitor's token over SSH (made on the VM at first boot, in
+# /etc/gan/monitor-token; never in Terraform's state).
+output "training_ssh" {
+  value = "ubuntu@${aws_instance.train.public_ip}"
+}
+
+output "monitor_ssh" {
+  value = var.monitor_vm ? "ubuntu@${aws_instance.monitor[0].public_ip}" : "ubuntu@${aws_instance.train.public_ip}"
+}

@@ -30,6 +30,20 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "runs" {
   }
 }
 
+# A multipart upload cut short (a VM stopped mid-checkpoint) leaves parts that are billed and never
+# listed with the objects: S3 drops them a week after they were started.
+resource "aws_s3_bucket_lifecycle_configuration" "runs" {
+  bucket = aws_s3_bucket.runs.id
+  rule {
+    id     = "abort-incomplete-multipart-uploads"
+    status = "Enabled"
+    filter {}
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+}
+
 resource "aws_s3_bucket_versioning" "runs" {
   count  = var.versioning ? 1 : 0
   bucket = aws_s3_bucket.runs.id

@@ -29,8 +29,8 @@ variable "git_ref" {
   description = "Branch, tag or commit the VMs build."
   type        = string
   validation {
-    condition     = can(regex("^[A-Za-z0-9._/-]+$", var.git_ref))
-    error_message = "git_ref: a branch, tag or commit (letters, digits, '.', '_', '/', '-')."
+    condition     = can(regex("^[A-Za-z0-9._/][A-Za-z0-9._/-]*$", var.git_ref))
+    error_message = "git_ref: a branch, tag or commit (letters, digits, '.', '_', '/', '-'), not beginning with '-' (git would read it as an option)."
   }
 }
 
@@ -102,15 +102,19 @@ variable "versioning" {
 }
 
 variable "force_destroy_bucket" {
-  description = "Let `terraform destroy` delete the bucket with every run in it (fetch models first)."
+  description = "Let `terraform destroy` delete the bucket with every run in it (fetch models first). Off by default: a teardown deletes the bucket only when it is empty, and otherwise keeps it and every run."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "storage_prefix" {
   description = "Key prefix of the runs inside the bucket."
   type        = string
   default     = "runs"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", var.storage_prefix))
+    error_message = "storage_prefix: one or more path segments of letters, digits, '.', '_' and '-', without a leading or trailing '/' (the trainer's permissions are scoped to it)."
+  }
 }
 
 variable "monitor_vm" {

@@ -14,7 +14,7 @@ locals {
 
   train_cloud_init = {
     role               = "train"
-    command            = var.train_command
+    command_b64        = base64encode(var.train_command)
     storage_url        = local.storage_url
     run_id             = local.run_id
     repo_url           = var.repo_url
@@ -24,7 +24,7 @@ locals {
   }
   monitor_cloud_init = {
     role               = "monitor"
-    command            = var.monitor_command
+    command_b64        = base64encode(var.monitor_command)
     storage_url        = local.storage_url
     run_id             = local.run_id
     repo_url           = var.repo_url

@@ -18,6 +18,8 @@ resource "azurerm_subnet" "vms" {
   resource_group_name  = azurerm_resource_group.main.name
   virtual_network_name = azurerm_virtual_network.main.name
   address_prefixes     = ["10.42.1.0/24"]
+  # The storage account's firewall admits this subnet by its service endpoint.
+  service_endpoints = ["Microsoft.Storage"]
 }
 
 resource "azurerm_network_security_group" "vms" {

@@ -50,3 +50,13 @@ output "fetch_command" {
 output "destroy_command" {
   value = "infra/run --cloud azure --region ${var.location} --destroy"
 }
+
+# Where infra/run reads each monitor's token over SSH (made on the VM at first boot, in
+# /etc/gan/monitor-token; never in Terraform's state).
+output "training_ssh" {
+  value = "${var.admin_username}@${azurerm_public_ip.train.ip_address}"
+}
+
+output "monitor_ssh" {
+  value = var.monitor_vm ? "${var.admin_username}@${azurerm_public_ip.monitor[0].ip_address}" : "${var.admin_username}@${azurerm_public_ip.train.ip_address}"
+}

@@ -1,5 +1,6 @@
 # The storage account and its private container gan-training-storage (the reference system's name).
-# Azure encrypts every blob at rest; infrastructure encryption adds a second layer. Account names
+# Azure encrypts every blob at rest; infrastructure encryption adds a second layer. Shared keys are
+# off and the firewall admits only the VMs' subnet and var.allowed_cidr. Account names
 # are global, 3-24 lower-case letters and digits: derived from the subscription and the deployment
 # name so that the same deployment always gets the same account and needs no random provider.
 
@@ -18,6 +19,18 @@ resource "azurerm_storage_account" "runs" {
   https_traffic_only_enabled        = true
   allow_nested_items_to_be_public   = false
   infrastructure_encryption_enabled = true
+  # The VMs sign in with their managed identities (Entra ID and RBAC on the container): no account
+  # key or SAS can open this account, so none can leak.
+  shared_access_key_enabled       = false
+  default_to_oauth_authentication = true
+  # Reachable from the VMs' subnet (a service endpoint) and the operator's network only.
+  network_rules {
+    default_action             = "Deny"
+    bypass                     = ["AzureServices"]
+    virtual_network_subnet_ids = [azurerm_subnet.vms.id]
+    # Storage firewall rules take a bare address for a single host, not a /31 or /32.
+    ip_rules = [endswith(var.allowed_cidr, "/32") ? cidrhost(var.allowed_cidr, 0) : var.allowed_cidr]
+  }
 }
 
 resource "azurerm_storage_container" "runs" {

@@ -35,8 +35,8 @@ variable "git_ref" {
   description = "Branch, tag or commit the VMs build."
   type        = string
   validation {
-    condition     = can(regex("^[A-Za-z0-9._/-]+$", var.git_ref))
-    error_message = "git_ref: a branch, tag or commit (letters, digits, '.', '_', '/', '-')."
+    condition     = can(regex("^[A-Za-z0-9._/][A-Za-z0-9._/-]*$", var.git_ref))
+    error_message = "git_ref: a branch, tag or commit (letters, digits, '.', '_', '/', '-'), not beginning with '-' (git would read it as an option)."
   }
 }
 
@@ -111,6 +111,10 @@ variable "storage_prefix" {
   description = "Blob prefix of the runs inside the container."
   type        = string
   default     = "runs"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", var.storage_prefix))
+    error_message = "storage_prefix: one or more path segments of letters, digits, '.', '_' and '-', without a leading or trailing '/' (the trainer's permissions are scoped to it)."
+  }
 }
 
 variable "monitor_vm" {

@@ -15,4 +15,6 @@ terraform {
 provider "azurerm" {
   features {}
   subscription_id = var.subscription_id
+  # The storage account has shared keys off: Terraform reaches its data plane with Entra ID too.
+  storage_use_azuread = true
 }

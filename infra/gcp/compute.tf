@@ -15,7 +15,7 @@ locals {
 
   train_cloud_init = {
     role               = "train"
-    command            = var.train_command
+    command_b64        = base64encode(var.train_command)
     storage_url        = local.storage_url
     run_id             = local.run_id
     repo_url           = var.repo_url
@@ -25,7 +25,7 @@ locals {
   }
   monitor_cloud_init = {
     role               = "monitor"
-    command            = var.monitor_command
+    command_b64        = base64encode(var.monitor_command)
     storage_url        = local.storage_url
     run_id             = local.run_id
     repo_url           = var.repo_url
@@ -55,8 +55,9 @@ resource "google_compute_instance" "train" {
   }
 
   metadata = merge(local.ssh_keys, {
-    user-data             = templatefile("${path.module}/../cloud-init/gan.yaml.tftpl", local.train_cloud_init)
-    install-nvidia-driver = "True"
+    user-data              = templatefile("${path.module}/../cloud-init/gan.yaml.tftpl", local.train_cloud_init)
+    install-nvidia-driver  = "True"
+    block-project-ssh-keys = "true"
   })
 
   service_account {
@@ -102,7 +103,8 @@ resource "google_compute_instance" "monitor" {
   }
 
   metadata = merge(local.ssh_keys, {
-    user-data = templatefile("${path.module}/../cloud-init/gan.yaml.tftpl", local.monitor_cloud_init)
+    user-data              = templatefile("${path.module}/../cloud-init/gan.yaml.tftpl", local.monitor_cloud_init)
+    block-project-ssh-keys = "true"
   })
 
   service_account {

@@ -46,3 +46,13 @@ output "fetch_command" {
 output "destroy_command" {
   value = "infra/run --cloud gcp --region ${var.region} --destroy"
 }
+
+# Where infra/run reads each monitor's token over SSH (made on the VM at first boot, in
+# /etc/gan/monitor-token; never in Terraform's state).
+output "training_ssh" {
+  value = "ubuntu@${local.train_ip}"
+}
+
+output "monitor_ssh" {
+  value = var.monitor_vm ? "ubuntu@${google_compute_instance.monitor[0].network_interface[0].access_config[0].nat_ip}" : "ubuntu@${local.train_ip}"
+}

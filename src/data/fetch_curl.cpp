@@ -38,6 +38,15 @@ bool curl_fetch(const std::string& url, std::string* body, std::string* error) {
   curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, &append_body);
   curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, body);
   curl_easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
+  // http and https only, for the URL and for every redirect it follows (libcurl's default would
+  // follow a Location: to ftp:// too).
+#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85.0: the string forms; the bitmasks are deprecated there
+  curl_easy_setopt(h.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h.get(), CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(h.get(), CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  curl_easy_setopt(h.get(), CURLOPT_REDIR_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
   // Honour the user's proxy settings, but never send loopback requests through a proxy.
   std::string no_proxy = "localhost,127.0.0.1,::1";
   for (const char* var : {"no_proxy", "NO_PROXY"})

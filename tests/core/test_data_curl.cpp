@@ -21,7 +21,8 @@
 using namespace gan_test;
 
 namespace {
-// Serves fixed bodies by path until destroyed; anything else is a 404. One request per connection.
+// Serves fixed bodies by path until destroyed (a body "REDIRECT <url>" is a 302 there); anything else
+// is a 404. One request per connection.
 class TinyHttpServer {
  public:
   explicit TinyHttpServer(std::map<std::string, std::string> files) : files_(std::move(files)) {
@@ -62,9 +63,13 @@ class TinyHttpServer {
       const size_t sp1 = req.find(' '), sp2 = req.find(' ', sp1 + 1);
       const std::string path = sp1 == std::string::npos ? "" : req.substr(sp1 + 1, sp2 - sp1 - 1);
       auto it = files_.find(path);
-      const std::string body = it == files_.end() ? "not found" : it->second;
-      const std::string head = std::string(it == files_.end() ? "HTTP/1.1 404 Not Found" : "HTTP/1.1 200 OK") +
-                               "\r\nContent-Length: " + std::to_string(body.size()) +
+      std::string body = it == files_.end() ? "not found" : it->second;
+      std::string status = it == files_.end() ? "HTTP/1.1 404 Not Found" : "HTTP/1.1 200 OK";
+      if (body.rfind("REDIRECT ", 0) == 0) {  // a body "REDIRECT <url>" answers 302 to that URL
+        status = "HTTP/1.1 302 Found\r\nLocation: " + body.substr(9);
+        body.clear();
+      }
+      const std::string head = status + "\r\nContent-Length: " + std::to_string(body.size()) +
                                "\r\nConnection: close\r\n\r\n";
       const std::string all = head + body;
       for (size_t off = 0; off < all.size();) {
@@ -142,4 +147,49 @@ TEST(Data, CurlFetcherConnectionRefused) {
   } catch (const gan::DataError& e) {
     EXPECT_NE(std::string(e.what()).find(url), std::string::npos) << e.what();
   }
+}
+
+// A dataset mirror that redirects elsewhere may only send the download to another http(s) URL:
+// libcurl would otherwise follow a Location: ftp://... (its default allows FTP and FTPS too).
+TEST(Data, CurlFetcherFollowsRedirectsOnlyToHttpAndHttps) {
+  // Where the redirect points: counts connections, closes each at once.
+  int target = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (target < 0 || ::bind(target, (sockaddr*)&a, sizeof a) != 0 || ::listen(target, 8) != 0 ||
+      ::getsockname(target, (sockaddr*)&a, &len) != 0)
+    GTEST_SKIP() << "cannot listen on 127.0.0.1 in this environment";
+  const int target_port = ntohs(a.sin_port);
+  std::atomic<bool> stop{false};
+  std::atomic<int> hits{0};
+  std::thread counter([&] {
+    while (!stop) {
+      pollfd p{target, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int c = ::accept(target, nullptr, nullptr);
+      if (c >= 0) {
+        ++hits;
+        ::close(c);
+      }
+    }
+  });
+  const std::string elsewhere = "ftp://127.0.0.1:" + std::to_string(target_port) + "/train-images-idx3-ubyte.gz";
+  TinyHttpServer server({{"/d/train-images-idx3-ubyte.gz", "REDIRECT " + elsewhere}});
+  CurlFetcherScope curl;
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/d/";
+  gan::data::RemoteDataset rd{"local", {url.c_str()}, {{"train-images-idx3-ubyte.gz", "00"}}, {}};
+  TempDir t;
+  try {
+    gan::data::ensure_idx_files(rd, t.path, "train", gan::DatasetOptions{});
+    ADD_FAILURE() << "expected a DataError";
+  } catch (const gan::DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(url), std::string::npos) << e.what();
+  }
+  stop = true;
+  counter.join();
+  ::close(target);
+  EXPECT_EQ(server.requests(), 1);
+  EXPECT_EQ(hits.load(), 0) << "the download followed a redirect to " << elsewhere;
 }

@@ -169,7 +169,8 @@ svc_test() {
 for a in "\$@"; do printf '%s\n' "\$a"; done >"$app/args"
 EOF
   chmod +x "$app/gan"
-  sed -e "s#/opt/gan#$app#g" -e "s#/var/lib/gan#$state#g" "$src/usr/local/bin/gan-service" >"$tmp/gan-service-$role"
+  sed -e "s#/opt/gan#$app#g" -e "s#/var/lib/gan#$state#g" -e "s#/etc/gan/command#$src/etc/gan/command#g" \
+    "$src/usr/local/bin/gan-service" >"$tmp/gan-service-$role"
   sed -e "s#/var/lib/gan#$state#g" "$src/usr/local/sbin/gan-stopped" >"$tmp/gan-stopped-$role"
   # The unit's EnvironmentFile, as systemd would pass it.
   env_args=()
@@ -182,24 +183,28 @@ else
 svc_test train
 if [[ -f $tmp/app-train/args ]]; then
   got=$(paste -sd'|' "$tmp/app-train/args")
-  want='--train|--epochs|2|--dataset-dir|data/my images|--storage|s3://gan-training-storage-test/runs|--run-id|20261126T103000Z|--resume-if-exists|--monitor-port|8080|--monitor-bind|0.0.0.0'
-  if [[ $got == "$want" ]]; then ok "gan-service (train): the user's command, quotes intact, then --storage --run-id --resume-if-exists"
+  # shellcheck disable=SC2016 # the $( is the literal word the command must keep
+  want='--train|--epochs|2|--dataset-dir|data/my images|--note|$(touch|pwned)|;|touch|pwned2|--storage|s3://gan-training-storage-test/runs|--run-id|20261126T103000Z|--resume-if-exists|--monitor-port|8080|--monitor-bind|0.0.0.0|--monitor-token-file|/etc/gan/monitor-token'
+  if [[ $got == "$want" ]]; then ok "gan-service (train): the user's command, quotes intact, then --storage --run-id --resume-if-exists and the monitor's bind and token file"
   else not_ok "gan-service (train): ran ./gan with $got, want $want"; fi
+  if [[ ! -e $tmp/state-train/pwned && ! -e $tmp/state-train/pwned2 && ! -e $tmp/app-train/pwned ]]; then
+    ok "gan-service (train): \$(...) and ';' in the command are words, never run"
+  else not_ok "gan-service (train): the command's \$(touch pwned) or '; touch pwned2' ran"; fi
   # A training command that exited 0 finished the run: ExecStopPost marks it; the next start does nothing.
   mkdir -p "$tmp/bin" && printf '#!/bin/bash\necho "$@" >"%s/shutdown-args"\n' "$tmp" >"$tmp/bin/shutdown" && chmod +x "$tmp/bin/shutdown"
   env -i PATH="$tmp/bin:$PATH" GAN_ROLE=train GAN_RUN_ID=20261126T103000Z GAN_POWEROFF_WHEN_DONE=1 EXIT_CODE=exited EXIT_STATUS=0 \
     bash "$tmp/gan-stopped-train"
-  if [[ -e $tmp/state-train/finished-20261126T103000Z && -f $tmp/shutdown-args ]]; then
+  if [[ -e $tmp/state-train-state/finished-20261126T103000Z && -f $tmp/shutdown-args ]]; then
     ok "gan-stopped: a run that exited 0 is marked finished and the VM powers off (GAN_POWEROFF_WHEN_DONE=1)"
   else not_ok "gan-stopped: no finished marker or no shutdown after a clean exit"; fi
   rm -f "$tmp/app-train/args"
   svc_test train >/dev/null
   if [[ ! -e $tmp/app-train/args ]]; then ok "gan-service (train): a finished run is not started again after a reboot"
   else not_ok "gan-service (train): started a finished run again"; fi
-  rm -f "$tmp/state-train/finished-20261126T103000Z" "$tmp/shutdown-args"
+  rm -f "$tmp/state-train-state/finished-20261126T103000Z" "$tmp/shutdown-args"
   env -i PATH="$tmp/bin:$PATH" GAN_ROLE=train GAN_RUN_ID=20261126T103000Z GAN_POWEROFF_WHEN_DONE=1 EXIT_CODE=killed EXIT_STATUS=TERM \
     bash "$tmp/gan-stopped-train"
-  if [[ ! -e $tmp/state-train/finished-20261126T103000Z && ! -e $tmp/shutdown-args ]]; then
+  if [[ ! -e $tmp/state-train-state/finished-20261126T103000Z && ! -e $tmp/shutdown-args ]]; then
     ok "gan-stopped: a run stopped by a signal (reboot, spot notice) stays unfinished, no power-off"
   else not_ok "gan-stopped: marked a killed run finished or powered off"; fi
 else
@@ -208,13 +213,59 @@ fi
 svc_test monitor
 if [[ -f $tmp/app-monitor/args ]]; then
   got=$(paste -sd'|' "$tmp/app-monitor/args")
-  want='--monitor|--storage|s3://gan-training-storage-test/runs|--monitor-port|8080|--monitor-bind|0.0.0.0'
+  want='--monitor|--storage|s3://gan-training-storage-test/runs|--monitor-port|8080|--monitor-bind|0.0.0.0|--monitor-token-file|/etc/gan/monitor-token'
   if [[ $got == "$want" ]]; then ok "gan-service (monitor): ./gan --monitor --storage <bucket> on port 8080"
   else not_ok "gan-service (monitor): ran ./gan with $got, want $want"; fi
 else
   not_ok "gan-service (monitor): ./gan was not run"
 fi
 fi
+
+# ---- 5b. what root and the service may do ----
+unit=$tmp/render/aws-train/etc/systemd/system/gan-train.service
+setup=$tmp/render/aws-train/usr/local/sbin/gan-setup
+if [[ -f $unit && -f $setup ]]; then
+  missing=()
+  for kv in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/var/lib/gan ProtectHome=yes PrivateTmp=yes \
+    ProtectKernelTunables=yes ProtectKernelModules=yes ProtectControlGroups=yes RestrictSUIDSGID=yes \
+    CapabilityBoundingSet= User=gan WorkingDirectory=/var/lib/gan; do
+    grep -qx "$kv" "$unit" || missing+=("$kv")
+  done
+  if ((${#missing[@]} == 0)); then ok "training unit is sandboxed (no new privileges, read-only system but /var/lib/gan, no home, private /tmp, no capabilities)"
+  else not_ok "training unit lacks: ${missing[*]}"; fi
+  if have systemd-analyze && exposure=$(systemd-analyze security --offline=true "$unit" 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p') && [[ -n $exposure ]]; then
+    if awk -v e="$exposure" 'BEGIN { exit !(e <= 5.0) }'; then ok "systemd-analyze security: exposure $exposure (at most 5.0)"
+    else not_ok "systemd-analyze security: exposure $exposure, want at most 5.0"; fi
+  else
+    skip "systemd-analyze security --offline: not available here"
+  fi
+  # Root never changes the ownership of the build, nor recurses into the service user's folder.
+  if grep -Eq 'chown[^|;]*(-R|--recursive)|chown[^|;]*/opt/gan' "$setup"; then
+    not_ok "gan-setup hands /opt/gan or a tree to the service user: $(grep -E 'chown' "$setup" | paste -sd' ')"
+  else ok "gan-setup leaves /opt/gan to root and makes /var/lib/gan without recursing"; fi
+  if grep -q 'safe.directory' "$setup"; then not_ok "gan-setup still trusts a repository owned by another user (safe.directory)"
+  else ok "gan-setup needs no safe.directory (the clone is root's)"; fi
+  # A ref beginning with '-' stops gan-setup before git sees it.
+  printf 'GAN_ROLE=train\nGAN_GIT_REF=--upload-pack=/bin/false\nGAN_REPO_URL=https://git.example.com/gan.git\n' >"$tmp/ref.env"
+  mkdir -p "$tmp/refbin" && printf '#!/bin/bash\necho "$@" >>"%s/refbin/calls"\n' "$tmp" >"$tmp/refbin/git" && chmod +x "$tmp/refbin/git"
+  for t in swapon fallocate mkswap make nvidia-smi systemctl install chown mv od; do ln -sf "$tmp/refbin/git" "$tmp/refbin/$t"; done
+  sed -e "s#/etc/gan/gan.env#$tmp/ref.env#g" -e "s#/opt/gan#$tmp/ref-opt#g" "$setup" >"$tmp/gan-setup-ref"
+  msg=$(env -i PATH="$tmp/refbin:$PATH" bash "$tmp/gan-setup-ref" 2>&1); rc=$?
+  if ((rc != 0)) && [[ ! -e $tmp/refbin/calls ]] && grep -q "must not begin with '-'" <<<"$msg"; then
+    ok "gan-setup refuses a git ref beginning with '-' before running git"
+  else not_ok "gan-setup with GAN_GIT_REF=--upload-pack=...: exit $rc, calls: $(paste -sd' ' "$tmp/refbin/calls" 2>/dev/null), said: $msg"; fi
+  # The monitor's token is made on the VM, from /dev/urandom, readable by the service user alone.
+  if grep -q '/dev/urandom' "$setup" && grep -q 'umask 077' "$setup" && grep -q 'chown gan:gan /etc/gan/monitor-token' "$setup"; then
+    ok "gan-setup makes the monitor token on the VM (/dev/urandom, mode 0600, owned by gan)"
+  else not_ok "gan-setup does not make the monitor token on the VM as it should"; fi
+else
+  skip "unit sandbox and gan-setup checks: the template was not rendered ($deps_hint)"
+fi
+# The token never travels through Terraform: no monitor token variable, output or template value.
+if grep -rqiE 'monitor[_-]token' "$root"/infra/aws/*.tf "$root"/infra/azure/*.tf "$root"/infra/gcp/*.tf 2>/dev/null &&
+  grep -rhiE 'monitor[_-]token' "$root"/infra/*/*.tf | grep -vqE 'token_command|/etc/gan/monitor-token'; then
+  not_ok "a monitor token appears in the Terraform configuration: $(grep -rniE 'monitor[_-]token' "$root"/infra/*/*.tf | head -n 3 | paste -sd' ')"
+else ok "no monitor token in the Terraform configuration (it is made on the VM)"; fi
 
 # ---- 6. infra/run against fakes ----
 sub bash "$here/run_test.sh"

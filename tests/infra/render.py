@@ -12,6 +12,7 @@ Usage: python3 render.py PARSED_JSON_DIR TEMPLATE OUT_DIR
 Writes OUT_DIR/<cloud>-<role>.yaml, the values used (<cloud>-<role>.values.json) and
 OUT_DIR/<cloud>-<role>/<path of each write_files entry>.
 """
+import base64
 import json
 import os
 import re
@@ -22,11 +23,14 @@ import yaml
 TOKEN = re.compile(r"\$\$\{|%%\{|\$\{([^}]*)\}|%\{")
 SCHEME = {"aws": "s3://gan-training-storage-test/runs", "azure": "az://gantest/gan-training-storage/runs",
           "gcp": "gs://gan-training-storage-test/runs"}
-# Test values: the command carries quotes and a space inside one argument, as a user's might.
-VALUES = {
-    "train": {"command": "./gan --train --epochs 2 --dataset-dir 'data/my images'"},
-    "monitor": {"command": "./gan --monitor"},
+# Test values: the command carries quotes and a space inside one argument, as a user's might, and
+# shell syntax that must stay words: a command substitution and a command separator.
+COMMANDS = {
+    "train": "./gan --train --epochs 2 --dataset-dir 'data/my images' --note $(touch pwned) ; touch pwned2",
+    "monitor": "./gan --monitor",
 }
+# What Terraform passes: base64encode(var.<role>_command).
+VALUES = {role: {"command_b64": base64.b64encode(c.encode()).decode()} for role, c in COMMANDS.items()}
 COMMON = {"run_id": "20261126T103000Z", "repo_url": "https://git.example.com/gan.git", "git_ref": "main",
           "poweroff_when_done": "1"}
 CLOUD_ENV = {"aws": "AWS_REGION=us-east-1", "azure": "AZURE_CLIENT_ID=00000000-0000-0000-0000-000000000000",
@@ -107,8 +111,11 @@ def main():
             for wf in doc.get("write_files", []):
                 dest = os.path.join(out, name, wf["path"].lstrip("/"))
                 os.makedirs(os.path.dirname(dest), exist_ok=True)
+                content = wf.get("content", "")
+                if wf.get("encoding") in ("b64", "base64"):
+                    content = base64.b64decode(content).decode()
                 with open(dest, "w") as f:
-                    f.write(wf.get("content", ""))
+                    f.write(content)
                 paths.append(wf["path"])
             unit = f"/etc/systemd/system/gan-{role}.service"
             report(unit in paths, f"{name}: writes the unit {unit}")

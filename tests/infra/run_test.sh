@@ -151,7 +151,11 @@ expect "aws apply: no SSH key variable when none exists" test "$(tfvar ssh_publi
 expect "aws apply: prints the monitor URL" out_has 'monitor:  http://198.51.100.7:8080'
 expect "aws apply: reports the monitor answering" out_has 'the monitor answers: http://198.51.100.7:8080'
 expect "aws apply: a cost warning" out_has "COST WARNING"
-expect "aws apply: the last line is the teardown command" test "$(tail -n 1 <<<"$out" | tr -d ' ')" = "(itdeletesthebucketandeveryruninit:fetchwhatyouwanttokeepfirst)"
+expect "aws apply: the last line says the bucket outlives the teardown" test "$(tail -n 1 <<<"$out" | tr -d ' ')" = "(itkeepsthebucketandeveryruninit,whichbillforstorageuntilyoudeletethemyourself)"
+expect "aws apply: the monitor URL with the token read from the monitor VM over SSH" \
+  all out_has "open the monitor: http://198.51.100.7:8080/?token=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" \
+  -- log_has '^ssh .*fake-monitor_ssh sudo cat /etc/gan/monitor-token$' \
+  -- out_has "training VM's monitor: http://198.51.100.8:8080/?token=" -- log_has '^ssh .*fake-training_ssh sudo cat' 
 expect "aws apply: the teardown command, ending the output" grep -qF "    infra/run --cloud aws --destroy" <<<"$(tail -n 3 <<<"$out")"
 
 # ---- waiting: progress lines, then success; or a timeout that still prints the teardown ----
@@ -201,18 +205,24 @@ new_sandbox
 FAKE_TRAINING_HEALTHZ_AFTER=never FAKE_RUN_LISTED_AFTER=1 run_case -c './gan --train --no-monitor-typo' --cloud aws --ref main --wait-timeout 0
 expect "wait: a flag that only starts with --no-monitor still asks the training VM's monitor" \
   all succeeds -- log_has '198.51.100.8:8080/healthz'
-# The monitor VM's /api/ needs its --monitor-token; infra/run sends it (on curl's standard input).
-for form in "--monitor-token s3cret-Token_1" "--monitor-token=s3cret-Token_1"; do
-  new_sandbox
-  FAKE_MONITOR_TOKEN=s3cret-Token_1 FAKE_RUN_LISTED_AFTER=1 run_case -c './gan --train --no-monitor' -f "./gan --monitor $form" \
-    --cloud aws --ref main --wait-timeout 0
-  expect "wait: -f '... $form': the list of runs is asked with the token, not on the command line" \
-    all succeeds -- out_has "run fake-run_id is in the monitor's list of runs" -- log_has '/api/runs/fake-run_id$' \
-    -- test "$(grep -c s3cret "$FAKE_DIR/curl-args")" = 0
-done
+# The monitor VM's /api/ needs the token the VM made; infra/run reads it over SSH and sends it on
+# curl's standard input, never on a command line.
+tok=fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
 new_sandbox
-FAKE_MONITOR_TOKEN=s3cret-Token_1 FAKE_RUN_LISTED_AFTER=1 run_case -c './gan --train --no-monitor' --cloud aws --ref main --wait-timeout 0
-expect "wait: a monitor that needs a token -f does not give: not counted as listed" test "$rc" = 2
+FAKE_VM_TOKEN=$tok FAKE_MONITOR_TOKEN=$tok FAKE_RUN_LISTED_AFTER=1 run_case -c './gan --train --no-monitor' --cloud aws --ref main --wait-timeout 0
+expect "wait: the list of runs is asked with the token read from the VM, not on curl's command line" \
+  all succeeds -- out_has "run fake-run_id is in the monitor's list of runs" -- log_has '/api/runs/fake-run_id$' \
+  -- test "$(grep -c "$tok" "$FAKE_DIR/curl-args")" = 0 -- out_has "/?token=$tok"
+new_sandbox
+FAKE_SSH_FAIL=1 FAKE_MONITOR_TOKEN=$tok FAKE_RUN_LISTED_AFTER=1 run_case -c './gan --train --no-monitor' --cloud aws --ref main --wait-timeout 0
+expect "wait: no SSH access to read the token: not counted as listed, says how to read it" \
+  all test "$rc" = 2 -- out_has "needs the token its VM made: read it with 'ssh fake-monitor_ssh sudo cat /etc/gan/monitor-token'"
+for form in "--monitor-token s3cret-Token_1" "--monitor-token=s3cret" "--monitor-bind 0.0.0.0" "'--monitor-token-file' /tmp/t"; do
+  new_sandbox
+  run_case -f "./gan --monitor $form" --cloud aws --ref main
+  expect "-f '... $form': refused (infra sets the monitor's address and token), nothing created" \
+    all fails_saying "infra sets --monitor-port 8080, --monitor-bind 0.0.0.0 and --monitor-token-file" -- nothing_created
+done
 new_sandbox
 FAKE_TRAINING_HEALTHZ_AFTER=3 run_case --cloud aws --ref main
 expect "wait: the monitor answers first, then the training VM's: progress lines name the training VM, then success" \
@@ -290,8 +300,23 @@ run_case --cloud aws --destroy --yes
 expect "--destroy --yes: credentials, init, destroy -auto-approve; no apply" \
   all succeeds -- in_order '^aws sts get-caller-identity' '^terraform aws init' '^terraform aws destroy -input=false -auto-approve' \
   -- log_lacks '^terraform aws apply'
-expect "--destroy: warns that the runs go too, with the fetch command" out_has 'to keep the run, copy it first: fake-fetch_command'
+expect "--destroy: keeps the bucket by default, says so and how to delete it" \
+  all out_has "keeping the bucket fake-bucket and every run in it" -- out_has "aws s3 rb s3://fake-bucket --force" \
+  -- in_order '^terraform aws state list' '^terraform aws state rm aws_s3_bucket.runs aws_s3_bucket_policy.runs aws_s3_bucket_versioning.runs\[0\] aws_s3_bucket_lifecycle_configuration.runs$' '^terraform aws destroy'
 expect "--destroy: forgets the saved variables" test ! -e "$sb/infra/aws/run.auto.tfvars.json"
+new_sandbox
+run_case --cloud aws --ref main --no-wait --var force_destroy_bucket=true
+expect "apply with force_destroy_bucket=true: the teardown note says the runs go too" out_has "it deletes the bucket and every run in it"
+: >"$FAKE_LOG"
+run_case --cloud aws --destroy --yes
+expect "--destroy with force_destroy_bucket=true: the bucket goes, after a warning with the fetch command" \
+  all succeeds -- out_has 'to keep the run, copy it first: fake-fetch_command' -- log_lacks 'state rm' -- log_has '^terraform aws destroy'
+new_sandbox
+run_case --cloud gcp --ref main --project p1 --no-wait
+: >"$FAKE_LOG"
+run_case --cloud gcp --destroy --yes
+expect "--destroy on gcp: keeps the bucket by default" \
+  all succeeds -- log_has '^terraform gcp state rm google_storage_bucket.runs$' -- out_has "gcloud storage rm -r gs://fake-bucket"
 new_sandbox
 run_case --cloud aws --ref main --no-wait
 : >"$FAKE_LOG"

@@ -238,7 +238,7 @@ def check_aws_imdsv2(cfg):
 
 
 def aws_bucket_refs():
-    return {"${aws_s3_bucket.runs.arn}", "${aws_s3_bucket.runs.arn}/*"}
+    return {"${aws_s3_bucket.runs.arn}", "${aws_s3_bucket.runs.arn}/*", "${aws_s3_bucket.runs.arn}/${var.storage_prefix}/*"}
 
 
 def check_aws_iam_policy(cfg):
@@ -516,6 +516,111 @@ def check_gcp_zone_kept(cfg):
     return problems
 
 
+# ---- item by item: least privilege, retention, keys (each has a broken copy below) ----
+
+def _policy_docs(cfg):
+    return dict(cfg.get("data", {}).get("aws_iam_policy_document", {}))
+
+
+def check_aws_train_role_least(cfg):
+    """The trainer's policy: no delete, no multipart listing (gan never lists uploads or parts),
+    and every object action limited to the deployment's prefix, as the monitor's."""
+    problems = []
+    docs = _policy_docs(cfg)
+    prefix_objects = "${aws_s3_bucket.runs.arn}/${var.storage_prefix}/*"
+    for doc in ("train", "monitor"):
+        if doc not in docs:
+            problems.append(f"no policy document {doc}")
+            continue
+        for st in blocks(docs[doc], "statement"):
+            if st.get("effect", "Allow") != "Allow":
+                continue
+            actions = st.get("actions", [])
+            for a in actions:
+                if a in ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketMultipartUploads",
+                         "s3:ListMultipartUploadParts"):
+                    problems.append(f"{doc} allows {a}, which gan does not use")
+            object_actions = [a for a in actions if "Object" in a or a == "s3:AbortMultipartUpload"]
+            if object_actions and st.get("resources") != [prefix_objects]:
+                problems.append(f"{doc} allows {object_actions} on {st.get('resources')}, not {prefix_objects!r} alone")
+    v = cfg["variable"].get("storage_prefix", {})
+    if not v.get("validation"):
+        problems.append("storage_prefix has no validation (it is part of the policy's resource)")
+    return problems
+
+
+def check_aws_lifecycle(cfg):
+    for _, b in resources(cfg, "aws_s3_bucket_lifecycle_configuration"):
+        if b.get("bucket") != "${aws_s3_bucket.runs.id}":
+            continue
+        for r in blocks(b, "rule"):
+            days = [a.get("days_after_initiation") for a in blocks(r, "abort_incomplete_multipart_upload")]
+            if r.get("status") == "Enabled" and days and all(isinstance(d, int) and 1 <= d <= 7 for d in days):
+                return []
+    return ["the run bucket has no enabled lifecycle rule aborting incomplete multipart uploads within 7 days"]
+
+
+def check_bucket_kept_by_default(cfg, rtype):
+    problems = []
+    v = cfg["variable"].get("force_destroy_bucket")
+    if v is None or v.get("default") is not False:
+        problems.append(f"force_destroy_bucket defaults to {None if v is None else v.get('default')!r}, want false")
+    for name, b in resources(cfg, rtype):
+        if b.get("force_destroy") not in (None, False, "${var.force_destroy_bucket}"):
+            problems.append(f"{rtype}.{name}: force_destroy = {b.get('force_destroy')!r}")
+    return problems
+
+
+def check_azure_storage_locked(cfg):
+    problems = []
+    for name, b in resources(cfg, "azurerm_storage_account"):
+        if b.get("shared_access_key_enabled") is not False:
+            problems.append(f"{name}: shared key (account key and SAS) authorisation on")
+        if b.get("public_network_access_enabled") is False:
+            continue
+        rules = blocks(b, "network_rules")
+        if not rules or rules[0].get("default_action") != "Deny":
+            problems.append(f"{name}: reachable from every network (no public_network_access_enabled = false, no network_rules default_action = Deny)")
+            continue
+        for ip in rules[0].get("ip_rules", []):
+            if ip in ANYWHERE or "allowed_cidr" not in str(ip):
+                problems.append(f"{name}: firewall admits {ip!r}, not var.allowed_cidr")
+    for name, b in resources(cfg, "azurerm_linux_virtual_machine"):
+        if not blocks(b, "identity"):
+            problems.append(f"{name}: no managed identity, yet shared keys are off")
+    return problems
+
+
+def check_gcp_project_ssh_keys_blocked(cfg):
+    problems = []
+    for name, b in resources(cfg, "google_compute_instance"):
+        md = str(b.get("metadata"))
+        if not re.search(r'block-project-ssh-keys\s*=\s*\\?"true\\?"', md):
+            problems.append(f"{name}: project-wide SSH keys not blocked (metadata block-project-ssh-keys)")
+    return problems
+
+
+def check_git_ref_validation(cfg):
+    """git_ref's validation, evaluated here on examples: an option-like ref must fail it."""
+    v = cfg["variable"].get("git_ref", {})
+    conds = [val.get("condition", "") for val in v.get("validation", [])]
+    pats = []
+    for c in conds:
+        m = re.search(r'regex\(\\?"(.*?)\\?", var\.git_ref\)', c) or re.search(r'regex\("(.*?)", var\.git_ref\)', c)
+        if m:
+            pats.append(m.group(1).replace("\\\\", "\\"))
+    if not pats:
+        return ["git_ref has no regex validation"]
+    problems = []
+    for ref in ("-c", "--upload-pack=touch /tmp/x", "-"):
+        if all(re.search(p, ref) for p in pats):
+            problems.append(f"git_ref {ref!r} passes validation")
+    for ref in ("main", "v1.2", "feature/x-y", "0123abcd"):
+        if not all(re.search(p, ref) for p in pats):
+            problems.append(f"git_ref {ref!r} fails validation")
+    return problems
+
+
 CHECKS = {
     "aws": [
         ("Terraform >= 1.5", check_versions),
@@ -533,6 +638,10 @@ CHECKS = {
         ("encryption on (bucket and volumes)", check_aws_encryption),
         ("spot stops and resumes", check_aws_spot),
         ("VMs keep their image", lambda c: check_image_kept(c, "aws_instance", "ami")),
+        ("training role deletes nothing, lists no uploads, reaches only its prefix", check_aws_train_role_least),
+        ("bucket aborts incomplete multipart uploads", check_aws_lifecycle),
+        ("bucket kept by a teardown unless asked", lambda c: check_bucket_kept_by_default(c, "aws_s3_bucket")),
+        ("git_ref beginning with '-' refused", check_git_ref_validation),
     ],
     "azure": [
         ("Terraform >= 1.5", check_versions),
@@ -547,6 +656,8 @@ CHECKS = {
         ("storage account private, TLS, encrypted", check_azure_storage_account),
         ("VMs: keys only, managed identity", check_azure_vms),
         ("VMs keep their image", lambda c: check_image_kept(c, "azurerm_linux_virtual_machine", "source_image_reference")),
+        ("storage account: no shared keys, firewall closed but for the VMs and allowed_cidr", check_azure_storage_locked),
+        ("git_ref beginning with '-' refused", check_git_ref_validation),
     ],
     "gcp": [
         ("Terraform >= 1.5", check_versions),
@@ -563,6 +674,9 @@ CHECKS = {
         ("VMs keep their image", lambda c: check_image_kept(c, "google_compute_instance", "boot_disk[0].initialize_params[0].image")),
         ("VMs in a zone that offers the machine type", check_gcp_zone),
         ("VM zone chosen once, kept until region, zone or machine type change", check_gcp_zone_kept),
+        ("VMs block project-wide SSH keys", check_gcp_project_ssh_keys_blocked),
+        ("bucket kept by a teardown unless asked", lambda c: check_bucket_kept_by_default(c, "google_storage_bucket")),
+        ("git_ref beginning with '-' refused", check_git_ref_validation),
     ],
 }
 
@@ -664,6 +778,28 @@ MUTANTS = [
      "IAM bound on the bucket only"),
     ("gcp", "public access allowed", _set(["resource", "google_storage_bucket", "runs", "public_access_prevention"], "inherited"),
      "bucket private, named after the project and the deployment"),
+    ("aws", "trainer may delete", _set(["data", "aws_iam_policy_document", "train", "statement", 1, "actions"], ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
+     "training role deletes nothing, lists no uploads, reaches only its prefix"),
+    ("aws", "trainer lists multipart uploads", _set(["data", "aws_iam_policy_document", "train", "statement", 0, "actions"], ["s3:ListBucket", "s3:ListBucketMultipartUploads"]),
+     "training role deletes nothing, lists no uploads, reaches only its prefix"),
+    ("aws", "trainer writes the whole bucket", _set(["data", "aws_iam_policy_document", "train", "statement", 1, "resources"], ["${aws_s3_bucket.runs.arn}/*"]),
+     "training role deletes nothing, lists no uploads, reaches only its prefix"),
+    ("aws", "no lifecycle rule", lambda cfg: cfg["resource"].pop("aws_s3_bucket_lifecycle_configuration"),
+     "bucket aborts incomplete multipart uploads"),
+    ("aws", "force_destroy defaults to true", _set(["variable", "force_destroy_bucket", "default"], True),
+     "bucket kept by a teardown unless asked"),
+    ("aws", "git_ref may begin with '-'", _set(["variable", "git_ref", "validation", 0, "condition"], '${can(regex("^[A-Za-z0-9._/-]+$", var.git_ref))}'),
+     "git_ref beginning with '-' refused"),
+    ("gcp", "force_destroy always on", _set(["resource", "google_storage_bucket", "runs", "force_destroy"], True),
+     "bucket kept by a teardown unless asked"),
+    ("gcp", "project SSH keys let in", _set(["resource", "google_compute_instance", "monitor", "metadata"], '${merge(local.ssh_keys, {user-data = "x"})}'),
+     "VMs block project-wide SSH keys"),
+    ("azure", "shared keys on", _set(["resource", "azurerm_storage_account", "runs", "shared_access_key_enabled"], True),
+     "storage account: no shared keys, firewall closed but for the VMs and allowed_cidr"),
+    ("azure", "firewall open", _set(["resource", "azurerm_storage_account", "runs", "network_rules"], [{"default_action": "Allow"}]),
+     "storage account: no shared keys, firewall closed but for the VMs and allowed_cidr"),
+    ("azure", "firewall admits 0.0.0.0/0", _set(["resource", "azurerm_storage_account", "runs", "network_rules", 0, "ip_rules"], ["0.0.0.0/0"]),
+     "storage account: no shared keys, firewall closed but for the VMs and allowed_cidr"),
 ]
 
 

@@ -21,7 +21,7 @@ COMMON = {
     "repo_url": (["https://github.com/me/gan.git", "https://gitlab.example.com/group/sub/gan"],
                  ["https://example.invalid/gan.git", "/home/me/gan", "https://host/a b.git", "https://host/$(x).git",
                   "git@github.com:me/gan.git", "ssh://git@host/gan.git", "http://host/gan.git", "git://host/gan.git"]),
-    "git_ref": (["main", "v1.0", "0123abcd", "feature/x"], ["main; rm -rf /", "a b", "$(x)"]),
+    "git_ref": (["main", "v1.0", "0123abcd", "feature/x"], ["main; rm -rf /", "a b", "$(x)", "-c", "--upload-pack=touch /tmp/pwned"]),
     "train_command": (["./gan --train --epochs 5 --dataset-dir 'a b'"], ["./gan --train\nrm -rf /"]),
     "monitor_command": (["./gan --monitor"], ["./gan\n--monitor"]),
     "name": (["gan", "gan-2"], ["Gan", "g", "gan_x", "a-very-long-name-over-21-chars"]),
