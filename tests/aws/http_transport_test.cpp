@@ -184,7 +184,7 @@ TEST(HttpTransport, OnlyHttpAndHttpsUrlsAreFetched) {
   gan_test::TempDir dir;
   const std::string file = gan_test::write_file(dir.path() + "/secret.txt", "local file contents");
   aws::HttpTransport t;
-  for (const std::string url : {"file://" + file, std::string("ftp://127.0.0.1:1/x"), std::string("dict://127.0.0.1:1/x")}) {
+  for (const std::string& url : {"file://" + file, std::string("ftp://127.0.0.1:1/x"), std::string("dict://127.0.0.1:1/x")}) {
     SCOPED_TRACE(url);
     aws::HttpRequest r;
     r.url = url;
