@@ -64,7 +64,8 @@ BENCH_OBJS = $(patsubst %.cu,$(BUILD)/%.o,$(BENCH_SRCS:%.cpp=$(BUILD)/%.o))
 
 # One test binary per folder in tests/ that holds .cpp files: build/test_<folder>.
 # tests/gpu links only the core (it must build where only the CUDA toolkit is).
-TEST_DIRS = $(patsubst tests/%/,%,$(sort $(dir $(wildcard tests/*/*.cpp))))
+# (tests/fuzz/ holds libFuzzer harnesses, built by clang: fuzz.mk.)
+TEST_DIRS = $(filter-out fuzz,$(patsubst tests/%/,%,$(sort $(dir $(wildcard tests/*/*.cpp)))))
 TEST_BINS = $(TEST_DIRS:%=$(BUILD)/test_%)
 
 .PHONY: all deps test sanitize clean bench-build tests-build print-nvccflags
