@@ -4,6 +4,7 @@
 #   make           build ./gan and ./bench (with CUDA when nvcc is found; CUDA=0 forces CPU-only)
 #   make test      build and run every test (GPU tests skip without a GPU)
 #   make sanitize  ASan + UBSan build of the core tests, run on the bad-input and op tests
+#   make fuzz      libFuzzer harnesses (clang) in build/fuzz; make fuzz-run runs each (fuzz.mk)
 #
 # (The benchmark sources live in benchmarks/: a folder named bench/ could not sit beside ./bench.)
 # Libraries: build/libgancore.a is src/ (minus storage/ and the libcurl pieces) plus kernels/; it
@@ -51,9 +52,10 @@ APP_SRCS  = $(wildcard src/storage/*.cpp src/data/*_curl.cpp aws/*.cpp gcs/*.cpp
 GEN_SRCS  =
 APP_LIBS  = -lcurl -lssl -lcrypto -lz -lpthread
 GTEST_LIBS = -lgmock -lgtest_main -lgtest -lpthread
-TEST_SCRIPTS = tests/cli/check.sh
+TEST_SCRIPTS = tests/cli/check.sh tests/ci/check.sh
 
 -include http/module.mk aws/module.mk azure/module.mk infra/module.mk kernels/module.mk benchmarks/module.mk
+include fuzz.mk
 
 CORE_OBJS = $(CORE_SRCS:%.cpp=$(BUILD)/%.o) $(CU_SRCS:%.cu=$(BUILD)/%.o)
 APP_OBJS  = $(APP_SRCS:%.cpp=$(BUILD)/%.o) $(GEN_SRCS:%.cpp=$(BUILD)/%.o)
@@ -62,7 +64,8 @@ BENCH_OBJS = $(patsubst %.cu,$(BUILD)/%.o,$(BENCH_SRCS:%.cpp=$(BUILD)/%.o))
 
 # One test binary per folder in tests/ that holds .cpp files: build/test_<folder>.
 # tests/gpu links only the core (it must build where only the CUDA toolkit is).
-TEST_DIRS = $(patsubst tests/%/,%,$(sort $(dir $(wildcard tests/*/*.cpp))))
+# (tests/fuzz/ holds libFuzzer harnesses, built by clang: fuzz.mk.)
+TEST_DIRS = $(filter-out fuzz,$(patsubst tests/%/,%,$(sort $(dir $(wildcard tests/*/*.cpp)))))
 TEST_BINS = $(TEST_DIRS:%=$(BUILD)/test_%)
 
 .PHONY: all deps test sanitize clean bench-build tests-build print-nvccflags
@@ -112,7 +115,7 @@ sanitize:
 	  EXTRA_CXXFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build/asan/test_core
 	OMP_WAIT_POLICY=passive ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  build/asan/test_core --gtest_filter='$(SANITIZE_FILTER)'
+	  GTEST_FILTER='$(SANITIZE_FILTER)' BUILD=build/asan scripts/run-tests build/asan/test_core
 SANITIZE_FILTER ?= BadInput*:Data*:Artifacts*:RefOps*
 
 deps:

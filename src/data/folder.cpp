@@ -48,6 +48,37 @@ bool has_jpeg_signature(const std::vector<uint8_t>& b) {
   return b.size() >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff;  // SOI, then a marker
 }
 
+// stb_image (Debian 12's, 2022-09) builds a Huffman table from a DHT segment's 16 code-length
+// counts without checking that they add up to at most 256 symbols: larger counts write past the
+// table, over the decoder's other state (memory corruption from a crafted .jpg). So every table
+// stb could read is checked before stb sees the file: one of more than 256 symbols rejects it.
+// Every byte pair FF C4 is taken for a DHT marker (stb reads one wherever it looks for a marker;
+// taking them all can only reject more, never less), and its tables are followed through the
+// segment's length as stb follows them (bytes past the end read as 0, as stb's do). Linear: the
+// chain of tables from a position does not depend on where the segment began, so the distance
+// from each position to the first oversized table along its chain is computed once, back to front.
+bool jpeg_huffman_tables_fit(const std::vector<uint8_t>& b) {
+  const size_t n = b.size();
+  constexpr uint16_t kFar = 0xffff;  // no oversized table within a segment's reach (< 65534 bytes)
+  std::vector<uint16_t> bad(n, kFar);  // distance from a table at j to the first oversized one
+  for (size_t j = n; j-- > 0;) {
+    size_t symbols = 0;
+    for (size_t k = j + 1; k <= j + 16 && k < n; ++k) symbols += b[k];
+    if (symbols > 256) {
+      bad[j] = 0;
+      continue;
+    }
+    const size_t next = j + 17 + symbols;
+    if (next < n && bad[next] != kFar && next - j + bad[next] < kFar) bad[j] = (uint16_t)(next - j + bad[next]);
+  }
+  for (size_t i = 0; i + 4 < n; ++i) {
+    if (b[i] != 0xff || b[i + 1] != 0xc4) continue;
+    const long length = ((long)b[i + 2] << 8 | b[i + 3]) - 2;  // what the segment holds after its length
+    if (length > 0 && bad[i + 4] < length) return false;
+  }
+  return true;
+}
+
 // Decoding an RGB photo peaks at about 24 bytes per pixel (the float planes and their square
 // crop), per thread: 2^24 pixels (a 12-megapixel photo fits; 4096 x 4096) is about 400 MB.
 constexpr int64_t kMaxPixels = int64_t(1) << 24;
@@ -64,6 +95,8 @@ Image decode_image(const std::string& path, Kind kind, int channels) {
     throw DataError(path + ": named ." + path.substr(path.rfind('.') + 1) + " but " +
                     (png ? "holds PNG data: rename it to .png" : "is not a JPEG file") + " (gan reads PNG and JPEG images)");
   if (bytes.size() > 0x7fffffff) throw DataError(path + ": over 2 GiB, too large for an image gan can read");
+  if (jpeg && !jpeg_huffman_tables_fit(bytes))
+    throw DataError(path + ": a corrupt JPEG (a Huffman table of more than 256 symbols); re-encode or remove it");
   int w = 0, h = 0, comp = 0;
   // (stb's failure reason is that of the last decoder it tried, so it cannot tell these apart.)
   if (!stbi_info_from_memory(bytes.data(), (int)bytes.size(), &w, &h, &comp) || w <= 0 || h <= 0)

@@ -26,9 +26,11 @@ command -v node >/dev/null || skip_all "node is not installed (aws/ci-deps)"
 [[ -x /usr/bin/aws ]] || skip_all "awscli is not installed (make deps)"
 
 TMP=$(mktemp -d /tmp/gan-train-s3-XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"; }
-trap cleanup EXIT
+# Every background job (pids) ends with the script, on success, failure and interruption; then cleanup.
+# shellcheck source=tests/common/procs.sh
+source "$ROOT/tests/common/procs.sh"
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() { rm -rf "$TMP"; }
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_ready() { for _ in $(seq 100); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 
@@ -138,12 +140,13 @@ proxy reset
 proxy faults '[{"kind":"stall","seconds":60,"count":100000,"method":"PUT"}]'
 ./gan "${ARGS[@]}" "${EXTRA[@]}" --run-id killed >"$TMP/killed.out" 2>&1 &
 gpid=$!
+pids+=("$gpid")
 # Killed once the first evaluation and its checkpoint are on local disk (what --resume needs).
 for _ in $(seq 600); do
   [[ -f $TMP/eval/killed/epoch/1/summary.json && -f $TMP/eval/killed/checkpoint/state.safetensors ]] && break
   sleep 0.2
 done
-kill -9 "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null
+kill -9 "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null; forget "$gpid"
 proxy reset
 pending=$(grep -c '^A ' "$TMP/eval/killed/upload-queue.journal" 2>/dev/null || echo 0)
 echo "  killed with $pending journal entries"

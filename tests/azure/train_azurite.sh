@@ -39,10 +39,11 @@ command -v curl >/dev/null || skip_all "curl is not installed"
 command -v openssl >/dev/null || skip_all "openssl is not installed"
 
 TMP=$(mktemp -d /tmp/gan-train-az-XXXXXX)
-pids=()
+# Every background job (pids) ends with the script, on success, failure and interruption; then cleanup.
+# shellcheck source=tests/common/procs.sh
+source "$ROOT/tests/common/procs.sh"
 # shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"; }
-trap cleanup EXIT
+cleanup() { rm -rf "$TMP"; }
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { for _ in $(seq 150); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 
@@ -127,7 +128,7 @@ mpid=$!
 pids+=("$mpid")
 runs=""
 for _ in $(seq 100); do runs=$(curl -fsS "http://127.0.0.1:$MPORT/api/runs" 2>/dev/null) && break; sleep 0.2; done
-kill "$mpid" 2>/dev/null
+stop "$mpid"
 if grep -q '"clean"' <<<"$runs" && grep -q '"faults"' <<<"$runs"; then
   ok "./gan --monitor --storage az:// lists the runs"
 else
@@ -225,7 +226,7 @@ for f in epoch/2/generated.png epoch/2/generator.safetensors; do
   code=$(curl -sS -o "$TMP/served.bin" -w '%{http_code}' "http://127.0.0.1:$MPORT/files/vm/$f")
   if [[ $code != 200 ]] || ! cmp -s "$TMP/served.bin" "$TMP/eval/vm/$f"; then problems+=" monitor /files/vm/$f answered $code;"; fi
 done
-kill "$mpid" 2>/dev/null
+stop "$mpid"
 if why=$(vm "$GAN" --presign "$OURL/vm/epoch/2/generator.safetensors" --azure-endpoint "$OEP" 2>&1); then
   problems+=" --presign printed a link with a managed identity ($why);"
 elif ! grep -q "generate-sas" <<<"$why"; then problems+=" --presign said: $why;"; fi

@@ -7,7 +7,11 @@ set -u
 cd "$(dirname "$0")/../.."
 GAN=./gan
 T=$(mktemp -d /tmp/gan-cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+# Every background job (pids) ends with the script, on success, failure and interruption; then cleanup.
+# shellcheck source=tests/common/procs.sh
+source tests/common/procs.sh
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() { rm -rf "$T"; }
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; }
@@ -89,12 +93,14 @@ RUN=(--train --dataset "idx:$T/good-idx" --subset 1280 --epochs $EPOCHS --evalfr
 "$GAN" "${RUN[@]}" --out "$T/straight" --run-id r >/dev/null 2>&1 || bad "uninterrupted run failed"
 "$GAN" "${RUN[@]}" --out "$T/killed" --run-id r >/dev/null 2>&1 &
 pid=$!
+pids+=("$pid")
 for _ in $(seq 1 3000); do
   [[ -f $T/killed/r/epoch/2/summary.json && -f $T/killed/r/checkpoint/state.safetensors ]] && break
   sleep 0.02
 done
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
+forget "$pid"
 if [[ -d $T/killed/r/epoch/$EPOCHS ]]; then
   bad "the run finished before it could be killed (make the run longer)"
 else

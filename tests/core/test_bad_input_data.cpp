@@ -273,6 +273,30 @@ TEST(BadInput, FolderImageWhoseContentIsNotItsExtensionIsSkipped) {
   EXPECT_NE(all.find("old.gif) are not read"), std::string::npos) << all;
 }
 
+// stb builds a JPEG Huffman table from 16 code-length counts without checking that they add up to
+// at most 256 symbols: a DHT segment whose counts add up to 16 x 255 wrote thousands of bytes past
+// the table (found by tests/fuzz/image_folder under UBSan). Such a file is refused before stb reads
+// it; a real JPEG (whose DHT segment holds four tables) still decodes.
+TEST(BadInput, FolderJpegWithAnOversizedHuffmanTableIsRefused) {
+  TempDir t;
+  make_dir(t / "cats");
+  write_file(t / "cats/good.jpg", gray_jpeg_16x16());
+  Bytes bad{0xff, 0xd8, 0xff, 0xc4, 0x10, 0x00, 0x00};  // SOI; DHT of 4094 bytes: class 0, table 0
+  bad.insert(bad.end(), 16, 0xff);                     // 16 x 255 = 4080 symbols
+  bad.insert(bad.end(), 4080, 0x01);
+  bad.push_back(0xff), bad.push_back(0xd9);
+  write_file(t / "cats/evil.jpg", bad);
+  auto o = opts("folder:" + t.path);
+  std::vector<std::string> logs;
+  o.log = [&](const std::string& m) { logs.push_back(m); };
+  gan::Dataset d = gan::load_dataset(o);
+  EXPECT_EQ(d.n, 1);
+  std::string all;
+  for (const auto& l : logs) all += l + "\n";
+  EXPECT_NE(all.find(t / "cats/evil.jpg" + ": a corrupt JPEG (a Huffman table of more than 256 symbols)"), std::string::npos)
+      << all;
+}
+
 // Sizes come from the header (stbi_info) and are checked before decoding: a small PNG cannot ask
 // for gigabytes.
 TEST(BadInput, FolderImageClaimingHugeDimensionsIsRefusedBeforeDecoding) {

@@ -35,10 +35,11 @@ command -v node >/dev/null || skip_all "node is not installed (aws/ci-deps)"
 [[ -x /usr/bin/aws ]] || skip_all "awscli is not installed (make deps)"
 
 TMP=$(mktemp -d /tmp/gan-train-gcs-XXXXXX)
-pids=()
+# Every background job (pids) ends with the script, on success, failure and interruption; then cleanup.
+# shellcheck source=tests/common/procs.sh
+source "$ROOT/tests/common/procs.sh"
 # shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"; }
-trap cleanup EXIT
+cleanup() { rm -rf "$TMP"; }
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_ready() { for _ in $(seq 100); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 
@@ -95,7 +96,7 @@ mpid=$!
 pids+=("$mpid")
 runs=""
 for _ in $(seq 100); do runs=$(curl -fsS "http://127.0.0.1:$MPORT/api/runs" 2>/dev/null) && break; sleep 0.2; done
-kill "$mpid" 2>/dev/null
+stop "$mpid"
 KEY=clean/epoch/2/generator.safetensors
 awsg s3 cp --only-show-errors "s3://gan-test/runs/$KEY" "$TMP/want.bin" || echo "  could not read s3://gan-test/runs/$KEY back"
 link=$("$GAN" --presign "gs://gan-test/runs/$KEY" --expires 600 2>&1)
@@ -128,7 +129,7 @@ for f in epoch/2/generated.png epoch/2/generator.safetensors; do
   code=$(curl -sS -o "$TMP/served.bin" -w '%{http_code}' "http://127.0.0.1:$MPORT/files/clean/$f")
   if [[ $code != 200 ]] || ! cmp -s "$TMP/served.bin" "$TMP/want-file.bin"; then problems+=" /files/clean/$f answered $code;"; fi
 done
-kill "$mpid" 2>/dev/null
+stop "$mpid"
 accepted=$(curl -fsS "http://127.0.0.1:$FRONTPORT/__front/stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["accepted"])')
 ((accepted > 0)) || problems+=" no request reached the bucket with a token;"
 if why=$(vm "$GAN" --presign "gs://gan-test/runs/$KEY" 2>&1); then problems+=" --presign printed a URL with a token alone ($why);"
