@@ -309,6 +309,10 @@ void UploadQueue::clean_snapshots() {
 std::string UploadQueue::take_snapshot(uint64_t seq, const std::string& path) {
   const std::string snap = snapshot_dir_ + "/" + std::to_string(seq);
   ::unlink(snap.c_str());  // a stale one under the same number
+  // Only a regular file: a journal naming a device (/dev/zero) would otherwise be copied forever.
+  // Its upload then refuses it.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return "";
   if (::link(path.c_str(), snap.c_str()) == 0) return snap;
   int e = errno;
   if (e == ENOENT && ::access(path.c_str(), F_OK) != 0) return "";  // the artifact itself is gone
@@ -412,6 +416,10 @@ void UploadQueue::run() {
       if (::stat(file.c_str(), &st) != 0)
         throw RemoteStorageError("the local file " + item.local_path + " is gone (" + std::strerror(errno) +
                                      "); it cannot be uploaded",
+                                 false);
+      if (!S_ISREG(st.st_mode))
+        throw RemoteStorageError("the local file " + item.local_path +
+                                     " is not a regular file (a device, a folder or a pipe); it is not uploaded",
                                  false);
       remote_->put_file(item.key, file);
     } catch (const RemoteStorageError& e) {

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -408,6 +410,30 @@ TEST(UploadQueue, CorruptLineInAnOldJournalIsDroppedAndTheRestKept) {
   EXPECT_NE(joined(logs).find(journal + ", line 2: dropped bad %-escape"), std::string::npos) << joined(logs);
   // Compacted into the checksummed format.
   EXPECT_EQ(gan_test::read_file(journal).rfind("gan-upload-journal 2\n", 0), 0u);
+}
+
+// A journal naming something other than a regular file (here /dev/zero, on another filesystem, so
+// a snapshot would be a copy) is neither copied nor uploaded: its upload fails permanently naming
+// the path, and the rest drain. Before, the snapshot copied /dev/zero until the disk filled.
+// Run in a child with an alarm, so that the failure is a bounded one.
+TEST(UploadQueue, JournalNamingADeviceIsNeitherCopiedNorUploaded) {
+  gan_test::TempDir dir;
+  const std::string journal = dir.path() + "/journal";
+  artifact(dir, "a", "content a");
+  gan_test::write_file(journal, "A 1 run/zero /dev/zero\nA 2 run/a " + dir.path() + "/a\n");
+  EXPECT_EXIT(
+      {
+        ::alarm(20);
+        std::vector<std::string> logs;
+        auto remote = std::make_shared<FakeRemote>();
+        gan::UploadQueue q(remote, journal, logging(&logs));
+        q.drain(10);
+        const bool ok = remote->objects["run/a"] == "content a" && remote->objects.count("run/zero") == 0 &&
+                        joined(logs).find("/dev/zero is not a regular file") != std::string::npos;
+        if (!ok) std::fprintf(stderr, "%s", joined(logs).c_str());
+        std::_Exit(ok ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 // A record damaged on disk fails its checksum: it is dropped with a warning naming the line, and
