@@ -73,6 +73,7 @@ Json train_config_json(const TrainConfig& c) {
   j.set("adam_beta2", c.adam.beta2);
   j.set("adam_eps", c.adam.eps);
   j.set("dataset", c.dataset);
+  j.set("precision", precision_name(c.precision));
   return j;
 }
 
@@ -91,6 +92,11 @@ TrainConfig train_config_from_json(const Json& j) {
   c.adam.beta2 = (float)j.at("adam_beta2").as_double();
   c.adam.eps = (float)j.at("adam_eps").as_double();
   if (const Json* d = j.find("dataset")) c.dataset = d->as_string();
+  // Runs written before the precision was recorded trained in fp32.
+  if (const Json* p = j.find("precision")) {
+    if (!parse_precision(p->as_string(), &c.precision))
+      throw std::invalid_argument("precision: expected fp32, tf32 or bf16, got '" + p->as_string() + "'");
+  }
   return c;
 }
 

@@ -54,11 +54,11 @@ TEST(CudaLinear, MatchesReferenceOverShapeSweep) {
 #ifdef GAN_HAVE_CUDA
 TEST(CudaLinear, Tf32FlagStaysWithinTf32Tolerance) {
   GAN_REQUIRE_CUDA(ops);
-  const bool was = cuda::tf32_enabled();
-  cuda::set_tf32(true);
+  const Precision was = cuda::precision();
+  cuda::set_precision(Precision::Tf32);
   run_linear(*ops, 128, 6272, 10, true);
   run_linear(*ops, 128, 100, 6272, true);
-  cuda::set_tf32(was);
+  cuda::set_precision(was);
 }
 #endif
 
