@@ -132,7 +132,9 @@ void take(const Perf* perf, int count, size_t ws_limit, const Geometry& g, const
     ranked.push_back({(int)perf[i].algo, perf[i].status == CUDNN_STATUS_SUCCESS,
                       perf[i].determinism == CUDNN_DETERMINISTIC, (ConvMath)perf[i].mathType, perf[i].memory});
   const int best = pick_conv_algorithm(ranked, g.prec, ws_limit);
-  if (best < 0) throw std::runtime_error(no_conv_algorithm_message(what, describe(g), g.tf32, ws_limit, ranked));
+  if (best < 0)
+    throw std::runtime_error(no_conv_algorithm_message(what, describe(g) + (g.bf16() ? " in bf16" : ""),
+                                                       g.tf32 || g.bf16(), ws_limit, ranked));
   algo = perf[best].algo;
   ws = perf[best].memory;
   CUDNN_CHECK(cudnnSetConvolutionMathType(conv, perf[best].mathType));
