@@ -64,8 +64,10 @@ else
   fail=$((fail + 1))
 fi
 # 4. The build's nvcc flags reject a kernel that spills or uses local memory (ptxas -Werror).
-nvcc_cmd=$(make -s --no-print-directory print-nvccflags 2>/dev/null | grep -v '^make')
-if [[ -z $nvcc_cmd ]]; then
+# The CUDA build's flags (CUDA=1), also when this runs under `make CUDA=0 test`, whose CUDA=0
+# reaches this make through MAKEFLAGS and would print nvcc with no flags at all.
+nvcc_cmd=$(make -s --no-print-directory CUDA=1 print-nvccflags 2>/dev/null | grep -v '^make')
+if [[ -z $nvcc_cmd || ! -x ${nvcc_cmd%% *} ]]; then
   echo "skip - ptxas spill check: this build has no CUDA (nvcc not found)"
   skip=$((skip + 1))
 else
