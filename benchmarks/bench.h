@@ -21,6 +21,11 @@ struct Options {
   int e2e_steps = 0;       // timed mini-batches (0: 200 on a GPU, 3 on the CPU)
   std::string models = "acgan28,dcgan64";  // layers and e2e: which models
   std::string save_generator;  // e2e: write acgan28's trained generator here (safetensors)
+  // Matrix precision of the layer and e2e sections (--precision; else GAN_PRECISION, or tf32 for
+  // GAN_TF32=1, else fp32).
+  Precision precision = Precision::Fp32;
+  bool profile = false;    // --profile: the op-by-op profile of one mini-batch per model
+  int profile_steps = 0;   // recorded mini-batches (0: 20 on a GPU, 1 on the CPU)
   bool wants(const std::string& model) const { return ("," + models + ",").find("," + model + ",") != std::string::npos; }
 };
 
@@ -33,8 +38,21 @@ struct Row {
   double cudnn_ms = NAN;    // cuDNN's time for the same op, where it has one
   double per_s = NAN;       // e2e: mini-batches/s
   double images_per_s = NAN;
+  double peak_frac = NAN;   // layers and e2e: achieved FLOP/s over the measured GEMM ceiling
+  double floor_ms = NAN;    // e2e: the mini-batch's FLOPs at the GEMM ceiling
+  double gflop = NAN;       // FLOPs of the row's work, in 1e9
+  int64_t calls = 0;        // profile: calls per mini-batch
+  double share = NAN;       // profile: fraction of the summed op time
   bool valid = true;        // passed its check against the CPU reference
   std::string note;
+};
+
+// Ceilings measured in the same run on the same backend: the device-to-device copy bandwidth
+// (bytes read + written) and a large GEMM's FLOP/s at the run's precision. Every figure is shown
+// as a fraction of one of them.
+struct Ceilings {
+  double copy_gbps = NAN, gemm_tflops = NAN;
+  std::string gemm_shape;
 };
 
 class Report {
@@ -45,6 +63,7 @@ class Report {
   void print_table() const;
   void write_json(const std::string& path) const;
   bool all_valid() const;
+  std::vector<Row>& rows() { return rows_; }
 
  private:
   std::vector<Row> rows_;
@@ -60,5 +79,9 @@ double median_ms(Ops& ops, const std::function<void()>& fn, int iters, int warmu
 void bench_kernels(const Options& o, Report& r);
 void bench_layers(Ops& ops, const Options& o, Report& r);
 void bench_e2e(Ops& ops, const Options& o, Report& r);
+// The ceilings (adds a row for each, section "ceilings").
+Ceilings measure_ceilings(Ops& ops, const Options& o, Report& r);
+// Fills peak_frac of the layer rows and floor_ms/peak_frac of the e2e rows from the ceilings.
+void apply_ceilings(Report& r, const Ceilings& c);
 
 }  // namespace gan::bench

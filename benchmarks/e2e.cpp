@@ -7,6 +7,7 @@
 #include <random>
 
 #include "bench.h"
+#include "profile.h"
 #include "src/train/checkpoint.h"
 #include "src/train/trainer.h"
 
@@ -42,6 +43,7 @@ void bench_e2e(Ops& ops, const Options& o, Report& r) {
       cfg.model.channels = 3;
     }
     cfg.batch = 128;
+    cfg.precision = o.precision;
     const int S = cfg.model.image_size, C = cfg.model.channels;
     GanTrainer trainer(ops, cfg);
     trainer.set_data(synthetic(2048, C, S, cfg.model.num_classes, 7));
@@ -68,6 +70,7 @@ void bench_e2e(Ops& ops, const Options& o, Report& r) {
     row.per_s = steps / s;
     row.images_per_s = cfg.batch * steps / s;
     row.note = std::to_string(steps) + " steps";
+    row.gflop = step_flops(ops, arch, o.precision) / 1e9;
     r.add(row);
     if (!o.save_generator.empty() && std::string(arch) == "acgan28") {
       save_generator(o.save_generator, trainer.generator(), cfg, 0, trainer.step());

@@ -101,13 +101,13 @@ void bench_layers(Ops& ops, const Options& o, Report& r) {
   // The CPU runs a smaller batch: batch 128 through every dcgan layer takes minutes on a laptop.
   const int B = gpu ? 128 : 16;
   const int iters = o.iters ? o.iters : (gpu ? 50 : 3);
-  bool tf32 = false;
-#ifdef GAN_HAVE_CUDA
-  tf32 = cuda::tf32_enabled();
-#endif
   // As in tests/gpu/test_gpu_layers.cpp: cuDNN's transform algorithms need a looser FP32 bound.
-  const double lin_frac = tf32 ? 3e-3 : 2e-5, lin_rtol = tf32 ? 3e-3 : 1e-4;
-  const double conv_frac = tf32 ? 3e-3 : 1e-4, conv_rtol = tf32 ? 3e-3 : 1e-3;
+  // bf16 is checked against the CPU reference at bf16 (the same rounding points,
+  // src/precision.h), within a bf16 rounding step (tests/gpu/test_gpu_precision.cpp).
+  const Precision p = o.precision;
+  const bool tf32 = p == Precision::Tf32, bf16 = p == Precision::Bf16;
+  const double lin_frac = bf16 ? 5e-3 : tf32 ? 3e-3 : 2e-5, lin_rtol = bf16 ? 8e-3 : tf32 ? 3e-3 : 1e-4;
+  const double conv_frac = bf16 ? 5e-3 : tf32 ? 3e-3 : 1e-4, conv_rtol = bf16 ? 8e-3 : tf32 ? 3e-3 : 1e-3;
   if (!gpu) r.note("layers ran on the CPU reference at batch " + std::to_string(B) + " (no GPU), without a separate check");
   for (const Layer& l : model_layers(B)) {
     if (!o.wants(l.model)) continue;
@@ -163,14 +163,14 @@ void bench_layers(Ops& ops, const Options& o, Report& r) {
       ops.copy_to_host(gdx.data(), dx, nx * 4);
       ops.copy_to_host(gdw.data(), dw, nw * 4);
       if (l.kind == Kind::Linear) {
-        ref::linear_forward(ry.data(), hx.data(), hw.data(), nullptr, l.B, l.C_in, l.C_out);
-        ref::linear_backward(rdx.data(), rdw.data(), nullptr, hdy.data(), hx.data(), hw.data(), l.B, l.C_in, l.C_out);
+        ref::linear_forward(p, ry.data(), hx.data(), hw.data(), nullptr, l.B, l.C_in, l.C_out);
+        ref::linear_backward(p, rdx.data(), rdw.data(), nullptr, hdy.data(), hx.data(), hw.data(), l.B, l.C_in, l.C_out);
       } else if (l.kind == Kind::Conv) {
-        ref::conv2d_forward(ry.data(), hx.data(), hw.data(), nullptr, l.s);
-        ref::conv2d_backward(rdx.data(), rdw.data(), nullptr, hdy.data(), hx.data(), hw.data(), l.s);
+        ref::conv2d_forward(p, ry.data(), hx.data(), hw.data(), nullptr, l.s);
+        ref::conv2d_backward(p, rdx.data(), rdw.data(), nullptr, hdy.data(), hx.data(), hw.data(), l.s);
       } else {
-        ref::conv_transpose2d_forward(ry.data(), hx.data(), hw.data(), nullptr, l.s);
-        ref::conv_transpose2d_backward(rdx.data(), rdw.data(), nullptr, hdy.data(), hx.data(), hw.data(), l.s);
+        ref::conv_transpose2d_forward(p, ry.data(), hx.data(), hw.data(), nullptr, l.s);
+        ref::conv_transpose2d_backward(p, rdx.data(), rdw.data(), nullptr, hdy.data(), hx.data(), hw.data(), l.s);
       }
       const bool lin = l.kind == Kind::Linear;
       const double frac = lin ? lin_frac : conv_frac, rtol = lin ? lin_rtol : conv_rtol;

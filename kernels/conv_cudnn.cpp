@@ -12,6 +12,8 @@
 // (inside a capture an unseen shape falls back to the heuristics, restricted to what fits); a
 // replaced workspace is kept, not freed, since captured graphs hold its address.
 // Weight gradients accumulate through cuDNN's beta = 1; biases go through kernels/bias.cu.
+// --precision bf16 runs every convolution on bf16 copies in the bf16 scratch (kernels/bf16.cu)
+// with fp32 sums; the results come back widened to fp32 (src/precision.h: the rounding points).
 // Everything assumes one stream at a time per device (CudaOps has one), since the workspace is shared.
 #include <cudnn.h>
 #include <cuda_runtime.h>
@@ -56,7 +58,12 @@ struct ConvDesc {
 struct Geometry {
   int N, xc, xh, xw, yc, yh, yw, kh, kw, stride, pad;
   bool tf32;
-  auto tie() const { return std::tie(N, xc, xh, xw, yc, yh, yw, kh, kw, stride, pad, tf32); }
+  Precision prec;
+  auto tie() const { return std::tie(N, xc, xh, xw, yc, yh, yw, kh, kw, stride, pad, tf32, prec); }
+  int64_t x_elems() const { return (int64_t)N * xc * xh * xw; }
+  int64_t y_elems() const { return (int64_t)N * yc * yh * yw; }
+  int64_t w_elems() const { return (int64_t)yc * xc * kh * kw; }
+  bool bf16() const { return prec == Precision::Bf16; }
   bool operator<(const Geometry& o) const { return tie() < o.tie(); }
 };
 
@@ -124,8 +131,10 @@ void take(const Perf* perf, int count, size_t ws_limit, const Geometry& g, const
   for (int i = 0; i < count; ++i)
     ranked.push_back({(int)perf[i].algo, perf[i].status == CUDNN_STATUS_SUCCESS,
                       perf[i].determinism == CUDNN_DETERMINISTIC, (ConvMath)perf[i].mathType, perf[i].memory});
-  const int best = pick_conv_algorithm(ranked, g.tf32, ws_limit);
-  if (best < 0) throw std::runtime_error(no_conv_algorithm_message(what, describe(g), g.tf32, ws_limit, ranked));
+  const int best = pick_conv_algorithm(ranked, g.prec, ws_limit);
+  if (best < 0)
+    throw std::runtime_error(no_conv_algorithm_message(what, describe(g) + (g.bf16() ? " in bf16" : ""),
+                                                       g.tf32 || g.bf16(), ws_limit, ranked));
   algo = perf[best].algo;
   ws = perf[best].memory;
   CUDNN_CHECK(cudnnSetConvolutionMathType(conv, perf[best].mathType));
@@ -179,10 +188,12 @@ Plan& plan_for(Context& ctx, const Geometry& g, cudaStream_t stream) {
   const bool capturing = is_capturing(stream);
   auto* p = new Plan;
   try {
-    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->x.d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, g.N, g.xc, g.xh, g.xw));
-    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->y.d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, g.N, g.yc, g.yh, g.yw));
-    CUDNN_CHECK(cudnnSetFilter4dDescriptor(p->w.d, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, g.yc, g.xc, g.kh, g.kw));
-    const cudnnMathType_t math = (cudnnMathType_t)conv_descriptor_math(g.tf32);
+    // bf16: bf16 tensors and filter with an fp32 compute type (the descriptor's data type).
+    const cudnnDataType_t data = g.bf16() ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->x.d, CUDNN_TENSOR_NCHW, data, g.N, g.xc, g.xh, g.xw));
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->y.d, CUDNN_TENSOR_NCHW, data, g.N, g.yc, g.yh, g.yw));
+    CUDNN_CHECK(cudnnSetFilter4dDescriptor(p->w.d, data, CUDNN_TENSOR_NCHW, g.yc, g.xc, g.kh, g.kw));
+    const cudnnMathType_t math = (cudnnMathType_t)conv_descriptor_math(g.prec);
     for (ConvDesc* c : {&p->fwd, &p->bwd_data, &p->bwd_filter}) {
       CUDNN_CHECK(cudnnSetConvolution2dDescriptor(c->d, g.pad, g.pad, g.stride, g.stride, 1, 1,
                                                   CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
@@ -218,7 +229,8 @@ Geometry geometry(const ConvShape& s, bool transposed) {
   g.kw = s.KW;
   g.stride = s.stride;
   g.pad = s.pad;
-  g.tf32 = tf32_enabled();
+  g.prec = precision();
+  g.tf32 = g.prec == Precision::Tf32;
   if (!transposed) {
     g.xc = s.C_in; g.xh = s.H; g.xw = s.W;
     g.yc = s.C_out; g.yh = s.H_out; g.yw = s.W_out;
@@ -238,6 +250,18 @@ void run_forward(const float* x, const float* w, float* y, const ConvShape& s, b
   Plan& p = plan_for(ctx, g, stream);
   CUDNN_CHECK(cudnnSetStream(ctx.handle, stream));
   const float one = 1.0f, zero = 0.0f;
+  if (g.bf16()) {
+    // bf16 copies in, a bf16 result widened back (src/precision.h: the rounding points).
+    void* x16 = bf16_scratch(0, g.x_elems(), stream);
+    void* w16 = bf16_scratch(1, g.w_elems(), stream);
+    void* y16 = bf16_scratch(2, g.y_elems(), stream);
+    to_bf16(x16, x, g.x_elems(), stream);
+    to_bf16(w16, w, g.w_elems(), stream);
+    CUDNN_CHECK(cudnnConvolutionForward(ctx.handle, &one, p.x.d, x16, p.w.d, w16, p.fwd.d, p.fwd_algo,
+                                        ctx.workspace, p.fwd_ws, &zero, p.y.d, y16));
+    from_bf16(y, y16, g.y_elems(), stream);
+    return;
+  }
   CUDNN_CHECK(cudnnConvolutionForward(ctx.handle, &one, p.x.d, x, p.w.d, w, p.fwd.d, p.fwd_algo,
                                       ctx.workspace, p.fwd_ws, &zero, p.y.d, y));
 }
@@ -250,6 +274,17 @@ void run_backward_data(const float* w, const float* dy, float* dx, const ConvSha
   Plan& p = plan_for(ctx, g, stream);
   CUDNN_CHECK(cudnnSetStream(ctx.handle, stream));
   const float one = 1.0f, zero = 0.0f;
+  if (g.bf16()) {
+    void* w16 = bf16_scratch(1, g.w_elems(), stream);
+    void* dy16 = bf16_scratch(0, g.y_elems(), stream);
+    void* dx16 = bf16_scratch(2, g.x_elems(), stream);
+    to_bf16(w16, w, g.w_elems(), stream);
+    to_bf16(dy16, dy, g.y_elems(), stream);
+    CUDNN_CHECK(cudnnConvolutionBackwardData(ctx.handle, &one, p.w.d, w16, p.y.d, dy16, p.bwd_data.d,
+                                             p.bwd_data_algo, ctx.workspace, p.bwd_data_ws, &zero, p.x.d, dx16));
+    from_bf16(dx, dx16, g.x_elems(), stream);
+    return;
+  }
   CUDNN_CHECK(cudnnConvolutionBackwardData(ctx.handle, &one, p.w.d, w, p.y.d, dy, p.bwd_data.d,
                                            p.bwd_data_algo, ctx.workspace, p.bwd_data_ws, &zero,
                                            p.x.d, dx));
@@ -263,6 +298,21 @@ void run_backward_filter(const float* x, const float* dy, float* dw, const ConvS
   Plan& p = plan_for(ctx, g, stream);
   CUDNN_CHECK(cudnnSetStream(ctx.handle, stream));
   const float one = 1.0f;
+  if (g.bf16()) {
+    // The increment is a bf16 tensor (cuDNN writes dw in the filter's type), added to the fp32
+    // gradient: the gradient itself never loses precision to bf16.
+    const float zero = 0.0f;
+    void* x16 = bf16_scratch(0, g.x_elems(), stream);
+    void* dy16 = bf16_scratch(1, g.y_elems(), stream);
+    void* dw16 = bf16_scratch(2, g.w_elems(), stream);
+    to_bf16(x16, x, g.x_elems(), stream);
+    to_bf16(dy16, dy, g.y_elems(), stream);
+    CUDNN_CHECK(cudnnConvolutionBackwardFilter(ctx.handle, &one, p.x.d, x16, p.y.d, dy16, p.bwd_filter.d,
+                                               p.bwd_filter_algo, ctx.workspace, p.bwd_filter_ws, &zero, p.w.d,
+                                               dw16));
+    add_bf16(dw, dw16, g.w_elems(), stream);
+    return;
+  }
   CUDNN_CHECK(cudnnConvolutionBackwardFilter(ctx.handle, &one, p.x.d, x, p.y.d, dy, p.bwd_filter.d,
                                              p.bwd_filter_algo, ctx.workspace, p.bwd_filter_ws,
                                              &one, p.w.d, dw));

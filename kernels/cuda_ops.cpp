@@ -130,6 +130,12 @@ CudaOps::CudaOps(int device) : device_(device) {
   CUDA_CHECK(cudaMemsetAsync(d_step_, 0, sizeof(uint64_t), stream_));
   CUDA_CHECK(cudaStreamSynchronize(stream_));
   pool_ = std::make_shared<MemoryPool>();
+  precision_ = cuda::precision();
+}
+
+void CudaOps::set_precision(Precision p) {
+  Ops::set_precision(p);
+  cuda::set_precision(p);
 }
 
 CudaOps::~CudaOps() {
@@ -253,6 +259,26 @@ void CudaOps::activation_forward(Act act, float* out, const float* inp, int64_t 
 void CudaOps::activation_backward(Act act, float* dinp, const float* dout, const float* inp,
                                   const float* out, int64_t n, float alpha) {
   cuda::activation_backward(act, dinp, dout, inp, out, n, alpha, stream_);
+}
+void CudaOps::bn_act_dropout_forward_train(float* out, float* mask, float* save_mean, float* save_invstd,
+                                           float* running_mean, float* running_var, const float* inp,
+                                           const float* bias, const float* gamma, const float* beta, int N, int C,
+                                           int HW, float momentum, float eps, float alpha, float p, uint64_t seed,
+                                           uint64_t offset) {
+  cuda::bn_act_dropout_forward_train(out, mask, save_mean, save_invstd, running_mean, running_var, inp, bias, gamma,
+                                     beta, N, C, HW, momentum, eps, alpha, p, seed, offset, d_step_, stream_);
+}
+void CudaOps::bn_act_forward_eval(float* out, const float* inp, const float* bias, const float* gamma,
+                                  const float* beta, const float* running_mean, const float* running_var, int N,
+                                  int C, int HW, float eps, float alpha) {
+  cuda::bn_act_forward_eval(out, inp, bias, gamma, beta, running_mean, running_var, N, C, HW, eps, alpha, stream_);
+}
+void CudaOps::bn_act_dropout_backward(float* dinp, float* dbias, float* dgamma, float* dbeta, const float* dout,
+                                      const float* mask, const float* inp, const float* bias, const float* gamma,
+                                      const float* beta, const float* save_mean, const float* save_invstd, int N,
+                                      int C, int HW, float alpha) {
+  cuda::bn_act_dropout_backward(dinp, dbias, dgamma, dbeta, dout, mask, inp, bias, gamma, beta, save_mean,
+                                save_invstd, N, C, HW, alpha, stream_);
 }
 void CudaOps::dropout_forward(float* out, float* mask, const float* inp, int64_t n, float p,
                               uint64_t seed, uint64_t offset) {

@@ -30,6 +30,8 @@ class CudaOps final : public Ops {
 
   std::string name() const override { return name_; }
   bool is_cuda() const override { return true; }
+  // The cuBLAS/cuDNN wrappers read the process-wide cuda::precision(): this sets it.
+  void set_precision(Precision p) override;
   cudaStream_t stream() const { return stream_; }
   int device() const { return device_; }
   const uint64_t* device_step() const { return d_step_; }
@@ -80,6 +82,17 @@ class CudaOps final : public Ops {
   void activation_forward(Act act, float* out, const float* inp, int64_t n, float alpha) override;
   void activation_backward(Act act, float* dinp, const float* dout, const float* inp,
                            const float* out, int64_t n, float alpha) override;
+  void bn_act_dropout_forward_train(float* out, float* mask, float* save_mean, float* save_invstd,
+                                    float* running_mean, float* running_var, const float* inp, const float* bias,
+                                    const float* gamma, const float* beta, int N, int C, int HW, float momentum,
+                                    float eps, float alpha, float p, uint64_t seed, uint64_t offset) override;
+  void bn_act_forward_eval(float* out, const float* inp, const float* bias, const float* gamma, const float* beta,
+                           const float* running_mean, const float* running_var, int N, int C, int HW, float eps,
+                           float alpha) override;
+  void bn_act_dropout_backward(float* dinp, float* dbias, float* dgamma, float* dbeta, const float* dout,
+                               const float* mask, const float* inp, const float* bias, const float* gamma,
+                               const float* beta, const float* save_mean, const float* save_invstd, int N, int C,
+                               int HW, float alpha) override;
   void dropout_forward(float* out, float* mask, const float* inp, int64_t n, float p, uint64_t seed,
                        uint64_t offset) override;
   void dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) override;

@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "../src/precision.h"
+
 namespace gan::cuda {
 
 // cudnnMathType_t's values.
@@ -42,6 +44,20 @@ inline bool conv_math_allowed(ConvMath m, bool tf32) {
   return tf32;  // Default and TensorOp may use TF32 tensor cores on Ampere and later
 }
 
+// The same choices by precision. bf16 (bf16 tensors, fp32 compute type) runs on tensor cores:
+// DEFAULT and TENSOR_OP math are allowed as well as FMA; ALLOW_CONVERSION (through FP16) never.
+// cuBLAS's bf16 path is cublasGemmEx with a 32F compute type, which its math mode does not narrow.
+inline ConvMath conv_descriptor_math(Precision p) {
+  return p == Precision::Fp32 ? ConvMath::Fma : p == Precision::Tf32 ? ConvMath::Default : ConvMath::TensorOp;
+}
+inline int blas_math_mode(Precision p) {
+  return p == Precision::Tf32 ? kBlasTf32TensorOpMath : (kBlasDefaultMath | kBlasDisallowReducedPrecisionReduction);
+}
+inline bool conv_math_allowed(ConvMath m, Precision p) {
+  if (p == Precision::Bf16) return m != ConvMath::TensorOpAllowConversion;
+  return conv_math_allowed(m, p == Precision::Tf32);
+}
+
 // One entry of cudnnFind*/cudnnGet* results (which come fastest first).
 struct AlgoPerf {
   int algo = 0;
@@ -57,6 +73,14 @@ inline int pick_conv_algorithm(const std::vector<AlgoPerf>& ranked, bool tf32, s
   for (size_t i = 0; i < ranked.size(); ++i) {
     const AlgoPerf& p = ranked[i];
     if (p.ok && p.deterministic && p.memory <= ws_limit && conv_math_allowed(p.math, tf32)) return (int)i;
+  }
+  return -1;
+}
+
+inline int pick_conv_algorithm(const std::vector<AlgoPerf>& ranked, Precision prec, size_t ws_limit) {
+  for (size_t i = 0; i < ranked.size(); ++i) {
+    const AlgoPerf& p = ranked[i];
+    if (p.ok && p.deterministic && p.memory <= ws_limit && conv_math_allowed(p.math, prec)) return (int)i;
   }
   return -1;
 }
@@ -82,7 +106,7 @@ inline std::string no_conv_algorithm_message(const std::string& direction, const
   for (const AlgoPerf& p : ranked)
     m += " [algo " + std::to_string(p.algo) + (p.ok ? "" : " failed") + (p.deterministic ? "" : " nondeterministic") +
          " " + conv_math_name(p.math) + " " + std::to_string(p.memory >> 20) + " MiB]";
-  if (!tf32) m += ". TF32 (GAN_TF32=1) allows tensor-op algorithms";
+  if (!tf32) m += ". --precision tf32 (or GAN_TF32=1) allows tensor-op algorithms";
   return m;
 }
 

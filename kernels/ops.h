@@ -14,9 +14,23 @@
 
 namespace gan::cuda {
 
-// ---- precision: TF32 for cuBLAS and cuDNN matrix work (default off; GAN_TF32=1 turns it on) ----
-void set_tf32(bool on);
-bool tf32_enabled();
+// ---- precision of the cuBLAS and cuDNN matrix work (src/precision.h) ----
+// fp32 unless set; the environment's GAN_PRECISION=fp32|tf32|bf16 (or the older GAN_TF32=1)
+// gives the starting value, for the GPU tests and ./bench. linear_cublas.cpp keeps it.
+void set_precision(Precision p);
+Precision precision();
+inline bool tf32_enabled() { return precision() == Precision::Tf32; }
+
+// ---- bf16 conversions and scratch (bf16.cu) ----
+// out (bf16[n]) = round_bf16(in); out = widen(in); out += widen(in); x = round_bf16(x) in place.
+void to_bf16(void* out, const float* in, int64_t n, cudaStream_t stream);
+void from_bf16(float* out, const void* in, int64_t n, cudaStream_t stream);
+void add_bf16(float* out, const void* in, int64_t n, cudaStream_t stream);
+void round_bf16_inplace(float* x, int64_t n, cudaStream_t stream);
+// A device block of at least `elems` bf16 values, one per slot and device, reused by every call;
+// grows only outside a graph capture (throws inside one).
+constexpr int kBf16ScratchSlots = 4;
+void* bf16_scratch(int slot, int64_t elems, cudaStream_t stream);
 
 // ---- step counter, fill, data movement, random numbers (data.cu) ----
 void advance_step(uint64_t* d_step, cudaStream_t stream);
@@ -76,6 +90,20 @@ void batchnorm_forward_eval(float* out, const float* inp, const float* gamma, co
 void batchnorm_backward(float* dinp, float* dgamma, float* dbeta, const float* dout,
                         const float* inp, const float* gamma, const float* save_mean,
                         const float* save_invstd, int N, int C, int HW, cudaStream_t stream);
+
+// ---- bias + BatchNorm + LeakyReLU + dropout (fused_bn_act.cu) ----
+void bn_act_dropout_forward_train(float* out, float* mask, float* save_mean, float* save_invstd, float* running_mean,
+                                  float* running_var, const float* inp, const float* bias, const float* gamma,
+                                  const float* beta, int N, int C, int HW, float momentum, float eps, float alpha,
+                                  float p, uint64_t seed, uint64_t offset, const uint64_t* d_step,
+                                  cudaStream_t stream);
+void bn_act_forward_eval(float* out, const float* inp, const float* bias, const float* gamma, const float* beta,
+                         const float* running_mean, const float* running_var, int N, int C, int HW, float eps,
+                         float alpha, cudaStream_t stream);
+void bn_act_dropout_backward(float* dinp, float* dbias, float* dgamma, float* dbeta, const float* dout,
+                             const float* mask, const float* inp, const float* bias, const float* gamma,
+                             const float* beta, const float* save_mean, const float* save_invstd, int N, int C,
+                             int HW, float alpha, cudaStream_t stream);
 
 // ---- activations (activation.cu) ----
 void activation_forward(Act act, float* out, const float* inp, int64_t n, float alpha,

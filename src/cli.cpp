@@ -177,6 +177,8 @@ const std::vector<Flag>& flags() {
        [](CliOptions& o, const std::string& v) { o.cfg.model.dropout = to_float("--dropoutRate", v, 0, 0.99); }},
       {{"--batchNorm", "--batchnorm"}, nullptr, "batch normalisation on (default); --batchNorm=false or --no-batchnorm turns it off",
        [](CliOptions& o, const std::string& v) { o.cfg.model.batchnorm = to_bool("--batchNorm", v); }, true},
+      {{"--unfused-bn"}, nullptr, "run BatchNorm, LeakyReLU and dropout as three ops (default: one fused op; the same results)",
+       [](CliOptions& o, const std::string&) { o.cfg.model.fuse_bn_act = false; }},
       {{"--no-batchnorm"}, nullptr, "batch normalisation off",
        [](CliOptions& o, const std::string&) { o.cfg.model.batchnorm = false; }},
       {{"--channels"}, "N", "image channels, 1 or 3 (1; dcgan64 on colour data: 3)",
@@ -206,6 +208,13 @@ const std::vector<Flag>& flags() {
        }},
       {{"--threads"}, "N", "CPU threads (all cores)",
        [](CliOptions& o, const std::string& v) { o.threads = to_int("--threads", v, 1, 4096); }},
+      {{"--precision"}, "fp32|tf32|bf16",
+       "matrix precision (fp32): tf32 or bf16 inputs with fp32 sums, master weights, BatchNorm statistics and "
+       "losses; the CPU backend emulates the GPU's rounding",
+       [](CliOptions& o, const std::string& v) {
+         if (!parse_precision(v, &o.cfg.precision))
+           throw CliError("--precision: expected fp32, tf32 or bf16, got '" + v + "'");
+       }},
       // output and storage
       {{"--out", "--evalDirLocal", "-o"}, "DIR", "local run folder (eval); with --generate, the PNG to write",
        [](CliOptions& o, const std::string& v) { o.out = v; }},
@@ -325,6 +334,13 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
       (o.dataset == "cifar10" || o.dataset.rfind("folder:", 0) == 0))
     o.cfg.model.channels = 3;
   if (o.resume_if_exists && o.run_id.empty()) throw CliError("--resume-if-exists: needs --run-id NAME");
+  // GAN_TF32=1, the older switch, is an alias for --precision tf32 (the flag wins when both are given).
+  if (const char* e = std::getenv("GAN_TF32")) {
+    const std::string v = e;
+    if (v != "0" && v != "1" && !v.empty())
+      throw CliError("GAN_TF32: expected 0 or 1, got '" + v + "' (--precision fp32|tf32|bf16 replaces it)");
+    if (v == "1" && !o.given.count("--precision")) o.cfg.precision = Precision::Tf32;
+  }
   // The environment's token, checked only where a monitor will use it.
   const bool serves = o.mode == CliOptions::Mode::Monitor || (o.mode == CliOptions::Mode::Train && o.monitor);
   if (serves && !o.given.count("--monitor-token") && !o.given.count("--monitor-token-file")) checked_token("GAN_MONITOR_TOKEN", o.monitor_token);

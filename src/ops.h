@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "precision.h"
+
 namespace gan {
 
 struct ConvShape {
@@ -63,6 +65,12 @@ class Ops {
   virtual ~Ops() = default;
   virtual std::string name() const = 0;  // "cpu" or "cuda:<device name>"
   virtual bool is_cuda() const = 0;
+
+  // ---- precision of the matrix work (src/precision.h says where each one rounds) ----
+  // Applies to linear and conv calls made after it; fp32 until set. A backend that cannot honour
+  // a precision throws naming it.
+  virtual void set_precision(Precision p) { precision_ = p; }
+  Precision precision() const { return precision_; }
 
   // ---- memory ----
   virtual std::unique_ptr<Buffer> alloc(size_t bytes) = 0;
@@ -127,6 +135,28 @@ class Ops {
                                   const float* inp, const float* gamma, const float* save_mean,
                                   const float* save_invstd, int N, int C, int HW) = 0;
 
+  // ---- bias + BatchNorm + LeakyReLU + dropout in one pass (a model's conv block) ----
+  // Training: x' = inp + bias[c] (bias may be null), BatchNorm of x' as batchnorm_forward_train
+  // (saves mean and invstd, moves the running statistics), a = LeakyReLU(α) of it, and dropout as
+  // dropout_forward: mask[i] = keep ? 1/(1−p) : 0 from philox_uniform(seed, c + i), c = step·2^40
+  // + offset, out = a·mask (p ≤ 0: mask 1, no draws). Equal to that unfused sequence (src/ref/
+  // fused.cpp: bit for bit on the CPU).
+  virtual void bn_act_dropout_forward_train(float* out, float* mask, float* save_mean, float* save_invstd,
+                                            float* running_mean, float* running_var, const float* inp,
+                                            const float* bias, const float* gamma, const float* beta, int N, int C,
+                                            int HW, float momentum, float eps, float alpha, float p, uint64_t seed,
+                                            uint64_t offset) = 0;
+  // Eval: out = LeakyReLU(α) of batchnorm_forward_eval(inp + bias); no dropout.
+  virtual void bn_act_forward_eval(float* out, const float* inp, const float* bias, const float* gamma,
+                                   const float* beta, const float* running_mean, const float* running_var, int N,
+                                   int C, int HW, float eps, float alpha) = 0;
+  // Backward of the training forward (mask null: no dropout). Recomputes the BatchNorm output from
+  // inp and the saved statistics. dinp is written; dbias (may be null), dgamma, dbeta accumulate.
+  virtual void bn_act_dropout_backward(float* dinp, float* dbias, float* dgamma, float* dbeta, const float* dout,
+                                       const float* mask, const float* inp, const float* bias, const float* gamma,
+                                       const float* beta, const float* save_mean, const float* save_invstd, int N,
+                                       int C, int HW, float alpha) = 0;
+
   // ---- pointwise activations; backward gets both inp and out, each kind uses what it needs ----
   virtual void activation_forward(Act act, float* out, const float* inp, int64_t n, float alpha) = 0;
   virtual void activation_backward(Act act, float* dinp, const float* dout, const float* inp,
@@ -165,6 +195,9 @@ class Ops {
   // value = clamp(round((x + 1)·127.5), 0, 255); pad pixels and cells with i ≥ N are 0.
   virtual void image_grid(uint8_t* out, const float* imgs, int N, int C, int H, int W, int rows,
                           int cols, int pad) = 0;
+
+ protected:
+  Precision precision_ = Precision::Fp32;
 };
 
 // The reference backend (multithreaded CPU). Always available.

@@ -57,6 +57,36 @@ Tensor Tensor::first(int n) const {
   return t;
 }
 
+namespace {
+// Part of another buffer (Tensor::slice): keeps its parent alive.
+class SubBuffer final : public Buffer {
+ public:
+  SubBuffer(std::shared_ptr<Buffer> parent, size_t offset, size_t bytes)
+      : parent_(std::move(parent)), offset_(offset), bytes_(bytes) {}
+  void* data() override { return static_cast<char*>(parent_->data()) + offset_; }
+  size_t bytes() const override { return bytes_; }
+
+ private:
+  std::shared_ptr<Buffer> parent_;
+  size_t offset_, bytes_;
+};
+}  // namespace
+
+Tensor Tensor::slice(int64_t offset, std::vector<int> shape) const {
+  const int64_t n = count(shape);
+  if (offset < 0 || offset + n > numel_)
+    throw std::invalid_argument("tensor: cannot take " + gan::shape_str(shape) + " at offset " + std::to_string(offset) +
+                                " of " + shape_str());
+  Tensor t;
+  t.ops_ = ops_;
+  t.shape_ = std::move(shape);
+  t.dtype_ = dtype_;
+  t.numel_ = n;
+  const size_t es = dtype_size(dtype_);
+  t.buf_ = std::make_shared<SubBuffer>(buf_, (size_t)offset * es, (size_t)std::max<int64_t>(n, 1) * es);
+  return t;
+}
+
 std::vector<float> Tensor::to_host() const {
   std::vector<float> v(numel_);
   if (numel_) ops_->copy_to_host(v.data(), f32(), bytes());

@@ -38,6 +38,8 @@ class Tensor {
   // The first n entries along dim 0, same storage: layers allocate activations once for the
   // largest batch they will see and hand out prefixes, so addresses never change between steps.
   Tensor first(int n) const;
+  // `shape`'s elements starting `offset` elements into this tensor, same storage (keeps it alive).
+  Tensor slice(int64_t offset, std::vector<int> shape) const;
 
   // Host round trips (synchronise with the device).
   std::vector<float> to_host() const;

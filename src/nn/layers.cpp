@@ -1,5 +1,6 @@
 #include "layers.h"
 
+#include <climits>
 #include <stdexcept>
 
 #include "../ref/ops.h"
@@ -38,13 +39,42 @@ int64_t ParamSet::count() const {
 }
 
 std::vector<AdamParam> ParamSet::adam_list() const {
+  if (flat())
+    return {{flat_value_.f32(), flat_grad_.f32(), flat_m_.f32(), flat_v_.f32(), flat_value_.numel()}};
   std::vector<AdamParam> v;
   for (auto& p : params_) v.push_back({p->value.f32(), p->grad.f32(), p->m.f32(), p->v.f32(), p->value.numel()});
   return v;
 }
 
 void ParamSet::zero_grad() {
+  if (flat()) return ops_.fill(flat_grad_.f32(), flat_grad_.numel(), 0.0f);
   for (auto& p : params_) ops_.fill(p->grad.f32(), p->grad.numel(), 0.0f);
+}
+
+void ParamSet::flatten() {
+  if (flat()) throw std::logic_error("ParamSet::flatten: already flat");
+  std::vector<int64_t> offset;
+  int64_t total = 0;
+  for (auto& p : params_) {
+    offset.push_back(total);
+    total += (p->value.numel() + kFlatAlign - 1) / kFlatAlign * kFlatAlign;
+  }
+  if (total == 0) return;
+  if (total > INT32_MAX) throw std::length_error("ParamSet::flatten: more than 2^31 parameters");
+  Tensor* flat[4] = {&flat_value_, &flat_grad_, &flat_m_, &flat_v_};
+  for (Tensor* f : flat) {
+    *f = Tensor(ops_, {(int)total});
+    f->zero();
+  }
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Param& p = *params_[i];
+    Tensor* parts[4] = {&p.value, &p.grad, &p.m, &p.v};
+    for (int k = 0; k < 4; ++k) {
+      Tensor view = flat[k]->slice(offset[i], parts[k]->shape());
+      if (view.numel()) ops_.copy_device(view.f32(), parts[k]->f32(), view.bytes());
+      *parts[k] = view;
+    }
+  }
 }
 
 void ParamSet::initialise(uint64_t seed, float std) {
@@ -239,6 +269,73 @@ LayerInfo BatchNorm::info(const std::vector<int>& in) const {
   return {name_, "BatchNorm(" + std::to_string(c_) + ")", in, 2LL * c_};
 }
 
+// ---------------------------------------------------------------- BnActDropout
+
+BnActDropout::BnActDropout(ParamSet& ps, const std::string& bn_name, const std::string& act_name,
+                           const std::string& drop_name, int channels, float momentum, float eps, float alpha, float p,
+                           uint64_t seed, int uid, const int* phase, int capacity)
+    : ops_(ps.ops()), bn_name_(bn_name), act_name_(act_name), drop_name_(drop_name), c_(channels), cap_(capacity),
+      momentum_(momentum), eps_(eps), alpha_(alpha), p_(drop_name.empty() ? 0.0f : p), seed_(seed), uid_(uid),
+      phase_(phase) {
+  // Registered exactly as BatchNorm registers them.
+  gamma_ = &ps.add(bn_name + ".weight", {channels}, Param::Init::Ones);
+  beta_ = &ps.add(bn_name + ".bias", {channels}, Param::Init::Zeros);
+  running_mean_ = &ps.add_buffer(bn_name + ".running_mean", {channels}, 0.0f);
+  running_var_ = &ps.add_buffer(bn_name + ".running_var", {channels}, 1.0f);
+  ps.add_counter(bn_name + ".num_batches_tracked");
+  save_mean_ = Tensor(ops_, {channels});
+  save_invstd_ = Tensor(ops_, {channels});
+}
+
+Tensor BnActDropout::forward(const Tensor& x, Mode mode) {
+  if (x.dim(1) != c_)
+    throw std::logic_error(bn_name_ + ": expected " + std::to_string(c_) + " channels, got " + x.shape_str());
+  x_ = x;
+  const int n = x.dim(0);
+  hw_ = (int)(per_sample(x) / c_);
+  Tensor y = rows(ops_, y_, cap_, sample_shape(x), n);
+  if (mode == Mode::Train) {
+    dropout_active_ = p_ > 0.0f;
+    Tensor mask;
+    if (dropout_active_) mask = rows(ops_, mask_, cap_, sample_shape(x), n);
+    // Dropout's stream (uid, phase), as Dropout::forward draws it.
+    const uint64_t offset = ((uint64_t)uid_ << 32) | ((uint64_t)*phase_ << 28);
+    ops_.bn_act_dropout_forward_train(y.f32(), dropout_active_ ? mask.f32() : nullptr, save_mean_.f32(),
+                                      save_invstd_.f32(), running_mean_->f32(), running_var_->f32(), x.f32(), nullptr,
+                                      gamma_->value.f32(), beta_->value.f32(), n, c_, hw_, momentum_, eps_, alpha_,
+                                      dropout_active_ ? p_ : 0.0f, seed_, offset);
+  } else {
+    dropout_active_ = false;
+    ops_.bn_act_forward_eval(y.f32(), x.f32(), nullptr, gamma_->value.f32(), beta_->value.f32(), running_mean_->f32(),
+                             running_var_->f32(), n, c_, hw_, eps_, alpha_);
+  }
+  return y;
+}
+
+Tensor BnActDropout::backward(const Tensor& dy, bool need_dx) {
+  const int n = dy.dim(0);
+  Tensor dx = rows(ops_, dx_, cap_, sample_shape(x_), n);
+  ops_.bn_act_dropout_backward(dx.f32(), nullptr, gamma_->grad.f32(), beta_->grad.f32(), dy.f32(),
+                               dropout_active_ ? mask_.f32() : nullptr, x_.f32(), nullptr, gamma_->value.f32(),
+                               beta_->value.f32(), save_mean_.f32(), save_invstd_.f32(), n, c_, hw_, alpha_);
+  return need_dx ? dx : Tensor();
+}
+
+LayerInfo BnActDropout::info(const std::vector<int>& in) const {
+  return {bn_name_, "BatchNorm(" + std::to_string(c_) + ")", in, 2LL * c_};
+}
+
+std::vector<LayerInfo> BnActDropout::infos(const std::vector<int>& in) const {
+  char a[48], d[32];
+  snprintf(a, sizeof a, "LeakyReLU(%g)", alpha_);
+  std::vector<LayerInfo> v = {info(in), {act_name_, a, in, 0}};
+  if (!drop_name_.empty()) {
+    snprintf(d, sizeof d, "Dropout(%g)", p_);
+    v.push_back({drop_name_, d, in, 0});
+  }
+  return v;
+}
+
 // ---------------------------------------------------------------- Activation
 
 static const char* act_name(Act a) {
@@ -314,10 +411,11 @@ Tensor Sequential::backward(Tensor dy, bool need_dx) {
 
 std::vector<int> Sequential::info(std::vector<int> in, std::vector<LayerInfo>* out) const {
   for (size_t i = 0; i < layers_.size(); ++i) {
-    LayerInfo li = layers_[i]->info(in);
-    if (li.name.empty()) li.name = names_[i];
-    out->push_back(li);
-    in = li.out_shape;
+    for (LayerInfo li : layers_[i]->infos(in)) {
+      if (li.name.empty()) li.name = names_[i];
+      out->push_back(li);
+      in = li.out_shape;
+    }
   }
   return in;
 }

@@ -44,6 +44,14 @@ class ParamSet {
   int64_t count() const;  // number of trainable scalars
   std::vector<AdamParam> adam_list() const;
   void zero_grad();
+  // Moves every parameter, gradient and Adam moment into four flat buffers (values, grads, m, v)
+  // with the same layout — each tensor at an offset rounded up to kFlatAlign floats, the gaps
+  // zero — keeping their contents. Afterwards zero_grad is one fill and adam_list one entry over
+  // the whole range (Adam is elementwise, and a zero gap stays zero: m = v = g = 0 gives a zero
+  // step), so an update is bit-identical to the per-tensor one. Call once all parameters exist.
+  void flatten();
+  bool flat() const { return flat_value_.defined(); }
+  static constexpr int64_t kFlatAlign = 16;  // 64 bytes: float4 loads stay aligned
   // Weights N(0, std) (or N(1, std) for NormalAroundOne), from (seed, index): the same on every backend.
   void initialise(uint64_t seed, float std);
   Ops& ops() { return ops_; }
@@ -53,6 +61,7 @@ class ParamSet {
   std::vector<std::unique_ptr<Param>> params_;
   std::deque<std::pair<std::string, Tensor>> buffers_;
   std::vector<std::string> counters_;
+  Tensor flat_value_, flat_grad_, flat_m_, flat_v_;
 };
 
 // One row of --summary.
@@ -70,6 +79,8 @@ class Layer {
   virtual Tensor backward(const Tensor& dy, bool need_dx) = 0;
   virtual std::vector<int> out_shape(const std::vector<int>& in) const { return in; }
   virtual LayerInfo info(const std::vector<int>& in) const = 0;
+  // The --summary rows: one, unless a layer stands for several (BnActDropout).
+  virtual std::vector<LayerInfo> infos(const std::vector<int>& in) const { return {info(in)}; }
 
  protected:
   // A buffer of `capacity` samples of shape `sample`, made on first use; returns its first n.
@@ -185,6 +196,38 @@ class Dropout final : public Layer {
   int cap_;
   bool active_ = false;
   Tensor y_, mask_, dx_;
+};
+
+// BatchNorm → LeakyReLU → Dropout (dropout optional) as one op, Ops::bn_act_dropout_*: the
+// parameters, buffers and names of the three layers it replaces, their results (bit for bit on
+// the CPU), and the same dropout stream as Dropout(seed, uid, phase). It keeps its input, the mask
+// and its output where the three keep five tensors. ModelConfig::fuse_bn_act selects it.
+class BnActDropout final : public Layer {
+ public:
+  // drop_name empty: no dropout (p ignored).
+  BnActDropout(ParamSet& ps, const std::string& bn_name, const std::string& act_name, const std::string& drop_name,
+               int channels, float momentum, float eps, float alpha, float p, uint64_t seed, int uid,
+               const int* phase, int capacity);
+  Tensor forward(const Tensor& x, Mode mode) override;
+  Tensor backward(const Tensor& dy, bool need_dx) override;
+  LayerInfo info(const std::vector<int>& in) const override;
+  std::vector<LayerInfo> infos(const std::vector<int>& in) const override;
+
+ private:
+  Ops& ops_;
+  std::string bn_name_, act_name_, drop_name_;
+  int c_, cap_;
+  float momentum_, eps_, alpha_, p_;
+  uint64_t seed_;
+  int uid_;
+  const int* phase_;
+  Param* gamma_;
+  Param* beta_;
+  Tensor* running_mean_;
+  Tensor* running_var_;
+  Tensor save_mean_, save_invstd_, x_, y_, mask_, dx_;
+  bool dropout_active_ = false;
+  int hw_ = 1;
 };
 
 // Layers applied in order.

@@ -62,12 +62,15 @@ class AcGanGenerator final : public Generator {
       int out = c.conv_transpose_filters[i];
       std::string k = std::to_string(i);
       up_.add<Conv>("up." + k, ps_, "up." + k, true, in, out, 4, 2, 1, !c.batchnorm, cap);
-      if (c.batchnorm) {
-        up_.add<BatchNorm>("bn_up." + k, ps_, "bn_up." + k, out, c.bn_momentum, c.bn_eps, cap);
-        folded_.push_back({"up." + k + ".bias", "bn_up." + k + ".running_mean"});
+      if (c.batchnorm) folded_.push_back({"up." + k + ".bias", "bn_up." + k + ".running_mean"});
+      if (c.batchnorm && c.fuse_bn_act) {
+        up_.add<BnActDropout>("bn_up." + k, ps_, "bn_up." + k, "act_up." + k, "drop_up." + k, out, c.bn_momentum,
+                              c.bn_eps, c.leaky_alpha, c.dropout, seed, 1 + (int)i, &phase_, cap);
+      } else {
+        if (c.batchnorm) up_.add<BatchNorm>("bn_up." + k, ps_, "bn_up." + k, out, c.bn_momentum, c.bn_eps, cap);
+        up_.add<Activation>("act_up." + k, ops, Act::LeakyRelu, c.leaky_alpha, cap);
+        up_.add<Dropout>("drop_up." + k, ops, c.dropout, seed, 1 + (int)i, &phase_, cap);
       }
-      up_.add<Activation>("act_up." + k, ops, Act::LeakyRelu, c.leaky_alpha, cap);
-      up_.add<Dropout>("drop_up." + k, ops, c.dropout, seed, 1 + (int)i, &phase_, cap);
       in = out;
     }
     up_.add<Conv>("out_conv", ps_, "out_conv", false, in, c.channels, 7, 1, 3, true, cap);
@@ -132,12 +135,15 @@ class AcGanDiscriminator final : public Discriminator {
       for (int s : {2, 1}) {
         std::string k = std::to_string(idx);
         trunk_.add<Conv>("conv." + k, ps_, "conv." + k, false, in, f, 3, s, 1, !c.batchnorm, cap);
-        if (c.batchnorm) {
-          trunk_.add<BatchNorm>("bn." + k, ps_, "bn." + k, f, c.bn_momentum, c.bn_eps, cap);
-          folded_.push_back({"conv." + k + ".bias", "bn." + k + ".running_mean"});
+        if (c.batchnorm) folded_.push_back({"conv." + k + ".bias", "bn." + k + ".running_mean"});
+        if (c.batchnorm && c.fuse_bn_act) {
+          trunk_.add<BnActDropout>("bn." + k, ps_, "bn." + k, "act." + k, "drop." + k, f, c.bn_momentum, c.bn_eps,
+                                   c.leaky_alpha, c.dropout, seed, 16 + idx, &phase_, cap);
+        } else {
+          if (c.batchnorm) trunk_.add<BatchNorm>("bn." + k, ps_, "bn." + k, f, c.bn_momentum, c.bn_eps, cap);
+          trunk_.add<Activation>("act." + k, ops, Act::LeakyRelu, c.leaky_alpha, cap);
+          trunk_.add<Dropout>("drop." + k, ops, c.dropout, seed, 16 + idx, &phase_, cap);
         }
-        trunk_.add<Activation>("act." + k, ops, Act::LeakyRelu, c.leaky_alpha, cap);
-        trunk_.add<Dropout>("drop." + k, ops, c.dropout, seed, 16 + idx, &phase_, cap);
         in = f;
         ++idx;
       }
@@ -240,8 +246,13 @@ class DcGanDiscriminator final : public Discriminator {
     for (int w : {d * 2, d * 4, d * 8}) {
       std::string k = std::to_string(idx), b = std::to_string(idx + 1);
       main_.add<Conv>("main." + k, ps_, "main." + k, false, in, w, 4, 2, 1, false, cap);
-      main_.add<BatchNorm>("main." + b, ps_, "main." + b, w, c.bn_momentum, c.bn_eps, cap);
-      main_.add<Activation>("main." + std::to_string(idx + 2), ops, Act::LeakyRelu, 0.2f, cap);
+      if (c.fuse_bn_act) {
+        main_.add<BnActDropout>("main." + b, ps_, "main." + b, "main." + std::to_string(idx + 2), "", w,
+                                c.bn_momentum, c.bn_eps, 0.2f, 0.0f, 0, 0, &phase_, cap);
+      } else {
+        main_.add<BatchNorm>("main." + b, ps_, "main." + b, w, c.bn_momentum, c.bn_eps, cap);
+        main_.add<Activation>("main." + std::to_string(idx + 2), ops, Act::LeakyRelu, 0.2f, cap);
+      }
       in = w;
       idx += 3;
     }

@@ -60,10 +60,10 @@ class CpuOps final : public Ops {
     ref::axpy(y, x, n, alpha);
   }
   void linear_forward(float* out, const float* inp, const float* weight, const float* bias, int B, int C_in, int C_out) override {
-    ref::linear_forward(out, inp, weight, bias, B, C_in, C_out);
+    ref::linear_forward(precision_, out, inp, weight, bias, B, C_in, C_out);
   }
   void linear_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp, const float* weight, int B, int C_in, int C_out) override {
-    ref::linear_backward(dinp, dweight, dbias, dout, inp, weight, B, C_in, C_out);
+    ref::linear_backward(precision_, dinp, dweight, dbias, dout, inp, weight, B, C_in, C_out);
   }
   void embedding_forward(float* out, const int32_t* labels, const float* table, int B, int num, int dim) override {
     ref::embedding_forward(out, labels, table, B, num, dim);
@@ -72,16 +72,16 @@ class CpuOps final : public Ops {
     ref::embedding_backward(dtable, dout, labels, B, num, dim);
   }
   void conv2d_forward(float* out, const float* inp, const float* weight, const float* bias, const ConvShape& s) override {
-    ref::conv2d_forward(out, inp, weight, bias, s);
+    ref::conv2d_forward(precision_, out, inp, weight, bias, s);
   }
   void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp, const float* weight, const ConvShape& s) override {
-    ref::conv2d_backward(dinp, dweight, dbias, dout, inp, weight, s);
+    ref::conv2d_backward(precision_, dinp, dweight, dbias, dout, inp, weight, s);
   }
   void conv_transpose2d_forward(float* out, const float* inp, const float* weight, const float* bias, const ConvShape& s) override {
-    ref::conv_transpose2d_forward(out, inp, weight, bias, s);
+    ref::conv_transpose2d_forward(precision_, out, inp, weight, bias, s);
   }
   void conv_transpose2d_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp, const float* weight, const ConvShape& s) override {
-    ref::conv_transpose2d_backward(dinp, dweight, dbias, dout, inp, weight, s);
+    ref::conv_transpose2d_backward(precision_, dinp, dweight, dbias, dout, inp, weight, s);
   }
   void batchnorm_forward_train(float* out, float* save_mean, float* save_invstd, float* running_mean, float* running_var, const float* inp, const float* gamma, const float* beta, int N, int C, int HW, float momentum, float eps) override {
     ref::batchnorm_forward_train(out, save_mean, save_invstd, running_mean, running_var, inp, gamma, beta, N, C, HW, momentum, eps);
@@ -91,6 +91,15 @@ class CpuOps final : public Ops {
   }
   void batchnorm_backward(float* dinp, float* dgamma, float* dbeta, const float* dout, const float* inp, const float* gamma, const float* save_mean, const float* save_invstd, int N, int C, int HW) override {
     ref::batchnorm_backward(dinp, dgamma, dbeta, dout, inp, gamma, save_mean, save_invstd, N, C, HW);
+  }
+  void bn_act_dropout_forward_train(float* out, float* mask, float* save_mean, float* save_invstd, float* running_mean, float* running_var, const float* inp, const float* bias, const float* gamma, const float* beta, int N, int C, int HW, float momentum, float eps, float alpha, float p, uint64_t seed, uint64_t offset) override {
+    ref::bn_act_dropout_forward_train(out, mask, save_mean, save_invstd, running_mean, running_var, inp, bias, gamma, beta, N, C, HW, momentum, eps, alpha, p, seed, counter(offset));
+  }
+  void bn_act_forward_eval(float* out, const float* inp, const float* bias, const float* gamma, const float* beta, const float* running_mean, const float* running_var, int N, int C, int HW, float eps, float alpha) override {
+    ref::bn_act_forward_eval(out, inp, bias, gamma, beta, running_mean, running_var, N, C, HW, eps, alpha);
+  }
+  void bn_act_dropout_backward(float* dinp, float* dbias, float* dgamma, float* dbeta, const float* dout, const float* mask, const float* inp, const float* bias, const float* gamma, const float* beta, const float* save_mean, const float* save_invstd, int N, int C, int HW, float alpha) override {
+    ref::bn_act_dropout_backward(dinp, dbias, dgamma, dbeta, dout, mask, inp, bias, gamma, beta, save_mean, save_invstd, N, C, HW, alpha);
   }
   void activation_forward(Act act, float* out, const float* inp, int64_t n, float alpha) override {
     ref::activation_forward(act, out, inp, n, alpha);

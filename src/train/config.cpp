@@ -74,6 +74,7 @@ Json train_config_json(const TrainConfig& c) {
   j.set("adam_beta2", c.adam.beta2);
   j.set("adam_eps", c.adam.eps);
   j.set("dataset", c.dataset);
+  j.set("precision", precision_name(c.precision));
   return j;
 }
 
@@ -95,6 +96,11 @@ TrainConfig train_config_from_json(const Json& j) {
   // Files written before the quality metrics existed have no such key: those runs had none.
   const Json* q = j.find("quality_samples");
   c.quality_samples = q ? (int)q->as_int() : 0;
+  // Runs written before the precision was recorded trained in fp32.
+  if (const Json* p = j.find("precision")) {
+    if (!parse_precision(p->as_string(), &c.precision))
+      throw std::invalid_argument("precision: expected fp32, tf32 or bf16, got '" + p->as_string() + "'");
+  }
   return c;
 }
 

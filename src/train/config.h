@@ -24,6 +24,10 @@ struct ModelConfig {
   // dcgan64 (PyTorch's DCGAN example)
   int ngf = 64, ndf = 64;
   float bn_momentum = 0.1f, bn_eps = 1e-5f;
+  // BatchNorm → LeakyReLU (→ Dropout) as one op (BnActDropout; the same results, bit for bit on
+  // the CPU). false builds the three layers (--unfused-bn). Not part of the saved configuration:
+  // it changes neither parameters nor results.
+  bool fuse_bn_act = true;
 };
 
 struct TrainConfig {
@@ -39,6 +43,13 @@ struct TrainConfig {
   bool shuffle = true;      // shuffled epochs; false = draw real batches with replacement (reference)
   uint64_t seed = 1;
   AdamHyper adam;
+  // Matrix precision (src/precision.h); the default stays fp32 until a GPU run shows bf16 training
+  // as well as fp32 does.
+  Precision precision = Precision::Fp32;
+  // Parameters, gradients and Adam moments in one flat buffer each (ParamSet::flatten): one fill
+  // zeroes the gradients and one Adam call updates a model. false keeps a buffer per tensor (the
+  // results are bit-identical; tests/core/test_train.cpp checks).
+  bool flat_params = true;
   int metrics_flush = 16;   // mini-batches between metric read-backs from the device
   std::string dataset;      // the --dataset spec trained on, so --resume reloads the same data
 };

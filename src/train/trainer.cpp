@@ -26,8 +26,13 @@ struct GanTrainer::Impl {
   Impl(Ops& o, const TrainConfig& c)
       : ops(o), cfg(c), half(c.batch / 2), capacity(std::max({c.batch, c.eval_samples, 100})) {
     if (c.batch < 2 || c.batch % 2) throw std::invalid_argument("--batchsize must be an even number >= 2");
+    ops.set_precision(c.precision);
     G = make_generator(ops, cfg.model, capacity, cfg.seed);
     D = make_discriminator(ops, cfg.model, capacity, cfg.seed);
+    if (cfg.flat_params) {
+      G->params().flatten();
+      D->params().flatten();
+    }
     const ModelConfig& m = cfg.model;
     noise = Tensor(ops, {capacity, m.latent_dim});
     labels = Tensor(ops, {capacity}, DType::I32);

@@ -26,6 +26,10 @@ class ForwardingOps : public Ops {
   }
   std::string name() const override { return "test(" + inner_->name() + ")"; }
   bool is_cuda() const override { return false; }
+  void set_precision(Precision p) override {
+    Ops::set_precision(p);
+    inner_->set_precision(p);
+  }
 
   std::unique_ptr<Buffer> alloc(size_t bytes) override { return inner_->alloc(bytes); }
   void copy_to_device(void* dst, const void* src, size_t bytes) override { inner_->copy_to_device(dst, src, bytes); }
@@ -129,6 +133,36 @@ class ForwardingOps : public Ops {
     wrote("batchnorm_backward.dinp", OpKind::Reduction, dinp, (int64_t)N * C * HW);
     g.done("batchnorm_backward.dgamma", OpKind::Reduction);
     b.done("batchnorm_backward.dbeta", OpKind::Reduction);
+  }
+  void bn_act_dropout_forward_train(float* out, float* mask, float* save_mean, float* save_invstd,
+                                    float* running_mean, float* running_var, const float* inp, const float* bias,
+                                    const float* gamma, const float* beta, int N, int C, int HW, float momentum,
+                                    float eps, float alpha, float p, uint64_t seed, uint64_t offset) override {
+    inner_->bn_act_dropout_forward_train(out, mask, save_mean, save_invstd, running_mean, running_var, inp, bias,
+                                         gamma, beta, N, C, HW, momentum, eps, alpha, p, seed, offset);
+    wrote("bn_act_dropout_forward_train.save_mean", OpKind::Reduction, save_mean, C);
+    wrote("bn_act_dropout_forward_train.save_invstd", OpKind::Reduction, save_invstd, C);
+    wrote("bn_act_dropout_forward_train.running_mean", OpKind::Reduction, running_mean, C);
+    wrote("bn_act_dropout_forward_train.running_var", OpKind::Reduction, running_var, C);
+    wrote("bn_act_dropout_forward_train.out", OpKind::Reduction, out, (int64_t)N * C * HW);
+  }
+  void bn_act_forward_eval(float* out, const float* inp, const float* bias, const float* gamma, const float* beta,
+                           const float* running_mean, const float* running_var, int N, int C, int HW, float eps,
+                           float alpha) override {
+    inner_->bn_act_forward_eval(out, inp, bias, gamma, beta, running_mean, running_var, N, C, HW, eps, alpha);
+    wrote("bn_act_forward_eval", OpKind::Pointwise, out, (int64_t)N * C * HW);
+  }
+  void bn_act_dropout_backward(float* dinp, float* dbias, float* dgamma, float* dbeta, const float* dout,
+                               const float* mask, const float* inp, const float* bias, const float* gamma,
+                               const float* beta, const float* save_mean, const float* save_invstd, int N, int C,
+                               int HW, float alpha) override {
+    Accum bb(this, dbias, C), g(this, dgamma, C), b(this, dbeta, C);
+    inner_->bn_act_dropout_backward(dinp, dbias, dgamma, dbeta, dout, mask, inp, bias, gamma, beta, save_mean,
+                                    save_invstd, N, C, HW, alpha);
+    wrote("bn_act_dropout_backward.dinp", OpKind::Reduction, dinp, (int64_t)N * C * HW);
+    bb.done("bn_act_dropout_backward.dbias", OpKind::Reduction);
+    g.done("bn_act_dropout_backward.dgamma", OpKind::Reduction);
+    b.done("bn_act_dropout_backward.dbeta", OpKind::Reduction);
   }
   void activation_forward(Act act, float* out, const float* inp, int64_t n, float alpha) override {
     inner_->activation_forward(act, out, inp, n, alpha);

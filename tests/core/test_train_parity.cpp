@@ -191,5 +191,60 @@ TEST_F(TrainParity, PlantedFrozenStepCounterFails) {
   EXPECT_GT(r.worst("losses"), 1.0) << "the later steps must show it";
 }
 
+// bf16 (src/precision.h): the CPU backend emulates the GPU's rounding points, so the reference of
+// a bf16 GPU run is a bf16 CPU run, and what remains between them is the order of the fp32 sums —
+// which now decides some bf16 roundings. Noise of ±2e-3·rms on every matrix, reduction and loss
+// output (about half a bf16 ulp everywhere: far more than the one-ulp flips a different fp32 sum
+// order causes at a small fraction of the outputs) must pass the bf16 limits; a planted bug must
+// still fail them.
+class TrainParityBf16 : public ::testing::Test {
+ protected:
+  static TrainConfig config() {
+    TrainConfig c = parity::config();
+    c.precision = Precision::Bf16;
+    return c;
+  }
+  static void SetUpTestSuite() {
+    auto cpu = make_cpu_ops();
+    ref_ = new parity::Run(parity::run(*cpu, config(), parity::dataset()));
+  }
+  static void TearDownTestSuite() {
+    delete ref_;
+    ref_ = nullptr;
+  }
+  static parity::Result check(Ops& ops, const char* what) {
+    const parity::Result r = parity::compare(*ref_, parity::run(ops, config(), parity::dataset()), parity::bf16());
+    std::printf("parity margins, bf16, %s:\n%s", what, r.report(4).c_str());
+    return r;
+  }
+  static parity::Run* ref_;
+};
+parity::Run* TrainParityBf16::ref_ = nullptr;
+
+TEST_F(TrainParityBf16, SummationOrderNoisePassesTheBf16Limits) {
+  for (uint64_t seed : {15, 16, 17}) {
+    NoisyOps ops(1e-3, 2e-3, seed);
+    const parity::Result r = check(ops, "sums with noise 2e-3 of their rms, and the ulps");
+    EXPECT_TRUE(r.ok()) << r.report();
+  }
+}
+
+TEST_F(TrainParityBf16, AnFp32RunIsNotTakenForABf16One) {
+  // The bf16 rounding points are real: the fp32 reference differs from the bf16 one measurably
+  // (and within the bf16 limits, which are about bf16's own error).
+  auto cpu = make_cpu_ops();
+  const parity::Run fp = parity::run(*cpu, parity::config(), parity::dataset());
+  const parity::Result r = parity::compare(*ref_, fp, parity::fp32());
+  std::printf("parity margins, bf16 reference against an fp32 run, fp32 limits:\n%s", r.report(4).c_str());
+  EXPECT_FALSE(r.ok());
+}
+
+TEST_F(TrainParityBf16, PlantedOffByOneFailsTheBf16Limits) {
+  ShiftedOutputOps ops("concat_forward");
+  const parity::Result r = check(ops, "planted bug: concat_forward's output shifted by one element");
+  EXPECT_FALSE(r.ok());
+  EXPECT_GT(r.worst("step 1 at lr 0: BatchNorm statistics"), 1.0) << "the first step must already show it";
+}
+
 }  // namespace
 }  // namespace gan

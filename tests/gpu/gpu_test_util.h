@@ -42,6 +42,14 @@ inline bool tf32_on() {
   return false;
 #endif
 }
+// The precision the CUDA backend starts in (GAN_PRECISION, or GAN_TF32=1; fp32 otherwise).
+inline Precision test_precision() {
+#ifdef GAN_HAVE_CUDA
+  return cuda::precision();
+#else
+  return Precision::Fp32;
+#endif
+}
 
 struct Tol {
   double atol, rtol;

@@ -1,7 +1,9 @@
 // CUDA vs CPU reference: linear (cuBLAS), conv2d and conv_transpose2d (cuDNN), batchnorm.
 // Shapes: batch 1, odd sizes, and every layer of acgan28 and dcgan64 (dcgan at batch 16 to keep
 // the CPU reference quick). Matrix products are compared with atol scaled by the reference's
-// largest magnitude (the sums run in different orders), tighter in FP32 than in TF32.
+// largest magnitude (the sums run in different orders), tighter in FP32 than in TF32. The
+// reference runs at the CUDA backend's precision (GAN_PRECISION; src/precision.h), so tf32 and
+// bf16 compare like with like.
 #include <gtest/gtest.h>
 
 #include "gpu_test_util.h"
@@ -16,10 +18,12 @@ using namespace gputest;
 // error is a few 1e-6 of the output's scale, hence a looser FP32 bound for conv.
 Tol matmul_tol(const std::vector<float>& ref) {
   const double m = max_abs(ref);
+  if (test_precision() == Precision::Bf16) return Tol{5e-3 * m, 8e-3};  // one bf16 step: test_gpu_precision.cpp
   return tf32_on() ? Tol{3e-3 * m, 3e-3} : Tol{2e-5 * m, 1e-4};
 }
 Tol conv_tol(const std::vector<float>& ref) {
   const double m = max_abs(ref);
+  if (test_precision() == Precision::Bf16) return Tol{5e-3 * m, 8e-3};
   return tf32_on() ? Tol{3e-3 * m, 3e-3} : Tol{1e-4 * m, 1e-3};
 }
 
@@ -29,8 +33,8 @@ void run_linear(Ops& ops, int B, int C_in, int C_out, bool bias) {
   auto b = randu(C_out, 103), dy = randu((size_t)B * C_out, 104);
   auto dw0 = randu(w.size(), 105), db0 = randu(C_out, 106);
   std::vector<float> y_ref((size_t)B * C_out), dx_ref(x.size()), dw_ref = dw0, db_ref = db0;
-  ref::linear_forward(y_ref.data(), x.data(), w.data(), bias ? b.data() : nullptr, B, C_in, C_out);
-  ref::linear_backward(dx_ref.data(), dw_ref.data(), bias ? db_ref.data() : nullptr, dy.data(), x.data(), w.data(), B, C_in, C_out);
+  ref::linear_forward(test_precision(), y_ref.data(), x.data(), w.data(), bias ? b.data() : nullptr, B, C_in, C_out);
+  ref::linear_backward(test_precision(), dx_ref.data(), dw_ref.data(), bias ? db_ref.data() : nullptr, dy.data(), x.data(), w.data(), B, C_in, C_out);
   DevBuf<float> dX(ops, x), dW(ops, w), dB(ops, b), dY(ops, y_ref.size()), dDy(ops, dy), dDx(ops, x.size()), dDw(ops, dw0), dDb(ops, db0);
   dY.poison();
   dDx.poison();
@@ -54,11 +58,11 @@ TEST(CudaLinear, MatchesReferenceOverShapeSweep) {
 #ifdef GAN_HAVE_CUDA
 TEST(CudaLinear, Tf32FlagStaysWithinTf32Tolerance) {
   GAN_REQUIRE_CUDA(ops);
-  const bool was = cuda::tf32_enabled();
-  cuda::set_tf32(true);
+  const Precision was = cuda::precision();
+  cuda::set_precision(Precision::Tf32);
   run_linear(*ops, 128, 6272, 10, true);
   run_linear(*ops, 128, 100, 6272, true);
-  cuda::set_tf32(was);
+  cuda::set_precision(was);
 }
 #endif
 
@@ -75,11 +79,11 @@ void run_conv(Ops& ops, const ConvShape& s, bool transposed, bool bias) {
   const float* bp = bias ? b.data() : nullptr;
   float* dbp = bias ? db_ref.data() : nullptr;
   if (!transposed) {
-    ref::conv2d_forward(y_ref.data(), x.data(), w.data(), bp, s);
-    ref::conv2d_backward(dx_ref.data(), dw_ref.data(), dbp, dy.data(), x.data(), w.data(), s);
+    ref::conv2d_forward(test_precision(), y_ref.data(), x.data(), w.data(), bp, s);
+    ref::conv2d_backward(test_precision(), dx_ref.data(), dw_ref.data(), dbp, dy.data(), x.data(), w.data(), s);
   } else {
-    ref::conv_transpose2d_forward(y_ref.data(), x.data(), w.data(), bp, s);
-    ref::conv_transpose2d_backward(dx_ref.data(), dw_ref.data(), dbp, dy.data(), x.data(), w.data(), s);
+    ref::conv_transpose2d_forward(test_precision(), y_ref.data(), x.data(), w.data(), bp, s);
+    ref::conv_transpose2d_backward(test_precision(), dx_ref.data(), dw_ref.data(), dbp, dy.data(), x.data(), w.data(), s);
   }
   DevBuf<float> dX(ops, x), dW(ops, w), dB(ops, b), dY(ops, ny), dDy(ops, dy), dDx(ops, nx), dDw(ops, dw0), dDb(ops, db0);
   dY.poison();

@@ -5,8 +5,9 @@
 // The agreement is tests/common/train_parity.h's check — the first step tightly (BatchNorm
 // statistics and gradients of a step at learning rate 0, G's first Adam updates), the losses and
 // accuracies of ten steps, and the models after ten steps — with the limits that tests/core/test_train_parity.cpp justifies on the
-// CPU (rounding noise of cuDNN's size passes with room to spare, planted bugs fail). TF32
-// (GAN_TF32=1) gets the TF32 limits.
+// CPU (rounding noise of cuDNN's size passes with room to spare, planted bugs fail). The
+// precision is GAN_PRECISION's (GAN_TF32=1: tf32), with that precision's limits and a CPU
+// reference that rounds where the GPU does.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -23,12 +24,14 @@ using namespace gputest;
 TEST(CudaTrain, TenStepsAgreeWithCpuFromTheSameSeed) {
   GAN_REQUIRE_CUDA(gpu);
   auto cpu = make_cpu_ops();
-  const TrainConfig cfg = parity::config();
+  // Like with like: the CPU run emulates the precision's rounding points (src/precision.h).
+  TrainConfig cfg = parity::config();
+  cfg.precision = test_precision();
   const Dataset data = parity::dataset();
   const parity::Run ref = parity::run(*cpu, cfg, data, 10);
   const parity::Run got = parity::run(*gpu, cfg, data, 10);
-  const parity::Result r = parity::compare(ref, got, tf32_on() ? parity::tf32() : parity::fp32());
-  std::printf("CUDA against the CPU reference, %s limits:\n%s", tf32_on() ? "TF32" : "FP32", r.report(4).c_str());
+  const parity::Result r = parity::compare(ref, got, parity::for_precision(cfg.precision));
+  std::printf("CUDA against the CPU reference, %s limits:\n%s", precision_name(cfg.precision), r.report(4).c_str());
   EXPECT_TRUE(r.ok()) << r.report();
 }
 
