@@ -47,7 +47,9 @@ TEST(FlatParams, FlattenKeepsContentsAndLaysTensorsOutAlignedWithZeroGaps) {
   const float* bufs[4] = {list[0].param, list[0].grad, list[0].m, list[0].v};
   for (const float* f : bufs)
     for (int64_t k = 0; k < list[0].n; ++k)
-      if (!used[(size_t)k]) ASSERT_EQ(f[k], 0.0f) << "gap element " << k;
+      if (!used[(size_t)k]) {
+        ASSERT_EQ(f[k], 0.0f) << "gap element " << k;
+      }
   EXPECT_THROW(G->params().flatten(), std::logic_error);
 }
 
