@@ -54,4 +54,17 @@ __device__ __forceinline__ uint64_t step_counter(const uint64_t* d_step, uint64_
   return (*d_step << 40) + offset;
 }
 
+// Channel c's training statistics, written by the thread that owns the channel: the saved mean
+// and 1/std for backward, and the running ones moved PyTorch's way (the running variance with the
+// unbiased estimate, the biased one when count is 1). Any pointer may be null.
+__device__ __forceinline__ void store_channel_stats(int c, float mean, float invstd, float var, float sq, int64_t count,
+                                                   float momentum, float* save_mean, float* save_invstd,
+                                                   float* running_mean, float* running_var) {
+  if (save_mean) save_mean[c] = mean;
+  if (save_invstd) save_invstd[c] = invstd;
+  const float unbiased = count > 1 ? sq / (float)(count - 1) : var;
+  if (running_mean) running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * mean;
+  if (running_var) running_var[c] = (1.0f - momentum) * running_var[c] + momentum * unbiased;
+}
+
 }  // namespace gan::cuda

@@ -82,13 +82,8 @@ __global__ void __launch_bounds__(kFusedThreads)
       out[k] = a;
     }
   }
-  if (threadIdx.x == 0) {
-    if (save_mean) save_mean[c] = mean;
-    if (save_invstd) save_invstd[c] = invstd;
-    const float unbiased = count > 1 ? sq / (float)(count - 1) : var;
-    if (running_mean) running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * mean;
-    if (running_var) running_var[c] = (1.0f - momentum) * running_var[c] + momentum * unbiased;
-  }
+  if (threadIdx.x == 0)
+    store_channel_stats(c, mean, invstd, var, sq, count, momentum, save_mean, save_invstd, running_mean, running_var);
 }
 
 __global__ void fused_forward_eval_kernel(float* __restrict__ out, const float* __restrict__ inp,

@@ -6,26 +6,11 @@
 // double: deterministic, and accurate when N·HW is large (a 128×28×28 batch sums 100k values).
 #include <cmath>
 
+#include "lane_sum.h"
 #include "ops.h"
 #include "parallel.h"
 
 namespace gan::ref {
-namespace {
-constexpr int kLanes = 16;
-
-// Σ f(i) for i < n in kLanes fixed lanes.
-template <class F>
-inline double lane_sum(int n, F f) {
-  float acc[kLanes] = {};
-  int i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] += f(i + l);
-  double s = 0.0;
-  for (; i < n; ++i) s += f(i);
-  for (int l = 0; l < kLanes; ++l) s += acc[l];
-  return s;
-}
-}  // namespace
 
 void batchnorm_forward_train(float* out, float* save_mean, float* save_invstd, float* running_mean,
                              float* running_var, const float* inp, const float* gamma,

@@ -14,26 +14,12 @@
 #include <vector>
 
 #include "../philox.h"
+#include "lane_sum.h"
 #include "ops.h"
 #include "parallel.h"
 
 namespace gan::ref {
 namespace {
-constexpr int kLanes = 16;
-
-// As in batchnorm.cpp: Σ f(i) for i < n in kLanes fixed lanes, the tail and the lanes in double.
-template <class F>
-inline double lane_sum(int n, F f) {
-  float acc[kLanes] = {};
-  int i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] += f(i + l);
-  double s = 0.0;
-  for (; i < n; ++i) s += f(i);
-  for (int l = 0; l < kLanes; ++l) s += acc[l];
-  return s;
-}
-
 inline float leaky(float y, float alpha) { return y > 0.0f ? y : alpha * y; }
 
 // The dropout multiplier of element i (1 when p ≤ 0): exactly dropout_forward's.
