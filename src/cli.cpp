@@ -2,6 +2,8 @@
 
 #include "monitor_token.h"
 
+#include <sys/stat.h>
+
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -11,6 +13,8 @@
 #include <iterator>
 #include <functional>
 #include <sstream>
+
+#include "train/artifacts/atomic_file.h"
 
 namespace gan {
 
@@ -87,7 +91,7 @@ std::string token_from_file(const std::string& path) {
 
 void set_mode(CliOptions& o, CliOptions::Mode m, const std::string& flag) {
   if (o.mode != CliOptions::Mode::None && o.mode != m)
-    throw CliError(flag + ": only one of --train, --summary, --generate/--inference, --monitor, --presign at a time");
+    throw CliError(flag + ": only one of --train, --summary, --generate/--inference, --evaluate, --monitor, --presign at a time");
   o.mode = m;
 }
 
@@ -101,6 +105,13 @@ const std::vector<Flag>& flags() {
        [](CliOptions& o, const std::string&) { set_mode(o, M::Summary, "--summary"); }},
       {{"--generate", "--inference"}, nullptr, "write a grid of generated images from a checkpoint (see --checkpoint)",
        [](CliOptions& o, const std::string&) { set_mode(o, M::Generate, "--generate"); }},
+      {{"--evaluate"}, "RUN",
+       "compute the quality metrics (FD, class agreement, precision, recall) of every evaluation epoch of RUN "
+       "(a run id in --out, or a run folder) and store them in its summary.json files and best.json",
+       [](CliOptions& o, const std::string& v) {
+         set_mode(o, M::Evaluate, "--evaluate");
+         o.evaluate_run = v;
+       }},
       {{"--monitor"}, nullptr, "serve the monitoring page for the runs in --storage (no training)",
        [](CliOptions& o, const std::string&) { set_mode(o, M::Monitor, "--monitor"); }},
       {{"--presign"}, "URL",
@@ -122,6 +133,9 @@ const std::vector<Flag>& flags() {
        [](CliOptions& o, const std::string& v) { o.cfg.evalfreq = to_int("--evalfreq", v, 1, 1000000); }},
       {{"--eval-samples"}, "N", "real and generated samples per evaluation (150)",
        [](CliOptions& o, const std::string& v) { o.cfg.eval_samples = to_int("--eval-samples", v, 1, 100000); }},
+      {{"--quality-samples"}, "N",
+       "generated and held-out real images per evaluation epoch for the quality metrics (10000; CPU preset 1000; 0: off)",
+       [](CliOptions& o, const std::string& v) { o.cfg.quality_samples = to_int("--quality-samples", v, 0, 1000000); }},
       {{"--subset", "-s"}, "N", "train on N images only (0 = all)",
        [](CliOptions& o, const std::string& v) { o.cfg.subset = to_int("--subset", v, 0, 1 << 30); }},
       {{"--seed"}, "N", "random seed; the same seed gives the same run (1)",
@@ -252,7 +266,7 @@ const std::vector<Flag>& flags() {
       {{"--monitor-poll"}, "SECONDS", "how often a standalone monitor re-reads storage (5)",
        [](CliOptions& o, const std::string& v) { o.monitor_poll = to_int("--monitor-poll", v, 1, 3600); }},
       // generate
-      {{"--checkpoint"}, "FILE", "generator.safetensors (or checkpoint/state.safetensors) for --generate",
+      {{"--checkpoint"}, "FILE", "generator.safetensors, checkpoint/state.safetensors, or RUN:best (the epoch best.json names) for --generate",
        [](CliOptions& o, const std::string& v) { o.checkpoint = v; }},
       {{"--labels"}, "A,B,...", "classes to generate, one column each (all classes)",
        [](CliOptions& o, const std::string& v) { o.labels = to_int_list("--labels", v, 0, 1 << 20); }},
@@ -324,6 +338,7 @@ std::string cli_help() {
        "  ./gan --train [flags]                 train (with no flags: the reference AC-GAN on Fashion-MNIST)\n"
        "  ./gan --summary [model flags]         the model's layers, shapes and parameter counts\n"
        "  ./gan --generate [--checkpoint FILE] [--labels 0,3,9] [--n N] --out FILE.png\n"
+       "  ./gan --evaluate RUN [--out DIR]      quality metrics for every evaluation epoch of an earlier run\n"
        "  ./gan --monitor --storage URL         serve the monitoring page for stored runs\n"
        "  ./gan --presign s3://bucket/key|gs://bucket/key|az://account/container/key [--expires SECONDS]\n\n"
        "flags:\n";
@@ -355,10 +370,11 @@ Json cli_hyperparameters(const CliOptions& o) {
 
 std::string apply_cpu_preset(CliOptions& o) {
   // Sized so that 2 cores show recognisable class-conditional samples within a few minutes:
-  // quarter-width convolutions (about 1/16 of the reference's work per image), half batches,
-  // 1,000 mini-batches (5 epochs of a 12,800-image subset), and an evaluation epoch after every
-  // epoch so progress is visible. On the synthetic set the last grid's columns are classified as
-  // their conditioning class 90%+ of the time (tests/core/test_train.cpp checks ≥ 80%).
+  // quarter-width convolutions (about 1/16 of the reference's work per image), half batches, and
+  // 1,000 mini-batches whatever the dataset's size (5 epochs of a 12,800-image subset; 44 of a
+  // 1,500-image set: size_cpu_preset picks the epochs once the data is loaded), with about five
+  // evaluation epochs so progress is visible. On the synthetic set the last grid's columns are
+  // classified as their conditioning class 90%+ of the time (tests/core/test_train.cpp checks ≥ 80%).
   std::string changed;
   auto set = [&](const char* flag, auto apply, const std::string& shown) {
     if (o.given.count(flag)) return;
@@ -375,9 +391,54 @@ std::string apply_cpu_preset(CliOptions& o) {
   }
   set("--batchsize", [&] { o.cfg.batch = 64; }, "64");
   set("--subset", [&] { o.cfg.subset = 12800; }, "12800");
-  set("--epochs", [&] { o.cfg.epochs = 5; }, "5");
-  set("--evalfreq", [&] { o.cfg.evalfreq = 1; }, "1");
+  // The epochs for the full 12,800-image subset; size_cpu_preset re-sizes them for a smaller set.
+  set("--epochs", [&] {
+    o.cfg.epochs = 5;
+    o.preset_minibatches = kCpuPresetMiniBatches;
+  }, "sized to " + std::to_string(kCpuPresetMiniBatches) + " mini-batches");
+  set("--evalfreq", [&] { o.cfg.evalfreq = 1; }, o.preset_minibatches ? "sized to about 5 evaluation epochs" : "1");
+  set("--quality-samples", [&] { o.cfg.quality_samples = 1000; }, "1000");
   return changed;
+}
+
+std::string size_cpu_preset(CliOptions& o, int images) {
+  if (o.preset_minibatches <= 0) return "";
+  const int per_epoch = std::max(1, images / std::max(1, o.cfg.batch));
+  o.cfg.epochs = (o.preset_minibatches + per_epoch - 1) / per_epoch;
+  std::string line = "CPU preset: " + std::to_string(o.preset_minibatches) + " mini-batches = " +
+                     std::to_string(o.cfg.epochs) + " epoch" + (o.cfg.epochs == 1 ? "" : "s") + " of " +
+                     std::to_string(per_epoch) + " (" + std::to_string(images) + " images, batch " +
+                     std::to_string(o.cfg.batch) + ")";
+  if (!o.given.count("--evalfreq")) {
+    o.cfg.evalfreq = std::max(1, (o.cfg.epochs + 4) / 5);
+    line += o.cfg.evalfreq == 1 ? ", an evaluation epoch after each"
+                                : ", an evaluation epoch every " + std::to_string(o.cfg.evalfreq) + " epochs";
+  }
+  return line;
+}
+
+std::string resolve_checkpoint(const std::string& spec, const std::string& runs_dir) {
+  const std::string suffix = ":best";
+  if (spec.size() <= suffix.size() || spec.compare(spec.size() - suffix.size(), suffix.size(), suffix) != 0) return spec;
+  const std::string run = spec.substr(0, spec.size() - suffix.size());
+  struct stat st;
+  // A path (or an existing folder) names the run folder itself; a bare name is a run id in runs_dir.
+  const bool is_path = run.find('/') != std::string::npos || (stat(run.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
+  std::string dir = is_path ? run : runs_dir + "/" + run;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::string text;
+  if (!read_file_if_exists(dir + "/best.json", &text))
+    throw std::runtime_error("--checkpoint " + spec + ": " + dir + "/best.json does not exist (a run written before the "
+                             "quality metrics? `./gan --evaluate " + run + "` makes it)");
+  Json best = Json::parse(text, dir + "/best.json");
+  const Json* e = best.find("epoch");
+  if (!e || !e->is_number())
+    throw std::runtime_error("--checkpoint " + spec + ": " + dir + "/best.json names no epoch");
+  const std::string g = dir + "/epoch/" + std::to_string(e->as_int()) + "/generator.safetensors";
+  if (stat(g.c_str(), &st) != 0)
+    throw std::runtime_error("--checkpoint " + spec + ": best.json names epoch " + std::to_string(e->as_int()) + " but " + g +
+                             " does not exist");
+  return g;
 }
 
 }  // namespace gan

@@ -14,12 +14,16 @@
 
 namespace gan {
 
+// The CPU preset trains this many mini-batches whatever the dataset's size (README's promise:
+// recognisable samples within a few minutes on 2 cores).
+constexpr int kCpuPresetMiniBatches = 1000;
+
 struct CliError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
 struct CliOptions {
-  enum class Mode { None, Train, Summary, Generate, Monitor, Presign, Help };
+  enum class Mode { None, Train, Summary, Generate, Monitor, Presign, Evaluate, Help };
   Mode mode = Mode::None;
   TrainConfig cfg;
   std::set<std::string> given;  // canonical names of the flags given on the command line
@@ -50,8 +54,15 @@ struct CliOptions {
   std::string monitor_token_file;  // where monitor_token came from, when --monitor-token-file set it
   int monitor_poll = 5;
 
+  // the CPU preset's length in mini-batches (0: --epochs was given, or no preset): the epochs are
+  // chosen from it once the dataset's size is known (size_cpu_preset)
+  int preset_minibatches = 0;
+
+  // evaluate
+  std::string evaluate_run;     // a run id in --out, or a run folder
+
   // generate
-  std::string checkpoint;
+  std::string checkpoint;       // a file, or RUN:best
   std::vector<int> labels;      // empty: every class
   int n = 10;                   // images per label
 
@@ -65,5 +76,12 @@ Json cli_hyperparameters(const CliOptions& o);
 // The smaller CPU configuration: applied to every setting the user did not give. Returns the
 // one-line description printed at start.
 std::string apply_cpu_preset(CliOptions& o);
+// The preset's epochs for a training set of `images` images: ceil(preset_minibatches / mini-batches
+// per epoch), and (unless --evalfreq was given) an evaluation epoch every ceil(epochs / 5) epochs.
+// Returns the line that says what it chose (empty when the preset does not size this run).
+std::string size_cpu_preset(CliOptions& o, int images);
+// "RUN:best" → the generator.safetensors that RUN's best.json names. RUN is a run folder, or a run
+// id in `runs_dir`. Anything else is returned unchanged. Throws naming what is missing.
+std::string resolve_checkpoint(const std::string& spec, const std::string& runs_dir);
 
 }  // namespace gan

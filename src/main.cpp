@@ -30,6 +30,8 @@
 #include "train/artifacts/png.h"
 #include "train/checkpoint.h"
 #include "train/loop.h"
+#include "train/quality/evaluator.h"
+#include "train/quality/metrics.h"
 
 using namespace gan;
 
@@ -136,7 +138,8 @@ int cmd_summary(CliOptions& o) {
 }
 
 int cmd_generate(CliOptions& o) {
-  std::string path = o.checkpoint.empty() ? latest_generator(o.given.count("--out") ? "eval" : o.out) : o.checkpoint;
+  const std::string runs_dir = o.given.count("--out") ? "eval" : o.out;
+  std::string path = o.checkpoint.empty() ? latest_generator(runs_dir) : resolve_checkpoint(o.checkpoint, runs_dir);
   if (path.empty())
     throw std::runtime_error("--generate: no --checkpoint given and no run with a generator.safetensors in eval/; "
                              "pass --checkpoint eval/<run>/epoch/<N>/generator.safetensors");
@@ -356,6 +359,10 @@ int cmd_train(CliOptions& o) {
   Dataset train = load_dataset_or_synthetic(dopt, explicit_dataset, &fallback);
   if (!fallback.empty()) say("gan: " + fallback + "\ngan: training on the built-in synthetic dataset instead\n");
   o.cfg.dataset = fallback.empty() ? o.dataset : "synthetic";
+  if (!resume) {
+    std::string p = size_cpu_preset(o, train.n);
+    if (!p.empty()) say("gan: " + p + "\n");
+  }
   Dataset eval;
   bool have_eval = false;
   if (train.name.rfind("folder:", 0) != 0) {
@@ -420,6 +427,7 @@ int cmd_train(CliOptions& o) {
   ro.stop = &g_stop;
   ro.quiet = o.quiet;
   ro.print = say;
+  ro.evaluator_cache_dir = o.data_dir;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   RunResult r;
@@ -434,6 +442,16 @@ int cmd_train(CliOptions& o) {
   if (queue_watch.joinable()) queue_watch.join();
   say("gan: run " + r.run_dir + ": " + std::to_string(r.epochs_done) + " epochs, " + std::to_string(r.steps) +
       " mini-batches" + (r.interrupted ? " (interrupted)" : "") + "\n");
+  if (r.quality_seconds > 0 || r.evaluator_seconds > 0) {
+    char line[256];
+    snprintf(line, sizeof line,
+             "gan: quality metrics cost %.1f s over the run (%.1f%% of %.1f s training), plus %.1f s for the evaluator\n",
+             r.quality_seconds, r.seconds > 0 ? 100 * r.quality_seconds / r.seconds : 0.0, r.seconds, r.evaluator_seconds);
+    say(line);
+  }
+  if (file_exists(r.run_dir + "/best.json"))
+    say("gan: best epoch so far in " + r.run_dir + "/best.json; `./gan --generate --checkpoint " + r.run_dir +
+        ":best` draws from it\n");
   int rc = r.interrupted ? 130 : 0;
   if (queue) {
     // Nothing is lost either way: what is not uploaded stays in the journal for --resume.
@@ -469,6 +487,115 @@ int cmd_train(CliOptions& o) {
     say("gan: the monitor stopped with training; to keep watching this run: " + again + "\n");
   }
   return rc;
+}
+
+// --evaluate RUN: the quality metrics of every evaluation epoch of a run that has generators but
+// no metrics (written before they existed, or elsewhere), stored as training stores them.
+int cmd_evaluate(CliOptions& o) {
+  struct stat st;
+  const std::string& run = o.evaluate_run;
+  const bool is_path = run.find('/') != std::string::npos || (stat(run.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
+  std::string dir = is_path ? run : o.out + "/" + run;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::vector<int> epochs;
+  for (const std::string& e : list_dir(dir + "/epoch")) {
+    if (e.empty() || e.find_first_not_of("0123456789") != std::string::npos || e.size() > 9) continue;
+    if (file_exists(dir + "/epoch/" + e + "/generator.safetensors")) epochs.push_back(std::stoi(e));
+  }
+  std::sort(epochs.begin(), epochs.end());
+  if (epochs.empty())
+    throw std::runtime_error("--evaluate " + run + ": no " + dir +
+                             "/epoch/<N>/generator.safetensors (give a run id in --out, or the run's folder)");
+  TrainConfig cfg;
+  read_model_file(dir + "/epoch/" + std::to_string(epochs[0]) + "/generator.safetensors", &cfg);
+  std::string spec = o.given.count("--dataset") ? o.dataset : cfg.dataset;
+  if (spec.empty())
+    throw std::runtime_error("--evaluate " + run + ": its generators do not say which dataset trained them; name it with --dataset");
+  const ModelConfig& m = cfg.model;
+  DatasetOptions dopt;
+  dopt.spec = spec;
+  dopt.data_dir = o.data_dir;
+  dopt.size = m.image_size;
+  dopt.channels = m.channels;
+  dopt.subset = cfg.subset;
+  dopt.seed = cfg.seed;
+  dopt.allow_download = o.download;
+  dopt.log = [](const std::string& msg) { say("gan: " + msg + "\n"); };
+  install_curl_fetcher();
+  Dataset train = load_dataset(dopt), eval;
+  bool have_eval = false;
+  if (train.name.rfind("folder:", 0) != 0) {
+    DatasetOptions e = dopt;
+    e.train = false;
+    e.subset = 0;
+    e.allow_download = false;
+    try {
+      eval = load_dataset(e);
+      have_eval = eval.n > 0;
+    } catch (const std::exception&) {
+      // No held-out split: the real sample comes from the training set, as in training.
+    }
+  }
+  if (train.num_classes < 2)
+    throw std::runtime_error("--evaluate " + run + ": " + train.name + " has no classes for the evaluator to learn");
+  std::unique_ptr<Ops> ops = open_device(o);
+  const int samples = o.given.count("--quality-samples") ? o.cfg.quality_samples : ops->is_cuda() ? 10000 : 1000;
+  if (samples <= 0) throw std::runtime_error("--quality-samples: must be positive with --evaluate");
+  quality::EvaluatorTrainOptions eo;
+  eo.batch = ops->is_cuda() ? 128 : 64;
+  eo.steps = ops->is_cuda() ? 1500 : 600;
+  eo.max_seconds = ops->is_cuda() ? 30 : 60;
+  auto ev = quality::make_evaluator(*ops, train, have_eval ? &eval : nullptr, 256, o.data_dir, eo,
+                                    [](const std::string& msg) { say("gan: " + msg + "\n"); });
+  quality::QualityProbe probe(*ev, have_eval ? eval : train, samples, m.num_classes, m.arch == "acgan28", m.latent_dim,
+                              cfg.seed);
+  const int chunk = 100;
+  auto G = make_generator(*ops, m, chunk, cfg.seed);
+  Tensor zt(*ops, {chunk, m.latent_dim}), yt(*ops, {chunk}, DType::I32);
+  Json best;
+  bool have_best = false;
+  for (int epoch : epochs) {
+    const std::string key = "epoch/" + std::to_string(epoch) + "/";
+    const std::string gpath = dir + "/" + key + "generator.safetensors";
+    TrainConfig gcfg;
+    safetensors::File f = read_model_file(gpath, &gcfg);
+    load_model(*G, f, "", false, gpath);
+    quality::QualityMetrics q = probe.measure(
+        [&](const std::vector<float>& z, const std::vector<int32_t>& y) {
+          const int n = (int)y.size();
+          ops->copy_to_device(zt.f32(), z.data(), sizeof(float) * z.size());
+          ops->copy_to_device(yt.i32(), y.data(), sizeof(int32_t) * n);
+          return G->forward(zt.first(n), yt.first(n), Mode::Eval).to_host();
+        },
+        chunk);
+    q.epoch = epoch;
+    Json s = Json::object();
+    std::string text;
+    if (read_file_if_exists(dir + "/" + key + "summary.json", &text)) s = Json::parse(text, dir + "/" + key + "summary.json");
+    if (!s.contains("Epoch")) s.set("Epoch", epoch);
+    quality::add_quality_keys(&s, q, ev->info.accuracy);
+    write_file_atomic(dir + "/" + key + "summary.json", s.dump(2) + "\n");
+    best = quality::update_best(have_best ? &best : nullptr, q, ev->info.accuracy);
+    have_best = true;
+    char line[256];
+    snprintf(line, sizeof line, "gan: epoch %d: FD %.3f  class agreement %.3f  precision %.3f  recall %.3f  (%.1f s)\n", epoch,
+             q.fd, q.class_agreement, q.precision, q.recall, q.seconds);
+    say(line);
+  }
+  write_file_atomic(dir + "/best.json", best.dump(2) + "\n");
+  Json e = Json::object();
+  e.set("accuracy", ev->info.accuracy);
+  e.set("heldout_images", ev->info.heldout);
+  e.set("trained_images", (long long)ev->info.trained_images);
+  e.set("train_seconds", ev->info.train_seconds);
+  e.set("from_cache", ev->info.from_cache);
+  e.set("fingerprint", ev->info.fingerprint);
+  e.set("features", quality::Evaluator::kFeatures);
+  e.set("quality_samples", probe.samples());
+  write_file_atomic(dir + "/evaluator.json", e.dump(2) + "\n");
+  say("gan: best epoch " + std::to_string(best.at("epoch").as_int()) + ": " + best.at("why").as_string() + " (" + dir +
+      "/best.json)\n");
+  return 0;
 }
 
 int cmd_monitor(CliOptions& o) {
@@ -548,7 +675,7 @@ int main(int argc, char** argv) {
           std::cout << cli_help();
           return 0;
         }
-        say("gan: flags but no mode: add --train, --summary, --generate, --monitor or --presign (./gan --help)\n");
+        say("gan: flags but no mode: add --train, --summary, --generate, --evaluate, --monitor or --presign (./gan --help)\n");
         return 2;
       case CliOptions::Mode::Summary:
         return cmd_summary(o);
@@ -556,6 +683,8 @@ int main(int argc, char** argv) {
         return cmd_generate(o);
       case CliOptions::Mode::Train:
         return cmd_train(o);
+      case CliOptions::Mode::Evaluate:
+        return cmd_evaluate(o);
       case CliOptions::Mode::Monitor:
         return cmd_monitor(o);
       case CliOptions::Mode::Presign:

@@ -65,6 +65,7 @@ Json train_config_json(const TrainConfig& c) {
   j.set("epochs", c.epochs);
   j.set("eval_freq", c.evalfreq);
   j.set("eval_samples", c.eval_samples);
+  j.set("quality_samples", c.quality_samples);
   j.set("subset", c.subset);
   j.set("shuffle", c.shuffle);
   j.set("seed", (long long)c.seed);
@@ -91,6 +92,9 @@ TrainConfig train_config_from_json(const Json& j) {
   c.adam.beta2 = (float)j.at("adam_beta2").as_double();
   c.adam.eps = (float)j.at("adam_eps").as_double();
   if (const Json* d = j.find("dataset")) c.dataset = d->as_string();
+  // Files written before the quality metrics existed have no such key: those runs had none.
+  const Json* q = j.find("quality_samples");
+  c.quality_samples = q ? (int)q->as_int() : 0;
   return c;
 }
 

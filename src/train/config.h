@@ -32,6 +32,9 @@ struct TrainConfig {
   int epochs = 100;
   int evalfreq = 10;
   int eval_samples = 150;   // real and generated samples per evaluation
+  // Generated and held-out real images per evaluation epoch for the quality metrics (Fréchet
+  // distance, class agreement, precision/recall; src/train/quality/); 0 turns them off.
+  int quality_samples = 10000;
   int subset = 0;           // train on the first N images only (0 = all)
   bool shuffle = true;      // shuffled epochs; false = draw real batches with replacement (reference)
   uint64_t seed = 1;

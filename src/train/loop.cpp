@@ -16,6 +16,8 @@
 #include "artifacts/png.h"
 #include "artifacts/svg_chart.h"
 #include "checkpoint.h"
+#include "quality/evaluator.h"
+#include "quality/metrics.h"
 #include "trainer.h"
 
 namespace gan {
@@ -52,6 +54,9 @@ class Run {
   void write_target();
   void evaluate(int epoch, double train_seconds);
   void checkpoint(int epoch, double train_seconds);
+  void setup_quality();
+  void measure_quality(int epoch, Json* summary);
+  void write_best();
   void progress(int epoch, int batch, int batches, double epoch_start_s, bool final);
   void say(const std::string& s) {
     if (o_.print) o_.print(s);
@@ -71,6 +76,10 @@ class Run {
   int last_mark_ = -1;  // epoch * 10 + tenth of the last progress line in a log
   Clock::time_point last_draw_{};
   double rate_ = 0;  // images/s, smoothed
+  std::unique_ptr<quality::Evaluator> evaluator_;
+  std::unique_ptr<quality::QualityProbe> probe_;
+  quality::QualityMetrics last_quality_;
+  double evaluator_seconds_ = 0, quality_seconds_ = 0;
 };
 
 void Run::put(const std::string& key, const std::string& bytes) {
@@ -164,6 +173,7 @@ void Run::evaluate(int epoch, double train_seconds) {
   s.set("Class Accuracy", r.class_acc);
   s.set("Images Per Second", r.images_per_sec);
   s.set("Evaluation Samples", n);
+  if (probe_) measure_quality(epoch, &s);
   put(dir + "summary.json", s.dump(2) + "\n");
   SvgChartOptions so;
   so.title = run_ + " — epoch " + std::to_string(epoch);
@@ -171,6 +181,7 @@ void Run::evaluate(int epoch, double train_seconds) {
   std::string gpath = path(dir + "generator.safetensors");
   save_generator(gpath, trainer_->generator(), cfg_, epoch, trainer_->step());
   for (ArtifactListener* l : o_.listeners) l->on_artifact(dir + "generator.safetensors", gpath);
+  if (probe_) write_best();  // after the generator it names exists
   if (o_.state) o_.state->add_eval(r);
 
   char line[320];
@@ -184,6 +195,74 @@ void Run::evaluate(int epoch, double train_seconds) {
              epoch, cfg_.epochs, r.d_loss_real, r.real_acc, r.d_loss_fake, r.fake_acc, r.g_loss, r.images_per_sec,
              fmt_duration(train_seconds).c_str());
   say(std::string(tty_ ? "\r\033[K" : "") + line + "\n");
+  if (probe_) {
+    const quality::QualityMetrics& q = last_quality_;
+    if (cfg_.model.arch == "acgan28")
+      snprintf(line, sizeof line, "  quality: FD %.3f  class agreement %.3f  precision %.3f  recall %.3f  (%d samples, %.1f s)",
+               q.fd, q.class_agreement, q.precision, q.recall, q.samples, q.seconds);
+    else
+      snprintf(line, sizeof line, "  quality: FD %.3f  precision %.3f  recall %.3f  (%d samples, %.1f s)", q.fd, q.precision,
+               q.recall, q.samples, q.seconds);
+    say(std::string(line) + "\n");
+  }
+}
+
+// The evaluator (cached per dataset) and the fixed real sample and noise of the quality metrics.
+void Run::setup_quality() {
+  if (cfg_.quality_samples <= 0) return;
+  const Dataset& d = *o_.train;
+  if (d.num_classes < 2 || d.h % 4 != 0 || d.h != d.w) {
+    say("quality metrics: off (" + d.name + (d.num_classes < 2 ? " has no classes for the evaluator to learn" : " has an image size the evaluator cannot take") + ")\n");
+    return;
+  }
+  const Dataset* held = o_.eval && o_.eval != o_.train && o_.eval->n > 0 ? o_.eval : nullptr;
+  quality::EvaluatorTrainOptions eo;
+  eo.seed = 1;  // not the run's seed: every run on the same data shares one evaluator (and its cache)
+  eo.batch = ops_.is_cuda() ? 128 : 64;
+  eo.steps = o_.evaluator_steps > 0 ? o_.evaluator_steps : ops_.is_cuda() ? 1500 : 600;
+  eo.max_seconds = o_.evaluator_max_seconds > 0 ? o_.evaluator_max_seconds : ops_.is_cuda() ? 30 : 60;
+  auto t0 = Clock::now();
+  evaluator_ = quality::make_evaluator(ops_, d, held, 256, o_.evaluator_cache_dir, eo,
+                                       [&](const std::string& m) { say(m + "\n"); });
+  const Dataset& real = held ? *held : d;
+  probe_ = std::make_unique<quality::QualityProbe>(*evaluator_, real, cfg_.quality_samples, cfg_.model.num_classes,
+                                                   cfg_.model.arch == "acgan28", cfg_.model.latent_dim, cfg_.seed);
+  evaluator_seconds_ = seconds_since(t0);
+  const quality::EvaluatorInfo& i = evaluator_->info;
+  Json e = Json::object();
+  e.set("accuracy", i.accuracy);
+  e.set("heldout_images", i.heldout);
+  e.set("trained_images", (long long)i.trained_images);
+  e.set("train_seconds", i.train_seconds);
+  e.set("from_cache", i.from_cache);
+  e.set("fingerprint", i.fingerprint);
+  e.set("features", quality::Evaluator::kFeatures);
+  e.set("architecture", "Conv(16,k3,s2)-BN-LeakyReLU, Conv(32,k3,s2)-BN-LeakyReLU, Linear(64)-LeakyReLU [features], Linear(classes)");
+  e.set("quality_samples", probe_->samples());
+  put(run_ + "/evaluator.json", e.dump(2) + "\n");
+}
+
+void Run::measure_quality(int epoch, Json* summary) {
+  const int chunk = std::min(100, std::max(1, cfg_.batch));
+  last_quality_ = probe_->measure(
+      [&](const std::vector<float>& z, const std::vector<int32_t>& y) { return trainer_->generate(z, y); }, chunk);
+  last_quality_.epoch = epoch;
+  quality_seconds_ += last_quality_.seconds;
+  quality::add_quality_keys(summary, last_quality_, evaluator_->info.accuracy);
+}
+
+void Run::write_best() {
+  Json prev;
+  bool have = false;
+  try {
+    std::string text = read_file(path(run_ + "/best.json"));
+    prev = Json::parse(text, run_ + "/best.json");
+    have = prev.is_object();
+  } catch (const std::exception&) {
+    // None yet (or unreadable: it is rebuilt from this epoch on).
+  }
+  Json best = quality::update_best(have ? &prev : nullptr, last_quality_, evaluator_->info.accuracy);
+  put(run_ + "/best.json", best.dump(2) + "\n");
 }
 
 void Run::checkpoint(int epoch, double train_seconds) {
@@ -242,6 +321,8 @@ RunResult Run::go() {
 
   run_ = o_.run_id.empty() ? utc_run_id() : o_.run_id;
   std::string run_dir = path(run_);
+  if (!o_.resume) make_dirs(run_dir);
+  setup_quality();  // before the trainer: the evaluator's training uses the device step counter
   trainer_ = std::make_unique<GanTrainer>(ops_, cfg_);
 
   CheckpointState ck;
@@ -370,6 +451,8 @@ RunResult Run::go() {
   res.epochs_done = epoch;
   res.steps = trainer_->step();
   res.seconds = train_seconds;
+  res.evaluator_seconds = evaluator_seconds_;
+  res.quality_seconds = quality_seconds_;
   res.images_per_sec = train_seconds > 0 ? (double)(res.steps - ck.step) * cfg_.batch / std::max(1e-9, train_seconds - ck.elapsed) : 0;
   return res;
 }

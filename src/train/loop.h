@@ -34,6 +34,12 @@ struct RunOptions {
   // epoch, at most one per log_progress_seconds.
   std::function<void(const std::string&)> print;
   double log_progress_seconds = 10;
+  // Quality metrics (cfg.quality_samples > 0, a labelled dataset): the evaluator is cached in this
+  // folder (the data folder; empty: not cached) and trained for at most evaluator_steps
+  // mini-batches (0: the backend's default) and evaluator_max_seconds (0: 60 on the CPU, 30 on a GPU).
+  std::string evaluator_cache_dir;
+  int evaluator_steps = 0;
+  double evaluator_max_seconds = 0;
 };
 
 struct RunResult {
@@ -42,6 +48,8 @@ struct RunResult {
   int64_t steps = 0;
   bool interrupted = false;
   double seconds = 0, images_per_sec = 0;
+  // What the quality metrics cost: the evaluator (trained or loaded) and every evaluation's metrics.
+  double evaluator_seconds = 0, quality_seconds = 0;
 };
 
 // Throws std::runtime_error with a one-line message naming what failed (unwritable --out, a

@@ -131,12 +131,18 @@ if diff -r -x summary.json "$T/straight/r/epoch" "$T/killed/r/epoch" >/dev/null;
 else
   bad "resumed run differs from the uninterrupted run: $(diff -rq -x summary.json "$T/straight/r/epoch" "$T/killed/r/epoch" | head -3)"
 fi
-strip_timing() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [d.pop(k) for k in ("Elapsed Time","Images Per Second")]; print(json.dumps(d, sort_keys=True))' "$1"; }
-same=1
+strip_timing() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [d.pop(k) for k in ("Elapsed Time","Images Per Second","Quality Seconds")]; print(json.dumps(d, sort_keys=True))' "$1"; }
+same=1 differs=""
 for e in "${EVALS[@]}"; do
-  [[ $(strip_timing "$T/straight/r/epoch/$e/summary.json") == $(strip_timing "$T/killed/r/epoch/$e/summary.json") ]] || same=0
+  # The right-hand side quoted: unquoted, [[ ]] reads it as a glob pattern, and the JSON's arrays
+  # ("Per-Class Frechet Distance") as bracket expressions.
+  if [[ $(strip_timing "$T/straight/r/epoch/$e/summary.json") != "$(strip_timing "$T/killed/r/epoch/$e/summary.json")" ]]; then
+    same=0
+    differs+=" epoch $e: $(diff <(strip_timing "$T/straight/r/epoch/$e/summary.json" | tr ',' '\n') \
+      <(strip_timing "$T/killed/r/epoch/$e/summary.json" | tr ',' '\n') | grep '^[<>]' | head -4 | tr '\n' ' ')"
+  fi
 done
-if ((same)); then ok "summary.json identical but for timing"; else bad "summary.json differs beyond timing"; fi
+if ((same)); then ok "summary.json identical but for timing"; else bad "summary.json differs beyond timing:$differs"; fi
 
 # --- what --resume keeps -------------------------------------------------------------------
 expect_error "resume on another dataset" "trained on idx:$T/good-idx" -- --train --resume r --out "$T/killed" --dataset synthetic --no-monitor -q
@@ -201,6 +207,40 @@ else
   bad "--generate failed"
 fi
 if "$GAN" --summary | grep -q "generator: 1169592 trainable parameters"; then ok "--summary"; else bad "--summary"; fi
+
+# --- quality metrics of an earlier run: --evaluate, then RUN:best ---------------------------
+# A run written without the metrics (--quality-samples 0) gets them afterwards, stored as training
+# stores them: new keys in each summary.json (the reference's kept), best.json naming an epoch.
+"$GAN" --train --dataset synthetic --subset 640 --epochs 4 --evalfreq 2 --quality-samples 0 "${TINY[@]}" \
+  --out "$T/q" --run-id old --data-dir "$T/qdata" >/dev/null 2>&1 || bad "run without quality metrics failed"
+if [[ -f $T/q/old/best.json ]] || grep -q "Frechet" "$T/q/old/epoch/4/summary.json"; then
+  bad "--quality-samples 0 still measured quality"
+fi
+if "$GAN" --evaluate old --out "$T/q" --quality-samples 300 --data-dir "$T/qdata" --device cpu >/dev/null 2>"$T/evaluate.err"; then
+  if /usr/bin/python3 - "$T/q/old" <<'PY'
+import json, sys
+run = sys.argv[1]
+for e in (2, 4):
+    s = json.load(open(f"{run}/epoch/{e}/summary.json"))
+    assert s["Epoch"] == e and "Real Accuracy" in s and "Elapsed Time" in s, s
+    assert s["Frechet Distance"] > 0 and 0 <= s["Class Agreement"] <= 1 and s["Quality Samples"] == 300, s
+    assert len(s["Per-Class Frechet Distance"]) == 10 and 0 <= s["Precision"] <= 1 and 0 <= s["Recall"] <= 1, s
+b = json.load(open(f"{run}/best.json"))
+assert b["epoch"] in (2, 4) and b["why"] and b["generator"] == f"epoch/{b['epoch']}/generator.safetensors", b
+assert json.load(open(f"{run}/evaluator.json"))["accuracy"] > 0.5
+PY
+  then ok "--evaluate stores FD, agreement, precision, recall and best.json"; else bad "--evaluate wrote: $(ls "$T/q/old")"; fi
+else
+  bad "--evaluate failed: $(tail -2 "$T/evaluate.err")"
+fi
+if "$GAN" --generate --checkpoint "$T/q/old:best" --n 2 --out "$T/best.png" 2>"$T/best.err" && [[ -s $T/best.png ]] &&
+  grep -q "from $T/q/old/epoch/[24]/generator.safetensors" "$T/best.err"; then
+  ok "--generate --checkpoint RUN:best draws from the best epoch"
+else
+  bad "--generate RUN:best: $(tail -1 "$T/best.err")"
+fi
+expect_error "RUN:best without best.json" "best.json does not exist" -- --generate --checkpoint "$T/killed/nope:best" --out "$T/x.png"
+expect_error "--evaluate of a folder without generators" "generator.safetensors" -- --evaluate "$T/eleven" --out "$T/q"
 
 echo "cli: $pass passed, $fail failed"
 ((fail == 0))

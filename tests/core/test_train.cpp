@@ -44,6 +44,7 @@ TrainConfig tiny_config() {
   c.epochs = 3;
   c.evalfreq = 2;
   c.eval_samples = 40;
+  c.quality_samples = 0;  // the quality metrics have their own tests (test_quality.cpp)
   c.seed = 7;
   c.metrics_flush = 4;
   return c;
