@@ -223,7 +223,9 @@ async function loadRows(epoch = state.epoch, gen = state.gen) {
   t.replaceChildren(el("thead"), el("tbody"));
   t.tHead.append(head);
   t.tBodies[0].append(...body);
-  $("rows-info").textContent = d.total ? `(${d.total} in this evaluation interval)` : "(none recorded for this epoch)";
+  $("rows-info").textContent = !d.total ? "(none recorded for this epoch)"
+    : d.cumulative ? `(${d.total} since the start of training: this epoch's metrics.csv is cumulative)`
+    : `(${d.total} in this evaluation interval)`;
   $("page-info").textContent = d.total ? `page ${d.page + 1} of ${d.pages}` : "";
   $("first-page").disabled = $("prev-page").disabled = d.page === 0;
   $("next-page").disabled = $("last-page").disabled = d.page >= d.pages - 1;
