@@ -361,11 +361,13 @@ static double member_number(const rapidjson::Value& o, const char* k) {
   return it != o.MemberEnd() && it->value.IsNumber() ? it->value.GetDouble() : NAN;
 }
 
-std::vector<QualityPoint> quality_points(RunCatalog& cat, const std::string& run, std::vector<std::string>& errors) {
+std::vector<QualityPoint> quality_points(RunCatalog& cat, const std::string& run, std::vector<std::string>& errors,
+                                         bool newest_only) {
   std::vector<QualityPoint> out;
-  std::vector<int> epochs = cat.epochs(run);
-  std::sort(epochs.begin(), epochs.end());
+  std::vector<int> epochs = cat.epochs(run);  // newest first
+  if (!newest_only) std::sort(epochs.begin(), epochs.end());
   for (int e : epochs) {
+    if (newest_only && !out.empty()) break;
     const std::string key = run + "/epoch/" + std::to_string(e) + "/summary.json";
     if (!cat.storage().stat(key)) continue;
     rapidjson::Document d;

@@ -38,8 +38,11 @@ struct QualityPoint {
   int epoch = 0;
   double fd = NAN, class_agreement = NAN, precision = NAN, recall = NAN, evaluator_accuracy = NAN;
 };
-// The run's evaluation epochs that hold quality metrics, oldest first; unreadable summaries add errors.
-std::vector<QualityPoint> quality_points(RunCatalog& cat, const std::string& run, std::vector<std::string>& errors);
+// The run's evaluation epochs that hold quality metrics, oldest first (newest_only: just the newest
+// one, reading summaries from the newest epoch back until one has them); unreadable summaries add
+// errors.
+std::vector<QualityPoint> quality_points(RunCatalog& cat, const std::string& run, std::vector<std::string>& errors,
+                                         bool newest_only = false);
 // best.json's epoch (-1 when the run has none or it does not parse); *best_json gets the document.
 int best_epoch(RunCatalog& cat, const std::string& run, std::string* best_json, std::vector<std::string>& errors);
 

@@ -471,7 +471,7 @@ void MonitorServer::Impl::serve_metrics(Response& res) {
     }
     // The newest evaluation epoch's quality metrics (summary.json) and best.json's epoch.
     std::vector<std::string> ignored;
-    const std::vector<QualityPoint> qs = quality_points(cat, s.run_id, ignored);
+    const std::vector<QualityPoint> qs = quality_points(cat, s.run_id, ignored, /*newest_only=*/true);
     if (!qs.empty()) {
       const QualityPoint& q = qs.back();
       prom(o, "gan_quality_epoch", "Evaluation epoch of the quality metrics below.", "gauge", q.epoch, l);
