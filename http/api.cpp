@@ -1,5 +1,6 @@
 #include "http/api.h"
 
+#include <rapidjson/document.h>
 #include <rapidjson/encodedstream.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
@@ -74,6 +75,31 @@ static void embed_json(Writer& w, const std::optional<std::string>& text, const 
     return;
   }
   w.RawValue(copy.GetString(), copy.GetSize(), rapidjson::kObjectType);
+}
+
+// gan writes some settings twice, under its own name and the reference system's (batch_size and
+// batchsize, ...), and every model's widths: the page lists each setting once, under gan's name,
+// and only the settings of the run's own model. A reference run's file (its spellings only) and
+// anything else stay as they are.
+static std::string normalize_hyperparameters(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse(json.c_str(), json.size());
+  if (d.HasParseError() || !d.IsObject()) return json;
+  static const char* const kAliases[][2] = {
+      {"batchsize", "batch_size"}, {"evalfreq", "eval_freq"}, {"latentDim", "latent_dim"}, {"labelDim", "label_dim"}};
+  for (const auto& a : kAliases) {
+    if (d.HasMember(a[0]) && d.HasMember(a[1])) d.EraseMember(a[0]);
+  }
+  // Widths only dcgan64 reads.
+  auto model = d.FindMember("model");
+  if (model != d.MemberEnd() && model->value.IsString() && std::string(model->value.GetString()) != "dcgan64") {
+    d.EraseMember("ngf");
+    d.EraseMember("ndf");
+  }
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  d.Accept(w);
+  return sb.GetString();
 }
 
 static void errors_array(Writer& w, const std::vector<std::string>& errors) {
@@ -174,7 +200,17 @@ std::string api_run(RunCatalog& cat, const std::string& run) {
   w.StartObject();
   key(w, "id"); str(w, run);
   key(w, "live"); w.Bool(is_live && snap.progress.live);
-  key(w, "hyperparameters"); embed_json(w, hyper, "hyperparameters.json", errors);
+  key(w, "hyperparameters");
+  {
+    rapidjson::StringBuffer hb;
+    Writer hw(hb);
+    const size_t before = errors.size();
+    embed_json(hw, hyper, "hyperparameters.json", errors);
+    // embed_json has checked the depth, so a DOM is safe here.
+    std::string h = hb.GetString();
+    if (hyper && errors.size() == before) h = normalize_hyperparameters(h);
+    w.RawValue(h.c_str(), h.size(), rapidjson::kObjectType);
+  }
   key(w, "epochs");
   w.StartArray();
   for (int e : cat.epochs(run)) w.Int(e);
@@ -298,7 +334,178 @@ std::string api_epoch(RunCatalog& cat, const std::string& run, int epoch) {
   }
   key(w, "generated"); w.Bool(has_generated);
   key(w, "rows"); w.Int64((int64_t)rows.rows->size());
+  key(w, "cumulative"); w.Bool(rows.cumulative);
   key(w, "files"); files_array(w, files);
+  errors_array(w, errors);
+  w.EndObject();
+  return sb.GetString();
+}
+
+// ---- quality metrics and comparison ----
+
+// Parses a stored JSON document through embed_json's depth limit, then into a DOM.
+static bool parse_stored(const std::optional<std::string>& text, const std::string& name, rapidjson::Document* d,
+                         std::vector<std::string>& errors) {
+  if (!text) return false;
+  rapidjson::StringBuffer b;
+  Writer w(b);
+  const size_t before = errors.size();
+  embed_json(w, text, name, errors);
+  if (errors.size() != before) return false;
+  d->Parse(b.GetString(), b.GetSize());
+  return !d->HasParseError() && d->IsObject();
+}
+
+static double member_number(const rapidjson::Value& o, const char* k) {
+  auto it = o.FindMember(k);
+  return it != o.MemberEnd() && it->value.IsNumber() ? it->value.GetDouble() : NAN;
+}
+
+std::vector<QualityPoint> quality_points(RunCatalog& cat, const std::string& run, std::vector<std::string>& errors,
+                                         bool newest_only) {
+  std::vector<QualityPoint> out;
+  std::vector<int> epochs = cat.epochs(run);  // newest first
+  if (!newest_only) std::sort(epochs.begin(), epochs.end());
+  for (int e : epochs) {
+    if (newest_only && !out.empty()) break;
+    const std::string key = run + "/epoch/" + std::to_string(e) + "/summary.json";
+    if (!cat.storage().stat(key)) continue;
+    rapidjson::Document d;
+    if (!parse_stored(cat.storage().get(key), "epoch/" + std::to_string(e) + "/summary.json", &d, errors)) continue;
+    QualityPoint q;
+    q.epoch = e;
+    q.fd = member_number(d, "Frechet Distance");
+    q.class_agreement = member_number(d, "Class Agreement");
+    q.precision = member_number(d, "Precision");
+    q.recall = member_number(d, "Recall");
+    q.evaluator_accuracy = member_number(d, "Evaluator Accuracy");
+    if (std::isfinite(q.fd) || std::isfinite(q.class_agreement) || std::isfinite(q.precision) || std::isfinite(q.recall))
+      out.push_back(q);
+  }
+  return out;
+}
+
+int best_epoch(RunCatalog& cat, const std::string& run, std::string* best_json, std::vector<std::string>& errors) {
+  const std::string key = run + "/best.json";
+  if (!cat.storage().stat(key)) return -1;
+  std::optional<std::string> text = cat.storage().get(key);
+  rapidjson::Document d;
+  if (!parse_stored(text, "best.json", &d, errors)) return -1;
+  const double e = member_number(d, "epoch");
+  if (!std::isfinite(e) || e < 0) {
+    errors.push_back("best.json: no \"epoch\" number");
+    return -1;
+  }
+  if (best_json) {
+    rapidjson::StringBuffer b;
+    Writer w(b);
+    d.Accept(w);
+    *best_json = b.GetString();
+  }
+  return (int)e;
+}
+
+static void quality_array(Writer& w, const std::vector<QualityPoint>& qs) {
+  w.StartArray();
+  for (const QualityPoint& q : qs) {
+    w.StartObject();
+    key(w, "epoch"); w.Int(q.epoch);
+    key(w, "fd"); num(w, q.fd);
+    key(w, "class_agreement"); num(w, q.class_agreement);
+    key(w, "precision"); num(w, q.precision);
+    key(w, "recall"); num(w, q.recall);
+    key(w, "evaluator_accuracy"); num(w, q.evaluator_accuracy);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+std::string api_quality(RunCatalog& cat, const std::string& run) {
+  std::vector<std::string> errors;
+  std::vector<QualityPoint> qs = quality_points(cat, run, errors);
+  std::string best;
+  const int be = best_epoch(cat, run, &best, errors);
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  key(w, "run"); str(w, run);
+  key(w, "epochs"); quality_array(w, qs);
+  key(w, "best_epoch");
+  if (be >= 0) w.Int(be); else w.Null();
+  key(w, "best");
+  if (be >= 0) w.RawValue(best.c_str(), best.size(), rapidjson::kObjectType); else w.Null();
+  errors_array(w, errors);
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string api_compare(RunCatalog& cat, const std::vector<std::string>& runs, int width) {
+  std::vector<std::string> errors;
+  // Hyperparameters as shown on the page (one name per setting), for the table of differences.
+  std::vector<rapidjson::Document> hypers(runs.size());
+  std::vector<std::string> keys;  // union, in first-seen order
+  for (size_t i = 0; i < runs.size(); ++i) {
+    rapidjson::Document run;
+    run.Parse(api_run(cat, runs[i]).c_str());
+    if (run.HasParseError() || !run.IsObject() || !run["hyperparameters"].IsObject()) {
+      hypers[i].SetObject();
+      continue;
+    }
+    hypers[i].CopyFrom(run["hyperparameters"], hypers[i].GetAllocator());
+    for (auto& m : hypers[i].GetObject()) {
+      std::string k = m.name.GetString();
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+    }
+  }
+  auto value_text = [](const rapidjson::Document& h, const std::string& k) -> std::optional<std::string> {
+    auto it = h.FindMember(k.c_str());
+    if (it == h.MemberEnd()) return std::nullopt;
+    rapidjson::StringBuffer b;
+    Writer w(b);
+    it->value.Accept(w);
+    return std::string(b.GetString());
+  };
+
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  key(w, "runs");
+  w.StartArray();
+  for (const std::string& r : runs) {
+    w.StartObject();
+    key(w, "id"); str(w, r);
+    key(w, "quality"); quality_array(w, quality_points(cat, r, errors));
+    key(w, "best_epoch");
+    const int be = best_epoch(cat, r, nullptr, errors);
+    if (be >= 0) w.Int(be); else w.Null();
+    RowsResult rows = cat.rows(r);
+    for (const std::string& e : rows.errors) errors.push_back(r + ": " + e);
+    key(w, "series");
+    std::string s = api_series(rows, INT64_MIN, INT64_MAX, width);
+    w.RawValue(s.c_str(), s.size(), rapidjson::kObjectType);
+    w.EndObject();
+  }
+  w.EndArray();
+  // Settings whose values are not all the same (a setting missing from a run counts as differing).
+  key(w, "differing");
+  w.StartArray();
+  for (const std::string& k : keys) {
+    std::vector<std::optional<std::string>> vals;
+    for (const auto& h : hypers) vals.push_back(value_text(h, k));
+    bool same = true;
+    for (const auto& v : vals) same &= v == vals[0];
+    if (same) continue;
+    w.StartObject();
+    key(w, "key"); str(w, k);
+    key(w, "values");
+    w.StartArray();
+    for (const auto& v : vals) {
+      if (v) w.RawValue(v->c_str(), v->size(), rapidjson::kObjectType); else w.Null();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
   errors_array(w, errors);
   w.EndObject();
   return sb.GetString();
@@ -343,6 +550,7 @@ std::string api_rows(const RowsResult& rr, int page, int per_page) {
   key(w, "page"); w.Int(page);
   key(w, "per_page"); w.Int(per_page);
   key(w, "pages"); w.Int64(pages);
+  key(w, "cumulative"); w.Bool(rr.cumulative);
   key(w, "columns");
   w.StartArray();
   for (const auto& c : row_columns()) str(w, c);

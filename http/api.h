@@ -7,6 +7,7 @@
 // (hyperparameters.json, summary.json) are parsed and re-emitted; one that does not parse is null
 // plus an entry in "errors".
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,6 +32,29 @@ std::string api_series(const RowsResult& rows, int64_t from, int64_t to, int wid
 std::string api_epoch(RunCatalog& cat, const std::string& run, int epoch);
 
 // One page of an epoch's mini-batch table: {"total","page","per_page","pages","columns":[...],"rows":[[...]...]}
+// One evaluation epoch's quality metrics (summary.json's "Frechet Distance", "Class Agreement",
+// "Precision", "Recall", "Evaluator Accuracy"; NaN where absent).
+struct QualityPoint {
+  int epoch = 0;
+  double fd = NAN, class_agreement = NAN, precision = NAN, recall = NAN, evaluator_accuracy = NAN;
+};
+// The run's evaluation epochs that hold quality metrics, oldest first (newest_only: just the newest
+// one, reading summaries from the newest epoch back until one has them); unreadable summaries add
+// errors.
+std::vector<QualityPoint> quality_points(RunCatalog& cat, const std::string& run, std::vector<std::string>& errors,
+                                         bool newest_only = false);
+// best.json's epoch (-1 when the run has none or it does not parse); *best_json gets the document.
+int best_epoch(RunCatalog& cat, const std::string& run, std::string* best_json, std::vector<std::string>& errors);
+
+// GET /api/runs/<run>/quality: {"run", "epochs": [{"epoch", "fd", "class_agreement", "precision",
+// "recall", "evaluator_accuracy"}], "best_epoch", "best" (best.json), "errors"}.
+std::string api_quality(RunCatalog& cat, const std::string& run);
+
+// GET /api/compare?runs=a,b: per run its quality points, best epoch and downsampled series (as
+// /series answers), and "differing": [{"key", "values": one per run, null where absent}] for the
+// hyperparameters whose values are not all equal.
+std::string api_compare(RunCatalog& cat, const std::vector<std::string>& runs, int width);
+
 std::string api_rows(const RowsResult& rows, int page, int per_page);
 
 // A BatchRow as a JSON array in the order of `columns` (used by the table and the SSE stream).

@@ -469,6 +469,20 @@ void MonitorServer::Impl::serve_metrics(Response& res) {
       prom(o, "gan_d_accuracy_fake", "Discriminator accuracy on generated images, last mini-batch.", "gauge", r.d_acc_fake, l);
       prom(o, "gan_class_accuracy", "Auxiliary classifier accuracy, last mini-batch.", "gauge", r.class_acc, l);
     }
+    // The newest evaluation epoch's quality metrics (summary.json) and best.json's epoch.
+    std::vector<std::string> ignored;
+    const std::vector<QualityPoint> qs = quality_points(cat, s.run_id, ignored, /*newest_only=*/true);
+    if (!qs.empty()) {
+      const QualityPoint& q = qs.back();
+      prom(o, "gan_quality_epoch", "Evaluation epoch of the quality metrics below.", "gauge", q.epoch, l);
+      prom(o, "gan_frechet_distance", "Frechet distance of generated to held-out real images (evaluator features).", "gauge", q.fd, l);
+      prom(o, "gan_class_agreement", "Fraction of generated images the evaluator assigns to their conditioning label.", "gauge", q.class_agreement, l);
+      prom(o, "gan_precision", "Precision (k-NN manifolds, evaluator features).", "gauge", q.precision, l);
+      prom(o, "gan_recall", "Recall (k-NN manifolds, evaluator features).", "gauge", q.recall, l);
+      prom(o, "gan_evaluator_accuracy", "Held-out accuracy of the evaluator classifier.", "gauge", q.evaluator_accuracy, l);
+    }
+    const int best = best_epoch(cat, s.run_id, nullptr, ignored);
+    if (best >= 0) prom(o, "gan_best_epoch", "Best evaluation epoch so far (best.json).", "gauge", best, l);
   }
   res.set_content(o, "text/plain; version=0.0.4; charset=utf-8");
 }
@@ -637,6 +651,27 @@ void MonitorServer::Impl::register_routes() {
             if (run_or_404(req, res, &run) && epoch_or_404(req, res, run, &epoch))
               send_json(res, api_rows(cat.epoch_rows(run, epoch), int_param(req, "page", 0), int_param(req, "per_page", 50)));
           }));
+  svr.Get("/api/runs/([^/]+)/quality", guarded([this, run_or_404](const Request& req, Response& res) {
+    std::string run;
+    if (run_or_404(req, res, &run)) send_json(res, api_quality(cat, run));
+  }));
+  svr.Get("/api/compare", guarded([this](const Request& req, Response& res) {
+    std::vector<std::string> runs;
+    const std::string list = req.has_param("runs") ? req.get_param_value("runs") : "";
+    size_t start = 0;
+    while (start <= list.size() && !list.empty()) {
+      size_t comma = list.find(',', start);
+      std::string r = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!r.empty() && std::find(runs.begin(), runs.end(), r) == runs.end()) runs.push_back(r);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    if (runs.size() < 2 || runs.size() > 8)
+      return json_error(res, 400, "compare needs 2 to 8 run ids, comma-separated: /api/compare?runs=<run>,<run>");
+    for (const std::string& r : runs)
+      if (!cat.has_run(r)) return json_error(res, 404, "no run named \"" + r + "\"");
+    send_json(res, api_compare(cat, runs, std::clamp(int_param(req, "width", 400), 1, 4000)));
+  }));
   svr.Get("/api/.*", [](const Request&, Response& res) {
     json_error(res, 404, "no such API route; see the README's monitor section for the list");
   });

@@ -36,7 +36,7 @@ bool is_served_artifact(const std::vector<std::string>& segs) {
     return false;
   };
   if (segs.empty() || !is_safe_segment(segs[0]) || segs[0][0] == '.') return false;
-  if (segs.size() == 2) return in(segs[1], {"hyperparameters.json", "target.png"});
+  if (segs.size() == 2) return in(segs[1], {"hyperparameters.json", "target.png", "best.json", "evaluator.json"});
   if (segs.size() == 3) return segs[1] == "checkpoint" && segs[2] == "state.safetensors";
   if (segs.size() == 4 && segs[1] == "epoch" && parse_epoch(segs[2]) >= 0)
     return in(segs[3], {"generated.png", "metrics.csv", "summary.json", "loss_accuracy.svg", "generator.safetensors",

@@ -1,6 +1,7 @@
 #include "http/run_catalog.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "http/paths.h"
@@ -44,6 +45,20 @@ std::vector<int> RunCatalog::epochs(const std::string& run) {
     for (const EvalRow& e : live_->snapshot(INT64_MAX).evals) s.insert(e.epoch);
   }
   return std::vector<int>(s.rbegin(), s.rend());
+}
+
+static bool same_row(const BatchRow& a, const BatchRow& b) {
+  auto same = [](float x, float y) { return x == y || (std::isnan(x) && std::isnan(y)); };
+  return a.epoch == b.epoch && a.batch == b.batch && a.batches == b.batches && same(a.d_loss_real, b.d_loss_real) &&
+         same(a.d_loss_fake, b.d_loss_fake) && same(a.g_loss, b.g_loss) && same(a.class_loss, b.class_loss) &&
+         same(a.d_acc_real, b.d_acc_real) && same(a.d_acc_fake, b.d_acc_fake) && same(a.class_acc, b.class_acc);
+}
+
+bool extends_rows(const std::vector<BatchRow>& earlier, const std::vector<BatchRow>& later) {
+  if (earlier.empty() || later.size() <= earlier.size()) return false;
+  for (size_t i = 0; i < earlier.size(); ++i)
+    if (!same_row(earlier[i], later[i])) return false;
+  return true;
 }
 
 void normalize_steps(std::vector<BatchRow>& rows) {
@@ -146,10 +161,14 @@ RowsResult RunCatalog::rows(const std::string& run) {
   }
   std::vector<BatchRow> all;
   RowsResult res;
+  Rows prev;
   for (const auto& c : csvs) {
     FileEntry f = load_csv(c.second);
     if (!f.error.empty()) res.errors.push_back(f.error);
-    all.insert(all.end(), f.rows->begin(), f.rows->end());
+    // A cumulative file (the reference system's) repeats the previous file's rows: count each once.
+    const size_t skip = prev && extends_rows(*prev, *f.rows) ? prev->size() : 0;
+    all.insert(all.end(), f.rows->begin() + (ptrdiff_t)skip, f.rows->end());
+    if (!f.rows->empty()) prev = f.rows;
   }
   normalize_steps(all);
   res.rows = std::make_shared<const std::vector<BatchRow>>(std::move(all));
@@ -170,6 +189,16 @@ RowsResult RunCatalog::epoch_rows(const std::string& run, int epoch) {
     FileEntry f = load_csv(*info);
     RowsResult r{f.rows, {}};
     if (!f.error.empty()) r.errors.push_back(f.error);
+    // Cumulative when it begins with the previous evaluation epoch's rows and holds more.
+    for (int e : epochs(run)) {
+      if (e >= epoch) continue;
+      std::optional<ObjectInfo> pinfo = storage_.stat(epoch_prefix(run) + std::to_string(e) + "/metrics.csv");
+      if (!pinfo) continue;
+      FileEntry p = load_csv(*pinfo);
+      if (p.rows->empty()) continue;
+      r.cumulative = extends_rows(*p.rows, *f.rows);
+      break;
+    }
     return r;
   }
   RowsResult r{std::make_shared<const std::vector<BatchRow>>(), {}};
@@ -193,7 +222,7 @@ std::vector<ObjectInfo> RunCatalog::files(const std::string& run, int epoch) {
   if (epoch < 0) {
     // A run's own files are known by name; listing <run>/ would walk every epoch's files.
     std::vector<ObjectInfo> out;
-    for (const char* name : {"hyperparameters.json", "target.png"}) {
+    for (const char* name : {"hyperparameters.json", "target.png", "best.json", "evaluator.json"}) {
       if (std::optional<ObjectInfo> o = storage_.stat(run + "/" + name)) out.push_back(*o);
     }
     return out;

@@ -2,7 +2,9 @@
 //
 // It shows what exists. A run is any top-level folder in storage (plus the live run, which may
 // have no files yet); an epoch is any numeric folder under <run>/epoch/, whatever it holds so far.
-// The mini-batch series of a stored run is the concatenation of its epochs' metrics.csv files,
+// The mini-batch series of a stored run is the concatenation of its epochs' metrics.csv files
+// (a file that repeats the previous one's rows, as the reference system's cumulative files do,
+// contributes only its new rows),
 // parsed once per file version (key, size, mtime) and cached, so re-opening a 50,000-row run
 // costs one list call. A file that does not parse (still being written, or foreign) contributes
 // no rows and an error string; it never fails the request.
@@ -26,6 +28,9 @@ using Rows = std::shared_ptr<const std::vector<BatchRow>>;
 struct RowsResult {
   Rows rows;                        // never null; sorted by step
   std::vector<std::string> errors;  // files that could not be read
+  // epoch_rows only: the file holds every mini-batch since the start of training (the reference
+  // system writes such files), not just this evaluation interval's.
+  bool cumulative = false;
 };
 
 class RunCatalog {
@@ -82,6 +87,9 @@ class RunCatalog {
   Rows live_cache_;
   std::chrono::steady_clock::time_point live_refreshed_{};
 };
+
+// True when `later` begins with every row of `earlier` and holds more: a cumulative metrics.csv.
+bool extends_rows(const std::vector<BatchRow>& earlier, const std::vector<BatchRow>& later);
 
 // Sorts rows by step; when steps repeat (files without counters), renumbers them 1..n.
 void normalize_steps(std::vector<BatchRow>& rows);

@@ -25,7 +25,18 @@ const charts = {
     { key: "d_acc_fake", label: "D acc fake", color: "#e8590c" },
     { key: "class_acc", label: "class acc", color: "#ae3ec9" }] }),
 };
-window.ganMonitor = { state, charts };  // for the browser test and the curious
+const quality = {
+  fd: new LineChart($("chart-fd"), { xName: "epoch", mark: { x: null, label: "★ best" }, series: [
+    { key: "fd", label: "Fréchet distance", color: "#d6336c" }] }),
+  rates: new LineChart($("chart-quality"), { xName: "epoch", percent: true, logAllowed: false, mark: { x: null, label: "★ best" }, series: [
+    { key: "class_agreement", label: "class agreement", color: "#ae3ec9" },
+    { key: "precision", label: "precision", color: "#2f6fed" },
+    { key: "recall", label: "recall", color: "#0ca678" }] }),
+};
+for (const c of Object.values(quality)) c.setSmoothing(0);
+const COMPARE_COLORS = ["#2f6fed", "#e8590c", "#0ca678", "#ae3ec9", "#d6336c", "#1098ad", "#5c940d", "#f08c00"];
+const compareCharts = {};
+window.ganMonitor = { state, charts, quality, compareCharts };  // for the browser test and the curious
 
 const enc = encodeURIComponent;
 
@@ -41,6 +52,7 @@ function message(text) { const m = $("message"); m.textContent = text || ""; m.h
 function el(tag, attrs, text) { const e = document.createElement(tag); Object.assign(e, attrs || {}); if (text !== undefined) e.textContent = text; return e; }
 function fmt(v) {
   if (v === null || v === undefined) return "–";
+  if (Array.isArray(v)) return v.map(fmt).join(", ");  // per-class values
   if (typeof v !== "number") return String(v);
   if (Number.isInteger(v)) return String(v);
   return Math.abs(v) >= 1000 ? v.toFixed(1) : String(+v.toPrecision(5));
@@ -60,6 +72,8 @@ async function loadRuns() {
   const sel = $("run");
   sel.replaceChildren(...d.runs.map((r) => el("option", { value: r.id }, r.live ? `● ${r.id} (live)` : r.id)));
   if (state.run) sel.value = state.run;
+  const cmp = $("compare-runs"), picked = new Set([...cmp.selectedOptions].map((o) => o.value));
+  cmp.replaceChildren(...d.runs.map((r) => el("option", { value: r.id, selected: picked.has(r.id) }, r.id)));
   return d;
 }
 
@@ -72,9 +86,29 @@ async function openRun(run, epoch) {
   await Promise.all([loadSeries(), selectEpoch(epoch !== null ? epoch : (state.epochs[0] ?? null), false)]);
 }
 
+// Quality metrics per evaluation epoch and the best epoch (best.json): the quality charts and the
+// "★ best" mark in the epoch selector.
+async function loadQuality() {
+  const run = state.run;
+  const q = await api(`/api/runs/${enc(run)}/quality`);
+  if (run !== state.run) return null;
+  state.quality = q;
+  state.bestEpoch = q.best_epoch;
+  const pts = q.epochs;
+  $("quality-section").hidden = !pts.length;
+  const xs = pts.map((p) => p.epoch);
+  const data = { x: xs, x_end: xs, series: {} };
+  for (const k of ["fd", "class_agreement", "precision", "recall"]) data.series[k] = { mean: pts.map((p) => p[k]) };
+  for (const c of Object.values(quality)) { c.opts.mark.x = q.best_epoch; if (pts.length) c.setData(data); }
+  const ev = pts.length ? pts[pts.length - 1].evaluator_accuracy : null;
+  $("best-info").textContent = (q.best ? `★ best: epoch ${q.best_epoch}` + (q.best.why ? ` (${q.best.why})` : "") : "no best.json yet") +
+    (ev !== null && ev !== undefined ? ` · evaluator accuracy ${(100 * ev).toFixed(1)}% on held-out real images` : "");
+  return q;
+}
+
 async function loadRunInfo() {
   const run = state.run;
-  const info = await api(`/api/runs/${enc(run)}`);
+  const [info] = await Promise.all([api(`/api/runs/${enc(run)}`), loadQuality().catch(() => null)]);
   if (run !== state.run) return;
   state.info = info;
   state.epochs = info.epochs;
@@ -91,7 +125,7 @@ async function loadRunInfo() {
   }
   $("target").src = info.target ? `/files/${enc(run)}/target.png` : "";
   const sel = $("epoch");
-  sel.replaceChildren(...info.epochs.map((e) => el("option", { value: e }, `Epoch ${e}`)));
+  sel.replaceChildren(...info.epochs.map((e) => el("option", { value: e }, e === state.bestEpoch ? `Epoch ${e} ★ best` : `Epoch ${e}`)));
   const slider = $("epoch-slider");
   slider.max = Math.max(0, info.epochs.length - 1);
   slider.disabled = info.epochs.length < 2;
@@ -223,7 +257,9 @@ async function loadRows(epoch = state.epoch, gen = state.gen) {
   t.replaceChildren(el("thead"), el("tbody"));
   t.tHead.append(head);
   t.tBodies[0].append(...body);
-  $("rows-info").textContent = d.total ? `(${d.total} in this evaluation interval)` : "(none recorded for this epoch)";
+  $("rows-info").textContent = !d.total ? "(none recorded for this epoch)"
+    : d.cumulative ? `(${d.total} since the start of training: this epoch's metrics.csv is cumulative)`
+    : `(${d.total} in this evaluation interval)`;
   $("page-info").textContent = d.total ? `page ${d.page + 1} of ${d.pages}` : "";
   $("first-page").disabled = $("prev-page").disabled = d.page === 0;
   $("next-page").disabled = $("last-page").disabled = d.page >= d.pages - 1;
@@ -288,6 +324,46 @@ document.addEventListener("keydown", (e) => {
 });
 let resizeTimer = null;
 window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => loadSeries().catch(() => {}), 300); });
+// ---- compare runs ----
+// The union of the runs' x values, each run's values at its own x and null elsewhere (the lines
+// join across the gaps), so one chart overlays runs of different lengths.
+function overlay(parts) {
+  const xs = [...new Set(parts.flatMap((p) => p.x))].sort((a, b) => a - b);
+  const at = new Map(xs.map((x, i) => [x, i]));
+  const series = {};
+  parts.forEach((p, j) => {
+    const mean = new Array(xs.length).fill(null);
+    p.x.forEach((x, i) => { mean[at.get(x)] = p.y[i]; });
+    series["r" + j] = { mean };
+  });
+  return { x: xs, x_end: xs, series };
+}
+
+async function compareRuns() {
+  const runs = [...$("compare-runs").selectedOptions].map((o) => o.value);
+  if (runs.length < 2) { $("compare-info").textContent = "pick two or more runs (Ctrl- or Shift-click)"; return; }
+  const d = await api(`/api/compare?runs=${runs.map(enc).join(",")}&width=${chartWidth()}`);
+  const legend = d.runs.map((r, j) => ({ key: "r" + j, label: r.id + (r.best_epoch !== null ? ` (best epoch ${r.best_epoch})` : ""),
+    color: COMPARE_COLORS[j % COMPARE_COLORS.length] }));
+  const make = (id, opts) => { compareCharts[id] = compareCharts[id] || new LineChart($(id), opts); compareCharts[id].opts.series = legend; return compareCharts[id]; };
+  const steps = (k) => d.runs.map((r) => ({ x: r.series.x, y: r.series.series[k].mean }));
+  const epochs = (k) => d.runs.map((r) => ({ x: r.quality.map((q) => q.epoch), y: r.quality.map((q) => q[k]) }));
+  $("compare-view").hidden = false;
+  make("cmp-gloss", { joinGaps: true }).setData(overlay(steps("g_loss")));
+  make("cmp-dloss", { joinGaps: true }).setData(overlay(steps("d_loss_real")));
+  const fd = make("cmp-fd", { joinGaps: true, xName: "epoch" }); fd.setSmoothing(0); fd.setData(overlay(epochs("fd")));
+  const ag = make("cmp-agree", { joinGaps: true, xName: "epoch", percent: true, logAllowed: false }); ag.setSmoothing(0); ag.setData(overlay(epochs("class_agreement")));
+  const t = $("compare-diff");
+  const head = el("tr");
+  head.append(el("th", {}, "setting"), ...d.runs.map((r) => el("th", {}, r.id)));
+  const rows = d.differing.map((x) => { const tr = el("tr"); tr.append(el("td", {}, x.key), ...x.values.map((v) => el("td", {}, v === null ? "–" : typeof v === "object" ? JSON.stringify(v) : fmt(v)))); return tr; });
+  t.replaceChildren(el("thead"), el("tbody"));
+  t.tHead.append(head);
+  t.tBodies[0].append(...(rows.length ? rows : [el("tr", {}, "the runs' hyperparameters are the same")]));
+  $("compare-info").textContent = `${d.runs.length} runs; ${d.differing.length} setting(s) differ` + (d.errors.length ? "; " + d.errors.join("; ") : "");
+}
+$("compare-go").addEventListener("click", () => compareRuns().catch((e) => { $("compare-info").textContent = e.message; }));
+
 window.addEventListener("popstate", () => start().catch((e) => message(e.message)));
 
 async function start() {

@@ -96,7 +96,8 @@ class LineChart {
 
   _tooltip(e, i) {
     const d = this.data, t = this.tooltip;
-    const range = d.x_end[i] !== d.x[i] ? `steps ${d.x[i]}–${d.x_end[i]}` : `step ${d.x[i]}`;
+    const xn = this.opts.xName || "step";
+    const range = d.x_end[i] !== d.x[i] ? `${xn}s ${d.x[i]}–${d.x_end[i]}` : `${xn} ${d.x[i]}`;
     let html = `<b>${range}</b>`;
     for (const s of this.opts.series) {
       const src = d.series[s.key];
@@ -168,10 +169,10 @@ class LineChart {
     g.textAlign = "center"; g.textBaseline = "top";
     for (const t of niceTicks(this.xr[0], this.xr[1], 6)) {
       const x = X(t);
-      if (x < P.x0 || x > P.x1) continue;
+      if (x < P.x0 || x > P.x1 || (this.opts.xName === "epoch" && !Number.isInteger(t))) continue;
       g.fillText(shortNum(t), x, P.y1 + 5);
     }
-    g.fillText("mini-batch", (P.x0 + P.x1) / 2, P.y1 + 19);
+    g.fillText(this.opts.xName === "epoch" ? "evaluation epoch" : "mini-batch", (P.x0 + P.x1) / 2, P.y1 + 19);
 
     let points = 0;
     g.save();
@@ -202,6 +203,15 @@ class LineChart {
       g.strokeStyle = s.color; g.lineWidth = 1.6;
       points += this._path(g, vals, X, Y);
     }
+    // A marked x (the best epoch): a dashed line and its label.
+    if (this.opts.mark && this.opts.mark.x !== null && this.opts.mark.x !== undefined &&
+        this.opts.mark.x >= this.xr[0] && this.opts.mark.x <= this.xr[1]) {
+      const mx = X(this.opts.mark.x);
+      g.strokeStyle = "#e0a800"; g.lineWidth = 1.5; g.setLineDash([5, 4]);
+      g.beginPath(); g.moveTo(mx, P.y0); g.lineTo(mx, P.y1); g.stroke(); g.setLineDash([]);
+      g.fillStyle = "#b08400"; g.textAlign = mx > P.x1 - 80 ? "right" : "left"; g.textBaseline = "top";
+      g.fillText(this.opts.mark.label, mx + (g.textAlign === "right" ? -4 : 4), P.y0 + 2);
+    }
     g.restore();
     c.dataset.points = String(points);
 
@@ -231,7 +241,7 @@ class LineChart {
     g.beginPath();
     for (let i = 0; i < xs.length; i++) {
       const v = vals[i];
-      if (v === null || !isFinite(v) || (this.log && v <= 0)) { pen = false; continue; }
+      if (v === null || !isFinite(v) || (this.log && v <= 0)) { if (!this.opts.joinGaps) pen = false; continue; }
       const x = X(xs[i]), y = Y(v);
       if (pen) g.lineTo(x, y); else g.moveTo(x, y);
       pen = true;

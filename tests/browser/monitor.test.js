@@ -262,6 +262,16 @@ async function startGan() {
       await page.screenshot({ path: shotPath, fullPage: true });
       assert(fs.statSync(shotPath).size > 10000, "screenshot too small");
       console.log(`     saved ${shotPath}`);
+      // The live run's quality charts (the README's picture), once its summaries hold the metrics.
+      if (isGan) {
+        // For the README (GAN_UPDATE_SCREENSHOT=1) a longer stretch of the run.
+        const want = process.env.GAN_UPDATE_SCREENSHOT === "1" ? 8 : 2;
+        await page.waitForFunction((n) => +(document.getElementById("chart-fd").dataset.points || 0) >= n, want, { timeout: 120000 });
+        const q = path.join(path.dirname(shotPath), "quality-chart.png");
+        await page.mouse.move(0, 0);
+        await page.locator("#quality-section").screenshot({ path: q });
+        console.log(`     saved ${q}`);
+      }
     });
 
     // A standalone monitor over the same runs, on an address other machines can reach and with no
@@ -299,6 +309,89 @@ async function startGan() {
           mon.kill("SIGTERM");
           setTimeout(() => { mon.kill("SIGKILL"); r(); }, 10000);
         });
+      }
+    });
+
+
+    // A standalone monitor over a fixture folder of two finished runs whose summaries hold the
+    // quality metrics and whose best.json names an epoch: the quality charts, the "★ best" mark
+    // in the epoch selector, and the compare view (overlaid curves, the settings that differ).
+    if (isGan) await check("quality chart, best-epoch mark and compare view", async () => {
+      const store = fs.mkdtempSync(path.join(os.tmpdir(), "gan-e2e-quality-"));
+      const header = "Epoch,Epochs,Mini-Batch,Mini-Batches,Discriminator Loss: Real,Discriminator Loss: Fake," +
+        "GAN Loss,Class Loss,Discriminator Accuracy: Real,Discriminator Accuracy: Fake,Class Accuracy";
+      const runs = [
+        { id: "20260101T000000Z", batch: 64, fd: [90, 41, 18.5, 24], agree: [0.1, 0.45, 0.82, 0.8], best: 3 },
+        { id: "20260102T000000Z", batch: 128, fd: [95, 60, 35, 30], agree: [0.1, 0.3, 0.55, 0.6], best: 4 },
+      ];
+      for (const r of runs) {
+        const dir = path.join(store, r.id);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, "hyperparameters.json"), JSON.stringify(
+          { model: "acgan28", batch_size: r.batch, batchsize: r.batch, epochs: 4, eval_freq: 1, ngf: 64, ndf: 64 }));
+        for (let e = 1; e <= 4; e++) {
+          const ed = path.join(dir, "epoch", String(e));
+          fs.mkdirSync(ed, { recursive: true });
+          const lines = [header];
+          for (let b = 1; b <= 10; b++) {
+            const v = 1 / ((e - 1) * 10 + b) + r.batch / 1000;
+            lines.push(`${e},4,${b},10,${v},${v + 0.1},${v + 1},${v / 2},0.5,0.5,0.5`);
+          }
+          fs.writeFileSync(path.join(ed, "metrics.csv"), lines.join("\n") + "\n");
+          fs.writeFileSync(path.join(ed, "summary.json"), JSON.stringify({ Epoch: e, "Frechet Distance": r.fd[e - 1],
+            "Class Agreement": r.agree[e - 1], Precision: 0.2 * e, Recall: 0.15 * e, "Evaluator Accuracy": 0.98 }));
+        }
+        fs.writeFileSync(path.join(dir, "best.json"), JSON.stringify({ epoch: r.best, why: `lowest Fréchet distance (${r.fd[r.best - 1]})` }));
+      }
+      const port = await freePort();
+      const mon = spawn(path.resolve(fakeRun), ["--monitor", "--storage", store, "--monitor-port", String(port),
+                                                 "--monitor-bind", "127.0.0.1"], { stdio: ["ignore", "ignore", "pipe"] });
+      const ctx = await launch(fs.mkdtempSync(path.join(os.tmpdir(), "gan-chromium-")), true);
+      try {
+        const base = `http://127.0.0.1:${port}/`;
+        const t0 = Date.now();
+        while (Date.now() - t0 < 10000) { try { await getJson(base + "api/runs"); break; } catch (e) { await sleep(100); } }
+        const p = ctx.pages()[0] || await ctx.newPage();
+        const perr = [];
+        p.on("pageerror", (e) => perr.push(e.message));
+        await p.goto(`${base}${runs[0].id}`, { waitUntil: "load" });
+        await p.waitForFunction(() => +(document.getElementById("chart-fd").dataset.points || 0) === 4 &&
+          +(document.getElementById("chart-quality").dataset.points || 0) === 12, null, { timeout: 10000 });
+        assert(!(await p.$eval("#quality-section", (s) => s.hidden)), "quality section hidden");
+        const fdData = await p.evaluate(() => window.ganMonitor.quality.fd.data.series.fd.mean);
+        assert(JSON.stringify(fdData) === JSON.stringify(runs[0].fd), `FD series ${JSON.stringify(fdData)}`);
+        await p.waitForFunction(() => [...document.querySelectorAll("#epoch option")].some((o) => o.textContent.includes("★")), null, { timeout: 5000 });
+        const best = await p.$$eval("#epoch option", (os) => os.filter((o) => o.textContent.includes("★ best")).map((o) => +o.value));
+        assert(JSON.stringify(best) === "[3]", `epochs marked best: ${JSON.stringify(best)}`);
+        assert((await p.textContent("#best-info")).includes("best: epoch 3"), "best-epoch line");
+        // The hyperparameters table: each setting once, no dcgan64 widths for acgan28.
+        const hyper = await p.$$eval("#hyper td:first-child", (tds) => tds.map((t) => t.textContent));
+        assert(!hyper.includes("batchsize") && !hyper.includes("ngf") && hyper.includes("batch_size"), `hyperparameters ${hyper}`);
+        const qshot = path.join(path.dirname(shotPath), "quality-fixture.png");
+        fs.mkdirSync(path.dirname(qshot), { recursive: true });
+        await p.locator("#quality-section").screenshot({ path: qshot });
+        console.log(`     saved ${qshot}`);
+
+        await p.click("#compare-details summary");
+        await p.selectOption("#compare-runs", runs.map((r) => r.id));
+        await p.click("#compare-go");
+        await p.waitForFunction(() => ["cmp-gloss", "cmp-dloss", "cmp-fd", "cmp-agree"].every((id) =>
+          +(document.getElementById(id).dataset.points || 0) > 0), null, { timeout: 10000 });
+        assert(await p.$eval("#cmp-fd", (c) => +c.dataset.points) === 8, "FD overlay should draw 4 epochs of each run");
+        const cols = await p.$$eval("#compare-diff thead th", (ths) => ths.map((t) => t.textContent));
+        const diff = await p.$$eval("#compare-diff tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+        const want = [["batch_size", ...cols.slice(1).map((id) => String(runs.find((r) => r.id === id).batch))]];
+        assert(cols.length === 3 && JSON.stringify(diff) === JSON.stringify(want), `differing settings ${JSON.stringify(cols)} ${JSON.stringify(diff)}`);
+        assert(perr.length === 0, perr.join("; "));
+      } finally {
+        await ctx.close();
+        await new Promise((r) => {
+          if (mon.exitCode !== null) return r();
+          mon.on("exit", r);
+          mon.kill("SIGTERM");
+          setTimeout(() => { mon.kill("SIGKILL"); r(); }, 10000);
+        });
+        fs.rmSync(store, { recursive: true, force: true });
       }
     });
 

@@ -3,7 +3,8 @@
 # of ./gan (when built), or against build/fake_run's synthetic run (GAN_E2E_SERVER=fake, or no ./gan).
 # Skips, saying why, when Chromium, node or playwright-core is missing (http/ci-deps installs
 # them). The screenshot goes to $BUILD/test-results/monitor.png; GAN_UPDATE_SCREENSHOT=1 also
-# copies it to docs/monitor.png (the README's picture).
+# copies it to docs/monitor.png and the live run's quality charts to docs/quality-chart.png (the
+# README's pictures).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -23,5 +24,9 @@ fi
 shot=$BUILD/test-results/monitor.png
 CHROMIUM=$CHROMIUM timeout 300 node tests/browser/monitor.test.js "$server" "$shot"
 rc=$?
-if ((rc == 0)) && [[ ${GAN_UPDATE_SCREENSHOT:-0} == 1 ]]; then cp "$shot" docs/monitor.png && echo "updated docs/monitor.png"; fi
+if ((rc == 0)) && [[ ${GAN_UPDATE_SCREENSHOT:-0} == 1 ]]; then
+  cp "$shot" docs/monitor.png && echo "updated docs/monitor.png"
+  q=$(dirname "$shot")/quality-chart.png
+  if [[ -f $q ]]; then cp "$q" docs/quality-chart.png && echo "updated docs/quality-chart.png"; fi
+fi
 exit $rc

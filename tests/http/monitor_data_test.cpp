@@ -253,5 +253,126 @@ TEST_F(MonitorData, SeriesZoomGivesDetail) {
   EXPECT_EQ(silly["x"].Size(), 1u);  // clamped to one bucket, not an error
 }
 
+
+// The reference system's metrics.csv at each evaluation epoch holds every mini-batch since the
+// start. Two epochs of 360 and 720 rows are a run of 720 mini-batches, not 1,080, and the second
+// epoch's table is labelled cumulative.
+TEST_F(MonitorData, CumulativeMetricsFilesCountEachMiniBatchOnce) {
+  const std::string run = "20260302T000000Z";
+  std::vector<BatchRow> all;
+  for (int e = 1; e <= 2; ++e)
+    for (int b = 1; b <= 360; ++b) all.push_back(make_row(e, b, 360, 1.0f / (float)((e - 1) * 360 + b)));
+  storage_->put(run + "/epoch/1/metrics.csv", metrics_csv(std::vector<BatchRow>(all.begin(), all.begin() + 360)));
+  storage_->put(run + "/epoch/2/metrics.csv", metrics_csv(all));
+  // Our layout beside it: one interval per file, nothing repeated.
+  const std::string ours = "20260303T000000Z";
+  write_run(*storage_, ours, 2, 360);
+  start();
+
+  auto s = json_of(get("/api/runs/" + run + "/series?width=20000"));
+  EXPECT_EQ(s["total"].GetInt(), 720);
+  EXPECT_EQ(s["last_step"].GetInt(), 720);
+  auto e2 = json_of(get("/api/runs/" + run + "/epochs/2/rows?per_page=10"));
+  EXPECT_EQ(e2["total"].GetInt(), 720);
+  auto flag = [](const rapidjson::Document& d) { return d.HasMember("cumulative") ? (d["cumulative"].GetBool() ? 1 : 0) : -1; };
+  EXPECT_EQ(flag(e2), 1);
+  EXPECT_EQ(flag(json_of(get("/api/runs/" + run + "/epochs/1/rows?per_page=10"))), 0);
+  EXPECT_EQ(flag(json_of(get("/api/runs/" + run + "/epochs/2"))), 1);
+
+  EXPECT_EQ(json_of(get("/api/runs/" + ours + "/series?width=20000"))["total"].GetInt(), 720);
+  EXPECT_EQ(flag(json_of(get("/api/runs/" + ours + "/epochs/2/rows"))), 0);
+}
+
+// gan's hyperparameters.json carries the reference's spellings beside its own and every model's
+// widths; the page gets each setting once, under gan's name, and only the run's own model's.
+TEST_F(MonitorData, HyperparametersEachSettingOnceOwnModelOnly) {
+  const std::string run = "20260304T000000Z";
+  write_run(*storage_, run, 1, 5);
+  storage_->put(run + "/hyperparameters.json",
+                "{\"model\": \"acgan28\", \"latent_dim\": 100, \"label_dim\": 10, \"ngf\": 64, \"ndf\": 64, "
+                "\"batch_size\": 128, \"eval_freq\": 10, \"epochs\": 50, \"batchsize\": 128, \"evalfreq\": 10, "
+                "\"latentDim\": 100, \"labelDim\": 10}");
+  const std::string dc = "20260305T000000Z";
+  write_run(*storage_, dc, 1, 5);
+  storage_->put(dc + "/hyperparameters.json", "{\"model\": \"dcgan64\", \"ngf\": 32, \"ndf\": 16, \"batch_size\": 64, \"batchsize\": 64}");
+  const std::string ref = "20260306T000000Z";  // the reference's own file: its spellings stay
+  write_run(*storage_, ref, 1, 5);
+  storage_->put(ref + "/hyperparameters.json", "{\"batchsize\": 64, \"latentDim\": 100}");
+  start();
+
+  auto h = json_of(get("/api/runs/" + run));
+  const auto& hp = h["hyperparameters"];
+  ASSERT_TRUE(hp.IsObject());
+  for (const char* gone : {"batchsize", "evalfreq", "latentDim", "labelDim", "ngf", "ndf"}) EXPECT_FALSE(hp.HasMember(gone)) << gone;
+  EXPECT_EQ(hp["batch_size"].GetInt(), 128);
+  EXPECT_EQ(hp["eval_freq"].GetInt(), 10);
+  EXPECT_EQ(hp["latent_dim"].GetInt(), 100);
+  EXPECT_EQ(hp["label_dim"].GetInt(), 10);
+  EXPECT_EQ(hp.MemberCount(), 6u);
+  EXPECT_EQ(std::string(hp.MemberBegin()->name.GetString()), "model");  // order kept
+
+  auto d = json_of(get("/api/runs/" + dc));
+  EXPECT_EQ(d["hyperparameters"]["ngf"].GetInt(), 32);
+  EXPECT_EQ(d["hyperparameters"]["ndf"].GetInt(), 16);
+  EXPECT_FALSE(d["hyperparameters"].HasMember("batchsize"));
+  auto r = json_of(get("/api/runs/" + ref));
+  EXPECT_EQ(r["hyperparameters"]["batchsize"].GetInt(), 64);
+  EXPECT_EQ(r["hyperparameters"]["latentDim"].GetInt(), 100);
+}
+
+
+// Summaries with the quality metrics: /api/runs/<run>/quality lists them per epoch with best.json's
+// epoch, /files/ serves best.json and evaluator.json, /api/compare overlays runs and lists the
+// hyperparameters that differ.
+TEST_F(MonitorData, QualityMetricsBestEpochAndCompare) {
+  const std::string a = "20260307T000000Z", b = "20260308T000000Z";
+  write_run(*storage_, a, 3, 4);
+  write_run(*storage_, b, 2, 4);
+  const double fd[] = {0, 40.5, 12.25, 20.0};
+  for (int e = 1; e <= 3; ++e)
+    storage_->put(a + "/epoch/" + std::to_string(e) + "/summary.json",
+                  "{\"Epoch\": " + std::to_string(e) + ", \"Frechet Distance\": " + std::to_string(fd[e]) +
+                      ", \"Class Agreement\": " + std::to_string(0.3 * e) + ", \"Precision\": 0.5, \"Recall\": 0.25, "
+                      "\"Evaluator Accuracy\": 0.97}");
+  storage_->put(a + "/best.json", "{\"epoch\": 2, \"why\": \"lowest Frechet distance\"}");
+  storage_->put(a + "/evaluator.json", "{\"accuracy\": 0.97}");
+  storage_->put(b + "/hyperparameters.json", "{\"epochs\": 100, \"batch_size\": 64, \"model\": \"acgan28\", \"seed\": 7}");
+  storage_->put(a + "/hyperparameters.json", "{\"epochs\": 100, \"batch_size\": 128, \"model\": \"acgan28\"}");
+  start();
+
+  auto q = json_of(get("/api/runs/" + a + "/quality"));
+  ASSERT_TRUE(q.HasMember("epochs") && q["epochs"].IsArray());
+  ASSERT_EQ(q["epochs"].Size(), 3u);
+  EXPECT_EQ(q["epochs"][0]["epoch"].GetInt(), 1);
+  EXPECT_DOUBLE_EQ(q["epochs"][1]["fd"].GetDouble(), 12.25);
+  EXPECT_NEAR(q["epochs"][2]["class_agreement"].GetDouble(), 0.9, 1e-6);
+  EXPECT_DOUBLE_EQ(q["epochs"][0]["recall"].GetDouble(), 0.25);
+  EXPECT_EQ(q["best_epoch"].GetInt(), 2);
+  EXPECT_STREQ(q["best"]["why"].GetString(), "lowest Frechet distance");
+  auto none = json_of(get("/api/runs/" + b + "/quality"));  // summaries without the keys
+  EXPECT_EQ(none["epochs"].Size(), 0u);
+  EXPECT_TRUE(none["best_epoch"].IsNull());
+  EXPECT_EQ(get("/files/" + a + "/best.json")->status, 200);
+  EXPECT_EQ(get("/files/" + a + "/evaluator.json")->status, 200);
+
+  auto c = json_of(get("/api/compare?runs=" + a + "," + b + "&width=50"));
+  ASSERT_TRUE(c.HasMember("runs") && c["runs"].IsArray());
+  ASSERT_EQ(c["runs"].Size(), 2u);
+  EXPECT_STREQ(c["runs"][0]["id"].GetString(), a.c_str());
+  EXPECT_EQ(c["runs"][0]["series"]["total"].GetInt(), 12);
+  EXPECT_EQ(c["runs"][1]["series"]["total"].GetInt(), 8);
+  EXPECT_EQ(c["runs"][0]["quality"].Size(), 3u);
+  EXPECT_EQ(c["runs"][0]["best_epoch"].GetInt(), 2);
+  EXPECT_TRUE(c["runs"][1]["best_epoch"].IsNull());
+  ASSERT_EQ(c["differing"].Size(), 2u);  // batch_size and seed; epochs and model are equal
+  EXPECT_STREQ(c["differing"][0]["key"].GetString(), "batch_size");
+  EXPECT_EQ(c["differing"][0]["values"][0].GetInt(), 128);
+  EXPECT_EQ(c["differing"][0]["values"][1].GetInt(), 64);
+  EXPECT_STREQ(c["differing"][1]["key"].GetString(), "seed");
+  EXPECT_TRUE(c["differing"][1]["values"][0].IsNull());
+  EXPECT_EQ(get("/api/compare?runs=" + a)->status, 400);
+  EXPECT_EQ(get("/api/compare?runs=" + a + ",20990101T000000Z")->status, 404);
+}
+
 }  // namespace
 }  // namespace gan::http::testing

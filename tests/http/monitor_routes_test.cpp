@@ -358,6 +358,31 @@ TEST_F(MonitorRoutes, StorageOutageAnswers503) {
   EXPECT_EQ(get("/api/runs/20260301T000000Z")->status, 200);  // and recovers with the bucket
 }
 
+// The live run's newest quality metrics and best epoch, once its summaries and best.json hold them.
+TEST_F(MonitorRoutes, MetricsIncludeQualityAndBestEpoch) {
+  RunState& live = live_;
+  const std::string run = "20260402T000000Z";
+  live.begin(run, "{}");
+  Progress p;
+  p.epoch = 2, p.epochs = 10, p.batch = 5, p.batches = 5, p.live = true;
+  live.add_batches({make_row(2, 5, 5, 0.5f)}, p);
+  storage_->put(run + "/epoch/1/summary.json", "{\"Epoch\": 1, \"Frechet Distance\": 80.5, \"Class Agreement\": 0.25}");
+  storage_->put(run + "/epoch/2/summary.json",
+                "{\"Epoch\": 2, \"Frechet Distance\": 12.5, \"Class Agreement\": 0.75, \"Precision\": 0.5, "
+                "\"Recall\": 0.125, \"Evaluator Accuracy\": 0.96875}");
+  storage_->put(run + "/best.json", "{\"epoch\": 2}");
+  start(&live);
+  auto r = get("/metrics");
+  ASSERT_TRUE(r);
+  const std::string& b = r->body;
+  const std::string l = "{run=\"" + run + "\"} ";
+  for (const std::string& want : {"gan_quality_epoch" + l + "2\n", "gan_frechet_distance" + l + "12.5\n",
+                                  "gan_class_agreement" + l + "0.75\n", "gan_precision" + l + "0.5\n",
+                                  "gan_recall" + l + "0.125\n", "gan_evaluator_accuracy" + l + "0.96875\n",
+                                  "# TYPE gan_best_epoch gauge\ngan_best_epoch" + l + "2\n"})
+    EXPECT_NE(b.find(want), std::string::npos) << want << "\n" << b;
+}
+
 TEST_F(MonitorRoutes, MetricsPrometheusText) {
   RunState& live = live_;  // outlives the server (TearDown stops it first)
   live.begin("20260401T000000Z", "{}");
