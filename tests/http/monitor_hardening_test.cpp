@@ -358,10 +358,17 @@ TEST_F(MonitorHardening, FullQueueAnswers503) {
   start_with(o);
   // Each holds its worker (half a request) until the deadline: 4 on the workers, 2 in the queue,
   // and every other one is turned away at once, whichever they are.
+  // The workers run at a lowered priority: each of the first four is waited for until a worker
+  // holds it, so that on a busy machine a job not yet picked up is not counted as queued.
   std::vector<std::unique_ptr<Conn>> conns;
   for (int i = 0; i < 10; ++i) {
     conns.push_back(std::make_unique<Conn>(server_->port()));
     ASSERT_TRUE(conns.back()->send_str("GET /healthz HTTP/1.1\r\n"));
+    for (int waited = 0; i < 4 && server_->open_connections() < i + 1 && waited < 5000; waited += 5)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (i < 4) {
+      ASSERT_EQ(server_->open_connections(), i + 1) << "no worker took connection " << i + 1;
+    }
   }
   int refused = 0;
   for (auto& c : conns) {
