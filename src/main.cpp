@@ -541,11 +541,8 @@ int cmd_evaluate(CliOptions& o) {
   std::unique_ptr<Ops> ops = open_device(o);
   const int samples = o.given.count("--quality-samples") ? o.cfg.quality_samples : ops->is_cuda() ? 10000 : 1000;
   if (samples <= 0) throw std::runtime_error("--quality-samples: must be positive with --evaluate");
-  quality::EvaluatorTrainOptions eo;
-  eo.batch = ops->is_cuda() ? 128 : 64;
-  eo.steps = ops->is_cuda() ? 1500 : 600;
-  eo.max_seconds = ops->is_cuda() ? 30 : 60;
-  auto ev = quality::make_evaluator(*ops, train, have_eval ? &eval : nullptr, 256, o.data_dir, eo,
+  auto ev = quality::make_evaluator(*ops, train, have_eval ? &eval : nullptr, 256, o.data_dir,
+                                    quality::evaluator_budget(ops->is_cuda()),
                                     [](const std::string& msg) { say("gan: " + msg + "\n"); });
   quality::QualityProbe probe(*ev, have_eval ? eval : train, samples, m.num_classes, m.arch == "acgan28", m.latent_dim,
                               cfg.seed);

@@ -216,11 +216,9 @@ void Run::setup_quality() {
     return;
   }
   const Dataset* held = o_.eval && o_.eval != o_.train && o_.eval->n > 0 ? o_.eval : nullptr;
-  quality::EvaluatorTrainOptions eo;
-  eo.seed = 1;  // not the run's seed: every run on the same data shares one evaluator (and its cache)
-  eo.batch = ops_.is_cuda() ? 128 : 64;
-  eo.steps = o_.evaluator_steps > 0 ? o_.evaluator_steps : ops_.is_cuda() ? 1500 : 600;
-  eo.max_seconds = o_.evaluator_max_seconds > 0 ? o_.evaluator_max_seconds : ops_.is_cuda() ? 30 : 60;
+  quality::EvaluatorTrainOptions eo = quality::evaluator_budget(ops_.is_cuda());
+  if (o_.evaluator_steps > 0) eo.steps = o_.evaluator_steps;
+  if (o_.evaluator_max_seconds > 0) eo.max_seconds = o_.evaluator_max_seconds;
   auto t0 = Clock::now();
   evaluator_ = quality::make_evaluator(ops_, d, held, 256, o_.evaluator_cache_dir, eo,
                                        [&](const std::string& m) { say(m + "\n"); });
