@@ -16,6 +16,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -25,7 +26,42 @@ namespace aws {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
-struct HttpRequest {
+// The response-body limits of a request; the S3, Blob and GCS clients' calls carry them too and
+// hand them to the HttpRequest they build.
+struct BodyLimits {
+  static constexpr int64_t kMaxControlBody = 8ll << 20;
+  // Object downloads: a range is exactly its length; a whole object may be as large as its
+  // Content-Length says, up to these (an object in memory, one written to a file: S3's largest);
+  // 64 MiB when the server states no length.
+  static constexpr int64_t kMaxObjectUndeclared = 64ll << 20;
+  static constexpr int64_t kMaxObjectInMemory = 4ll << 30;
+  static constexpr int64_t kMaxObjectToFile = 5ll << 40;
+
+  // The most response-body bytes the request accepts, in memory or in response_file, whatever
+  // the status: more ends the transfer with ResponseTooLarge. The default suits the XML and JSON
+  // of control calls (listings, errors, tokens); an object download sets what it expects.
+  int64_t max_body_bytes = kMaxControlBody;
+  // When above max_body_bytes: a response whose Content-Length declares at most this many bytes
+  // may carry them (the size the server states for the object asked for; libcurl stops at the
+  // declared length). A body without a Content-Length (chunked) stays within max_body_bytes.
+  int64_t max_declared_body_bytes = 0;
+
+  // Sets the two limits for downloading an object (or the range [first, last] of one).
+  void expect_object(bool to_file, int64_t range_first = -1, int64_t range_last = -1) {
+    if (range_first >= 0 && range_last >= range_first) {
+      max_body_bytes = range_last - range_first + 1;
+      max_declared_body_bytes = 0;
+      return;
+    }
+    max_body_bytes = kMaxObjectUndeclared;
+    max_declared_body_bytes = to_file ? kMaxObjectToFile : kMaxObjectInMemory;
+  }
+  void expect_object(bool to_file, std::optional<std::pair<int64_t, int64_t>> range) {
+    expect_object(to_file, range ? range->first : -1, range ? range->second : -1);
+  }
+};
+
+struct HttpRequest : BodyLimits {
   std::string method = "GET";
   std::string url;  // already encoded: scheme://host[:port]/path?query
   HttpHeaders headers;
@@ -38,36 +74,11 @@ struct HttpRequest {
   // When set, the transfer stops within about a second of *cancel turning true (libcurl's
   // progress callback polls it, also while waiting for an answer): TransportError, cancelled().
   const std::atomic<bool>* cancel = nullptr;
-  // The most response-body bytes this request accepts, in memory or in response_file, whatever
-  // the status: more ends the transfer with ResponseTooLarge. The default suits the XML and JSON
-  // of control calls (listings, errors, tokens); an object download sets what it expects.
-  int64_t max_body_bytes = kMaxControlBody;
-  // When above max_body_bytes: a response whose Content-Length declares at most this many bytes
-  // may carry them (the size the server states for the object asked for; libcurl stops at the
-  // declared length). A body without a Content-Length (chunked) stays within max_body_bytes.
-  int64_t max_declared_body_bytes = 0;
   // Go straight to the host even when http_proxy / HTTPS_PROXY are set: the instance metadata
   // services (169.254.169.254, metadata.google.internal) are link-local, and a proxy in between
   // would see the credentials they hand out.
   bool no_proxy = false;
 
-  static constexpr int64_t kMaxControlBody = 8ll << 20;
-  // Object downloads: a range is exactly its length; a whole object may be as large as its
-  // Content-Length says, up to these (an object in memory, one written to a file: S3's largest);
-  // 64 MiB when the server states no length.
-  static constexpr int64_t kMaxObjectUndeclared = 64ll << 20;
-  static constexpr int64_t kMaxObjectInMemory = 4ll << 30;
-  static constexpr int64_t kMaxObjectToFile = 5ll << 40;
-  // Sets the two limits above for downloading an object (or the range [first, last] of one).
-  void expect_object(bool to_file, int64_t range_first = -1, int64_t range_last = -1) {
-    if (range_first >= 0 && range_last >= range_first) {
-      max_body_bytes = range_last - range_first + 1;
-      max_declared_body_bytes = 0;
-      return;
-    }
-    max_body_bytes = kMaxObjectUndeclared;
-    max_declared_body_bytes = to_file ? kMaxObjectToFile : kMaxObjectInMemory;
-  }
 };
 
 struct HttpResponse {

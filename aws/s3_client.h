@@ -106,8 +106,9 @@ class S3Client {
   std::string endpoint_url() const;
 
  private:
-  // One S3 request as the engine sees it (the engine adds host, date, hash, signature).
-  struct Call {
+  // One S3 request as the engine sees it (the engine adds host, date, hash, signature), with its
+  // response-body limits (BodyLimits: control calls keep the default).
+  struct Call : BodyLimits {
     std::string op;  // for messages: "PUT", "GET", "LIST", ...
     std::string method = "GET";
     std::string bucket, key;
@@ -122,14 +123,6 @@ class S3Client {
     bool ignores_cancel = false;  // the clean-up after a cancellation (one bounded attempt)
     long timeout_ms = 0;          // whole request, per attempt; 0 = none
     int max_attempts = 0;         // 0 = the client's retry policy
-    // The response-body limits (see HttpRequest): control calls keep the default.
-    int64_t max_body_bytes = HttpRequest::kMaxControlBody, max_declared_body_bytes = 0;
-    void expect_object(bool to_file, std::optional<std::pair<int64_t, int64_t>> range) {
-      HttpRequest r;
-      r.expect_object(to_file, range ? range->first : -1, range ? range->second : -1);
-      max_body_bytes = r.max_body_bytes;
-      max_declared_body_bytes = r.max_declared_body_bytes;
-    }
   };
   HttpResponse execute(Call& call);
   bool virtual_hosted(const std::string& bucket) const;

@@ -105,8 +105,7 @@ aws::HttpResponse BlobClient::execute(Call& call) {
     req.body_file = call.body_file;
     req.body_offset = call.body_offset;
     req.body_length = call.body_length;
-    req.max_body_bytes = call.max_body_bytes;
-    req.max_declared_body_bytes = call.max_declared_body_bytes;
+    static_cast<aws::BodyLimits&>(req) = call;  // the call's response-body limits
     req.response_file = call.response_file;
     req.cancel = &cancelled_;
 

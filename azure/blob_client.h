@@ -115,7 +115,9 @@ class BlobClient {
   bool cancelled() const { return cancelled_.load(); }
 
  private:
-  struct Call {
+  // One request as the engine sees it, with its response-body limits (BodyLimits: control calls
+  // keep the default).
+  struct Call : aws::BodyLimits {
     std::string op;
     std::string method = "GET";
     std::string container, blob;
@@ -125,14 +127,6 @@ class BlobClient {
     std::string response_file;
     std::vector<long> ok_statuses = {200, 201, 202, 206};
     std::vector<long> quiet_statuses;  // returned instead of thrown
-    // The response-body limits (see HttpRequest): control calls keep the default.
-    int64_t max_body_bytes = aws::HttpRequest::kMaxControlBody, max_declared_body_bytes = 0;
-    void expect_object(bool to_file, std::optional<std::pair<int64_t, int64_t>> range) {
-      aws::HttpRequest r;
-      r.expect_object(to_file, range ? range->first : -1, range ? range->second : -1);
-      max_body_bytes = r.max_body_bytes;
-      max_declared_body_bytes = r.max_declared_body_bytes;
-    }
   };
   aws::HttpResponse execute(Call& call);
   std::string upload_blocks(const std::string& container, const std::string& blob, const std::string& path,

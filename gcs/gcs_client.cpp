@@ -91,8 +91,7 @@ aws::HttpResponse GcsClient::execute(Call& call) {
     req.body_file = call.body_file;
     req.body_offset = call.body_offset;
     req.body_length = call.body_length;
-    req.max_body_bytes = call.max_body_bytes;
-    req.max_declared_body_bytes = call.max_declared_body_bytes;
+    static_cast<aws::BodyLimits&>(req) = call;  // the call's response-body limits
     req.timeout_ms = call.timeout_ms;
     req.cancel = cancel;
     aws::HttpResponse resp;

@@ -65,7 +65,9 @@ class GcsClient {
   bool cancelled() const { return cancelled_.load(); }
 
  private:
-  struct Call {
+  // One request as the engine sees it, with its response-body limits (BodyLimits: control calls
+  // keep the default).
+  struct Call : aws::BodyLimits {
     std::string op, method = "GET", bucket, key;
     aws::KeyValues query, headers;
     std::string body, body_file;
@@ -75,14 +77,6 @@ class GcsClient {
     bool ignores_cancel = false;  // the clean-up after a cancellation (one bounded attempt)
     long timeout_ms = 0;          // whole request, per attempt; 0 = none
     int max_attempts = 0;         // 0 = the client's retry policy
-    // The response-body limits (see HttpRequest): control calls keep the default.
-    int64_t max_body_bytes = aws::HttpRequest::kMaxControlBody, max_declared_body_bytes = 0;
-    void expect_object(bool to_file, std::optional<std::pair<int64_t, int64_t>> range) {
-      aws::HttpRequest r;
-      r.expect_object(to_file, range ? range->first : -1, range ? range->second : -1);
-      max_body_bytes = r.max_body_bytes;
-      max_declared_body_bytes = r.max_declared_body_bytes;
-    }
   };
   aws::HttpResponse execute(Call& call);
   std::string upload_multipart(const std::string& bucket, const std::string& key, const std::string& path, int64_t size,
