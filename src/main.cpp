@@ -266,6 +266,23 @@ std::string resume_command(const CliOptions& o, const std::string& run_id) {
          (o.given.count("--data-dir") ? flag_word("--data-dir", o.data_dir) : "");
 }
 
+// The held-out split (the test set) of the dataset `train` was loaded from with `opt`; `spec`
+// names the dataset actually loaded. False when there is none (image folders): evaluation and the
+// quality metrics' real sample then come from the training set.
+bool load_held_out(DatasetOptions opt, const Dataset& train, const std::string& spec, Dataset* held) {
+  if (train.name.rfind("folder:", 0) == 0) return false;
+  opt.spec = spec;
+  opt.train = false;
+  opt.subset = 0;
+  opt.allow_download = false;
+  try {
+    *held = load_dataset(opt);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return held->n > 0;
+}
+
 int cmd_train(CliOptions& o) {
   std::shared_ptr<Storage> remote;
   if (!o.storage.empty()) {
@@ -364,20 +381,7 @@ int cmd_train(CliOptions& o) {
     if (!p.empty()) say("gan: " + p + "\n");
   }
   Dataset eval;
-  bool have_eval = false;
-  if (train.name.rfind("folder:", 0) != 0) {
-    DatasetOptions e = dopt;
-    e.spec = fallback.empty() ? o.dataset : "synthetic";
-    e.train = false;
-    e.subset = 0;
-    e.allow_download = false;
-    try {
-      eval = load_dataset(e);
-      have_eval = true;
-    } catch (const std::exception&) {
-      // No held-out split (image folders): evaluation samples come from the training set.
-    }
-  }
+  const bool have_eval = load_held_out(dopt, train, fallback.empty() ? o.dataset : "synthetic", &eval);
   if (!resume) {
     o.cfg.model.num_classes = std::max(2, train.num_classes);  // the class head (and label embedding) fit the data
   } else if (train.num_classes > o.cfg.model.num_classes) {
@@ -523,19 +527,7 @@ int cmd_evaluate(CliOptions& o) {
   dopt.log = [](const std::string& msg) { say("gan: " + msg + "\n"); };
   install_curl_fetcher();
   Dataset train = load_dataset(dopt), eval;
-  bool have_eval = false;
-  if (train.name.rfind("folder:", 0) != 0) {
-    DatasetOptions e = dopt;
-    e.train = false;
-    e.subset = 0;
-    e.allow_download = false;
-    try {
-      eval = load_dataset(e);
-      have_eval = eval.n > 0;
-    } catch (const std::exception&) {
-      // No held-out split: the real sample comes from the training set, as in training.
-    }
-  }
+  const bool have_eval = load_held_out(dopt, train, spec, &eval);
   if (train.num_classes < 2)
     throw std::runtime_error("--evaluate " + run + ": " + train.name + " has no classes for the evaluator to learn");
   std::unique_ptr<Ops> ops = open_device(o);
