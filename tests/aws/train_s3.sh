@@ -184,7 +184,8 @@ t_end=$(awk '/ exit [0-9]+$/ {print $1}' "$TMP/hung.out")
 t_drain=$(awk '/ gan: run .*mini-batches/ {print $1}' "$TMP/hung.out")
 waited=$(awk -v a="${t_drain:-0}" -v b="${t_end:-0}" 'BEGIN {printf "%.1f", b - a}')
 progress=$(grep -c ' gan: uploading: ' "$TMP/hung.out")
-hint=$(grep -o '`\./gan [^`]*`' "$TMP/hung.out" | head -1 | tr -d '`')
+# The resume hint, not the best epoch's --generate hint printed before it.
+hint=$(grep -o '`\./gan --train --resume [^`]*`' "$TMP/hung.out" | head -1 | tr -d '`')
 echo "  exit $rc, $waited s from the end of training to exit (--upload-timeout $TIMEOUT), $progress progress line(s)"
 echo "  resume hint: $hint"
 problems=()
