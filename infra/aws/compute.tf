@@ -1,6 +1,6 @@
 # The GPU training VM and the optional monitor VM. Both boot from the shared cloud-init template
-# (infra/cloud-init/gan.yaml.tftpl); the run id is fixed once per deployment so that a replaced,
-# rebooted or spot-stopped VM continues the same run (--run-id ... --resume-if-exists).
+# (infra/cloud-init/gan.yaml.tftpl), rendered by module "deployment" (deployment.tf) with the run id
+# it fixes once per deployment.
 
 data "aws_ami" "gpu" {
   most_recent = true
@@ -24,14 +24,6 @@ data "aws_ami" "ubuntu" {
   }
 }
 
-# The first apply's UTC time, kept in the state: later applies and replaced VMs reuse it.
-resource "terraform_data" "run_id" {
-  input = formatdate("YYYYMMDD'T'hhmmss'Z'", timestamp())
-  lifecycle {
-    ignore_changes = [input]
-  }
-}
-
 resource "aws_key_pair" "ssh" {
   count           = var.ssh_public_key == "" ? 0 : 1
   key_name_prefix = "${var.name}-"
@@ -39,29 +31,7 @@ resource "aws_key_pair" "ssh" {
 }
 
 locals {
-  run_id = var.run_id != "" ? var.run_id : terraform_data.run_id.output
-  key    = var.ssh_public_key == "" ? null : aws_key_pair.ssh[0].key_name
-
-  train_cloud_init = {
-    role               = "train"
-    command_b64        = base64encode(var.train_command)
-    storage_url        = local.storage_url
-    run_id             = local.run_id
-    repo_url           = var.repo_url
-    git_ref            = var.git_ref
-    cloud_env          = "AWS_REGION=${var.region}"
-    poweroff_when_done = var.poweroff_when_done ? "1" : "0"
-  }
-  monitor_cloud_init = {
-    role               = "monitor"
-    command_b64        = base64encode(var.monitor_command)
-    storage_url        = local.storage_url
-    run_id             = local.run_id
-    repo_url           = var.repo_url
-    git_ref            = var.git_ref
-    cloud_env          = "AWS_REGION=${var.region}"
-    poweroff_when_done = "0"
-  }
+  key = var.ssh_public_key == "" ? null : aws_key_pair.ssh[0].key_name
 }
 
 resource "aws_instance" "train" {
@@ -71,7 +41,7 @@ resource "aws_instance" "train" {
   vpc_security_group_ids = [aws_security_group.vm.id]
   iam_instance_profile   = aws_iam_instance_profile.train.name
   key_name               = local.key
-  user_data              = templatefile("${path.module}/../cloud-init/gan.yaml.tftpl", local.train_cloud_init)
+  user_data              = module.deployment.user_data["train"]
 
   # Powering off at the end of a run stops the instance instead of deleting it (and its logs).
   instance_initiated_shutdown_behavior = "stop"
@@ -119,7 +89,7 @@ resource "aws_instance" "monitor" {
   vpc_security_group_ids = [aws_security_group.vm.id]
   iam_instance_profile   = aws_iam_instance_profile.monitor[0].name
   key_name               = local.key
-  user_data              = templatefile("${path.module}/../cloud-init/gan.yaml.tftpl", local.monitor_cloud_init)
+  user_data              = module.deployment.user_data["monitor"]
 
   metadata_options {
     http_endpoint               = "enabled"

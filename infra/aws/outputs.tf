@@ -1,18 +1,13 @@
 # What infra/run prints and waits for, and what docs/cloud.md tells the user to run.
 
-locals {
-  train_url   = "http://${aws_instance.train.public_ip}:8080"
-  monitor_url = var.monitor_vm ? "http://${aws_instance.monitor[0].public_ip}:8080" : local.train_url
-}
-
 output "monitor_url" {
   description = "The monitor that outlives the GPU VM (the training VM's own when monitor_vm = false)."
-  value       = local.monitor_url
+  value       = module.deployment.endpoints.monitor_url
 }
 
 output "training_monitor_url" {
   description = "The live monitor served by the training process itself."
-  value       = local.train_url
+  value       = module.deployment.endpoints.training_monitor_url
 }
 
 output "region" {
@@ -28,7 +23,7 @@ output "storage_url" {
 }
 
 output "run_id" {
-  value = local.run_id
+  value = module.deployment.run_id
 }
 
 output "training_instance_id" {
@@ -45,7 +40,7 @@ output "ssh_training" {
 
 output "fetch_command" {
   description = "Copies the run (every epoch's generator.safetensors, metrics, images, checkpoint) here."
-  value       = "aws s3 sync ${local.storage_url}/${local.run_id} ./runs/${local.run_id}"
+  value       = "aws s3 sync ${local.storage_url}/${module.deployment.run_id} ./runs/${module.deployment.run_id}"
 }
 
 output "destroy_command" {
@@ -55,9 +50,9 @@ output "destroy_command" {
 # Where infra/run reads each monitor's token over SSH (made on the VM at first boot, in
 # /etc/gan/monitor-token; never in Terraform's state).
 output "training_ssh" {
-  value = "ubuntu@${aws_instance.train.public_ip}"
+  value = module.deployment.endpoints.training_ssh
 }
 
 output "monitor_ssh" {
-  value = var.monitor_vm ? "ubuntu@${aws_instance.monitor[0].public_ip}" : "ubuntu@${aws_instance.train.public_ip}"
+  value = module.deployment.endpoints.monitor_ssh
 }

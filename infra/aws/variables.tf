@@ -1,4 +1,7 @@
 # Inputs. infra/run fills repo_url, git_ref and allowed_cidr; the rest have safe defaults.
+# The inputs every cloud shares (name, repo_url, git_ref, allowed_cidr, train_command,
+# monitor_command, storage_prefix, run_id) are described and checked once, in
+# infra/modules/deployment/variables.tf, which deployment.tf passes them to.
 
 variable "region" {
   description = "AWS region."
@@ -7,60 +10,30 @@ variable "region" {
 }
 
 variable "name" {
-  description = "Prefix for every resource name (several deployments can share an account)."
-  type        = string
-  default     = "gan"
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name))
-    error_message = "name: 2-21 characters, lower-case letters, digits and '-', starting with a letter."
-  }
+  type    = string
+  default = "gan"
 }
 
 variable "repo_url" {
-  description = "HTTPS Git URL the VMs clone (no default: infra/run passes `git remote get-url origin`, SSH remotes turned into their https:// form)."
-  type        = string
-  validation {
-    condition     = can(regex("^https://[^\\s'\"`$]+$", var.repo_url)) && !strcontains(var.repo_url, "example.invalid")
-    error_message = "repo_url: an https:// URL of this repository that the VM can clone without credentials (it holds no SSH key, so git@ and ssh:// URLs cannot work)."
-  }
+  type = string
 }
 
 variable "git_ref" {
-  description = "Branch, tag or commit the VMs build."
-  type        = string
-  validation {
-    condition     = can(regex("^[A-Za-z0-9._/][A-Za-z0-9._/-]*$", var.git_ref))
-    error_message = "git_ref: a branch, tag or commit (letters, digits, '.', '_', '/', '-'), not beginning with '-' (git would read it as an option)."
-  }
+  type = string
 }
 
 variable "allowed_cidr" {
-  description = "The only network allowed to reach ports 22 and 8080, e.g. your IP as 203.0.113.7/32."
-  type        = string
-  validation {
-    condition     = can(cidrhost(var.allowed_cidr, 0)) && !endswith(var.allowed_cidr, "/0")
-    error_message = "allowed_cidr: a CIDR such as 203.0.113.7/32; a /0 would open SSH and the monitor to the whole internet."
-  }
+  type = string
 }
 
 variable "train_command" {
-  description = "Training command, run from the repository root; --storage, --run-id, --resume-if-exists and the monitor flags are appended."
-  type        = string
-  default     = "./gan --train"
-  validation {
-    condition     = length(regexall("[\\n\\r]", var.train_command)) == 0
-    error_message = "train_command: one line."
-  }
+  type    = string
+  default = "./gan --train"
 }
 
 variable "monitor_command" {
-  description = "Monitor command for the monitor VM; --storage and the monitor flags are appended."
-  type        = string
-  default     = "./gan --monitor"
-  validation {
-    condition     = length(regexall("[\\n\\r]", var.monitor_command)) == 0
-    error_message = "monitor_command: one line."
-  }
+  type    = string
+  default = "./gan --monitor"
 }
 
 variable "instance_type" {
@@ -108,13 +81,8 @@ variable "force_destroy_bucket" {
 }
 
 variable "storage_prefix" {
-  description = "Key prefix of the runs inside the bucket."
-  type        = string
-  default     = "runs"
-  validation {
-    condition     = can(regex("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", var.storage_prefix))
-    error_message = "storage_prefix: one or more path segments of letters, digits, '.', '_' and '-', without a leading or trailing '/' (the trainer's permissions are scoped to it)."
-  }
+  type    = string
+  default = "runs"
 }
 
 variable "monitor_vm" {
@@ -136,13 +104,8 @@ variable "ssh_public_key" {
 }
 
 variable "run_id" {
-  description = "Run name in storage; empty: the UTC time of the first apply (%Y%m%dT%H%M%SZ), fixed for the deployment's life."
-  type        = string
-  default     = ""
-  validation {
-    condition     = can(regex("^[A-Za-z0-9._-]*$", var.run_id))
-    error_message = "run_id: letters, digits, '.', '_' and '-' only."
-  }
+  type    = string
+  default = ""
 }
 
 variable "poweroff_when_done" {

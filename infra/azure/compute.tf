@@ -1,38 +1,7 @@
 # The GPU training VM and the optional monitor VM, both from the shared cloud-init template
-# (infra/cloud-init/gan.yaml.tftpl). The run id is fixed once per deployment so that a rebooted,
-# re-created or evicted-and-restarted VM continues the same run (--run-id ... --resume-if-exists).
-
-resource "terraform_data" "run_id" {
-  input = formatdate("YYYYMMDD'T'hhmmss'Z'", timestamp())
-  lifecycle {
-    ignore_changes = [input]
-  }
-}
-
-locals {
-  run_id = var.run_id != "" ? var.run_id : terraform_data.run_id.output
-
-  train_cloud_init = {
-    role               = "train"
-    command_b64        = base64encode(var.train_command)
-    storage_url        = local.storage_url
-    run_id             = local.run_id
-    repo_url           = var.repo_url
-    git_ref            = var.git_ref
-    cloud_env          = "AZURE_CLIENT_ID=${azurerm_user_assigned_identity.train.client_id}"
-    poweroff_when_done = var.poweroff_when_done ? "1" : "0"
-  }
-  monitor_cloud_init = {
-    role               = "monitor"
-    command_b64        = base64encode(var.monitor_command)
-    storage_url        = local.storage_url
-    run_id             = local.run_id
-    repo_url           = var.repo_url
-    git_ref            = var.git_ref
-    cloud_env          = var.monitor_vm ? "AZURE_CLIENT_ID=${azurerm_user_assigned_identity.monitor[0].client_id}" : ""
-    poweroff_when_done = "0"
-  }
-}
+# (infra/cloud-init/gan.yaml.tftpl), rendered by module "deployment" (deployment.tf) with the run id
+# it fixes once per deployment, so that a rebooted, re-created or evicted-and-restarted VM continues
+# the same run.
 
 resource "azurerm_linux_virtual_machine" "train" {
   name                            = "${var.name}-train"
@@ -42,7 +11,7 @@ resource "azurerm_linux_virtual_machine" "train" {
   admin_username                  = var.admin_username
   disable_password_authentication = true
   network_interface_ids           = [azurerm_network_interface.train.id]
-  custom_data                     = base64encode(templatefile("${path.module}/../cloud-init/gan.yaml.tftpl", local.train_cloud_init))
+  custom_data                     = base64encode(module.deployment.user_data["train"])
 
   # Spot: evicted VMs are deallocated (disk kept) and can be started again; -1 = pay up to on-demand.
   priority        = var.spot ? "Spot" : "Regular"
@@ -90,7 +59,7 @@ resource "azurerm_linux_virtual_machine" "monitor" {
   admin_username                  = var.admin_username
   disable_password_authentication = true
   network_interface_ids           = [azurerm_network_interface.monitor[0].id]
-  custom_data                     = base64encode(templatefile("${path.module}/../cloud-init/gan.yaml.tftpl", local.monitor_cloud_init))
+  custom_data                     = base64encode(module.deployment.user_data["monitor"])
 
   admin_ssh_key {
     username   = var.admin_username

@@ -1,17 +1,12 @@
 # What infra/run prints and waits for, and what docs/cloud.md tells the user to run.
 
-locals {
-  train_url   = "http://${azurerm_public_ip.train.ip_address}:8080"
-  monitor_url = var.monitor_vm ? "http://${azurerm_public_ip.monitor[0].ip_address}:8080" : local.train_url
-}
-
 output "monitor_url" {
   description = "The monitor that outlives the GPU VM (the training VM's own when monitor_vm = false)."
-  value       = local.monitor_url
+  value       = module.deployment.endpoints.monitor_url
 }
 
 output "training_monitor_url" {
-  value = local.train_url
+  value = module.deployment.endpoints.training_monitor_url
 }
 
 output "storage_account" {
@@ -27,7 +22,7 @@ output "storage_url" {
 }
 
 output "run_id" {
-  value = local.run_id
+  value = module.deployment.run_id
 }
 
 output "training_vm_id" {
@@ -44,7 +39,7 @@ output "ssh_training" {
 
 output "fetch_command" {
   description = "Copies the run here (uses the account key through your az login; needs Contributor on the group)."
-  value       = "az storage blob download-batch --account-name ${azurerm_storage_account.runs.name} --source ${azurerm_storage_container.runs.name} --pattern '${var.storage_prefix}/${local.run_id}/*' --destination ."
+  value       = "az storage blob download-batch --account-name ${azurerm_storage_account.runs.name} --source ${azurerm_storage_container.runs.name} --pattern '${var.storage_prefix}/${module.deployment.run_id}/*' --destination ."
 }
 
 output "destroy_command" {
@@ -54,9 +49,9 @@ output "destroy_command" {
 # Where infra/run reads each monitor's token over SSH (made on the VM at first boot, in
 # /etc/gan/monitor-token; never in Terraform's state).
 output "training_ssh" {
-  value = "${var.admin_username}@${azurerm_public_ip.train.ip_address}"
+  value = module.deployment.endpoints.training_ssh
 }
 
 output "monitor_ssh" {
-  value = var.monitor_vm ? "${var.admin_username}@${azurerm_public_ip.monitor[0].ip_address}" : "${var.admin_username}@${azurerm_public_ip.train.ip_address}"
+  value = module.deployment.endpoints.monitor_ssh
 }

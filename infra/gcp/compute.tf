@@ -1,38 +1,10 @@
 # The GPU training VM and the optional monitor VM, both from the shared cloud-init template
-# (infra/cloud-init/gan.yaml.tftpl, passed as user-data). The run id is fixed once per deployment
-# so that a restarted or preempted-and-restarted VM continues the same run.
-
-resource "terraform_data" "run_id" {
-  input = formatdate("YYYYMMDD'T'hhmmss'Z'", timestamp())
-  lifecycle {
-    ignore_changes = [input]
-  }
-}
+# (infra/cloud-init/gan.yaml.tftpl, passed as user-data), rendered by module "deployment"
+# (deployment.tf) with the run id it fixes once per deployment, so that a restarted or
+# preempted-and-restarted VM continues the same run.
 
 locals {
-  run_id   = var.run_id != "" ? var.run_id : terraform_data.run_id.output
   ssh_keys = var.ssh_public_key == "" ? {} : { ssh-keys = "ubuntu:${var.ssh_public_key}" }
-
-  train_cloud_init = {
-    role               = "train"
-    command_b64        = base64encode(var.train_command)
-    storage_url        = local.storage_url
-    run_id             = local.run_id
-    repo_url           = var.repo_url
-    git_ref            = var.git_ref
-    cloud_env          = "GOOGLE_CLOUD_PROJECT=${var.project}"
-    poweroff_when_done = var.poweroff_when_done ? "1" : "0"
-  }
-  monitor_cloud_init = {
-    role               = "monitor"
-    command_b64        = base64encode(var.monitor_command)
-    storage_url        = local.storage_url
-    run_id             = local.run_id
-    repo_url           = var.repo_url
-    git_ref            = var.git_ref
-    cloud_env          = "GOOGLE_CLOUD_PROJECT=${var.project}"
-    poweroff_when_done = "0"
-  }
 }
 
 resource "google_compute_instance" "train" {
@@ -55,7 +27,7 @@ resource "google_compute_instance" "train" {
   }
 
   metadata = merge(local.ssh_keys, {
-    user-data              = templatefile("${path.module}/../cloud-init/gan.yaml.tftpl", local.train_cloud_init)
+    user-data              = module.deployment.user_data["train"]
     install-nvidia-driver  = "True"
     block-project-ssh-keys = "true"
   })
@@ -103,7 +75,7 @@ resource "google_compute_instance" "monitor" {
   }
 
   metadata = merge(local.ssh_keys, {
-    user-data              = templatefile("${path.module}/../cloud-init/gan.yaml.tftpl", local.monitor_cloud_init)
+    user-data              = module.deployment.user_data["monitor"]
     block-project-ssh-keys = "true"
   })
 

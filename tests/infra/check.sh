@@ -87,8 +87,17 @@ if have terraform && ((${#rendered[@]})); then
   got=$(cd "$tmp/console" && echo "$fmt_expr" | terraform console 2>/dev/null)
   if [[ $got == '"20261126T103005Z"' ]]; then ok "run id format is %Y%m%dT%H%M%SZ (terraform formatdate)"
   else not_ok "run id format: formatdate gave $got, want \"20261126T103005Z\""; fi
-  grep -qF "formatdate(\"YYYYMMDD'T'hhmmss'Z'\", timestamp())" "$root"/infra/aws/compute.tf "$root"/infra/azure/compute.tf "$root"/infra/gcp/compute.tf ||
-    not_ok "the clouds' run id no longer uses the checked formatdate pattern"
+  grep -qF "formatdate(\"YYYYMMDD'T'hhmmss'Z'\", timestamp())" "$root"/infra/modules/deployment/main.tf ||
+    not_ok "the clouds' run id (infra/modules/deployment) no longer uses the checked formatdate pattern"
+  # The shared module needs no provider: Terraform validates it (a copy: init writes .terraform/) and
+  # applies it here.
+  mkdir -p "$tmp/infra-copy/modules" && cp -r "$root/infra/modules/deployment" "$tmp/infra-copy/modules/" &&
+    cp -r "$root/infra/cloud-init" "$tmp/infra-copy/"
+  d=$tmp/infra-copy/modules/deployment
+  if terraform -chdir="$d" init -backend=false -input=false -no-color >"$tmp/console/validate.out" 2>&1 &&
+    terraform -chdir="$d" validate -no-color >>"$tmp/console/validate.out" 2>&1; then ok "terraform validate: infra/modules/deployment"
+  else not_ok "terraform validate: infra/modules/deployment: $(grep -v -e terraformrc -e 'CLI configuration' "$tmp/console/validate.out" | tail -n 6 | paste -sd' ')"; fi
+  sub "$PY" "$here/module_test.py" "$tmp/render" "$root/infra/modules/deployment"
 else
   skip "Terraform's own templatefile(): terraform not installed (optional; render.py covers the rendering)"
 fi
@@ -262,9 +271,10 @@ else
   skip "unit sandbox and gan-setup checks: the template was not rendered ($deps_hint)"
 fi
 # The token never travels through Terraform: no monitor token variable, output or template value.
-if grep -rqiE 'monitor[_-]token' "$root"/infra/aws/*.tf "$root"/infra/azure/*.tf "$root"/infra/gcp/*.tf 2>/dev/null &&
-  grep -rhiE 'monitor[_-]token' "$root"/infra/*/*.tf | grep -vqE 'token_command|/etc/gan/monitor-token'; then
-  not_ok "a monitor token appears in the Terraform configuration: $(grep -rniE 'monitor[_-]token' "$root"/infra/*/*.tf | head -n 3 | paste -sd' ')"
+tf_files=("$root"/infra/*/*.tf "$root"/infra/modules/*/*.tf)
+if grep -qiE 'monitor[_-]token' "${tf_files[@]}" 2>/dev/null &&
+  grep -hiE 'monitor[_-]token' "${tf_files[@]}" | grep -vqE 'token_command|/etc/gan/monitor-token'; then
+  not_ok "a monitor token appears in the Terraform configuration: $(grep -niE 'monitor[_-]token' "${tf_files[@]}" | head -n 3 | paste -sd' ')"
 else ok "no monitor token in the Terraform configuration (it is made on the VM)"; fi
 
 # ---- 6. infra/run against fakes ----

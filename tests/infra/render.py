@@ -4,9 +4,12 @@ need real files (cloud-init schema, systemd-analyze verify, shellcheck, running 
 Design: no Terraform here (CI cannot download providers), so this is a deliberately small
 templatefile(): only ${name} interpolations and the $${ / %%{ escapes. Anything richer in the
 template fails loudly rather than being rendered wrongly. The variable names are not assumed: they
-are read from each VM's templatefile() map in the parsed Terraform (parse_tf.js), and the test
-checks that the map's keys are exactly the template's placeholders, so a variable added on one
-side only fails here instead of at `terraform apply` (or, worse, on the VM).
+are read from the per-role map that infra/modules/deployment passes to templatefile() (its local
+cloud_init, in each cloud's parsed configuration from parse_tf.js), and the test checks that the
+map's keys are exactly the template's placeholders, so a variable added on one side only fails here
+instead of at `terraform apply` (or, worse, on the VM). The roles are those each cloud gives the
+module a command for. Where Terraform is installed, check.sh has the module itself render the same
+values and compares.
 
 Usage: python3 render.py PARSED_JSON_DIR TEMPLATE OUT_DIR
 Writes OUT_DIR/<cloud>-<role>.yaml, the values used (<cloud>-<role>.values.json) and
@@ -19,6 +22,8 @@ import re
 import sys
 
 import yaml
+
+from tfconfig import cloud_init_keys, roles
 
 TOKEN = re.compile(r"\$\$\{|%%\{|\$\{([^}]*)\}|%\{")
 SCHEME = {"aws": "s3://gan-training-storage-test/runs", "azure": "az://gantest/gan-training-storage/runs",
@@ -80,16 +85,15 @@ def main():
 
     for cloud in ("aws", "azure", "gcp"):
         cfg = json.load(open(os.path.join(parsed_dir, f"{cloud}.json")))
-        maps = {k: v for k, v in cfg["locals"].items() if k.endswith("_cloud_init") and isinstance(v, dict)}
-        report(set(maps) == {"train_cloud_init", "monitor_cloud_init"},
-               f"{cloud}: one templatefile() map per VM role (found {sorted(maps)})")
-        for local, m in sorted(maps.items()):
-            keys = set(m)
-            report(keys == names, f"{cloud}: local.{local} passes exactly the template's variables"
+        keys = cloud_init_keys(cfg)
+        found = roles(cfg)
+        report(found == ["monitor", "train"] and keys is not None,
+               f"{cloud}: one user data per VM role from module deployment's cloud_init map (roles {found})")
+        for role in found if keys is not None else []:
+            report(keys == names, f"{cloud}: the {role} VM's template values are exactly the template's variables"
                    + ("" if keys == names else f": missing {sorted(names - keys)}, unused {sorted(keys - names)}"))
-            role = m.get("role")
             if role not in VALUES:
-                report(False, f"{cloud}: local.{local} has role {role!r}")
+                report(False, f"{cloud}: role {role!r} has no test command")
                 continue
             values = dict(COMMON, role=role, storage_url=SCHEME[cloud], cloud_env=CLOUD_ENV[cloud], **VALUES[role])
             values = {k: values.get(k, f"test-{k}") for k in names}

@@ -13,9 +13,10 @@ import json
 import re
 import sys
 
+from tfconfig import MODULE, TEMPLATE, module_call, module_config, strip_template, validation_conditions
+
 ANYWHERE = {"0.0.0.0/0", "::/0", "*", "Internet", "Any", "any"}
 CIDR_VAR = "${var.allowed_cidr}"
-TEMPLATE = '${path.module}/../cloud-init/gan.yaml.tftpl'
 
 
 def resources(cfg, rtype):
@@ -79,7 +80,7 @@ def check_allowed_cidr_variable(cfg):
     problems = []
     if "default" in v:
         problems.append(f"allowed_cidr has a default ({v['default']!r}); it must be given by the caller")
-    conds = " ".join(b.get("condition", "") for b in blocks(v, "validation"))
+    conds = " ".join(validation_conditions(cfg, "allowed_cidr"))
     if 'endswith(var.allowed_cidr, "/0")' not in conds:
         problems.append("allowed_cidr's validation does not reject a /0")
     return problems
@@ -92,54 +93,62 @@ def check_repo_url_variable(cfg):
     problems = []
     if "default" in v:
         problems.append(f"repo_url has a default ({v['default']!r}); infra/run must pass the real one")
-    if "example.invalid" not in json.dumps(v.get("validation")):
+    if "example.invalid" not in " ".join(validation_conditions(cfg, "repo_url")):
         problems.append("repo_url's validation does not reject the placeholder example.invalid")
     return problems
 
 
-def vm_templatefile_locals(cfg):
-    """The local maps passed to the shared cloud-init template, from every VM's user data."""
-    found = {}
-    pattern = re.compile(r'templatefile\("' + re.escape(TEMPLATE) + r'", local\.(\w+)\)')
-    for rtype, key in (("aws_instance", "user_data"), ("azurerm_linux_virtual_machine", "custom_data"),
-                       ("google_compute_instance", "metadata")):
-        for name, body in resources(cfg, rtype):
-            text = json.dumps(body.get(key))
-            m = pattern.search(text.replace('\\"', '"'))
-            found[f"{rtype}.{name}"] = m.group(1) if m else None
-    return found
+# What each VM's user data argument is, per resource type (Azure's custom_data is base64-encoded).
+USER_DATA = {"aws_instance": ("user_data", "{}"), "azurerm_linux_virtual_machine": ("custom_data", "base64encode({})"),
+             "google_compute_instance": ("metadata", "{}")}
 
 
 def check_cloud_init_wiring(cfg, scheme):
+    """Each VM boots from its own role's user data, which the shared module renders from the shared
+    template with the deployment's storage URL and fixed run id."""
     problems = []
-    vms = vm_templatefile_locals(cfg)
+    vms = [(rtype, name, body) for rtype in USER_DATA for name, body in resources(cfg, rtype)]
     if not vms:
         problems.append("no VM found")
-    for vm, local in vms.items():
-        if local is None:
-            problems.append(f"{vm} does not boot from templatefile({TEMPLATE}, local.<map>)")
-            continue
-        m = cfg["locals"].get(local)
-        if not isinstance(m, dict):
-            problems.append(f"{vm}: local.{local} is not a literal map")
-            continue
-        if m.get("storage_url") != "${local.storage_url}":
-            problems.append(f"{vm}: storage_url is {m.get('storage_url')!r}")
-        if m.get("run_id") != "${local.run_id}":
-            problems.append(f"{vm}: run_id is {m.get('run_id')!r}, not the deployment's fixed local.run_id")
+    for rtype, name, body in vms:
+        key, form = USER_DATA[rtype]
+        want = form.format(f'module.{MODULE}.user_data["{name}"]')
+        if want not in json.dumps(body.get(key)).replace('\\"', '"'):
+            problems.append(f"{rtype}.{name} does not boot from {want}")
+    call, mod = module_call(cfg), module_config(cfg)
+    if call.get("source") != f"../modules/{MODULE}":
+        problems.append(f"module {MODULE} comes from {call.get('source')!r}, not ../modules/{MODULE}")
+    if call.get("storage_url") != "${local.storage_url}":
+        problems.append(f"module {MODULE} gets storage_url {call.get('storage_url')!r}, not local.storage_url")
+    out = strip_template(str((mod["output"].get("user_data") or {}).get("value", "")))
+    if f'templatefile("{TEMPLATE}", values)' not in out or "in local.cloud_init" not in out:
+        problems.append(f"the module's user_data is not templatefile({TEMPLATE}, ...) of each role's local.cloud_init: {out!r}")
+    init = str(mod["locals"].get("cloud_init", ""))
+    for want in ("storage_url = var.storage_url", "run_id = local.run_id"):
+        if not re.search(r"\b" + want.replace(" = ", r"\s*=\s*") + r"\b", init):
+            problems.append(f"the module's cloud_init does not pass {want}")
     if not str(cfg["locals"].get("storage_url", "")).startswith(scheme):
         problems.append(f"local.storage_url {cfg['locals'].get('storage_url')!r} does not start with {scheme}")
     return problems
 
 
 def check_run_id_fixed(cfg):
+    """The module's terraform_data.run_id keeps its first input, and a deployment made before the
+    module held it keeps its run id (a moved block, not a new resource with a new time)."""
     problems = []
-    rid = dict(resources(cfg, "terraform_data")).get("run_id")
+    mod = module_config(cfg)
+    rid = dict(resources(mod, "terraform_data")).get("run_id")
     if rid is None:
-        return ["no terraform_data.run_id"]
+        return [f"no terraform_data.run_id in module {MODULE}"]
     ignored = [x for lc in blocks(rid, "lifecycle") for x in lc.get("ignore_changes", [])]
     if "${input}" not in ignored and "input" not in ignored:
         problems.append("terraform_data.run_id does not ignore changes to its input: the run id would change every apply")
+    if "terraform_data.run_id.output" not in str(mod["locals"].get("run_id")) or \
+            module_call(cfg).get("run_id") != "${var.run_id}":
+        problems.append("the module's local.run_id is not var.run_id or else terraform_data.run_id")
+    moved = {"from": "${terraform_data.run_id}", "to": f"${{module.{MODULE}.terraform_data.run_id}}"}
+    if moved not in cfg.get("moved", []):
+        problems.append("no moved block from terraform_data.run_id into the module: an existing deployment would get a new run id")
     return problems
 
 
@@ -169,34 +178,56 @@ def all_strings(node):
             yield from all_strings(v)
 
 
-def check_references(cfg):
+META_ARGUMENTS = {"source", "version", "count", "for_each", "depends_on", "providers"}
+
+
+def check_references(cfg, where=""):
     """What `terraform validate` would say about names, as far as it can be said without providers:
-    every var., local., data. and resource reference names something declared, and every variable
-    is used."""
+    every var., local., data., module. and resource reference names something declared, every
+    variable is used, and each module call passes exactly what the module declares (all it needs);
+    the called module's own configuration is checked the same way. Moved blocks name former
+    addresses, so they are not references."""
     problems = []
     declared_res = {(t, n) for t, byname in cfg["resource"].items() for n in byname}
     declared_data = {(t, n) for t, byname in cfg["data"].items() for n in byname}
+    modules = cfg.get("module_config") or {}
     used_vars = set()
-    for text in all_strings({k: v for k, v in cfg.items() if k != "variable"}):
+    for text in all_strings({k: v for k, v in cfg.items() if k not in ("variable", "moved", "module_config")}):
         for v in re.findall(r"\bvar\.([A-Za-z0-9_]+)", text):
             used_vars.add(v)
             if v not in cfg["variable"]:
-                problems.append(f"var.{v} is not declared")
+                problems.append(f"{where}var.{v} is not declared")
         for v in re.findall(r"\blocal\.([A-Za-z0-9_]+)", text):
             if v not in cfg["locals"]:
-                problems.append(f"local.{v} is not defined")
+                problems.append(f"{where}local.{v} is not defined")
         for t, n in re.findall(r"\bdata\.([a-z0-9_]+)\.([a-z0-9_]+)", text):
             if (t, n) not in declared_data:
-                problems.append(f"data.{t}.{n} is not declared")
+                problems.append(f"{where}data.{t}.{n} is not declared")
         for t, n in re.findall(r"(?<![.\w])((?:aws|azurerm|google|terraform)_[a-z0-9_]+)\.([a-z0-9_]+)", text):
             if (t, n) not in declared_res:
-                problems.append(f"{t}.{n} is not declared")
+                problems.append(f"{where}{t}.{n} is not declared")
+        for m, o in re.findall(r"\bmodule\.([a-z0-9_]+)\.([a-z0-9_]+)", text):
+            if m not in modules:
+                problems.append(f"{where}module.{m} is not declared")
+            elif o not in modules[m]["output"]:
+                problems.append(f"{where}module.{m} has no output {o}")
     for v, body in cfg["variable"].items():
         for text in all_strings(body.get("validation", [])):
             used_vars.update(re.findall(r"\bvar\.([A-Za-z0-9_]+)", text))
     for v in cfg["variable"]:
         if v not in used_vars:
-            problems.append(f"variable {v} is declared but never used")
+            problems.append(f"{where}variable {v} is declared but never used")
+    for m, call in (cfg.get("module") or {}).items():
+        if m not in modules:
+            problems.append(f"{where}module {m}'s configuration was not parsed")
+            continue
+        declared = modules[m]["variable"]
+        for arg in set(call) - META_ARGUMENTS - set(declared):
+            problems.append(f"{where}module {m} has no variable {arg}")
+        for arg, body in declared.items():
+            if "default" not in body and arg not in call:
+                problems.append(f"{where}module {m} needs {arg}, which the call does not pass")
+        problems += check_references(modules[m], f"{where}module {m}: ")
     return sorted(set(problems))
 
 
@@ -543,8 +574,7 @@ def check_aws_train_role_least(cfg):
             object_actions = [a for a in actions if "Object" in a or a == "s3:AbortMultipartUpload"]
             if object_actions and st.get("resources") != [prefix_objects]:
                 problems.append(f"{doc} allows {object_actions} on {st.get('resources')}, not {prefix_objects!r} alone")
-    v = cfg["variable"].get("storage_prefix", {})
-    if not v.get("validation"):
+    if not validation_conditions(cfg, "storage_prefix"):
         problems.append("storage_prefix has no validation (it is part of the policy's resource)")
     return problems
 
@@ -602,8 +632,7 @@ def check_gcp_project_ssh_keys_blocked(cfg):
 
 def check_git_ref_validation(cfg):
     """git_ref's validation, evaluated here on examples: an option-like ref must fail it."""
-    v = cfg["variable"].get("git_ref", {})
-    conds = [val.get("condition", "") for val in v.get("validation", [])]
+    conds = validation_conditions(cfg, "git_ref")
     pats = []
     for c in conds:
         m = re.search(r'regex\(\\?"(.*?)\\?", var\.git_ref\)', c) or re.search(r'regex\("(.*?)", var\.git_ref\)', c)
@@ -760,8 +789,20 @@ MUTANTS = [
      "VMs keep their image"),
     ("gcp", "training VM replaced by a newer image", _set(["resource", "google_compute_instance", "train", "lifecycle"], []),
      "VMs keep their image"),
-    ("aws", "run id changes every apply", _set(["resource", "terraform_data", "run_id", "lifecycle"], []),
+    ("aws", "run id changes every apply", _set(["module_config", "deployment", "resource", "terraform_data", "run_id", "lifecycle"], []),
      "run id fixed for the deployment"),
+    ("gcp", "run id made anew (no moved block into the module)", _set(["moved"], []),
+     "run id fixed for the deployment"),
+    ("azure", "monitor VM boots the training VM's user data", _set(["resource", "azurerm_linux_virtual_machine", "monitor", "custom_data"], '${base64encode(module.deployment.user_data["train"])}'),
+     "cloud-init from the shared template with az:// storage"),
+    ("aws", "module renders a storage URL of its own", _set(["module", "deployment", "storage_url"], "s3://other/runs"),
+     "cloud-init from the shared template with s3:// storage"),
+    ("gcp", "module reads an output it does not have", _set(["output", "run_id", "value"], "${module.deployment.run}"),
+     "every reference names something declared; every variable used"),
+    ("azure", "module call without a variable the module needs", lambda cfg: cfg["module"]["deployment"].pop("hosts"),
+     "every reference names something declared; every variable used"),
+    ("aws", "module uses an undeclared variable", _set(["module_config", "deployment", "locals", "monitor_host"], "${var.monitor_host}"),
+     "every reference names something declared; every variable used"),
     ("azure", "NSG from Internet", _set(["resource", "azurerm_network_security_group", "vms", "security_rule", 1, "source_address_prefix"], "Internet"),
      "no ingress but 22/8080 from allowed_cidr"),
     ("azure", "role on the account", _set(["resource", "azurerm_role_assignment", "train_blob", "scope"], "${azurerm_storage_account.runs.id}"),
@@ -788,8 +829,12 @@ MUTANTS = [
      "bucket aborts incomplete multipart uploads"),
     ("aws", "force_destroy defaults to true", _set(["variable", "force_destroy_bucket", "default"], True),
      "bucket kept by a teardown unless asked"),
-    ("aws", "git_ref may begin with '-'", _set(["variable", "git_ref", "validation", 0, "condition"], '${can(regex("^[A-Za-z0-9._/-]+$", var.git_ref))}'),
+    ("aws", "git_ref may begin with '-'", _set(["module_config", "deployment", "variable", "git_ref", "validation", 0, "condition"], '${can(regex("^[A-Za-z0-9._/-]+$", var.git_ref))}'),
      "git_ref beginning with '-' refused"),
+    ("gcp", "git_ref passed to the module unchecked (a fixed value)", _set(["module", "deployment", "git_ref"], "main"),
+     "git_ref beginning with '-' refused"),
+    ("azure", "allowed_cidr's rule dropped from the module", _set(["module_config", "deployment", "variable", "allowed_cidr", "validation"], []),
+     "allowed_cidr required, /0 rejected"),
     ("gcp", "force_destroy always on", _set(["resource", "google_storage_bucket", "runs", "force_destroy"], True),
      "bucket kept by a teardown unless asked"),
     ("gcp", "project SSH keys let in", _set(["resource", "google_compute_instance", "monitor", "metadata"], '${merge(local.ssh_keys, {user-data = "x"})}'),

@@ -1,7 +1,8 @@
 """The variables' validation rules, evaluated by Terraform itself on good and bad values.
 
 Design: `terraform console` needs no provider, so where Terraform is installed each rule's
-condition (from the parsed .tf, parse_tf.js) is evaluated with var.<name> replaced by a literal:
+condition (from the parsed .tf, parse_tf.js: the cloud's own, or the shared module's for an input
+the cloud passes to infra/modules/deployment) is evaluated with var.<name> replaced by a literal:
 a /0 must be refused, a real CIDR accepted, the placeholder repository refused, and so on. This
 catches a regex RE2 reads differently than intended, which no parse can. The same goes for a few
 locals and preconditions whose inputs come from the cloud (EXPRESSIONS): the data source's answer
@@ -15,6 +16,8 @@ import re
 import subprocess
 import sys
 import tempfile
+
+from tfconfig import strip_template, validation_conditions
 
 COMMON = {
     "allowed_cidr": (["203.0.113.7/32", "10.0.0.0/8"], ["0.0.0.0/0", "::/0", "not-a-cidr", "203.0.113.7"]),
@@ -71,11 +74,6 @@ EXPRESSIONS = [
 ]
 
 
-def strip_template(text):
-    m = re.fullmatch(r"\$\{(.*)\}", text, re.S)
-    return m.group(1) if m else text
-
-
 def expression(cfg, target, subs):
     """The target's expression with the locals it uses inlined and the references in subs replaced."""
     if target[0] == "local":
@@ -106,14 +104,11 @@ def main():
         cfg = json.load(open(f"{d}/{cloud}.json"))
         table = dict(COMMON, **PER_CLOUD[cloud])
         for var, (good, bad) in table.items():
-            rules = (cfg["variable"].get(var) or {}).get("validation") or []
+            rules = validation_conditions(cfg, var)
             if not rules:
                 cases.append((f"{cloud}: variable {var} has a validation rule", None, True))
                 continue
-            for rule in rules:
-                cond = rule["condition"]
-                m = re.fullmatch(r"\$\{(.*)\}", cond, re.S)
-                expr = m.group(1) if m else cond
+            for expr in rules:
                 for value, want in [(g, True) for g in good] + [(b, False) for b in bad]:
                     e = re.sub(r"\bvar\." + re.escape(var) + r"\b", lambda _: literal(value), expr)
                     verdict = "accepts" if want else "refuses"
