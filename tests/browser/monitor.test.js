@@ -33,6 +33,13 @@ const http = require("http");
 const freePort = () => new Promise((res) => { const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => res(p)); }); });
 const getJson = (url) => new Promise((res, rej) => http.get(url, (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => { try { res(JSON.parse(b)); } catch (e) { rej(e); } }); }).on("error", rej));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// stop(child): SIGTERM, then SIGKILL after 10 s; resolves once it has exited (at once if it has).
+const stop = (child) => new Promise((r) => {
+  if (child.exitCode !== null) return r();
+  child.on("exit", r);
+  child.kill("SIGTERM");
+  setTimeout(() => { child.kill("SIGKILL"); r(); }, 10000);
+});
 const isGan = path.basename(fakeRun) === "gan";
 
 function startFake() {
@@ -303,12 +310,7 @@ async function startGan() {
         assert(opt.includes(server.run), `run selector shows "${opt}"`);
       } finally {
         await ctx.close();
-        await new Promise((r) => {
-          if (mon.exitCode !== null) return r();
-          mon.on("exit", r);
-          mon.kill("SIGTERM");
-          setTimeout(() => { mon.kill("SIGKILL"); r(); }, 10000);
-        });
+        await stop(mon);
       }
     });
 
@@ -385,12 +387,7 @@ async function startGan() {
         assert(perr.length === 0, perr.join("; "));
       } finally {
         await ctx.close();
-        await new Promise((r) => {
-          if (mon.exitCode !== null) return r();
-          mon.on("exit", r);
-          mon.kill("SIGTERM");
-          setTimeout(() => { mon.kill("SIGKILL"); r(); }, 10000);
-        });
+        await stop(mon);
         fs.rmSync(store, { recursive: true, force: true });
       }
     });
