@@ -61,22 +61,26 @@ resource "aws_security_group" "vm" {
   }
 }
 
-resource "aws_vpc_security_group_ingress_rule" "ssh" {
+# The only ingress: SSH and the monitor, each from allowed_cidr.
+resource "aws_vpc_security_group_ingress_rule" "vm" {
+  for_each          = { ssh = { port = 22, what = "SSH" }, monitor = { port = 8080, what = "gan monitor" } }
   security_group_id = aws_security_group.vm.id
-  description       = "SSH from allowed_cidr"
+  description       = "${each.value.what} from allowed_cidr"
   ip_protocol       = "tcp"
-  from_port         = 22
-  to_port           = 22
+  from_port         = each.value.port
+  to_port           = each.value.port
   cidr_ipv4         = var.allowed_cidr
 }
 
-resource "aws_vpc_security_group_ingress_rule" "monitor" {
-  security_group_id = aws_security_group.vm.id
-  description       = "gan monitor from allowed_cidr"
-  ip_protocol       = "tcp"
-  from_port         = 8080
-  to_port           = 8080
-  cidr_ipv4         = var.allowed_cidr
+# The two rules were two resources before: the same rules, at their new addresses.
+moved {
+  from = aws_vpc_security_group_ingress_rule.ssh
+  to   = aws_vpc_security_group_ingress_rule.vm["ssh"]
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.monitor
+  to   = aws_vpc_security_group_ingress_rule.vm["monitor"]
 }
 
 # Outbound stays open: apt, git and the S3 endpoint.

@@ -10,7 +10,7 @@ resource "azurerm_linux_virtual_machine" "train" {
   size                            = var.vm_size
   admin_username                  = var.admin_username
   disable_password_authentication = true
-  network_interface_ids           = [azurerm_network_interface.train.id]
+  network_interface_ids           = [azurerm_network_interface.vm["train"].id]
   custom_data                     = base64encode(module.deployment.user_data["train"])
 
   # Spot: evicted VMs are deallocated (disk kept) and can be started again; -1 = pay up to on-demand.
@@ -25,7 +25,7 @@ resource "azurerm_linux_virtual_machine" "train" {
 
   identity {
     type         = "UserAssigned"
-    identity_ids = [azurerm_user_assigned_identity.train.id]
+    identity_ids = [azurerm_user_assigned_identity.vm["train"].id]
   }
 
   os_disk {
@@ -58,7 +58,7 @@ resource "azurerm_linux_virtual_machine" "monitor" {
   size                            = var.monitor_vm_size
   admin_username                  = var.admin_username
   disable_password_authentication = true
-  network_interface_ids           = [azurerm_network_interface.monitor[0].id]
+  network_interface_ids           = [azurerm_network_interface.vm["monitor"].id]
   custom_data                     = base64encode(module.deployment.user_data["monitor"])
 
   admin_ssh_key {
@@ -68,7 +68,7 @@ resource "azurerm_linux_virtual_machine" "monitor" {
 
   identity {
     type         = "UserAssigned"
-    identity_ids = [azurerm_user_assigned_identity.monitor[0].id]
+    identity_ids = [azurerm_user_assigned_identity.vm["monitor"].id]
   }
 
   os_disk {

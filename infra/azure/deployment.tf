@@ -13,10 +13,10 @@ module "deployment" {
   run_id             = var.run_id
   poweroff_when_done = var.poweroff_when_done
   cloud_env = {
-    train   = "AZURE_CLIENT_ID=${azurerm_user_assigned_identity.train.client_id}"
-    monitor = var.monitor_vm ? "AZURE_CLIENT_ID=${azurerm_user_assigned_identity.monitor[0].client_id}" : ""
+    train   = "AZURE_CLIENT_ID=${azurerm_user_assigned_identity.vm["train"].client_id}"
+    monitor = var.monitor_vm ? "AZURE_CLIENT_ID=${azurerm_user_assigned_identity.vm["monitor"].client_id}" : ""
   }
-  hosts    = { train = azurerm_public_ip.train.ip_address, monitor = one(azurerm_public_ip.monitor[*].ip_address) }
+  hosts    = { train = azurerm_public_ip.vm["train"].ip_address, monitor = var.monitor_vm ? azurerm_public_ip.vm["monitor"].ip_address : null }
   ssh_user = var.admin_username
 }
 

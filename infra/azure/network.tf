@@ -57,44 +57,63 @@ resource "azurerm_subnet_network_security_group_association" "vms" {
   network_security_group_id = azurerm_network_security_group.vms.id
 }
 
-resource "azurerm_public_ip" "train" {
-  name                = "${var.name}-train-ip"
+# The VMs' roles: the training VM, and the monitor VM unless monitor_vm = false. Each has its own
+# static public address, network interface and identity (identity.tf).
+locals {
+  vm_roles = toset(var.monitor_vm ? ["train", "monitor"] : ["train"])
+}
+
+resource "azurerm_public_ip" "vm" {
+  for_each            = local.vm_roles
+  name                = "${var.name}-${each.key}-ip"
   location            = azurerm_resource_group.main.location
   resource_group_name = azurerm_resource_group.main.name
   allocation_method   = "Static"
   sku                 = "Standard"
 }
 
-resource "azurerm_network_interface" "train" {
-  name                = "${var.name}-train-nic"
+resource "azurerm_network_interface" "vm" {
+  for_each            = local.vm_roles
+  name                = "${var.name}-${each.key}-nic"
   location            = azurerm_resource_group.main.location
   resource_group_name = azurerm_resource_group.main.name
   ip_configuration {
     name                          = "primary"
     subnet_id                     = azurerm_subnet.vms.id
     private_ip_address_allocation = "Dynamic"
-    public_ip_address_id          = azurerm_public_ip.train.id
+    public_ip_address_id          = azurerm_public_ip.vm[each.key].id
   }
 }
 
-resource "azurerm_public_ip" "monitor" {
-  count               = var.monitor_vm ? 1 : 0
-  name                = "${var.name}-monitor-ip"
-  location            = azurerm_resource_group.main.location
-  resource_group_name = azurerm_resource_group.main.name
-  allocation_method   = "Static"
-  sku                 = "Standard"
+# Each VM's identity (identity.tf), public address and network interface were two resources each
+# (train, and monitor with a count) before they were made per role: the same objects, at their new
+# addresses.
+moved {
+  from = azurerm_user_assigned_identity.train
+  to   = azurerm_user_assigned_identity.vm["train"]
 }
 
-resource "azurerm_network_interface" "monitor" {
-  count               = var.monitor_vm ? 1 : 0
-  name                = "${var.name}-monitor-nic"
-  location            = azurerm_resource_group.main.location
-  resource_group_name = azurerm_resource_group.main.name
-  ip_configuration {
-    name                          = "primary"
-    subnet_id                     = azurerm_subnet.vms.id
-    private_ip_address_allocation = "Dynamic"
-    public_ip_address_id          = azurerm_public_ip.monitor[0].id
-  }
+moved {
+  from = azurerm_user_assigned_identity.monitor[0]
+  to   = azurerm_user_assigned_identity.vm["monitor"]
+}
+
+moved {
+  from = azurerm_public_ip.train
+  to   = azurerm_public_ip.vm["train"]
+}
+
+moved {
+  from = azurerm_public_ip.monitor[0]
+  to   = azurerm_public_ip.vm["monitor"]
+}
+
+moved {
+  from = azurerm_network_interface.train
+  to   = azurerm_network_interface.vm["train"]
+}
+
+moved {
+  from = azurerm_network_interface.monitor[0]
+  to   = azurerm_network_interface.vm["monitor"]
 }

@@ -34,7 +34,7 @@ output "monitor_vm_id" {
 }
 
 output "ssh_training" {
-  value = "ssh ${var.admin_username}@${azurerm_public_ip.train.ip_address}   # then: journalctl -fu gan-train"
+  value = "ssh ${var.admin_username}@${azurerm_public_ip.vm["train"].ip_address}   # then: journalctl -fu gan-train"
 }
 
 output "fetch_command" {

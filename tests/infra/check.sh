@@ -189,13 +189,19 @@ EOF
 if [[ ! -f $tmp/render/aws-train/usr/local/bin/gan-service ]]; then
   skip "gan-service and gan-stopped behaviour: the template was not rendered (see above; $deps_hint)"
 else
-svc_test train
-if [[ -f $tmp/app-train/args ]]; then
-  got=$(paste -sd'|' "$tmp/app-train/args")
-  # shellcheck disable=SC2016 # the $( is the literal word the command must keep
-  want='--train|--epochs|2|--dataset-dir|data/my images|--note|$(touch|pwned)|;|touch|pwned2|--storage|s3://gan-training-storage-test/runs|--run-id|20261126T103000Z|--resume-if-exists|--monitor-port|8080|--monitor-bind|0.0.0.0|--monitor-token-file|/etc/gan/monitor-token'
-  if [[ $got == "$want" ]]; then ok "gan-service (train): the user's command, quotes intact, then --storage --run-id --resume-if-exists and the monitor's bind and token file"
-  else not_ok "gan-service (train): ran ./gan with $got, want $want"; fi
+# svc_args ROLE WANT WHAT: runs ROLE's gan-service; passes WHAT when ./gan got exactly the
+# arguments WANT ('|' between them); fails when ./gan did not run at all.
+svc_args() {
+  local got
+  svc_test "$1"
+  [[ -f $tmp/app-$1/args ]] || { not_ok "gan-service ($1): ./gan was not run"; return 1; }
+  got=$(paste -sd'|' "$tmp/app-$1/args")
+  if [[ $got == "$2" ]]; then ok "gan-service ($1): $3"
+  else not_ok "gan-service ($1): ran ./gan with $got, want $2"; fi
+}
+# shellcheck disable=SC2016 # the $( is the literal word the command must keep
+if svc_args train '--train|--epochs|2|--dataset-dir|data/my images|--note|$(touch|pwned)|;|touch|pwned2|--storage|s3://gan-training-storage-test/runs|--run-id|20261126T103000Z|--resume-if-exists|--monitor-port|8080|--monitor-bind|0.0.0.0|--monitor-token-file|/etc/gan/monitor-token' \
+  "the user's command, quotes intact, then --storage --run-id --resume-if-exists and the monitor's bind and token file"; then
   if [[ ! -e $tmp/state-train/pwned && ! -e $tmp/state-train/pwned2 && ! -e $tmp/app-train/pwned ]]; then
     ok "gan-service (train): \$(...) and ';' in the command are words, never run"
   else not_ok "gan-service (train): the command's \$(touch pwned) or '; touch pwned2' ran"; fi
@@ -216,18 +222,9 @@ if [[ -f $tmp/app-train/args ]]; then
   if [[ ! -e $tmp/state-train-state/finished-20261126T103000Z && ! -e $tmp/shutdown-args ]]; then
     ok "gan-stopped: a run stopped by a signal (reboot, spot notice) stays unfinished, no power-off"
   else not_ok "gan-stopped: marked a killed run finished or powered off"; fi
-else
-  not_ok "gan-service (train): ./gan was not run"
 fi
-svc_test monitor
-if [[ -f $tmp/app-monitor/args ]]; then
-  got=$(paste -sd'|' "$tmp/app-monitor/args")
-  want='--monitor|--storage|s3://gan-training-storage-test/runs|--monitor-port|8080|--monitor-bind|0.0.0.0|--monitor-token-file|/etc/gan/monitor-token'
-  if [[ $got == "$want" ]]; then ok "gan-service (monitor): ./gan --monitor --storage <bucket> on port 8080"
-  else not_ok "gan-service (monitor): ran ./gan with $got, want $want"; fi
-else
-  not_ok "gan-service (monitor): ./gan was not run"
-fi
+svc_args monitor '--monitor|--storage|s3://gan-training-storage-test/runs|--monitor-port|8080|--monitor-bind|0.0.0.0|--monitor-token-file|/etc/gan/monitor-token' \
+  "./gan --monitor --storage <bucket> on port 8080"
 fi
 
 # ---- 5b. what root and the service may do ----

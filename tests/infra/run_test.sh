@@ -369,37 +369,41 @@ FAKE_TF_FAIL=validate run_case --cloud aws --ref main
 expect "failing validate: stops before apply" all test "$rc" != 0 -- log_lacks '^terraform aws apply'
 
 # ---- missing tools and credentials: clear errors before anything is created ----
+# refused LABEL SAYING [VAR=VALUE...] -- ARGS...: in the sandbox, infra/run ARGS with the fakes set
+# by VAR=VALUE fails saying SAYING, and creates nothing.
+refused() {
+  local label=$1 saying=$2
+  shift 2
+  while [[ $1 != -- ]]; do local -x "$1"; shift; done
+  shift
+  run_case "$@"
+  expect "$label" all fails_saying "$saying" -- nothing_created
+}
 new_sandbox
 rm "$fakebin/terraform"
 run_case --cloud aws --ref main
 expect "missing terraform: says so and how to install it" fails_saying "terraform not found on PATH: install Terraform >= 1.5"
 new_sandbox
-FAKE_TF_VERSION=1.4.6 run_case --cloud aws --ref main
-expect "terraform 1.4: too old, nothing created" all fails_saying "1.4.6 is too old" -- nothing_created
+refused "terraform 1.4: too old, nothing created" "1.4.6 is too old" FAKE_TF_VERSION=1.4.6 -- --cloud aws --ref main
 new_sandbox
-FAKE_AWS_FAIL=1 run_case --cloud aws --ref main
-expect "missing AWS credentials: says how to log in, nothing created" all fails_saying "aws configure" -- nothing_created
+refused "missing AWS credentials: says how to log in, nothing created" "aws configure" FAKE_AWS_FAIL=1 -- --cloud aws --ref main
 new_sandbox
 rm "$fakebin/aws"
 run_case --cloud aws --ref main
 expect "missing aws CLI: says so" fails_saying "aws CLI is not installed"
 new_sandbox
 add_ssh_key
-FAKE_AZ_FAIL=1 run_case --cloud azure --ref main
-expect "missing Azure login: says az login, nothing created" all fails_saying "az login" -- nothing_created
+refused "missing Azure login: says az login, nothing created" "az login" FAKE_AZ_FAIL=1 -- --cloud azure --ref main
 new_sandbox
-FAKE_GCLOUD_NOAUTH=1 run_case --cloud gcp --ref main
-expect "missing gcloud login: says gcloud auth login, nothing created" all fails_saying "gcloud auth login" -- nothing_created
+refused "missing gcloud login: says gcloud auth login, nothing created" "gcloud auth login" FAKE_GCLOUD_NOAUTH=1 -- --cloud gcp --ref main
 new_sandbox
-FAKE_GCLOUD_NOADC=1 run_case --cloud gcp --ref main
-expect "missing application-default credentials: says gcloud auth application-default login, nothing created" \
-  all fails_saying "run 'gcloud auth application-default login'" -- nothing_created
+refused "missing application-default credentials: says gcloud auth application-default login, nothing created" \
+  "run 'gcloud auth application-default login'" FAKE_GCLOUD_NOADC=1 -- --cloud gcp --ref main
 new_sandbox
 FAKE_GCLOUD_NOADC=1 GOOGLE_OAUTH_ACCESS_TOKEN=ya29.given run_case --cloud gcp --ref main --no-wait
 expect "no application-default credentials but GOOGLE_OAUTH_ACCESS_TOKEN set: Terraform uses that, accepted" succeeds
 new_sandbox
-FAKE_GCP_PROJECT="" run_case --cloud gcp --ref main
-expect "no GCP project: asks for --project" all fails_saying "--project" -- nothing_created
+refused "no GCP project: asks for --project" "--project" FAKE_GCP_PROJECT="" -- --cloud gcp --ref main
 
 # ---- the caller's IP ----
 new_sandbox

@@ -23,9 +23,45 @@ def resources(cfg, rtype):
     return (cfg.get("resource", {}).get(rtype) or {}).items()
 
 
+def instances(cfg, rtype):
+    """(name, body) per instance of each resource of rtype: a resource whose for_each is a literal
+    map gives one instance per key ("name[key]"), with ${each.key} and ${each.value.<field>} in
+    its arguments replaced by what they are for that key."""
+    for name, body in resources(cfg, rtype):
+        each = body.get("for_each")
+        if not isinstance(each, dict):
+            yield name, body
+            continue
+        for key, value in each.items():
+            def sub(node):
+                if isinstance(node, str):
+                    m = re.fullmatch(r"\$\{each\.value\.(\w+)\}", node)
+                    if m and isinstance(value, dict):
+                        return value.get(m.group(1))
+                    node = node.replace("${each.key}", key)
+                    return re.sub(r"\$\{each\.value\.(\w+)\}", lambda m: str(value.get(m.group(1))), node)
+                if isinstance(node, dict):
+                    return {k: sub(v) for k, v in node.items()}
+                if isinstance(node, list):
+                    return [sub(v) for v in node]
+                return node
+            yield f"{name}[{key}]", sub({k: v for k, v in body.items() if k != "for_each"})
+
+
 def blocks(body, key):
     v = body.get(key) or []
     return v if isinstance(v, list) else [v]
+
+
+def none_found(items, what):
+    """The problem list a check starts from: "no <what>" when it found nothing to check."""
+    return [] if items else [f"no {what}"]
+
+
+def wrong_attributes(label, body, wants):
+    """One problem per attribute of body that does not have its value: wants maps an attribute to
+    (the value it must have, what is wrong otherwise)."""
+    return [f"{label}: {what}" for key, (want, what) in wants.items() if body.get(key) != want]
 
 
 # ---- checks shared by the three clouds ----
@@ -73,29 +109,27 @@ def check_provider_versions(cfg, provider):
     return problems
 
 
-def check_allowed_cidr_variable(cfg):
-    v = cfg["variable"].get("allowed_cidr")
+def check_required_variable(cfg, var, why, refused, what):
+    """var has no default (why: who must give it) and one of its validation rules holds the text
+    refused (what: the value that rule turns away)."""
+    v = cfg["variable"].get(var)
     if v is None:
-        return ["no variable allowed_cidr"]
+        return [f"no variable {var}"]
     problems = []
     if "default" in v:
-        problems.append(f"allowed_cidr has a default ({v['default']!r}); it must be given by the caller")
-    conds = " ".join(validation_conditions(cfg, "allowed_cidr"))
-    if 'endswith(var.allowed_cidr, "/0")' not in conds:
-        problems.append("allowed_cidr's validation does not reject a /0")
+        problems.append(f"{var} has a default ({v['default']!r}); {why}")
+    if refused not in " ".join(validation_conditions(cfg, var)):
+        problems.append(f"{var}'s validation does not reject {what}")
     return problems
+
+
+def check_allowed_cidr_variable(cfg):
+    return check_required_variable(cfg, "allowed_cidr", "it must be given by the caller", 'endswith(var.allowed_cidr, "/0")', "a /0")
 
 
 def check_repo_url_variable(cfg):
-    v = cfg["variable"].get("repo_url")
-    if v is None:
-        return ["no variable repo_url"]
-    problems = []
-    if "default" in v:
-        problems.append(f"repo_url has a default ({v['default']!r}); infra/run must pass the real one")
-    if "example.invalid" not in " ".join(validation_conditions(cfg, "repo_url")):
-        problems.append("repo_url's validation does not reject the placeholder example.invalid")
-    return problems
+    return check_required_variable(cfg, "repo_url", "infra/run must pass the real one", "example.invalid",
+                                   "the placeholder example.invalid")
 
 
 # What each VM's user data argument is, per resource type (Azure's custom_data is base64-encoded).
@@ -106,10 +140,8 @@ USER_DATA = {"aws_instance": ("user_data", "{}"), "azurerm_linux_virtual_machine
 def check_cloud_init_wiring(cfg, scheme):
     """Each VM boots from its own role's user data, which the shared module renders from the shared
     template with the deployment's storage URL and fixed run id."""
-    problems = []
     vms = [(rtype, name, body) for rtype in USER_DATA for name, body in resources(cfg, rtype)]
-    if not vms:
-        problems.append("no VM found")
+    problems = none_found(vms, "VM found")
     for rtype, name, body in vms:
         key, form = USER_DATA[rtype]
         want = form.format(f'module.{MODULE}.user_data["{name}"]')
@@ -235,7 +267,7 @@ def check_references(cfg, where=""):
 
 def check_aws_ingress(cfg):
     problems = []
-    for name, body in resources(cfg, "aws_vpc_security_group_ingress_rule"):
+    for name, body in instances(cfg, "aws_vpc_security_group_ingress_rule"):
         for key in ("cidr_ipv6", "prefix_list_id", "referenced_security_group_id"):
             if key in body:
                 problems.append(f"ingress rule {name} opens {key}={body[key]!r}")
@@ -257,10 +289,8 @@ def check_aws_ingress(cfg):
 
 
 def check_aws_imdsv2(cfg):
-    problems = []
     instances = list(resources(cfg, "aws_instance")) + list(resources(cfg, "aws_launch_template"))
-    if not instances:
-        problems.append("no aws_instance")
+    problems = none_found(instances, "aws_instance")
     for name, body in instances:
         mo = blocks(body, "metadata_options")
         if not mo or mo[0].get("http_tokens") != "required":
@@ -380,16 +410,13 @@ def check_azure_ingress(cfg):
 
 
 def check_azure_role_scope(cfg):
-    problems = []
-    ras = list(resources(cfg, "azurerm_role_assignment"))
-    if not ras:
-        problems.append("no role assignment")
-    for name, body in ras:
-        if body.get("scope") != "${azurerm_storage_container.runs.id}":
-            problems.append(f"role assignment {name} is scoped to {body.get('scope')!r}, not the container")
-        if body.get("role_definition_name") not in ("Storage Blob Data Contributor", "Storage Blob Data Reader"):
-            problems.append(f"role assignment {name} grants {body.get('role_definition_name')!r}")
-    train = dict(ras).get("train_blob", {})
+    ras = dict(resources(cfg, "azurerm_role_assignment"))
+    problems = none_found(ras, "role assignment")
+    problems += [f"role assignment {name} is scoped to {b.get('scope')!r}, not the container"
+                 for name, b in ras.items() if b.get("scope") != "${azurerm_storage_container.runs.id}"]
+    problems += [f"role assignment {name} grants {b.get('role_definition_name')!r}" for name, b in ras.items()
+                 if b.get("role_definition_name") not in ("Storage Blob Data Contributor", "Storage Blob Data Reader")]
+    train = ras.get("train_blob", {})
     if train.get("role_definition_name") != "Storage Blob Data Contributor":
         problems.append("the trainer's identity is not Storage Blob Data Contributor on the container")
     container = dict(resources(cfg, "azurerm_storage_container")).get("runs", {})
@@ -401,17 +428,12 @@ def check_azure_role_scope(cfg):
 
 
 def check_azure_storage_account(cfg):
-    problems = []
-    for name, b in resources(cfg, "azurerm_storage_account"):
-        if b.get("allow_nested_items_to_be_public") is not False:
-            problems.append(f"{name}: public blobs allowed")
-        if b.get("https_traffic_only_enabled") is not True:
-            problems.append(f"{name}: plain HTTP allowed")
-        if b.get("min_tls_version") != "TLS1_2":
-            problems.append(f"{name}: min TLS {b.get('min_tls_version')!r}")
-        if b.get("infrastructure_encryption_enabled") is not True:
-            problems.append(f"{name}: infrastructure encryption off")
-    return problems
+    return [p for name, b in resources(cfg, "azurerm_storage_account") for p in wrong_attributes(name, b, {
+        "allow_nested_items_to_be_public": (False, "public blobs allowed"),
+        "https_traffic_only_enabled": (True, "plain HTTP allowed"),
+        "min_tls_version": ("TLS1_2", f"min TLS {b.get('min_tls_version')!r}"),
+        "infrastructure_encryption_enabled": (True, "infrastructure encryption off"),
+    })]
 
 
 def check_azure_vms(cfg):
@@ -428,10 +450,8 @@ def check_azure_vms(cfg):
 # ---- GCP ----
 
 def check_gcp_ingress(cfg):
-    problems = []
     fws = list(resources(cfg, "google_compute_firewall"))
-    if not fws:
-        problems.append("no firewall rule")
+    problems = none_found(fws, "firewall rule")
     for name, b in fws:
         if b.get("direction", "INGRESS") != "INGRESS":
             continue
@@ -451,15 +471,14 @@ def check_gcp_bucket_binding(cfg):
     for rtype in ("google_project_iam_member", "google_project_iam_binding", "google_project_iam_policy"):
         for name, _ in resources(cfg, rtype):
             problems.append(f"project-wide IAM ({rtype}.{name}): bind on the bucket instead")
-    members = list(resources(cfg, "google_storage_bucket_iam_member")) + list(resources(cfg, "google_storage_bucket_iam_binding"))
-    if not members:
-        problems.append("no bucket IAM binding")
-    for name, b in members:
-        if b.get("bucket") != "${google_storage_bucket.runs.name}":
-            problems.append(f"binding {name} is on {b.get('bucket')!r}, not the run bucket")
-        if b.get("role") not in ("roles/storage.objectAdmin", "roles/storage.objectViewer"):
-            problems.append(f"binding {name} grants {b.get('role')!r}")
-    train = dict(members).get("train", {})
+    members = dict(resources(cfg, "google_storage_bucket_iam_member"))
+    members.update(resources(cfg, "google_storage_bucket_iam_binding"))
+    problems += none_found(members, "bucket IAM binding")
+    problems += [f"binding {name} is on {b.get('bucket')!r}, not the run bucket"
+                 for name, b in members.items() if b.get("bucket") != "${google_storage_bucket.runs.name}"]
+    problems += [f"binding {name} grants {b.get('role')!r}" for name, b in members.items()
+                 if b.get("role") not in ("roles/storage.objectAdmin", "roles/storage.objectViewer")]
+    train = members.get("train", {})
     if train.get("role") != "roles/storage.objectAdmin" or "google_service_account.train" not in str(train.get("member")):
         problems.append("the trainer's service account is not objectAdmin on the bucket")
     return problems
@@ -467,11 +486,10 @@ def check_gcp_bucket_binding(cfg):
 
 def check_gcp_bucket(cfg):
     b = dict(resources(cfg, "google_storage_bucket")).get("runs", {})
-    problems = []
-    if b.get("uniform_bucket_level_access") is not True:
-        problems.append("uniform bucket-level access off")
-    if b.get("public_access_prevention") != "enforced":
-        problems.append(f"public_access_prevention is {b.get('public_access_prevention')!r}")
+    problems = wrong_attributes("bucket runs", b, {
+        "uniform_bucket_level_access": (True, "uniform bucket-level access off"),
+        "public_access_prevention": ("enforced", f"public_access_prevention is {b.get('public_access_prevention')!r}"),
+    })
     # Deployments of one project (checkouts with different --var name=...) need their own buckets.
     if b.get("name") != "${local.bucket_name}" or "var.name" not in str(cfg["locals"].get("bucket_name")) \
             or "var.project" not in str(cfg["locals"].get("bucket_name")):
@@ -650,15 +668,24 @@ def check_git_ref_validation(cfg):
     return problems
 
 
-CHECKS = {
-    "aws": [
+def shared_checks(provider, scheme, vm, image):
+    """The checks every cloud's configuration gets: provider, the shared module and its inputs, and
+    its VMs (resource type vm) keeping the image they were made from (attribute image)."""
+    return [
+        ("VMs keep their image", lambda c: check_image_kept(c, vm, image)),
         ("Terraform >= 1.5", check_versions),
-        ("provider version bounded below and above", lambda c: check_provider_versions(c, "aws")),
+        ("provider version bounded below and above", lambda c: check_provider_versions(c, provider)),
         ("every reference names something declared; every variable used", check_references),
         ("allowed_cidr required, /0 rejected", check_allowed_cidr_variable),
         ("repo_url required, placeholder rejected", check_repo_url_variable),
-        ("cloud-init from the shared template with s3:// storage", lambda c: check_cloud_init_wiring(c, "s3://")),
+        (f"cloud-init from the shared template with {scheme} storage", lambda c: check_cloud_init_wiring(c, scheme)),
         ("run id fixed for the deployment", check_run_id_fixed),
+        ("git_ref beginning with '-' refused", check_git_ref_validation),
+    ]
+
+
+CHECKS = {
+    "aws": shared_checks("aws", "s3://", "aws_instance", "ami") + [
         ("no ingress but 22/8080 from allowed_cidr", check_aws_ingress),
         ("IMDSv2 required", check_aws_imdsv2),
         ("IAM policies name only the run bucket", check_aws_iam_policy),
@@ -666,46 +693,27 @@ CHECKS = {
         ("public access blocked", check_aws_public_access_block),
         ("encryption on (bucket and volumes)", check_aws_encryption),
         ("spot stops and resumes", check_aws_spot),
-        ("VMs keep their image", lambda c: check_image_kept(c, "aws_instance", "ami")),
         ("training role deletes nothing, lists no uploads, reaches only its prefix", check_aws_train_role_least),
         ("bucket aborts incomplete multipart uploads", check_aws_lifecycle),
         ("bucket kept by a teardown unless asked", lambda c: check_bucket_kept_by_default(c, "aws_s3_bucket")),
-        ("git_ref beginning with '-' refused", check_git_ref_validation),
     ],
-    "azure": [
-        ("Terraform >= 1.5", check_versions),
-        ("provider version bounded below and above", lambda c: check_provider_versions(c, "azurerm")),
-        ("every reference names something declared; every variable used", check_references),
-        ("allowed_cidr required, /0 rejected", check_allowed_cidr_variable),
-        ("repo_url required, placeholder rejected", check_repo_url_variable),
-        ("cloud-init from the shared template with az:// storage", lambda c: check_cloud_init_wiring(c, "az://")),
-        ("run id fixed for the deployment", check_run_id_fixed),
+    "azure": shared_checks("azurerm", "az://", "azurerm_linux_virtual_machine", "source_image_reference") + [
         ("no ingress but 22/8080 from allowed_cidr", check_azure_ingress),
         ("role assignments scoped to the container", check_azure_role_scope),
         ("storage account private, TLS, encrypted", check_azure_storage_account),
         ("VMs: keys only, managed identity", check_azure_vms),
-        ("VMs keep their image", lambda c: check_image_kept(c, "azurerm_linux_virtual_machine", "source_image_reference")),
         ("storage account: no shared keys, firewall closed but for the VMs and allowed_cidr", check_azure_storage_locked),
-        ("git_ref beginning with '-' refused", check_git_ref_validation),
     ],
-    "gcp": [
-        ("Terraform >= 1.5", check_versions),
-        ("provider version bounded below and above", lambda c: check_provider_versions(c, "google")),
-        ("every reference names something declared; every variable used", check_references),
-        ("allowed_cidr required, /0 rejected", check_allowed_cidr_variable),
-        ("repo_url required, placeholder rejected", check_repo_url_variable),
-        ("cloud-init from the shared template with gs:// storage", lambda c: check_cloud_init_wiring(c, "gs://")),
-        ("run id fixed for the deployment", check_run_id_fixed),
+    "gcp": shared_checks("google", "gs://", "google_compute_instance",
+                           "boot_disk[0].initialize_params[0].image") + [
         ("no ingress but 22/8080 from allowed_cidr", check_gcp_ingress),
         ("IAM bound on the bucket only", check_gcp_bucket_binding),
         ("bucket private, named after the project and the deployment", check_gcp_bucket),
         ("VMs: own service account, storage scopes", check_gcp_vms),
-        ("VMs keep their image", lambda c: check_image_kept(c, "google_compute_instance", "boot_disk[0].initialize_params[0].image")),
         ("VMs in a zone that offers the machine type", check_gcp_zone),
         ("VM zone chosen once, kept until region, zone or machine type change", check_gcp_zone_kept),
         ("VMs block project-wide SSH keys", check_gcp_project_ssh_keys_blocked),
         ("bucket kept by a teardown unless asked", lambda c: check_bucket_kept_by_default(c, "google_storage_bucket")),
-        ("git_ref beginning with '-' refused", check_git_ref_validation),
     ],
 }
 
@@ -733,7 +741,9 @@ MUTANTS = [
      "every reference names something declared; every variable used"),
     ("azure", "unused variable", _set(["variable", "forgotten"], {"type": "${string}"}),
      "every reference names something declared; every variable used"),
-    ("aws", "SSH from 0.0.0.0/0", _set(["resource", "aws_vpc_security_group_ingress_rule", "ssh", "cidr_ipv4"], "0.0.0.0/0"),
+    ("aws", "SSH from 0.0.0.0/0", _set(["resource", "aws_vpc_security_group_ingress_rule", "vm", "cidr_ipv4"], "0.0.0.0/0"),
+     "no ingress but 22/8080 from allowed_cidr"),
+    ("aws", "a third ingress rule, RDP", _set(["resource", "aws_vpc_security_group_ingress_rule", "vm", "for_each", "rdp"], {"port": 3389, "what": "RDP"}),
      "no ingress but 22/8080 from allowed_cidr"),
     ("aws", "inline ingress from ::/0", _set(["resource", "aws_security_group", "vm", "ingress"], [{"ipv6_cidr_blocks": ["::/0"]}]),
      "no ingress but 22/8080 from allowed_cidr"),
