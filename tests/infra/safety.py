@@ -23,11 +23,11 @@ def resources(cfg, rtype):
     return (cfg.get("resource", {}).get(rtype) or {}).items()
 
 
-def instances(cfg, rtype):
+def instances(cfg, rtype, kind="resource"):
     """(name, body) per instance of each resource of rtype: a resource whose for_each is a literal
     map gives one instance per key ("name[key]"), with ${each.key} and ${each.value.<field>} in
     its arguments replaced by what they are for that key."""
-    for name, body in resources(cfg, rtype):
+    for name, body in (cfg.get(kind, {}).get(rtype) or {}).items():
         each = body.get("for_each")
         if not isinstance(each, dict):
             yield name, body
@@ -35,6 +35,8 @@ def instances(cfg, rtype):
         for key, value in each.items():
             def sub(node):
                 if isinstance(node, str):
+                    if node == "${each.value}":
+                        return value
                     m = re.fullmatch(r"\$\{each\.value\.(\w+)\}", node)
                     if m and isinstance(value, dict):
                         return value.get(m.group(1))
@@ -298,22 +300,33 @@ def check_aws_imdsv2(cfg):
     return problems
 
 
+def _policy_docs(cfg):
+    """The policy documents by name, one per instance ("vm[train]") of a for_each document."""
+    return dict(instances(cfg, "aws_iam_policy_document", "data"))
+
+
+def policy_doc_name(policy):
+    """The document a policy argument names: ${data.aws_iam_policy_document.<name>[\"<key>\"].json}."""
+    m = re.fullmatch(r'\$\{data\.aws_iam_policy_document\.(\w+)(?:\["(\w+)"\])?\.json\}', str(policy))
+    return None if not m else m.group(1) + (f"[{m.group(2)}]" if m.group(2) else "")
+
+
 def aws_bucket_refs():
     return {"${aws_s3_bucket.runs.arn}", "${aws_s3_bucket.runs.arn}/*", "${aws_s3_bucket.runs.arn}/${var.storage_prefix}/*"}
 
 
 def check_aws_iam_policy(cfg):
     problems = []
-    docs = dict(cfg.get("data", {}).get("aws_iam_policy_document", {}))
+    docs = _policy_docs(cfg)
     policies = list(resources(cfg, "aws_iam_role_policy")) + list(resources(cfg, "aws_iam_policy"))
     if not policies:
         problems.append("no IAM policy for the VMs")
     for name, body in policies:
-        m = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(\w+)\.json\}", str(body.get("policy")))
-        if not m or m.group(1) not in docs:
+        doc = policy_doc_name(body.get("policy"))
+        if doc not in docs:
             problems.append(f"policy {name} is not a data.aws_iam_policy_document (cannot be checked)")
             continue
-        for st in blocks(docs[m.group(1)], "statement"):
+        for st in blocks(docs[doc], "statement"):
             if st.get("effect", "Allow") != "Allow":
                 continue
             res = set(st.get("resources", []))
@@ -331,13 +344,13 @@ def check_aws_iam_policy(cfg):
 
 def check_aws_bucket_policy(cfg):
     problems = []
-    docs = dict(cfg.get("data", {}).get("aws_iam_policy_document", {}))
+    docs = _policy_docs(cfg)
     for name, body in resources(cfg, "aws_s3_bucket_policy"):
-        m = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(\w+)\.json\}", str(body.get("policy")))
-        if not m:
+        doc = policy_doc_name(body.get("policy"))
+        if not doc:
             problems.append(f"bucket policy {name} cannot be checked")
             continue
-        for st in blocks(docs.get(m.group(1), {}), "statement"):
+        for st in blocks(docs.get(doc, {}), "statement"):
             anyone = any("*" in p.get("identifiers", []) for p in blocks(st, "principals"))
             if anyone and st.get("effect", "Allow") == "Allow":
                 problems.append(f"bucket policy {name} allows everyone")
@@ -567,21 +580,19 @@ def check_gcp_zone_kept(cfg):
 
 # ---- item by item: least privilege, retention, keys (each has a broken copy below) ----
 
-def _policy_docs(cfg):
-    return dict(cfg.get("data", {}).get("aws_iam_policy_document", {}))
-
-
 def check_aws_train_role_least(cfg):
     """The trainer's policy: no delete, no multipart listing (gan never lists uploads or parts),
     and every object action limited to the deployment's prefix, as the monitor's."""
     problems = []
     docs = _policy_docs(cfg)
+    role_policies = dict(resources(cfg, "aws_iam_role_policy"))
     prefix_objects = "${aws_s3_bucket.runs.arn}/${var.storage_prefix}/*"
     for doc in ("train", "monitor"):
-        if doc not in docs:
-            problems.append(f"no policy document {doc}")
+        name = policy_doc_name((role_policies.get(doc) or {}).get("policy"))
+        if name not in docs:
+            problems.append(f"no policy document for the {doc} role")
             continue
-        for st in blocks(docs[doc], "statement"):
+        for st in blocks(docs[name], "statement"):
             if st.get("effect", "Allow") != "Allow":
                 continue
             actions = st.get("actions", [])
@@ -753,9 +764,9 @@ MUTANTS = [
      "repo_url required, placeholder rejected"),
     ("aws", "IMDSv1 allowed", _set(["resource", "aws_instance", "monitor", "metadata_options"], [{"http_tokens": "optional"}]),
      "IMDSv2 required"),
-    ("aws", "policy on every bucket", _set(["data", "aws_iam_policy_document", "train", "statement", 1, "resources"], ["arn:aws:s3:::*/*"]),
+    ("aws", "policy on every bucket", _set(["data", "aws_iam_policy_document", "vm", "statement", 1, "resources"], ["arn:aws:s3:::*/*"]),
      "IAM policies name only the run bucket"),
-    ("aws", "s3:* allowed", _set(["data", "aws_iam_policy_document", "monitor", "statement", 0, "actions"], ["s3:*"]),
+    ("aws", "s3:* allowed", _set(["data", "aws_iam_policy_document", "vm", "for_each", "monitor", "actions"], ["s3:*"]),
      "IAM policies name only the run bucket"),
     ("aws", "managed policy attached", _add("aws_iam_role_policy_attachment", "full", {"policy_arn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}),
      "IAM policies name only the run bucket"),
@@ -829,11 +840,13 @@ MUTANTS = [
      "IAM bound on the bucket only"),
     ("gcp", "public access allowed", _set(["resource", "google_storage_bucket", "runs", "public_access_prevention"], "inherited"),
      "bucket private, named after the project and the deployment"),
-    ("aws", "trainer may delete", _set(["data", "aws_iam_policy_document", "train", "statement", 1, "actions"], ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
+    ("aws", "trainer may delete", _set(["data", "aws_iam_policy_document", "vm", "for_each", "train", "actions"], ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
      "training role deletes nothing, lists no uploads, reaches only its prefix"),
-    ("aws", "trainer lists multipart uploads", _set(["data", "aws_iam_policy_document", "train", "statement", 0, "actions"], ["s3:ListBucket", "s3:ListBucketMultipartUploads"]),
+    ("aws", "trainer lists multipart uploads", _set(["data", "aws_iam_policy_document", "vm", "statement", 0, "actions"], ["s3:ListBucket", "s3:ListBucketMultipartUploads"]),
      "training role deletes nothing, lists no uploads, reaches only its prefix"),
-    ("aws", "trainer writes the whole bucket", _set(["data", "aws_iam_policy_document", "train", "statement", 1, "resources"], ["${aws_s3_bucket.runs.arn}/*"]),
+    ("aws", "trainer writes the whole bucket", _set(["data", "aws_iam_policy_document", "vm", "statement", 1, "resources"], ["${aws_s3_bucket.runs.arn}/*"]),
+     "training role deletes nothing, lists no uploads, reaches only its prefix"),
+    ("aws", "training role's policy names no document", _set(["resource", "aws_iam_role_policy", "train", "policy"], '${jsonencode({Statement = []})}'),
      "training role deletes nothing, lists no uploads, reaches only its prefix"),
     ("aws", "no lifecycle rule", lambda cfg: cfg["resource"].pop("aws_s3_bucket_lifecycle_configuration"),
      "bucket aborts incomplete multipart uploads"),
