@@ -5,7 +5,9 @@
 # template is rendered for each cloud and role and validated by Debian's cloud-init and
 # systemd-analyze; the scripts it installs are run against fakes; infra/run is driven against a
 # fake terraform and fake cloud CLIs; the infra/run commands of docs/cloud.md and of the README's
-# "Train in the cloud" section are run too.
+# "Train in the cloud" section are run too. Where Terraform is installed (optional), it evaluates the
+# variables' rules, validates and applies infra/modules/deployment (no provider needed) and plans
+# the moved blocks against stand-ins.
 # Every sub-check prints "ok - ...", "not ok - ..." or "skip - ... (reason)"; the last line counts them.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -49,9 +51,11 @@ fi
 if have terraform && ((have_json)); then
   sub "$PY" "$here/validations.py" "$tmp/json"
   sub "$PY" "$here/zone_kept.py" "$tmp/json"
+  sub "$PY" "$here/moved_test.py" "$tmp/json"
 else
   skip "variable validation rules evaluated by terraform console: terraform not installed (optional)"
   skip "GCP zone kept across applies, applied by terraform: terraform not installed (optional; safety.py checks the wiring)"
+  skip "moved blocks planned by terraform: terraform not installed (optional; safety.py checks where they land)"
 fi
 if have terraform; then
   if fmt=$(terraform fmt -check -recursive -list=true "$root/infra" 2>/dev/null); then

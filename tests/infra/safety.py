@@ -679,6 +679,32 @@ def check_git_ref_validation(cfg):
     return problems
 
 
+def check_moved(cfg):
+    """Each moved block lands on a resource the configuration declares (in module deployment for an
+    address there), and a resource moved to per-key instances gets a move for every key it had
+    before: both roles (train, monitor) for one made per VM role, every key of a literal for_each."""
+    problems = []
+    keys = {}
+    for mv in cfg.get("moved", []):
+        m = re.fullmatch(r'\$\{(?:module\.(\w+)\.)?(\w+)\.(\w+)(?:\["(\w+)"\])?\}', str(mv.get("to")))
+        if not m:
+            problems.append(f"moved to {mv.get('to')!r}: not an address")
+            continue
+        module, rtype, name, key = m.groups()
+        where = module_config(cfg) if module == MODULE else cfg if module is None else None
+        body = ((where or {}).get("resource", {}).get(rtype) or {}).get(name)
+        if body is None:
+            problems.append(f"moved to {mv['to']}, which is not declared")
+        elif key is not None:
+            keys.setdefault((rtype, name), (body, set()))[1].add(key)
+    for (rtype, name), (body, moved) in keys.items():
+        each = body.get("for_each")
+        want = set(each) if isinstance(each, dict) else {"train", "monitor"}
+        if moved != want:
+            problems.append(f"{rtype}.{name}: moves to {sorted(moved)}, want one to each of {sorted(want)}")
+    return problems
+
+
 def shared_checks(provider, scheme, vm, image):
     """The checks every cloud's configuration gets: provider, the shared module and its inputs, and
     its VMs (resource type vm) keeping the image they were made from (attribute image)."""
@@ -691,6 +717,7 @@ def shared_checks(provider, scheme, vm, image):
         ("repo_url required, placeholder rejected", check_repo_url_variable),
         (f"cloud-init from the shared template with {scheme} storage", lambda c: check_cloud_init_wiring(c, scheme)),
         ("run id fixed for the deployment", check_run_id_fixed),
+        ("moved blocks land on declared resources, one per instance", check_moved),
         ("git_ref beginning with '-' refused", check_git_ref_validation),
     ]
 
@@ -814,6 +841,10 @@ MUTANTS = [
      "run id fixed for the deployment"),
     ("gcp", "run id made anew (no moved block into the module)", _set(["moved"], []),
      "run id fixed for the deployment"),
+    ("azure", "the monitor's network interface not moved (it would be replaced, and the VM with it)", lambda cfg: cfg["moved"].pop(),
+     "moved blocks land on declared resources, one per instance"),
+    ("aws", "a rule moved to an address that does not exist", _set(["moved", 1, "to"], '${aws_vpc_security_group_ingress_rule.ssh["ssh"]}'),
+     "moved blocks land on declared resources, one per instance"),
     ("azure", "monitor VM boots the training VM's user data", _set(["resource", "azurerm_linux_virtual_machine", "monitor", "custom_data"], '${base64encode(module.deployment.user_data["train"])}'),
      "cloud-init from the shared template with az:// storage"),
     ("aws", "module renders a storage URL of its own", _set(["module", "deployment", "storage_url"], "s3://other/runs"),
