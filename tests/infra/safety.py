@@ -311,24 +311,27 @@ def policy_doc_name(policy):
     return None if not m else m.group(1) + (f"[{m.group(2)}]" if m.group(2) else "")
 
 
+def allowed_statements(cfg, policy):
+    """The Allow statements of the document a policy argument names, or None when it names none."""
+    doc = _policy_docs(cfg).get(policy_doc_name(policy))
+    return None if doc is None else [st for st in blocks(doc, "statement") if st.get("effect", "Allow") == "Allow"]
+
+
 def aws_bucket_refs():
     return {"${aws_s3_bucket.runs.arn}", "${aws_s3_bucket.runs.arn}/*", "${aws_s3_bucket.runs.arn}/${var.storage_prefix}/*"}
 
 
 def check_aws_iam_policy(cfg):
     problems = []
-    docs = _policy_docs(cfg)
     policies = list(resources(cfg, "aws_iam_role_policy")) + list(resources(cfg, "aws_iam_policy"))
     if not policies:
         problems.append("no IAM policy for the VMs")
     for name, body in policies:
-        doc = policy_doc_name(body.get("policy"))
-        if doc not in docs:
+        statements = allowed_statements(cfg, body.get("policy"))
+        if statements is None:
             problems.append(f"policy {name} is not a data.aws_iam_policy_document (cannot be checked)")
             continue
-        for st in blocks(docs[doc], "statement"):
-            if st.get("effect", "Allow") != "Allow":
-                continue
+        for st in statements:
             res = set(st.get("resources", []))
             if not res or res - aws_bucket_refs():
                 problems.append(f"policy {name} allows {sorted(res - aws_bucket_refs()) or 'no resource'}; only the run bucket may appear")
@@ -584,17 +587,14 @@ def check_aws_train_role_least(cfg):
     """The trainer's policy: no delete, no multipart listing (gan never lists uploads or parts),
     and every object action limited to the deployment's prefix, as the monitor's."""
     problems = []
-    docs = _policy_docs(cfg)
     role_policies = dict(resources(cfg, "aws_iam_role_policy"))
     prefix_objects = "${aws_s3_bucket.runs.arn}/${var.storage_prefix}/*"
     for doc in ("train", "monitor"):
-        name = policy_doc_name((role_policies.get(doc) or {}).get("policy"))
-        if name not in docs:
+        statements = allowed_statements(cfg, (role_policies.get(doc) or {}).get("policy"))
+        if statements is None:
             problems.append(f"no policy document for the {doc} role")
             continue
-        for st in blocks(docs[name], "statement"):
-            if st.get("effect", "Allow") != "Allow":
-                continue
+        for st in statements:
             actions = st.get("actions", [])
             for a in actions:
                 if a in ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketMultipartUploads",
