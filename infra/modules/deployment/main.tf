@@ -27,5 +27,6 @@ locals {
     }
   }
 
-  monitor_host = coalesce(var.hosts.monitor, var.hosts.train)
+  # Without a monitor VM (hosts.monitor null) the training VM serves the monitor.
+  monitor_host = var.hosts.monitor != null ? var.hosts.monitor : var.hosts.train
 }
