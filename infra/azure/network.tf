@@ -58,7 +58,7 @@ resource "azurerm_subnet_network_security_group_association" "vms" {
 }
 
 # The VMs' roles: the training VM, and the monitor VM unless monitor_vm = false. Each has its own
-# static public address, network interface and identity (identity.tf).
+# static public address, network interface, identity (identity.tf) and VM (compute.tf).
 locals {
   vm_roles = toset(var.monitor_vm ? ["train", "monitor"] : ["train"])
 }
@@ -85,9 +85,19 @@ resource "azurerm_network_interface" "vm" {
   }
 }
 
-# Each VM's identity (identity.tf), public address and network interface were two resources each
-# (train, and monitor with a count) before they were made per role: the same objects, at their new
-# addresses.
+# Each VM (compute.tf), its identity (identity.tf), public address and network interface were two
+# resources each (train, and monitor with a count) before they were made per role: the same
+# objects, at their new addresses.
+moved {
+  from = azurerm_linux_virtual_machine.train
+  to   = azurerm_linux_virtual_machine.vm["train"]
+}
+
+moved {
+  from = azurerm_linux_virtual_machine.monitor[0]
+  to   = azurerm_linux_virtual_machine.vm["monitor"]
+}
+
 moved {
   from = azurerm_user_assigned_identity.train
   to   = azurerm_user_assigned_identity.vm["train"]

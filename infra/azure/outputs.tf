@@ -26,11 +26,11 @@ output "run_id" {
 }
 
 output "training_vm_id" {
-  value = azurerm_linux_virtual_machine.train.id
+  value = azurerm_linux_virtual_machine.vm["train"].id
 }
 
 output "monitor_vm_id" {
-  value = var.monitor_vm ? azurerm_linux_virtual_machine.monitor[0].id : ""
+  value = var.monitor_vm ? azurerm_linux_virtual_machine.vm["monitor"].id : ""
 }
 
 output "ssh_training" {

@@ -145,8 +145,10 @@ def check_cloud_init_wiring(cfg, scheme):
     vms = [(rtype, name, body) for rtype in USER_DATA for name, body in resources(cfg, rtype)]
     problems = none_found(vms, "VM found")
     for rtype, name, body in vms:
+        # A VM per role (for_each over local.vm_roles) boots its own role's: user_data[each.key].
+        per_role = body.get("for_each") == "${local.vm_roles}"
         key, form = USER_DATA[rtype]
-        want = form.format(f'module.{MODULE}.user_data["{name}"]')
+        want = form.format(f"module.{MODULE}.user_data[each.key]" if per_role else f'module.{MODULE}.user_data["{name}"]')
         if want not in json.dumps(body.get(key)).replace('\\"', '"'):
             problems.append(f"{rtype}.{name} does not boot from {want}")
     call, mod = module_call(cfg), module_config(cfg)
@@ -833,7 +835,7 @@ MUTANTS = [
      "VMs keep their image"),
     ("aws", "training VM ignores another attribute", _set(["resource", "aws_instance", "train", "lifecycle"], [{"ignore_changes": ["${tags}"]}]),
      "VMs keep their image"),
-    ("azure", "training VM replaced by a newer image", _set(["resource", "azurerm_linux_virtual_machine", "train", "lifecycle"], []),
+    ("azure", "training VM replaced by a newer image", _set(["resource", "azurerm_linux_virtual_machine", "vm", "lifecycle"], []),
      "VMs keep their image"),
     ("gcp", "training VM replaced by a newer image", _set(["resource", "google_compute_instance", "train", "lifecycle"], []),
      "VMs keep their image"),
@@ -845,7 +847,7 @@ MUTANTS = [
      "moved blocks land on declared resources, one per instance"),
     ("aws", "a rule moved to an address that does not exist", _set(["moved", 1, "to"], '${aws_vpc_security_group_ingress_rule.ssh["ssh"]}'),
      "moved blocks land on declared resources, one per instance"),
-    ("azure", "monitor VM boots the training VM's user data", _set(["resource", "azurerm_linux_virtual_machine", "monitor", "custom_data"], '${base64encode(module.deployment.user_data["train"])}'),
+    ("azure", "every VM boots the training VM's user data", _set(["resource", "azurerm_linux_virtual_machine", "vm", "custom_data"], '${base64encode(module.deployment.user_data["train"])}'),
      "cloud-init from the shared template with az:// storage"),
     ("aws", "module renders a storage URL of its own", _set(["module", "deployment", "storage_url"], "s3://other/runs"),
      "cloud-init from the shared template with s3:// storage"),
