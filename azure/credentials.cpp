@@ -111,7 +111,7 @@ ResolvedCredential resolve_credential(const std::string& account, const std::str
     return r;
   }
   r.credential.kind = AzureCredential::Kind::Bearer;
-  r.credential.tokens = std::make_shared<TokenCache>(std::make_shared<ManagedIdentitySource>());
+  r.credential.tokens = std::make_shared<cloud::TokenCache>(std::make_shared<ManagedIdentitySource>());
   r.credential.source = r.credential.tokens->name();
   r.credential.skipped = r.tried;
   return r;

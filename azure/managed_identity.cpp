@@ -4,9 +4,9 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "aws/json_fields.h"
-#include "aws/retry.h"
-#include "aws/sigv4.h"
+#include "cloud/json.h"
+#include "cloud/retry.h"
+#include "cloud/http.h"
 
 namespace azure {
 
@@ -25,39 +25,39 @@ ManagedIdentitySource::ManagedIdentitySource(std::string endpoint, std::string c
   if (endpoint_.empty()) endpoint_ = "http://169.254.169.254";
   while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
   if (client_id_.empty()) client_id_ = env("AZURE_CLIENT_ID");
-  aws::TransportOptions o;
+  cloud::TransportOptions o;
   o.connect_timeout_ms = 1000;  // off Azure nothing answers at 169.254.169.254: fail fast
-  transport_ = std::make_shared<aws::HttpTransport>(o);
+  transport_ = std::make_shared<cloud::HttpTransport>(o);
 }
 
-AccessToken ManagedIdentitySource::fetch(int64_t now) {
-  aws::HttpRequest req;
+cloud::AccessToken ManagedIdentitySource::fetch(int64_t now) {
+  cloud::HttpRequest req;
   req.url = endpoint_ + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" +
-            aws::uri_encode("https://storage.azure.com/", true);
-  if (!client_id_.empty()) req.url += "&client_id=" + aws::uri_encode(client_id_, true);
+            cloud::uri_encode("https://storage.azure.com/", true);
+  if (!client_id_.empty()) req.url += "&client_id=" + cloud::uri_encode(client_id_, true);
   req.headers = {{"Metadata", "true"}};
   req.timeout_ms = 5000;
   req.no_proxy = true;  // link-local: never through http_proxy
-  aws::RetryPolicy policy;
+  cloud::RetryPolicy policy;
   policy.max_attempts = 4;
-  aws::Backoff backoff(policy);
-  aws::HttpResponse resp;
+  cloud::Backoff backoff(policy);
+  cloud::HttpResponse resp;
   for (;;) {
     try {
       resp = transport_->perform(req);
-    } catch (const aws::TransportError& e) {
+    } catch (const cloud::TransportError& e) {
       if (backoff.wait()) continue;
       throw std::runtime_error(name() + " did not answer (" + e.what() +
                                "): not on an Azure VM? Set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or "
                                "AZURE_STORAGE_SAS_TOKEN instead");
     }
     // IMDS answers 429 when throttled and 5xx while the identity is being set up.
-    if ((aws::is_transient_http_status(resp.status) || resp.status == 404) && backoff.wait()) continue;
+    if ((cloud::is_transient_http_status(resp.status) || resp.status == 404) && backoff.wait()) continue;
     break;
   }
   std::map<std::string, std::string> f;
   try {
-    f = aws::json_fields(resp.body);
+    f = cloud::json_fields(resp.body);
   } catch (const std::exception&) {
   }
   if (resp.status != 200) {
@@ -66,7 +66,7 @@ AccessToken ManagedIdentitySource::fetch(int64_t now) {
                              ". Assign a managed identity to this VM (and, with several, set AZURE_CLIENT_ID), "
                              "and grant it the Storage Blob Data Contributor role on the storage account");
   }
-  AccessToken t;
+  cloud::AccessToken t;
   t.token = f["access_token"];
   if (t.token.empty()) throw std::runtime_error(name() + " answered without an access_token");
   int64_t on = std::atoll(f["expires_on"].c_str());

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "aws/sigv4.h"
+#include "cloud/http.h"
 #include "azure/shared_key.h"
 
 namespace azure {
@@ -13,7 +13,7 @@ namespace azure {
 namespace {
 
 std::string q(const std::string& name, const std::string& value) {
-  return name + "=" + aws::uri_encode(value, true);
+  return name + "=" + cloud::uri_encode(value, true);
 }
 
 }  // namespace

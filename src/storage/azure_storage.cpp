@@ -5,19 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <mutex>
 
 #include "storage/local.h"
 #include "storage/upload_queue.h"
 
 namespace gan {
-
-namespace {
-
-std::mutex g_defaults_mu;
-AzureOptions g_defaults;
-
-}  // namespace
 
 namespace {
 
@@ -161,16 +153,6 @@ std::string AzureStorage::presign(const std::string& key, int64_t expires_second
 
 std::unique_ptr<Storage> open_azure_storage(const std::string& url, const AzureOptions& options) {
   return std::make_unique<AzureStorage>(url, options);
-}
-
-void set_default_azure_options(const AzureOptions& options) {
-  std::lock_guard<std::mutex> lock(g_defaults_mu);
-  g_defaults = options;
-}
-
-AzureOptions default_azure_options() {
-  std::lock_guard<std::mutex> lock(g_defaults_mu);
-  return g_defaults;
 }
 
 }  // namespace gan

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <thread>
 
-#include "aws/http_transport.h"
-#include "aws/json_fields.h"
+#include "cloud/http.h"
+#include "cloud/json.h"
 #include "azure/sas.h"
 #include "azure/shared_key.h"
 #include "storage/azure_storage.h"
@@ -68,7 +68,7 @@ TEST(AzureBlob, BlocksInParallelAboveTheThreshold) {
   std::string stats = st->proxy("stats");
   EXPECT_NE(stats.find("comp=block&"), std::string::npos) << stats;      // Put Block
   EXPECT_NE(stats.find("comp=blocklist"), std::string::npos) << stats;  // Put Block List
-  const int in_flight = std::atoi(aws::json_fields(stats)["max_in_flight"].c_str());
+  const int in_flight = std::atoi(cloud::json_fields(stats)["max_in_flight"].c_str());
   EXPECT_GE(in_flight, 2) << "blocks were not sent in parallel: " << stats;
   EXPECT_LE(in_flight, 4) << "more blocks in flight than cfg.concurrency: " << stats;
   st->proxy("reset");
@@ -102,10 +102,10 @@ TEST(AzureBlob, ServiceSasLinkDownloadsTheSameBytes) {
   const std::string bytes = gan_test::random_bytes(4096, 3);
   c.put_blob("shared", "run/epoch/10/generator.safetensors", bytes);
   std::string url = c.sas_url("shared", "run/epoch/10/generator.safetensors", 600);
-  aws::HttpTransport t;
-  aws::HttpRequest r;
+  cloud::HttpTransport t;
+  cloud::HttpRequest r;
   r.url = url;  // no credentials at all
-  aws::HttpResponse resp = t.perform(r);
+  cloud::HttpResponse resp = t.perform(r);
   EXPECT_EQ(resp.status, 200) << resp.body;
   EXPECT_EQ(resp.body, bytes);
   // A tampered signature is refused (Azurite checks it).

@@ -1,9 +1,9 @@
 // Token cache; see token_cache.h.
-#include "azure/token_cache.h"
+#include "cloud/token_cache.h"
 
 #include <algorithm>
 
-namespace azure {
+namespace cloud {
 
 TokenCache::TokenCache(std::shared_ptr<TokenSource> source) : source_(std::move(source)) {}
 
@@ -31,4 +31,4 @@ int TokenCache::fetches() const {
   return fetches_;
 }
 
-}  // namespace azure
+}  // namespace cloud

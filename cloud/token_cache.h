@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-namespace azure {
+namespace cloud {
 
 struct AccessToken {
   std::string token;
@@ -45,4 +45,4 @@ class TokenCache {
   int fetches_ = 0;
 };
 
-}  // namespace azure
+}  // namespace cloud

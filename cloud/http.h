@@ -22,9 +22,14 @@
 #include <utility>
 #include <vector>
 
-namespace aws {
+namespace cloud {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+// RFC 3986 percent-encoding: every byte but A-Z a-z 0-9 - . _ ~ (and '/' unless encode_slash)
+// as %XX, uppercase; what SigV4's canonical request and Azure's URLs both expect.
+std::string uri_encode(const std::string& s, bool encode_slash);
 
 // The response-body limits of a request; the S3, Blob and GCS clients' calls carry them too and
 // hand them to the HttpRequest they build.
@@ -114,6 +119,9 @@ class InsecureRequest : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// RFC 1123 HTTP date ("Thu, 26 Nov 2026 10:30:18 GMT") → unix seconds; -1 when unparsable.
+int64_t parse_http_date(const std::string& text);
+
 // True for "localhost", 127.0.0.0/8 and [::1]: hosts a token sent in clear text never leaves.
 bool is_loopback_host(const std::string& host);
 
@@ -141,4 +149,4 @@ class HttpTransport {
   TransportOptions options_;
 };
 
-}  // namespace aws
+}  // namespace cloud
