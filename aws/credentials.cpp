@@ -1,5 +1,6 @@
 // Credential providers and the cache; see credentials.h.
 #include "aws/credentials.h"
+#include "cloud/http.h"
 
 #include <cctype>
 #include <cstdlib>
@@ -11,12 +12,9 @@
 
 namespace aws {
 
-namespace {
+using cloud::env;
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
+namespace {
 
 std::string trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");

@@ -1,8 +1,6 @@
 // The S3 request engine and the single-request calls; multipart lives in s3_multipart.cpp.
 #include "aws/s3_client.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -11,6 +9,7 @@
 #include "cloud/crypto.h"
 #include "cloud/json.h"
 #include "cloud/paging.h"
+#include "cloud/upload.h"
 #include "cloud/xml.h"
 
 namespace aws {
@@ -156,11 +155,7 @@ bool S3Client::is_missing_key(const cloud::HttpResponse& r, const std::string& b
 
 std::string S3Client::put_object(const std::string& bucket, const std::string& key, const std::string& bytes,
                                  const std::string& content_type) {
-  Call c;
-  c.op = "PUT";
-  c.method = "PUT";
-  c.bucket = bucket;
-  c.key = key;
+  Call c("PUT", "PUT", bucket, key);
   c.body = bytes;
   if (!content_type.empty()) c.headers.emplace_back("content-type", content_type);
   return execute(c).header("etag");
@@ -168,15 +163,9 @@ std::string S3Client::put_object(const std::string& bucket, const std::string& k
 
 std::string S3Client::put_file(const std::string& bucket, const std::string& key, const std::string& path,
                                const std::string& content_type) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("cannot upload '" + path + "': " + std::strerror(errno));
-  int64_t size = static_cast<int64_t>(st.st_size);
+  const int64_t size = cloud::upload_size(path);
   if (size > config_.multipart_threshold) return upload_multipart(bucket, key, path, size, content_type);
-  Call c;
-  c.op = "PUT";
-  c.method = "PUT";
-  c.bucket = bucket;
-  c.key = key;
+  Call c("PUT", "PUT", bucket, key);
   c.body_file = path;
   c.body_length = size;
   if (!config_.bearer) c.payload_hash = cloud::hex(cloud::sha256_file(path, 0, size));
@@ -186,10 +175,7 @@ std::string S3Client::put_file(const std::string& bucket, const std::string& key
 
 std::optional<std::string> S3Client::get_object(const std::string& bucket, const std::string& key,
                                                 std::optional<std::pair<int64_t, int64_t>> range) {
-  Call c;
-  c.op = "GET";
-  c.bucket = bucket;
-  c.key = key;
+  Call c("GET", "GET", bucket, key);
   c.expect_object(false, range);
   if (range) c.headers.emplace_back("range", "bytes=" + std::to_string(range->first) + "-" + std::to_string(range->second));
   c.quiet_statuses = {404};
@@ -199,10 +185,7 @@ std::optional<std::string> S3Client::get_object(const std::string& bucket, const
 }
 
 bool S3Client::get_object_to_file(const std::string& bucket, const std::string& key, const std::string& path) {
-  Call c;
-  c.op = "GET";
-  c.bucket = bucket;
-  c.key = key;
+  Call c("GET", "GET", bucket, key);
   c.response_file = path;
   c.expect_object(true, std::nullopt);
   c.quiet_statuses = {404};
@@ -210,11 +193,7 @@ bool S3Client::get_object_to_file(const std::string& bucket, const std::string& 
 }
 
 std::optional<S3Object> S3Client::head_object(const std::string& bucket, const std::string& key) {
-  Call c;
-  c.op = "HEAD";
-  c.method = "HEAD";
-  c.bucket = bucket;
-  c.key = key;
+  Call c("HEAD", "HEAD", bucket, key);
   c.quiet_statuses = {404};
   cloud::HttpResponse r = execute(c);
   if (r.status == 404) return std::nullopt;
@@ -227,11 +206,7 @@ std::optional<S3Object> S3Client::head_object(const std::string& bucket, const s
 }
 
 void S3Client::delete_object(const std::string& bucket, const std::string& key) {
-  Call c;
-  c.op = "DELETE";
-  c.method = "DELETE";
-  c.bucket = bucket;
-  c.key = key;
+  Call c("DELETE", "DELETE", bucket, key);
   c.quiet_statuses = {404};  // deleting what is not there is done
   execute(c);
 }
@@ -242,9 +217,7 @@ S3Listing S3Client::list_objects(const std::string& bucket, const std::string& p
   std::string token;
   cloud::ListingPages pages("LIST " + target(bucket, prefix));
   for (;;) {
-    Call c;
-    c.op = "LIST";
-    c.bucket = bucket;
+    Call c("LIST", "GET", bucket);
     c.prefix = prefix;
     c.query = {{"list-type", "2"}, {"prefix", prefix}};
     if (!delimiter.empty()) c.query.emplace_back("delimiter", delimiter);
@@ -270,10 +243,7 @@ S3Listing S3Client::list_objects(const std::string& bucket, const std::string& p
 }
 
 void S3Client::create_bucket(const std::string& bucket) {
-  Call c;
-  c.op = "CREATE BUCKET";
-  c.method = "PUT";
-  c.bucket = bucket;
+  Call c("CREATE BUCKET", "PUT", bucket);
   const std::string r = region();
   if (r != "us-east-1")
     c.body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>" + r +

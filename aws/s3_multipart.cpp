@@ -14,11 +14,7 @@ int64_t S3Client::choose_part_size(int64_t file_size, int64_t preferred) {
 
 std::string S3Client::create_multipart_upload(const std::string& bucket, const std::string& key,
                                               const std::string& content_type) {
-  Call c;
-  c.op = "CREATE MULTIPART UPLOAD";
-  c.method = "POST";
-  c.bucket = bucket;
-  c.key = key;
+  Call c("CREATE MULTIPART UPLOAD", "POST", bucket, key);
   c.query = {{"uploads", ""}};
   if (!content_type.empty()) c.headers.emplace_back("content-type", content_type);
   cloud::HttpResponse r = execute(c);
@@ -29,11 +25,7 @@ std::string S3Client::create_multipart_upload(const std::string& bucket, const s
 
 std::string S3Client::upload_part(const std::string& bucket, const std::string& key, const std::string& upload_id,
                                   int part_number, const std::string& path, int64_t offset, int64_t length) {
-  Call c;
-  c.op = "UPLOAD PART " + std::to_string(part_number) + " of";
-  c.method = "PUT";
-  c.bucket = bucket;
-  c.key = key;
+  Call c("UPLOAD PART " + std::to_string(part_number) + " of", "PUT", bucket, key);
   c.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}};
   c.body_file = path;
   c.body_offset = offset;
@@ -46,11 +38,7 @@ std::string S3Client::upload_part(const std::string& bucket, const std::string& 
 
 std::string S3Client::complete_multipart_upload(const std::string& bucket, const std::string& key,
                                                 const std::string& upload_id, const std::vector<std::string>& etags) {
-  Call c;
-  c.op = "COMPLETE MULTIPART UPLOAD";
-  c.method = "POST";
-  c.bucket = bucket;
-  c.key = key;
+  Call c("COMPLETE MULTIPART UPLOAD", "POST", bucket, key);
   c.query = {{"uploadId", upload_id}};
   c.body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
   for (size_t i = 0; i < etags.size(); i++)
@@ -62,11 +50,7 @@ std::string S3Client::complete_multipart_upload(const std::string& bucket, const
 }
 
 cloud::Call S3Client::abort_call(const std::string& bucket, const std::string& key, const std::string& upload_id) {
-  Call c;
-  c.op = "ABORT MULTIPART UPLOAD";
-  c.method = "DELETE";
-  c.bucket = bucket;
-  c.key = key;
+  Call c("ABORT MULTIPART UPLOAD", "DELETE", bucket, key);
   c.query = {{"uploadId", upload_id}};
   c.quiet_statuses = {404};
   return c;

@@ -89,14 +89,7 @@ std::string encoded_query(const KeyValues& raw_query) {
   return out;
 }
 
-std::string amz_date(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
+std::string amz_date(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%Y%m%dT%H%M%SZ"); }
 
 std::string canonical_request(const SignableRequest& req, std::string* signed_headers) {
   CanonicalHeaders h = canonical_headers(req.headers);

@@ -24,11 +24,7 @@ int64_t BlobClient::choose_block_size(int64_t file_size, int64_t preferred) {
 
 void BlobClient::put_block(const std::string& container, const std::string& blob, const std::string& id,
                            const std::string& path, int64_t offset, int64_t length) {
-  Call c;
-  c.op = "PUT BLOCK of";
-  c.method = "PUT";
-  c.bucket = container;
-  c.key = blob;
+  Call c("PUT BLOCK of", "PUT", container, blob);
   c.query = {{"comp", "block"}, {"blockid", id}};
   c.body_file = path;
   c.body_offset = offset;
@@ -38,11 +34,7 @@ void BlobClient::put_block(const std::string& container, const std::string& blob
 
 std::string BlobClient::put_block_list(const std::string& container, const std::string& blob,
                                        const std::vector<std::string>& ids, const std::string& content_type) {
-  Call c;
-  c.op = "PUT BLOCK LIST of";
-  c.method = "PUT";
-  c.bucket = container;
-  c.key = blob;
+  Call c("PUT BLOCK LIST of", "PUT", container, blob);
   c.query = {{"comp", "blocklist"}};
   if (!content_type.empty()) c.headers.emplace_back("x-ms-blob-content-type", content_type);
   c.body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>";

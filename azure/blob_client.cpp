@@ -1,12 +1,11 @@
 // The Blob request engine and the single-request calls; block uploads live in blob_blocks.cpp.
 #include "azure/blob_client.h"
 
-#include <sys/stat.h>
-
 #include <cstring>
 #include <ctime>
 
 #include "cloud/paging.h"
+#include "cloud/upload.h"
 #include "cloud/xml.h"
 #include "azure/sas.h"
 
@@ -114,11 +113,7 @@ bool BlobClient::found(const cloud::HttpResponse& r, const std::string& containe
 
 std::string BlobClient::put_blob(const std::string& container, const std::string& blob, const std::string& bytes,
                                  const std::string& content_type) {
-  Call c;
-  c.op = "PUT";
-  c.method = "PUT";
-  c.bucket = container;
-  c.key = blob;
+  Call c("PUT", "PUT", container, blob);
   c.body = bytes;
   c.headers = {{"x-ms-blob-type", "BlockBlob"}};
   if (!content_type.empty()) c.headers.emplace_back("Content-Type", content_type);
@@ -127,15 +122,9 @@ std::string BlobClient::put_blob(const std::string& container, const std::string
 
 std::string BlobClient::put_file(const std::string& container, const std::string& blob, const std::string& path,
                                  const std::string& content_type) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("cannot upload '" + path + "': " + std::strerror(errno));
-  int64_t size = static_cast<int64_t>(st.st_size);
+  const int64_t size = cloud::upload_size(path);
   if (size > config_.block_threshold) return upload_blocks(container, blob, path, size, content_type);
-  Call c;
-  c.op = "PUT";
-  c.method = "PUT";
-  c.bucket = container;
-  c.key = blob;
+  Call c("PUT", "PUT", container, blob);
   c.body_file = path;
   c.body_length = size;
   c.headers = {{"x-ms-blob-type", "BlockBlob"}};
@@ -145,10 +134,7 @@ std::string BlobClient::put_file(const std::string& container, const std::string
 
 std::optional<std::string> BlobClient::get_blob(const std::string& container, const std::string& blob,
                                                 std::optional<std::pair<int64_t, int64_t>> range) {
-  Call c;
-  c.op = "GET";
-  c.bucket = container;
-  c.key = blob;
+  Call c("GET", "GET", container, blob);
   c.expect_object(false, range);
   if (range) c.headers.emplace_back("x-ms-range", "bytes=" + std::to_string(range->first) + "-" + std::to_string(range->second));
   c.quiet_statuses = {404};
@@ -158,10 +144,7 @@ std::optional<std::string> BlobClient::get_blob(const std::string& container, co
 }
 
 bool BlobClient::get_blob_to_file(const std::string& container, const std::string& blob, const std::string& path) {
-  Call c;
-  c.op = "GET";
-  c.bucket = container;
-  c.key = blob;
+  Call c("GET", "GET", container, blob);
   c.response_file = path;
   c.expect_object(true, std::nullopt);
   c.quiet_statuses = {404};
@@ -169,11 +152,7 @@ bool BlobClient::get_blob_to_file(const std::string& container, const std::strin
 }
 
 std::optional<BlobInfo> BlobClient::get_properties(const std::string& container, const std::string& blob) {
-  Call c;
-  c.op = "HEAD";
-  c.method = "HEAD";
-  c.bucket = container;
-  c.key = blob;
+  Call c("HEAD", "HEAD", container, blob);
   c.quiet_statuses = {404};
   cloud::HttpResponse r = execute(c);
   if (r.status == 404) return std::nullopt;
@@ -188,11 +167,7 @@ std::optional<BlobInfo> BlobClient::get_properties(const std::string& container,
 }
 
 void BlobClient::delete_blob(const std::string& container, const std::string& blob) {
-  Call c;
-  c.op = "DELETE";
-  c.method = "DELETE";
-  c.bucket = container;
-  c.key = blob;
+  Call c("DELETE", "DELETE", container, blob);
   c.quiet_statuses = {404};  // deleting what is not there is done
   execute(c);
 }
@@ -203,9 +178,7 @@ BlobListing BlobClient::list_blobs(const std::string& container, const std::stri
   std::string marker;
   cloud::ListingPages pages("LIST az://" + config_.account + "/" + container + "/" + prefix);
   for (;;) {
-    Call c;
-    c.op = "LIST";
-    c.bucket = container;
+    Call c("LIST", "GET", container);
     c.query = {{"restype", "container"}, {"comp", "list"}};
     if (!prefix.empty()) c.query.emplace_back("prefix", prefix);
     if (!delimiter.empty()) c.query.emplace_back("delimiter", delimiter);
@@ -236,10 +209,7 @@ BlobListing BlobClient::list_blobs(const std::string& container, const std::stri
 }
 
 void BlobClient::create_container(const std::string& container) {
-  Call c;
-  c.op = "CREATE CONTAINER";
-  c.method = "PUT";
-  c.bucket = container;
+  Call c("CREATE CONTAINER", "PUT", container);
   c.query = {{"restype", "container"}};
   c.quiet_statuses = {409};  // ContainerAlreadyExists
   execute(c);

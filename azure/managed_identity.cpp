@@ -10,14 +10,7 @@
 
 namespace azure {
 
-namespace {
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-}  // namespace
+using cloud::env;
 
 ManagedIdentitySource::ManagedIdentitySource(std::string endpoint, std::string client_id)
     : endpoint_(std::move(endpoint)), client_id_(std::move(client_id)) {
@@ -25,9 +18,7 @@ ManagedIdentitySource::ManagedIdentitySource(std::string endpoint, std::string c
   if (endpoint_.empty()) endpoint_ = "http://169.254.169.254";
   while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
   if (client_id_.empty()) client_id_ = env("AZURE_CLIENT_ID");
-  cloud::TransportOptions o;
-  o.connect_timeout_ms = 1000;  // off Azure nothing answers at 169.254.169.254: fail fast
-  transport_ = std::make_shared<cloud::HttpTransport>(o);
+  transport_ = cloud::metadata_transport();
 }
 
 cloud::AccessToken ManagedIdentitySource::fetch(int64_t now) {
@@ -36,25 +27,10 @@ cloud::AccessToken ManagedIdentitySource::fetch(int64_t now) {
             cloud::uri_encode("https://storage.azure.com/", true);
   if (!client_id_.empty()) req.url += "&client_id=" + cloud::uri_encode(client_id_, true);
   req.headers = {{"Metadata", "true"}};
-  req.timeout_ms = 5000;
-  req.no_proxy = true;  // link-local: never through http_proxy
-  cloud::RetryPolicy policy;
-  policy.max_attempts = 4;
-  cloud::Backoff backoff(policy);
-  cloud::HttpResponse resp;
-  for (;;) {
-    try {
-      resp = transport_->perform(req);
-    } catch (const cloud::TransportError& e) {
-      if (backoff.wait()) continue;
-      throw std::runtime_error(name() + " did not answer (" + e.what() +
-                               "): not on an Azure VM? Set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or "
-                               "AZURE_STORAGE_SAS_TOKEN instead");
-    }
-    // IMDS answers 429 when throttled and 5xx while the identity is being set up.
-    if ((cloud::is_transient_http_status(resp.status) || resp.status == 404) && backoff.wait()) continue;
-    break;
-  }
+  // IMDS answers 429 when throttled, 5xx and 404 while the identity is being set up.
+  cloud::HttpResponse resp = cloud::ask_metadata_service(
+      *transport_, req, name(),
+      "not on an Azure VM? Set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN instead", 404);
   std::map<std::string, std::string> f;
   try {
     f = cloud::json_fields(resp.body);

@@ -56,17 +56,7 @@ std::string encode_query(const KeyValues& raw_query) {
   return out;
 }
 
-std::string rfc1123_date(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  static const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-                tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
+std::string rfc1123_date(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%a, %d %b %Y %H:%M:%S GMT"); }
 
 std::string canonicalized_headers(const KeyValues& headers) {
   // "Retrieve all headers for the resource that begin with x-ms-, including the x-ms-date header.

@@ -119,6 +119,12 @@ class InsecureRequest : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// unix seconds → UTC text in a strftime format ("%Y%m%dT%H%M%SZ", "%a, %d %b %Y %H:%M:%S GMT";
+// the names of days and months are the C locale's, English, as HTTP and the signers want).
+std::string utc_time(int64_t unix_seconds, const char* format);
+// The environment variable's value, or "" when unset.
+std::string env(const char* name);
+
 // RFC 1123 HTTP date ("Thu, 26 Nov 2026 10:30:18 GMT") → unix seconds; -1 when unparsable.
 int64_t parse_http_date(const std::string& text);
 

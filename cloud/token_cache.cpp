@@ -2,6 +2,9 @@
 #include "cloud/token_cache.h"
 
 #include <algorithm>
+#include <stdexcept>
+
+#include "cloud/retry.h"
 
 namespace cloud {
 
@@ -29,6 +32,33 @@ void TokenCache::invalidate() {
 int TokenCache::fetches() const {
   std::lock_guard<std::mutex> lock(mu_);
   return fetches_;
+}
+
+std::shared_ptr<HttpTransport> metadata_transport() {
+  TransportOptions o;
+  o.connect_timeout_ms = 1000;
+  return std::make_shared<HttpTransport>(o);
+}
+
+HttpResponse ask_metadata_service(const HttpTransport& transport, HttpRequest req, const std::string& name,
+                                  const std::string& instead, long retry_status) {
+  req.timeout_ms = 5000;
+  req.no_proxy = true;  // link-local: never through http_proxy
+  RetryPolicy policy;
+  policy.max_attempts = 4;
+  Backoff backoff(policy);
+  for (;;) {
+    HttpResponse resp;
+    try {
+      resp = transport.perform(req);
+    } catch (const TransportError& e) {
+      if (backoff.wait()) continue;
+      throw std::runtime_error(name + " did not answer (" + e.what() + "): " + instead);
+    }
+    if ((is_transient_http_status(resp.status) || (retry_status && resp.status == retry_status)) && backoff.wait())
+      continue;
+    return resp;
+  }
 }
 
 }  // namespace cloud

@@ -1,7 +1,12 @@
 // The upload driver; see upload.h.
 #include "cloud/upload.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
 
 #include "cloud/paging.h"
 
@@ -13,6 +18,12 @@ int64_t choose_part_size(int64_t file_size, int64_t preferred, int64_t min_part,
   int64_t needed = (file_size + max_parts - 1) / max_parts;  // the smallest part giving <= max_parts
   if (needed > part) part = (needed + kMiB - 1) / kMiB * kMiB;
   return part;
+}
+
+int64_t upload_size(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("cannot upload '" + path + "': " + std::strerror(errno));
+  return static_cast<int64_t>(st.st_size);
 }
 
 std::string upload_parts(int64_t size, int64_t part, int concurrency, const PartedUpload& up) {

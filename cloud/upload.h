@@ -28,6 +28,9 @@ struct PartedUpload {
 // the file needs at most max_parts parts.
 int64_t choose_part_size(int64_t file_size, int64_t preferred, int64_t min_part, int max_parts);
 
+// The size of a file about to be uploaded; throws std::runtime_error "cannot upload '<path>': ...".
+int64_t upload_size(const std::string& path);
+
 // Uploads `size` bytes as parts of part_size, `concurrency` in flight. The first failure stops
 // handing out parts (a cancelled client's parts fail at once), aborts, and is rethrown.
 std::string upload_parts(int64_t size, int64_t part_size, int concurrency, const PartedUpload& upload);

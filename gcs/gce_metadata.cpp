@@ -14,33 +14,17 @@ GceMetadataSource::GceMetadataSource(std::string host) : host_(std::move(host)) 
     const char* e = std::getenv("GCE_METADATA_HOST");
     host_ = e && *e ? e : "metadata.google.internal";
   }
-  cloud::TransportOptions o;
-  o.connect_timeout_ms = 1000;  // off GCE the name does not resolve or nothing answers: fail fast
-  transport_ = std::make_shared<cloud::HttpTransport>(o);
+  transport_ = cloud::metadata_transport();
 }
 
 cloud::AccessToken GceMetadataSource::fetch(int64_t now) {
   cloud::HttpRequest req;
   req.url = "http://" + host_ + "/computeMetadata/v1/instance/service-accounts/default/token";
   req.headers = {{"Metadata-Flavor", "Google"}};
-  req.timeout_ms = 5000;
-  req.no_proxy = true;  // link-local: never through http_proxy
-  cloud::RetryPolicy policy;
-  policy.max_attempts = 4;
-  cloud::Backoff backoff(policy);
-  cloud::HttpResponse resp;
-  for (;;) {
-    try {
-      resp = transport_->perform(req);
-    } catch (const cloud::TransportError& e) {
-      if (backoff.wait()) continue;
-      throw std::runtime_error(name() + " did not answer (" + e.what() +
-                               "): not on a GCE VM? Set GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET (an HMAC key from "
-                               "Cloud Storage > Settings > Interoperability) instead");
-    }
-    if (cloud::is_transient_http_status(resp.status) && backoff.wait()) continue;
-    break;
-  }
+  cloud::HttpResponse resp = cloud::ask_metadata_service(
+      *transport_, req, name(),
+      "not on a GCE VM? Set GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET (an HMAC key from Cloud Storage > Settings > "
+      "Interoperability) instead");
   if (resp.status != 200)
     throw std::runtime_error(name() + " refused a token: HTTP " + std::to_string(resp.status) + " " +
                              resp.body.substr(0, 200) +

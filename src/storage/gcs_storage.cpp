@@ -1,5 +1,6 @@
 // GcsStorage; see gcs_storage.h.
 #include "storage/gcs_storage.h"
+#include "cloud/http.h"
 
 #include <cstdlib>
 
@@ -10,14 +11,7 @@
 
 namespace gan {
 
-namespace {
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-}  // namespace
+using cloud::env;
 
 GcsStorage::GcsStorage(const std::string& url, const GcsOptions& options) : S3Storage(url, "gs", 222) {
   std::string endpoint = !options.endpoint.empty() ? options.endpoint : env("GCS_ENDPOINT_URL");
