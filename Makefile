@@ -8,9 +8,9 @@
 #
 # (The benchmark sources live in benchmarks/: a folder named bench/ could not sit beside ./bench.)
 # Libraries: build/libgancore.a is src/ (minus storage/ and the libcurl pieces) plus kernels/; it
-# needs only a C++ compiler and, for kernels/, the CUDA toolkit. ./gan adds storage/, aws/ and
-# http/ (libcurl, OpenSSL, cpp-httplib, RapidJSON). Subsystems add their own rules in
-# <dir>/module.mk (generated sources, test scripts).
+# needs only a C++ compiler and, for kernels/, the CUDA toolkit. ./gan adds storage/, cloud/ and its
+# aws/, azure/, gcs/ dialects, and http/ (libcurl, OpenSSL, expat, cpp-httplib, RapidJSON).
+# Subsystems add their own rules in <dir>/module.mk (generated sources, test scripts).
 
 BUILD    ?= build
 CXX      ?= g++
