@@ -1,8 +1,6 @@
 // GCS's advice for a failed call; see gcs_error.h.
 #include "gcs/gcs_error.h"
 
-#include "cloud/retry.h"
-
 namespace gcs {
 
 std::string describe_gcs_error(const std::string& op, const std::string& bucket, const std::string& key,
@@ -30,7 +28,8 @@ std::string describe_gcs_error(const std::string& op, const std::string& bucket,
   else if (e.status == 401)
     advice = hmac ? "GCS refused the HMAC key from " + credential_source + ": check GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET."
                   : "The token from " + credential_source + " was refused even after a refresh: check the VM's service account.";
-  else if (cloud::is_transient_http_status(e.status) || e.code == "SlowDown")
+  else if (e.status >= 500 || e.status == 429 || e.status == 408 || e.code == "SlowDown" || e.code == "RequestTimeout" ||
+           e.code == "InternalError" || e.code == "OperationAborted")  // what the S3 dialect retries
     advice = "The service is busy or failing; it was retried; try again later.";
   if (!advice.empty()) out += (out.back() == '.' ? " " : ". ") + advice;
   return out;
