@@ -157,7 +157,7 @@ std::optional<BlobInfo> BlobClient::get_properties(const std::string& container,
   cloud::HttpResponse r = execute(c);
   if (r.status == 404) return std::nullopt;
   BlobInfo b;
-  b.name = blob;
+  b.key = blob;
   b.size = std::atoll(r.header("content-length").c_str());
   b.etag = r.header("etag");
   b.content_type = r.header("content-type");
@@ -189,7 +189,7 @@ BlobListing BlobClient::list_blobs(const std::string& container, const std::stri
     if (const cloud::XmlNode* blobs = doc.child("Blobs")) {
       for (const cloud::XmlNode* n : blobs->children_named("Blob")) {
         BlobInfo b;
-        b.name = n->child_text("Name");
+        b.key = n->child_text("Name");
         if (const cloud::XmlNode* p = n->child("Properties")) {
           b.size = std::atoll(p->child_text("Content-Length").c_str());
           b.etag = p->child_text("Etag");
@@ -197,9 +197,9 @@ BlobListing BlobClient::list_blobs(const std::string& container, const std::stri
           int64_t t = cloud::parse_http_date(p->child_text("Last-Modified"));
           b.last_modified = t < 0 ? 0 : t;
         }
-        out.blobs.push_back(std::move(b));
+        out.objects.push_back(std::move(b));
       }
-      for (const cloud::XmlNode* n : blobs->children_named("BlobPrefix")) out.prefixes.push_back(n->child_text("Name"));
+      for (const cloud::XmlNode* n : blobs->children_named("BlobPrefix")) out.common_prefixes.push_back(n->child_text("Name"));
     }
     marker = doc.child_text("NextMarker");
     if (marker.empty()) break;

@@ -47,18 +47,8 @@ struct BlobClientConfig {
   std::function<int64_t()> clock;        // unix seconds; default time(nullptr)
 };
 
-struct BlobInfo {
-  std::string name;
-  int64_t size = 0;
-  int64_t last_modified = 0;  // unix seconds
-  std::string etag;
-  std::string content_type;
-};
-
-struct BlobListing {
-  std::vector<BlobInfo> blobs;        // in the service's order (sorted by name)
-  std::vector<std::string> prefixes;  // with a delimiter: "prefix/child/"
-};
+using BlobInfo = cloud::Object;     // key: the blob's name; content_type from its properties
+using BlobListing = cloud::Listing;
 
 class BlobClient : private cloud::Dialect {
  public:

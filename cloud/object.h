@@ -14,6 +14,7 @@ struct Object {
   int64_t size = 0;
   int64_t last_modified = 0;  // unix seconds
   std::string etag;
+  std::string content_type;  // where the service names it (Azure's properties and listings)
 };
 
 struct Listing {

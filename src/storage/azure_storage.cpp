@@ -126,14 +126,14 @@ std::vector<ObjectInfo> AzureStorage::list(const std::string& prefix) {
   const std::string names = remote_list_prefix(prefix_, prefix);
   azure::BlobListing l = remote_call([&] { return client_->list_blobs(container_, names); });
   std::vector<ObjectInfo> listed;
-  for (auto& b : l.blobs) listed.push_back(ObjectInfo{b.name, b.size, b.last_modified});
+  for (auto& b : l.objects) listed.push_back(ObjectInfo{b.key, b.size, b.last_modified});
   return remote_objects(prefix_, std::move(listed));
 }
 
 std::vector<std::string> AzureStorage::list_dirs(const std::string& prefix) {
   const std::string dir = remote_dir_prefix(prefix_, prefix);
   azure::BlobListing l = remote_call([&] { return client_->list_blobs(container_, dir, "/"); });
-  return remote_dirs(dir, l.prefixes);
+  return remote_dirs(dir, l.common_prefixes);
 }
 
 void AzureStorage::remove(const std::string& key) {

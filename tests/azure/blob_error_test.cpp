@@ -99,7 +99,7 @@ TEST(AzureBlobErrors, ListingStopsWhenTheServiceRepeatsItsMarker) {
   azure::BlobClient c(cfg);
   try {
     azure::BlobListing l = c.list_blobs("gan", "run/");
-    FAIL() << "listed " << l.blobs.size() << " blobs from a service repeating its marker";
+    FAIL() << "listed " << l.objects.size() << " blobs from a service repeating its marker";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("LIST az://devstoreaccount1/gan/run/"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("already given"), std::string::npos) << e.what();

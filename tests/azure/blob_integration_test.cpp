@@ -86,13 +86,13 @@ TEST(AzureBlob, ListWithMarkersAndDelimiter) {
   for (auto& n : names) c.put_blob("listing", n, n);
   c.put_blob("listing", "other", "x");
   auto l = c.list_blobs("listing", "runs/", "", 2);  // four pages
-  ASSERT_EQ(l.blobs.size(), 7u);
+  ASSERT_EQ(l.objects.size(), 7u);
   std::sort(names.begin(), names.end());
-  for (size_t i = 0; i < names.size(); i++) EXPECT_EQ(l.blobs[i].name, names[i]);
-  EXPECT_EQ(l.blobs[0].size, static_cast<int64_t>(names[0].size()));
+  for (size_t i = 0; i < names.size(); i++) EXPECT_EQ(l.objects[i].key, names[i]);
+  EXPECT_EQ(l.objects[0].size, static_cast<int64_t>(names[0].size()));
   auto dirs = c.list_blobs("listing", "runs/", "/", 1);
-  EXPECT_EQ(dirs.prefixes, (std::vector<std::string>{"runs/r0/", "runs/r1/", "runs/r2/"}));
-  EXPECT_TRUE(dirs.blobs.empty());
+  EXPECT_EQ(dirs.common_prefixes, (std::vector<std::string>{"runs/r0/", "runs/r1/", "runs/r2/"}));
+  EXPECT_TRUE(dirs.objects.empty());
 }
 
 TEST(AzureBlob, ServiceSasLinkDownloadsTheSameBytes) {
@@ -132,7 +132,7 @@ TEST(AzureBlob, AccountSasAsTheCredential) {
   c.create_container("viasas");
   c.put_blob("viasas", "a b", "hello");
   EXPECT_EQ(c.get_blob("viasas", "a b"), "hello");
-  EXPECT_EQ(c.list_blobs("viasas", "").blobs.size(), 1u);
+  EXPECT_EQ(c.list_blobs("viasas", "").objects.size(), 1u);
   // A link carrying this SAS would let whoever gets it write and delete: refused, saying why.
   try {
     std::string url = c.sas_url("viasas", "a b", 60);

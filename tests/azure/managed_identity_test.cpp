@@ -127,7 +127,7 @@ TEST(AzureManagedIdentity, AzuriteWithOAuthAcceptsTheToken) {
   const std::string big = gan_test::random_bytes((1 << 20) + 777, 9);
   c.put_file("identity", "run/checkpoint/state.safetensors", gan_test::write_file(d.path() + "/big", big));  // blocks
   EXPECT_EQ(c.get_blob("identity", "run/checkpoint/state.safetensors"), big);
-  EXPECT_EQ(c.list_blobs("identity", "run/").blobs.size(), 2u);
+  EXPECT_EQ(c.list_blobs("identity", "run/").objects.size(), 2u);
   EXPECT_EQ(c.get_properties("identity", "run/summary.json")->size, 11);
   c.delete_blob("identity", "run/summary.json");
   EXPECT_FALSE(c.get_blob("identity", "run/summary.json"));
