@@ -8,9 +8,9 @@
 #
 # (The benchmark sources live in benchmarks/: a folder named bench/ could not sit beside ./bench.)
 # Libraries: build/libgancore.a is src/ (minus storage/ and the libcurl pieces) plus kernels/; it
-# needs only a C++ compiler and, for kernels/, the CUDA toolkit. ./gan adds storage/, aws/ and
-# http/ (libcurl, OpenSSL, cpp-httplib, RapidJSON). Subsystems add their own rules in
-# <dir>/module.mk (generated sources, test scripts).
+# needs only a C++ compiler and, for kernels/, the CUDA toolkit. ./gan adds storage/, cloud/ and its
+# aws/, azure/, gcs/ dialects, and http/ (libcurl, OpenSSL, expat, cpp-httplib, RapidJSON).
+# Subsystems add their own rules in <dir>/module.mk (generated sources, test scripts).
 
 BUILD    ?= build
 CXX      ?= g++
@@ -48,9 +48,9 @@ comma := ,
 # ---- sources ----
 CORE_SRCS = $(filter-out %_curl.cpp,$(wildcard src/*.cpp src/ref/*.cpp src/nn/*.cpp src/train/*.cpp src/train/artifacts/*.cpp src/train/quality/*.cpp src/data/*.cpp))
 CORE_SRCS := $(filter-out src/main.cpp,$(CORE_SRCS))
-APP_SRCS  = $(wildcard src/storage/*.cpp src/data/*_curl.cpp aws/*.cpp gcs/*.cpp azure/*.cpp http/*.cpp)
+APP_SRCS  = $(wildcard src/storage/*.cpp src/data/*_curl.cpp cloud/*.cpp aws/*.cpp gcs/*.cpp azure/*.cpp http/*.cpp)
 GEN_SRCS  =
-APP_LIBS  = -lcurl -lssl -lcrypto -lz -lpthread
+APP_LIBS  = -lcurl -lssl -lcrypto -lexpat -lz -lpthread
 GTEST_LIBS = -lgmock -lgtest_main -lgtest -lpthread
 TEST_SCRIPTS = tests/cli/check.sh tests/ci/check.sh
 

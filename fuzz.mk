@@ -19,18 +19,19 @@ FUZZ_SRCS_idx_gzip                = src/data/idx.cpp src/data/gzip.cpp src/data/
                                     src/data/cifar.cpp src/data/folder.cpp src/data/synthetic.cpp src/data/download.cpp \
                                     src/data/sha256.cpp src/data/stb_impl.cpp
 FUZZ_SRCS_image_folder            = $(FUZZ_SRCS_idx_gzip)
-FUZZ_SRCS_xml                     = aws/xml.cpp
+FUZZ_SRCS_xml                     = cloud/xml.cpp
 FUZZ_SRCS_json_gan                = $(ART)/json.cpp
-FUZZ_SRCS_json_fields             = aws/json_fields.cpp
+FUZZ_SRCS_json_fields             = cloud/json.cpp
 FUZZ_SRCS_json_rapid              = http/api.cpp http/run_catalog.cpp http/paths.cpp http/downsample.cpp src/train/run_state.cpp $(ART)/csv.cpp \
                                     $(ART)/json.cpp
 FUZZ_SRCS_metrics_csv             = $(ART)/csv.cpp
-FUZZ_SRCS_upload_journal          = src/storage/upload_queue.cpp $(ART)/atomic_file.cpp
+FUZZ_SRCS_upload_journal          = src/storage/upload_queue.cpp cloud/retry.cpp $(ART)/atomic_file.cpp
 FUZZ_SRCS_http_paths              = http/paths.cpp
 FUZZ_SRCS_http_auth               = http/auth.cpp
-FUZZ_SRCS_aws_credentials         = aws/credentials.cpp aws/json_fields.cpp aws/http_transport.cpp aws/retry.cpp aws/crypto.cpp
-FUZZ_SRCS_azure_connection_string = azure/credentials.cpp azure/managed_identity.cpp azure/token_cache.cpp aws/sigv4.cpp $(FUZZ_SRCS_aws_credentials)
+FUZZ_SRCS_aws_credentials         = aws/credentials.cpp cloud/json.cpp cloud/http.cpp cloud/retry.cpp cloud/crypto.cpp
+FUZZ_SRCS_azure_connection_string = azure/credentials.cpp azure/managed_identity.cpp cloud/token_cache.cpp aws/sigv4.cpp $(FUZZ_SRCS_aws_credentials)
 FUZZ_LIBS_idx_gzip       = -lz
+FUZZ_LIBS_xml            = -lexpat
 FUZZ_LIBS_image_folder   = -lz
 FUZZ_LIBS_upload_journal = -lz -lpthread
 FUZZ_LIBS_aws_credentials = -lcurl -lssl -lcrypto -lpthread

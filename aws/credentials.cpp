@@ -1,5 +1,6 @@
 // Credential providers and the cache; see credentials.h.
 #include "aws/credentials.h"
+#include "cloud/http.h"
 
 #include <cctype>
 #include <cstdlib>
@@ -7,16 +8,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "aws/json_fields.h"
+#include "cloud/json.h"
 
 namespace aws {
 
-namespace {
+using cloud::env;
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
+namespace {
 
 std::string trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
@@ -158,17 +156,17 @@ bool ImdsClient::disabled() {
   return v == "true" || v == "1";
 }
 
-ImdsClient::ImdsClient(std::string endpoint, std::shared_ptr<HttpTransport> transport)
+ImdsClient::ImdsClient(std::string endpoint, std::shared_ptr<cloud::HttpTransport> transport)
     : endpoint_(std::move(endpoint)), transport_(std::move(transport)) {
   if (endpoint_.empty()) endpoint_ = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
   if (endpoint_.empty()) endpoint_ = "http://169.254.169.254";
   while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
   if (!transport_) {
     // Off EC2 nothing answers at 169.254.169.254: fail in a second, not a minute.
-    TransportOptions o;
+    cloud::TransportOptions o;
     o.connect_timeout_ms = 1000;
     o.low_speed_seconds = 2;
-    transport_ = std::make_shared<HttpTransport>(o);
+    transport_ = std::make_shared<cloud::HttpTransport>(o);
   }
 }
 
@@ -176,13 +174,13 @@ std::string ImdsClient::token(bool refresh) {
   constexpr int64_t kTtl = 21600;  // the maximum IMDSv2 session, 6 hours
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   if (!refresh && !token_.empty() && now < token_expires_ - 60) return token_;
-  HttpRequest req;
+  cloud::HttpRequest req;
   req.method = "PUT";
   req.url = endpoint_ + "/latest/api/token";
   req.headers = {{"X-aws-ec2-metadata-token-ttl-seconds", std::to_string(kTtl)}};
   req.timeout_ms = 2000;
   req.no_proxy = true;  // link-local: never through http_proxy
-  HttpResponse r = transport_->perform(req);
+  cloud::HttpResponse r = transport_->perform(req);
   if (r.status != 200 || r.body.empty())
     throw CredentialsError("IMDSv2 at " + endpoint_ + " refused a session token (HTTP " + std::to_string(r.status) +
                            "); if this instance requires a hop limit above 1 (containers), raise "
@@ -195,12 +193,12 @@ std::string ImdsClient::token(bool refresh) {
 std::optional<std::string> ImdsClient::get(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   for (int attempt = 0; attempt < 2; attempt++) {
-    HttpRequest req;
+    cloud::HttpRequest req;
     req.url = endpoint_ + path;
     req.headers = {{"X-aws-ec2-metadata-token", token(attempt > 0)}};
     req.timeout_ms = 2000;
     req.no_proxy = true;
-    HttpResponse r = transport_->perform(req);
+    cloud::HttpResponse r = transport_->perform(req);
     if (r.status == 200) return r.body;
     if (r.status == 404) return std::nullopt;
     if (r.status == 401 && attempt == 0) continue;  // the session token expired: get a new one
@@ -221,7 +219,7 @@ std::optional<Credentials> ImdsProvider::load(int64_t, std::string* why) {
   std::optional<std::string> roles;
   try {
     roles = imds_->get(base);
-  } catch (const TransportError& e) {
+  } catch (const cloud::TransportError& e) {
     if (why) *why = std::string("no metadata service answered (not on EC2?): ") + e.what();
     return std::nullopt;
   } catch (const CredentialsError& e) {
@@ -238,14 +236,14 @@ std::optional<Credentials> ImdsProvider::load(int64_t, std::string* why) {
   }
   auto doc = imds_->get(base + role);
   if (!doc) throw CredentialsError("IMDS lists role '" + role + "' but has no credentials for it");
-  auto f = json_fields(*doc);
+  auto f = cloud::json_fields(*doc);
   if (f.count("Code") && f["Code"] != "Success")
     throw CredentialsError("IMDS credentials for role '" + role + "': " + f["Code"] + " " + f["Message"]);
   Credentials c;
   c.access_key_id = f["AccessKeyId"];
   c.secret_access_key = f["SecretAccessKey"];
   c.session_token = f["Token"];
-  c.expiration = f.count("Expiration") ? parse_iso8601(f["Expiration"]) : 0;
+  c.expiration = f.count("Expiration") ? cloud::parse_iso8601(f["Expiration"]) : 0;
   if (c.expiration < 0) c.expiration = 0;
   c.source = "EC2 instance role '" + role + "'";
   if (c.access_key_id.empty() || c.secret_access_key.empty())

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "aws/credentials_types.h"
-#include "aws/http_transport.h"
+#include "cloud/http.h"
 
 namespace aws {
 
@@ -67,7 +67,7 @@ class SharedFileProvider : public CredentialsProvider {
 // http://169.254.169.254); AWS_EC2_METADATA_DISABLED=true turns it off.
 class ImdsClient {
  public:
-  explicit ImdsClient(std::string endpoint = "", std::shared_ptr<HttpTransport> transport = nullptr);
+  explicit ImdsClient(std::string endpoint = "", std::shared_ptr<cloud::HttpTransport> transport = nullptr);
   // GET a metadata path ("/latest/meta-data/placement/region"); nullopt on 404; throws otherwise.
   std::optional<std::string> get(const std::string& path);
   const std::string& endpoint() const { return endpoint_; }
@@ -76,7 +76,7 @@ class ImdsClient {
  private:
   std::string token(bool refresh);
   std::string endpoint_;
-  std::shared_ptr<HttpTransport> transport_;
+  std::shared_ptr<cloud::HttpTransport> transport_;
   std::mutex mu_;
   std::string token_;
   int64_t token_expires_ = 0;

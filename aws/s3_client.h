@@ -1,12 +1,12 @@
-// A small S3 client: the object calls gan needs, over the shared transport, signer and retry code.
+// A small S3 client: the object calls gan needs, as the S3 dialect of cloud::Engine.
 //
-// Every call goes through one engine (execute) that signs, sends, and handles S3's failure modes
-// in one place: transient errors (5xx, SlowDown, RequestTimeout, connection resets and stalls)
-// are retried with jittered backoff; RequestTimeTooSkewed sets a clock offset from the server's
-// Date and retries; ExpiredToken reloads the credentials and retries once; a 301 or a
-// wrong-region error carrying the bucket's region re-signs for that region. Anything else
-// becomes an S3Error whose message says what to do. set_cancelled(true) cuts every call short
-// (transfers, retry waits) within about a second, for callers that stop on a deadline.
+// Every call goes through the one engine (cloud/engine.h), which retries transient errors (5xx,
+// SlowDown, RequestTimeout, connection resets and stalls) with jittered backoff; this dialect
+// signs (SigV4, or a bearer token for GCS), and fixes what it can: RequestTimeTooSkewed sets a
+// clock offset from the server's Date; ExpiredToken reloads the credentials and retries once; a
+// 301 or a wrong-region error carrying the bucket's region re-signs for that region. Anything
+// else becomes an S3Error whose message says what to do. set_cancelled(true) cuts every call
+// short (transfers, retry waits) within about a second, for callers that stop on a deadline.
 // Addressing: virtual-hosted (bucket.s3.region.amazonaws.com) on AWS for DNS-safe bucket names;
 // path style (endpoint/bucket/key) for custom endpoints and for bucket names with dots, which
 // would break the TLS wildcard certificate.
@@ -21,10 +21,13 @@
 #include <vector>
 
 #include "aws/credentials.h"
-#include "aws/http_transport.h"
-#include "aws/retry.h"
+#include "cloud/http.h"
+#include "cloud/retry.h"
 #include "aws/s3_error.h"
 #include "aws/sigv4.h"
+#include "cloud/engine.h"
+#include "cloud/object.h"
+#include "cloud/token_cache.h"
 
 namespace aws {
 
@@ -32,28 +35,27 @@ struct S3ClientConfig {
   std::string endpoint;  // "" = AWS (https://s3.<region>.amazonaws.com); else "http://127.0.0.1:9000"
   std::string region = "us-east-1";
   enum class Addressing { Auto, PathStyle, VirtualHosted } addressing = Addressing::Auto;
-  std::shared_ptr<CredentialsCache> credentials;  // required
-  RetryPolicy retry;
-  TransportOptions transport;
+  std::shared_ptr<CredentialsCache> credentials;  // required, unless bearer is set
+  // OAuth tokens sent as "Authorization: Bearer" instead of a SigV4 signature: GCS's XML API (the
+  // S3 protocol) with a VM's service account.
+  std::shared_ptr<cloud::TokenCache> bearer;
+  std::string scheme = "s3";  // the URL scheme messages name objects with ("gs" for GCS)
+  // The message of a failure: (op, bucket, key, error, credential source); "" = S3's advice
+  // (describe_s3_error). GCS gives its own (gcloud, IAM roles).
+  std::function<std::string(const std::string&, const std::string&, const std::string&, const S3ErrorInfo&,
+                            const std::string&)> describe;
+  cloud::RetryPolicy retry;
+  cloud::TransportOptions transport;
   int64_t multipart_threshold = 16ll << 20;  // files above this go multipart
   int64_t part_size = 8ll << 20;             // preferred part size (grown for huge files)
   int concurrency = 8;                       // parts in flight per upload
   std::function<int64_t()> clock;            // unix seconds; default time(nullptr)
 };
 
-struct S3Object {
-  std::string key;
-  int64_t size = 0;
-  int64_t last_modified = 0;  // unix seconds
-  std::string etag;
-};
+using S3Object = cloud::Object;
+using S3Listing = cloud::Listing;
 
-struct S3Listing {
-  std::vector<S3Object> objects;            // sorted by key
-  std::vector<std::string> common_prefixes; // with delimiter: "prefix/child/"
-};
-
-class S3Client {
+class S3Client : private cloud::Dialect {
  public:
   static constexpr int64_t kMinPartSize = 5ll << 20;
   static constexpr int kMaxParts = 10000;
@@ -96,55 +98,44 @@ class S3Client {
   // retry waits) and every new call fails at once, with S3Error code "Cancelled" (transient: the
   // same call may be made again later). A multipart upload cut short is aborted with one quick
   // attempt, so it leaves no parts behind when the server still answers.
-  void set_cancelled(bool cancelled) { cancelled_.store(cancelled); }
-  bool cancelled() const { return cancelled_.load(); }
+  void set_cancelled(bool cancelled) { engine_.set_cancelled(cancelled); }
+  bool cancelled() const { return engine_.cancelled(); }
 
   std::string region() const;
   int64_t clock_skew() const { return skew_.load(); }
   const S3ClientConfig& config() const { return config_; }
   // "http://127.0.0.1:4569" or "https://s3.us-east-1.amazonaws.com".
-  std::string endpoint_url() const;
+  std::string endpoint_url() const override;
 
  private:
-  // One S3 request as the engine sees it (the engine adds host, date, hash, signature), with its
-  // response-body limits (BodyLimits: control calls keep the default).
-  struct Call : BodyLimits {
-    std::string op;  // for messages: "PUT", "GET", "LIST", ...
-    std::string method = "GET";
-    std::string bucket, key;
-    KeyValues query, headers;
-    std::string body, body_file;
-    int64_t body_offset = 0, body_length = -1;
-    std::string payload_hash;  // "" = SHA-256 of body
-    std::string response_file;
-    bool error_in_200 = false;  // a 200 whose body is <Error> is that error (CompleteMultipartUpload)
-    std::vector<long> ok_statuses = {200, 204, 206};
-    std::vector<long> quiet_statuses;  // returned to the caller instead of thrown (404 for GET/HEAD)
-    bool ignores_cancel = false;  // the clean-up after a cancellation (one bounded attempt)
-    long timeout_ms = 0;          // whole request, per attempt; 0 = none
-    int max_attempts = 0;         // 0 = the client's retry policy
-  };
-  HttpResponse execute(Call& call);
+  using Call = cloud::Call;
+  cloud::HttpResponse execute(Call& call) { return engine_.execute(call, *this); }
+  // The S3 dialect (see cloud::Dialect).
+  cloud::HttpRequest prepare(Call& call) override;
+  S3ErrorInfo parse_error(const cloud::HttpResponse& resp) const override { return parse_s3_error(resp); }
+  bool is_error_body(const std::string& body) const override { return body_is_error(body); }
+  bool transient(const S3ErrorInfo& e) const override { return is_transient_s3_error(e); }
+  bool recover(const Call& call, const cloud::HttpResponse& resp, const S3ErrorInfo& e, unsigned& used) override;
+  S3Error failure(const Call& call, const S3ErrorInfo& e) const override { return failure(call.op, call.bucket, call.shown(), e); }
+  std::string target(const Call& call) const override { return target(call.bucket, call.shown()); }
   bool virtual_hosted(const std::string& bucket) const;
-  bool is_missing_key(const HttpResponse& r, const std::string& bucket, const std::string& key) const;
+  bool is_missing_key(const cloud::HttpResponse& r, const std::string& bucket, const std::string& key) const;
   void locate(const std::string& bucket, const std::string& key, std::string* host, std::string* path) const;
   void abort_after_failure(const std::string& bucket, const std::string& key, const std::string& upload_id);
   static Call abort_call(const std::string& bucket, const std::string& key, const std::string& upload_id);
   std::string upload_multipart(const std::string& bucket, const std::string& key, const std::string& path,
                                int64_t size, const std::string& content_type);
   int64_t now() const;
+  std::string target(const std::string& bucket, const std::string& key) const;
+  S3Error failure(const std::string& op, const std::string& bucket, const std::string& key, const S3ErrorInfo& e) const;
 
   S3ClientConfig config_;
-  std::shared_ptr<HttpTransport> transport_;
+  cloud::Engine engine_;
   std::string scheme_, endpoint_host_;
   mutable std::mutex mu_;
   std::string region_;
   std::atomic<int64_t> skew_{0};
-  std::atomic<bool> cancelled_{false};
   SigningKeyCache keys_;
 };
-
-// RFC 1123 HTTP date ("Thu, 26 Nov 2026 10:30:18 GMT") → unix seconds; -1 when unparsable.
-int64_t parse_http_date(const std::string& text);
 
 }  // namespace aws

@@ -1,11 +1,11 @@
 // S3 error parsing and advice; see s3_error.h.
 #include "aws/s3_error.h"
 
-#include "aws/xml.h"
+#include "cloud/xml.h"
 
 namespace aws {
 
-S3ErrorInfo parse_s3_error(const HttpResponse& resp) {
+S3ErrorInfo parse_s3_error(const cloud::HttpResponse& resp) {
   S3ErrorInfo e;
   e.status = resp.status;
   e.region = resp.header("x-amz-bucket-region");
@@ -13,7 +13,7 @@ S3ErrorInfo parse_s3_error(const HttpResponse& resp) {
   e.server_time = resp.header("date");
   if (body_is_error(resp.body)) {
     try {
-      XmlNode doc = parse_xml(resp.body);
+      cloud::XmlNode doc = cloud::parse_xml(resp.body);
       e.code = doc.child_text("Code");
       e.message = doc.child_text("Message");
       if (e.region.empty()) e.region = doc.child_text("Region");

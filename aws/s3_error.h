@@ -6,39 +6,19 @@
 #include <stdexcept>
 #include <string>
 
-#include "aws/http_transport.h"
+#include "cloud/http.h"
+#include "cloud/object.h"
 
 namespace aws {
 
-struct S3ErrorInfo {
-  long status = 0;
-  std::string code;        // "NoSuchKey", "SlowDown", ... ("" when the body had none)
-  std::string message;     // S3's <Message>
-  std::string region;      // <Region> or x-amz-bucket-region, when S3 names the right one
-  std::string request_id;
-  std::string server_time; // RFC 1123 Date header of the response (for RequestTimeTooSkewed)
-};
+using S3ErrorInfo = cloud::ErrorInfo;
+using S3Error = cloud::Error;
 
 // Reads an error response: the <Error> document when there is one, else the status alone
 // (HEAD responses have no body).
-S3ErrorInfo parse_s3_error(const HttpResponse& resp);
+S3ErrorInfo parse_s3_error(const cloud::HttpResponse& resp);
 // True when a 200 response's body is an <Error> document (CompleteMultipartUpload, CopyObject).
 bool body_is_error(const std::string& body);
-
-class S3Error : public std::runtime_error {
- public:
-  S3Error(const std::string& what, S3ErrorInfo info, bool transient)
-      : std::runtime_error(what), info_(std::move(info)), transient_(transient) {}
-  const S3ErrorInfo& info() const { return info_; }
-  long status() const { return info_.status; }
-  const std::string& code() const { return info_.code; }
-  // Worth trying again later (server trouble, throttling, network); false for AccessDenied etc.
-  bool transient() const { return transient_; }
-
- private:
-  S3ErrorInfo info_;
-  bool transient_;
-};
 
 // S3's codes that mean "the same request may succeed later".
 bool is_transient_s3_error(const S3ErrorInfo& e);

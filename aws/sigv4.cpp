@@ -7,7 +7,7 @@
 #include <ctime>
 #include <stdexcept>
 
-#include "aws/crypto.h"
+#include "cloud/crypto.h"
 
 namespace aws {
 
@@ -70,22 +70,6 @@ void set_header(KeyValues& headers, const std::string& name, const std::string& 
 
 }  // namespace
 
-std::string uri_encode(const std::string& s, bool encode_slash) {
-  static const char* digits = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3 / 2);
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && !encode_slash)) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string encoded_path(const std::string& raw_path) {
   return raw_path.empty() ? "/" : uri_encode(raw_path, false);
 }
@@ -105,14 +89,7 @@ std::string encoded_query(const KeyValues& raw_query) {
   return out;
 }
 
-std::string amz_date(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
+std::string amz_date(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%Y%m%dT%H%M%SZ"); }
 
 std::string canonical_request(const SignableRequest& req, std::string* signed_headers) {
   CanonicalHeaders h = canonical_headers(req.headers);
@@ -128,21 +105,21 @@ std::string credential_scope(const std::string& yyyymmdd, const std::string& reg
 
 std::string string_to_sign(const std::string& amz_datetime, const std::string& scope,
                            const std::string& creq) {
-  return "AWS4-HMAC-SHA256\n" + amz_datetime + "\n" + scope + "\n" + sha256_hex(creq);
+  return "AWS4-HMAC-SHA256\n" + amz_datetime + "\n" + scope + "\n" + cloud::sha256_hex(creq);
 }
 
 std::string signing_key(const std::string& secret, const std::string& yyyymmdd,
                         const std::string& region, const std::string& service) {
-  std::string date_key = hmac_sha256("AWS4" + secret, yyyymmdd);
-  std::string date_region_key = hmac_sha256(date_key, region);
-  std::string date_region_service_key = hmac_sha256(date_region_key, service);
-  return hmac_sha256(date_region_service_key, "aws4_request");
+  std::string date_key = cloud::hmac_sha256("AWS4" + secret, yyyymmdd);
+  std::string date_region_key = cloud::hmac_sha256(date_key, region);
+  std::string date_region_service_key = cloud::hmac_sha256(date_region_key, service);
+  return cloud::hmac_sha256(date_region_service_key, "aws4_request");
 }
 
 std::string SigningKeyCache::get(const std::string& secret, const std::string& yyyymmdd,
                                  const std::string& region, const std::string& service) {
   // The secret is part of the map key only through its hash: no second copy of it in memory.
-  std::string id = yyyymmdd + "/" + region + "/" + service + "/" + sha256(secret);
+  std::string id = yyyymmdd + "/" + region + "/" + service + "/" + cloud::sha256(secret);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = keys_.find(id);
   if (it != keys_.end()) return it->second;
@@ -157,7 +134,7 @@ std::string signature_for(const std::string& secret, const std::string& date, co
   std::string key = cache ? cache->get(secret, date, region, service)
                           : signing_key(secret, date, region, service);
   // signature = Hex(HMAC-SHA256(SigningKey, StringToSign))
-  return hex(hmac_sha256(key, sts));
+  return cloud::hex(cloud::hmac_sha256(key, sts));
 }
 
 void require_host(const KeyValues& headers) {

@@ -15,10 +15,12 @@
 #include <vector>
 
 #include "aws/credentials_types.h"
+#include "cloud/http.h"
 
 namespace aws {
 
-using KeyValues = std::vector<std::pair<std::string, std::string>>;
+using cloud::KeyValues;
+using cloud::uri_encode;
 
 constexpr const char* kUnsignedPayload = "UNSIGNED-PAYLOAD";
 constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -28,12 +30,11 @@ struct SignableRequest {
   std::string path = "/";  // raw, starts with '/': "/bucket/key with space" or "/key"
   KeyValues query;         // raw names and values, any order, repeats allowed
   KeyValues headers;       // must hold "host"; names in any case
-  std::string payload_hash = kEmptySha256;  // lowercase hex SHA-256 of the body, or UNSIGNED-PAYLOAD
+  std::string payload_hash = kEmptySha256;  // lowercase cloud::hex SHA-256 of the body, or UNSIGNED-PAYLOAD
 };
 
 // URIEncode(): every byte but A-Z a-z 0-9 - . _ ~ becomes %XY (uppercase hex); '/' is kept
 // when encode_slash is false (object key names in the path).
-std::string uri_encode(const std::string& s, bool encode_slash);
 std::string encoded_path(const std::string& raw_path);    // uri_encode(path, false)
 std::string encoded_query(const KeyValues& raw_query);    // the canonical query string
 
@@ -43,7 +44,7 @@ std::string amz_date(int64_t unix_seconds);
 struct SigningStages {
   std::string canonical_request;
   std::string string_to_sign;
-  std::string signature;       // lowercase hex
+  std::string signature;       // lowercase cloud::hex
   std::string signed_headers;  // "host;range;x-amz-content-sha256;x-amz-date"
   std::string authorization;   // the Authorization header value (header signing only)
 };

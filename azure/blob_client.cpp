@@ -1,30 +1,18 @@
 // The Blob request engine and the single-request calls; block uploads live in blob_blocks.cpp.
 #include "azure/blob_client.h"
 
-#include <sys/stat.h>
-
 #include <cstring>
 #include <ctime>
 
-#include "aws/json_fields.h"
-#include "aws/paging.h"
-#include "aws/s3_client.h"  // parse_http_date
-#include "aws/xml.h"
+#include "cloud/paging.h"
+#include "cloud/upload.h"
+#include "cloud/xml.h"
 #include "azure/sas.h"
 
 namespace azure {
 
-namespace {
 
-bool contains(const std::vector<long>& v, long x) {
-  for (long y : v)
-    if (y == x) return true;
-  return false;
-}
-
-}  // namespace
-
-BlobClient::BlobClient(BlobClientConfig config) : config_(std::move(config)) {
+BlobClient::BlobClient(BlobClientConfig config) : config_(std::move(config)), engine_(config_.transport, config_.retry) {
   if (config_.account.empty()) throw std::invalid_argument("BlobClient needs an account name");
   if (!config_.clock) config_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
   if (config_.concurrency < 1) config_.concurrency = 1;
@@ -42,7 +30,6 @@ BlobClient::BlobClient(BlobClientConfig config) : config_(std::move(config)) {
   base_path_ = slash == std::string::npos ? "" : endpoint_.substr(slash);
   if (endpoint_.find('?') != std::string::npos)
     throw std::invalid_argument("--azure-endpoint '" + endpoint_ + "' must not carry a query (put a SAS in AZURE_STORAGE_SAS_TOKEN)");
-  transport_ = std::make_shared<aws::HttpTransport>(config_.transport);
 }
 
 int64_t BlobClient::now() const { return config_.clock() + skew_.load(); }
@@ -51,109 +38,82 @@ std::string BlobClient::blob_url(const std::string& container, const std::string
   return base_scheme_host_ + encode_path(base_path_ + "/" + container + (blob.empty() ? "" : "/" + blob));
 }
 
-aws::HttpResponse BlobClient::execute(Call& call) {
-  aws::Backoff backoff(config_.retry, &cancelled_);
-  bool refreshed = false;
-  bool skew_fixed = false;
+cloud::HttpRequest BlobClient::prepare(Call& call) {
   const AzureCredential& cred = config_.credential;
-  auto cancelled_error = [&] {
-    BlobErrorInfo info;
-    info.code = "Cancelled";
-    info.message = "cancelled";
-    return BlobError(aws::cancelled_message(call.op + " az://" + config_.account + "/" + call.container + "/" + call.blob),
-                     info, true);
-  };
-  auto retry = [&] { return backoff.wait_or_throw(cancelled_error); };
-  for (;;) {
-    if (cancelled_.load()) throw cancelled_error();
-    BlobRequest br;
-    br.method = call.method;
-    br.path = base_path_ + "/" + call.container + (call.blob.empty() ? "" : "/" + call.blob);
-    br.query = call.query;
-    br.headers = call.headers;
-    int64_t length = call.body_file.empty() ? static_cast<int64_t>(call.body.size()) : call.body_length;
-    bool has_body = call.method == "PUT" || call.method == "POST";
-    if (has_body) br.headers.emplace_back("Content-Length", std::to_string(length));
-    std::string authorization;
-    if (cred.kind == AzureCredential::Kind::SharedKey) {
-      authorization = sign_shared_key(br, config_.account, cred.key, now()).authorization;
-    } else {
-      br.headers.emplace_back("x-ms-date", rfc1123_date(now()));
-      br.headers.emplace_back("x-ms-version", kApiVersion);
-      if (cred.kind == AzureCredential::Kind::Bearer) {
-        try {
-          authorization = "Bearer " + cred.tokens->get(now()).token;
-        } catch (const std::exception& e) {
-          BlobErrorInfo info;
-          info.code = "NoCredentials";
-          throw BlobError(call.op + " az://" + config_.account + "/" + call.container + "/" + call.blob +
-                              ": no Azure credentials (" + cred.skipped + "then " + e.what() + ")",
-                          info, false);
-        }
+  BlobRequest br;
+  br.method = call.method;
+  br.path = base_path_ + "/" + call.bucket + (call.key.empty() ? "" : "/" + call.key);
+  br.query = call.query;
+  br.headers = call.headers;
+  int64_t length = call.body_file.empty() ? static_cast<int64_t>(call.body.size()) : call.body_length;
+  if (call.method == "PUT" || call.method == "POST") br.headers.emplace_back("Content-Length", std::to_string(length));
+  std::string authorization;
+  if (cred.kind == AzureCredential::Kind::SharedKey) {
+    authorization = sign_shared_key(br, config_.account, cred.key, now()).authorization;
+  } else {
+    br.headers.emplace_back("x-ms-date", rfc1123_date(now()));
+    br.headers.emplace_back("x-ms-version", kApiVersion);
+    if (cred.kind == AzureCredential::Kind::Bearer) {
+      try {
+        authorization = "Bearer " + cred.tokens->get(now()).token;
+      } catch (const std::exception& e) {
+        BlobErrorInfo info;
+        info.code = "NoCredentials";
+        throw BlobError(call.op + " " + target(call) + ": no Azure credentials (" + cred.skipped + "then " + e.what() + ")",
+                        info, false);
       }
     }
-    aws::HttpRequest req;
-    req.method = call.method;
-    req.url = base_scheme_host_ + encode_path(br.path);
-    std::string query = encode_query(br.query);
-    if (cred.kind == AzureCredential::Kind::Sas) query += (query.empty() ? "" : "&") + cred.sas;
-    if (!query.empty()) req.url += "?" + query;
-    for (auto& h : br.headers)
-      if (h.first != "Content-Length") req.headers.push_back(h);  // curl sends the real length itself
-    if (!authorization.empty()) req.headers.emplace_back("Authorization", authorization);
-    req.body = call.body;
-    req.body_file = call.body_file;
-    req.body_offset = call.body_offset;
-    req.body_length = call.body_length;
-    static_cast<aws::BodyLimits&>(req) = call;  // the call's response-body limits
-    req.response_file = call.response_file;
-    req.cancel = &cancelled_;
-
-    aws::HttpResponse resp;
-    try {
-      resp = transport_->perform(req);
-    } catch (const aws::TransportError& e) {
-      if (e.cancelled()) throw cancelled_error();
-      if (retry()) continue;
-      BlobErrorInfo info;
-      info.code = e.timed_out() ? "Timeout" : "ConnectionFailed";
-      info.message = e.what();
-      throw BlobError(call.op + " az://" + config_.account + "/" + call.container + "/" + call.blob + " failed after " +
-                          std::to_string(backoff.attempt()) + " attempts: " + e.what() +
-                          ". Check the network and the endpoint (" + endpoint_ + ").",
-                      info, true);
-    }
-    if (contains(call.ok_statuses, resp.status) || contains(call.quiet_statuses, resp.status)) return resp;
-    BlobErrorInfo err = parse_blob_error(resp);
-    if (cred.kind == AzureCredential::Kind::Bearer && (resp.status == 401 || err.code == "InvalidAuthenticationInfo") &&
-        !refreshed) {
-      cred.tokens->invalidate();  // the token expired early or was revoked: fetch another, once
-      refreshed = true;
-      continue;
-    }
-    if (resp.status == 403 && err.code == "AuthenticationFailed" && !skew_fixed) {
-      // Azure rejects a x-ms-date more than 15 minutes off: from now on sign with the server's
-      // clock (its Date header), and retry this request once.
-      int64_t server = aws::parse_http_date(resp.header("date"));
-      if (server > 0 && std::llabs(server - now()) > 300) {
-        skew_.store(server - config_.clock());
-        skew_fixed = true;
-        continue;
-      }
-    }
-    if (is_transient_blob_error(err) && retry()) continue;
-    throw BlobError(describe_blob_error(call.op, config_.account, call.container, call.blob, err, cred.source, endpoint_),
-                    err, is_transient_blob_error(err));
   }
+  cloud::HttpRequest req;
+  req.method = call.method;
+  req.url = base_scheme_host_ + encode_path(br.path);
+  std::string query = encode_query(br.query);
+  if (cred.kind == AzureCredential::Kind::Sas) query += (query.empty() ? "" : "&") + cred.sas;
+  if (!query.empty()) req.url += "?" + query;
+  for (auto& h : br.headers)
+    if (h.first != "Content-Length") req.headers.push_back(h);  // curl sends the real length itself
+  if (!authorization.empty()) req.headers.emplace_back("Authorization", authorization);
+  return req;
+}
+
+bool BlobClient::recover(const Call&, const cloud::HttpResponse& resp, const BlobErrorInfo& err, unsigned& used) {
+  enum : unsigned { kRefreshed = 1, kSkewFixed = 2 };
+  const AzureCredential& cred = config_.credential;
+  if (cred.kind == AzureCredential::Kind::Bearer && (resp.status == 401 || err.code == "InvalidAuthenticationInfo") &&
+      !(used & kRefreshed)) {
+    cred.tokens->invalidate();  // the token expired early or was revoked: fetch another, once
+    used |= kRefreshed;
+    return true;
+  }
+  if (resp.status == 403 && err.code == "AuthenticationFailed" && !(used & kSkewFixed)) {
+    // Azure rejects a x-ms-date more than 15 minutes off: from now on sign with the server's
+    // clock (its Date header), and retry this request once.
+    int64_t server = cloud::parse_http_date(resp.header("date"));
+    if (server > 0 && std::llabs(server - now()) > 300) {
+      skew_.store(server - config_.clock());
+      used |= kSkewFixed;
+      return true;
+    }
+  }
+  return false;
+}
+
+BlobError BlobClient::failure(const Call& call, const BlobErrorInfo& e) const {
+  return BlobError(describe_blob_error(call.op, config_.account, call.bucket, call.shown(), e, config_.credential.source, endpoint_),
+                   e, is_transient_blob_error(e));
+}
+
+bool BlobClient::found(const cloud::HttpResponse& r, const std::string& container, const std::string& blob) const {
+  if (r.status != 404) return true;
+  BlobErrorInfo e = parse_blob_error(r);
+  if (e.code == "ContainerNotFound")
+    throw BlobError(describe_blob_error("GET", config_.account, container, blob, e, config_.credential.source, endpoint_), e, false);
+  return false;
 }
 
 std::string BlobClient::put_blob(const std::string& container, const std::string& blob, const std::string& bytes,
                                  const std::string& content_type) {
-  Call c;
-  c.op = "PUT";
-  c.method = "PUT";
-  c.container = container;
-  c.blob = blob;
+  Call c("PUT", "PUT", container, blob);
   c.body = bytes;
   c.headers = {{"x-ms-blob-type", "BlockBlob"}};
   if (!content_type.empty()) c.headers.emplace_back("Content-Type", content_type);
@@ -162,15 +122,9 @@ std::string BlobClient::put_blob(const std::string& container, const std::string
 
 std::string BlobClient::put_file(const std::string& container, const std::string& blob, const std::string& path,
                                  const std::string& content_type) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("cannot upload '" + path + "': " + std::strerror(errno));
-  int64_t size = static_cast<int64_t>(st.st_size);
+  const int64_t size = cloud::upload_size(path);
   if (size > config_.block_threshold) return upload_blocks(container, blob, path, size, content_type);
-  Call c;
-  c.op = "PUT";
-  c.method = "PUT";
-  c.container = container;
-  c.blob = blob;
+  Call c("PUT", "PUT", container, blob);
   c.body_file = path;
   c.body_length = size;
   c.headers = {{"x-ms-blob-type", "BlockBlob"}};
@@ -180,66 +134,40 @@ std::string BlobClient::put_file(const std::string& container, const std::string
 
 std::optional<std::string> BlobClient::get_blob(const std::string& container, const std::string& blob,
                                                 std::optional<std::pair<int64_t, int64_t>> range) {
-  Call c;
-  c.op = "GET";
-  c.container = container;
-  c.blob = blob;
+  Call c("GET", "GET", container, blob);
   c.expect_object(false, range);
   if (range) c.headers.emplace_back("x-ms-range", "bytes=" + std::to_string(range->first) + "-" + std::to_string(range->second));
   c.quiet_statuses = {404};
-  aws::HttpResponse r = execute(c);
-  if (r.status == 404) {
-    BlobErrorInfo e = parse_blob_error(r);
-    if (e.code == "ContainerNotFound")
-      throw BlobError(describe_blob_error("GET", config_.account, container, blob, e, config_.credential.source, endpoint_), e, false);
-    return std::nullopt;
-  }
+  cloud::HttpResponse r = execute(c);
+  if (!found(r, container, blob)) return std::nullopt;
   return std::move(r.body);
 }
 
 bool BlobClient::get_blob_to_file(const std::string& container, const std::string& blob, const std::string& path) {
-  Call c;
-  c.op = "GET";
-  c.container = container;
-  c.blob = blob;
+  Call c("GET", "GET", container, blob);
   c.response_file = path;
   c.expect_object(true, std::nullopt);
   c.quiet_statuses = {404};
-  aws::HttpResponse r = execute(c);
-  if (r.status == 404) {
-    BlobErrorInfo e = parse_blob_error(r);
-    if (e.code == "ContainerNotFound")
-      throw BlobError(describe_blob_error("GET", config_.account, container, blob, e, config_.credential.source, endpoint_), e, false);
-    return false;
-  }
-  return true;
+  return found(execute(c), container, blob);
 }
 
 std::optional<BlobInfo> BlobClient::get_properties(const std::string& container, const std::string& blob) {
-  Call c;
-  c.op = "HEAD";
-  c.method = "HEAD";
-  c.container = container;
-  c.blob = blob;
+  Call c("HEAD", "HEAD", container, blob);
   c.quiet_statuses = {404};
-  aws::HttpResponse r = execute(c);
+  cloud::HttpResponse r = execute(c);
   if (r.status == 404) return std::nullopt;
   BlobInfo b;
-  b.name = blob;
+  b.key = blob;
   b.size = std::atoll(r.header("content-length").c_str());
   b.etag = r.header("etag");
   b.content_type = r.header("content-type");
-  int64_t t = aws::parse_http_date(r.header("last-modified"));
+  int64_t t = cloud::parse_http_date(r.header("last-modified"));
   b.last_modified = t < 0 ? 0 : t;
   return b;
 }
 
 void BlobClient::delete_blob(const std::string& container, const std::string& blob) {
-  Call c;
-  c.op = "DELETE";
-  c.method = "DELETE";
-  c.container = container;
-  c.blob = blob;
+  Call c("DELETE", "DELETE", container, blob);
   c.quiet_statuses = {404};  // deleting what is not there is done
   execute(c);
 }
@@ -248,32 +176,30 @@ BlobListing BlobClient::list_blobs(const std::string& container, const std::stri
                                    int max_results) {
   BlobListing out;
   std::string marker;
-  aws::ListingPages pages("LIST az://" + config_.account + "/" + container + "/" + prefix);
+  cloud::ListingPages pages("LIST az://" + config_.account + "/" + container + "/" + prefix);
   for (;;) {
-    Call c;
-    c.op = "LIST";
-    c.container = container;
+    Call c("LIST", "GET", container);
     c.query = {{"restype", "container"}, {"comp", "list"}};
     if (!prefix.empty()) c.query.emplace_back("prefix", prefix);
     if (!delimiter.empty()) c.query.emplace_back("delimiter", delimiter);
     if (max_results > 0) c.query.emplace_back("maxresults", std::to_string(max_results));
     if (!marker.empty()) c.query.emplace_back("marker", marker);
-    aws::HttpResponse r = execute(c);
-    aws::XmlNode doc = aws::parse_xml(strip_bom(r.body));
-    if (const aws::XmlNode* blobs = doc.child("Blobs")) {
-      for (const aws::XmlNode* n : blobs->children_named("Blob")) {
+    cloud::HttpResponse r = execute(c);
+    cloud::XmlNode doc = cloud::parse_xml(strip_bom(r.body));
+    if (const cloud::XmlNode* blobs = doc.child("Blobs")) {
+      for (const cloud::XmlNode* n : blobs->children_named("Blob")) {
         BlobInfo b;
-        b.name = n->child_text("Name");
-        if (const aws::XmlNode* p = n->child("Properties")) {
+        b.key = n->child_text("Name");
+        if (const cloud::XmlNode* p = n->child("Properties")) {
           b.size = std::atoll(p->child_text("Content-Length").c_str());
           b.etag = p->child_text("Etag");
           b.content_type = p->child_text("Content-Type");
-          int64_t t = aws::parse_http_date(p->child_text("Last-Modified"));
+          int64_t t = cloud::parse_http_date(p->child_text("Last-Modified"));
           b.last_modified = t < 0 ? 0 : t;
         }
-        out.blobs.push_back(std::move(b));
+        out.objects.push_back(std::move(b));
       }
-      for (const aws::XmlNode* n : blobs->children_named("BlobPrefix")) out.prefixes.push_back(n->child_text("Name"));
+      for (const cloud::XmlNode* n : blobs->children_named("BlobPrefix")) out.common_prefixes.push_back(n->child_text("Name"));
     }
     marker = doc.child_text("NextMarker");
     if (marker.empty()) break;
@@ -283,10 +209,7 @@ BlobListing BlobClient::list_blobs(const std::string& container, const std::stri
 }
 
 void BlobClient::create_container(const std::string& container) {
-  Call c;
-  c.op = "CREATE CONTAINER";
-  c.method = "PUT";
-  c.container = container;
+  Call c("CREATE CONTAINER", "PUT", container);
   c.query = {{"restype", "container"}};
   c.quiet_statuses = {409};  // ContainerAlreadyExists
   execute(c);

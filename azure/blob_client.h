@@ -1,9 +1,9 @@
-// A small Azure Blob client: the calls gan needs, over aws/'s libcurl transport and retry policy.
+// A small Azure Blob client: the calls gan needs, as the Blob dialect of cloud::Engine.
 //
-// Every call goes through one engine (execute) that authorises (Shared Key, a SAS appended to the
-// query, or a managed-identity bearer token), sends, and handles failures in one place: 500,
-// 503 ServerBusy, OperationTimedOut, 429 and connection resets/stalls are retried with the
-// shared jittered backoff; a rejected bearer token is refreshed and the request retried once; a
+// Every call goes through the one engine (cloud/engine.h), which retries 500, 503 ServerBusy,
+// OperationTimedOut, 429 and connection resets/stalls with jittered backoff; this dialect
+// authorises (Shared Key, a SAS appended to the query, or a managed-identity bearer token) and
+// fixes what it can: a rejected bearer token is refreshed and the request retried once; a
 // x-ms-date the service finds too far from its clock is corrected from its Date header;
 // anything else becomes a BlobError whose message says what to do. set_cancelled(true) cuts
 // every call short (transfers, retry waits) within about a second, for callers on a deadline.
@@ -20,8 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "aws/http_transport.h"
-#include "aws/retry.h"
+#include "cloud/engine.h"
+#include "cloud/http.h"
+#include "cloud/retry.h"
 #include "azure/blob_error.h"
 #include "azure/credentials.h"
 #include "azure/shared_key.h"
@@ -38,28 +39,18 @@ struct BlobClientConfig {
   std::string account;
   std::string endpoint;  // "" = https://<account>.blob.core.windows.net
   AzureCredential credential;
-  aws::RetryPolicy retry;
-  aws::TransportOptions transport;
+  cloud::RetryPolicy retry;
+  cloud::TransportOptions transport;
   int64_t block_threshold = 16ll << 20;  // files above this go as blocks + a block list
   int64_t block_size = 8ll << 20;
   int concurrency = 8;                   // blocks in flight per upload
   std::function<int64_t()> clock;        // unix seconds; default time(nullptr)
 };
 
-struct BlobInfo {
-  std::string name;
-  int64_t size = 0;
-  int64_t last_modified = 0;  // unix seconds
-  std::string etag;
-  std::string content_type;
-};
+using BlobInfo = cloud::Object;     // key: the blob's name; content_type from its properties
+using BlobListing = cloud::Listing;
 
-struct BlobListing {
-  std::vector<BlobInfo> blobs;        // in the service's order (sorted by name)
-  std::vector<std::string> prefixes;  // with a delimiter: "prefix/child/"
-};
-
-class BlobClient {
+class BlobClient : private cloud::Dialect {
  public:
   static constexpr int kMaxBlocks = 50000;
   explicit BlobClient(BlobClientConfig config);
@@ -111,35 +102,34 @@ class BlobClient {
   // retry waits) and every new call fails at once, with BlobError code "Cancelled" (transient: the
   // same call may be made again later). A block upload cut short leaves only uncommitted blocks,
   // which the service discards by itself (see blob_blocks.cpp), so there is nothing to clean up.
-  void set_cancelled(bool cancelled) { cancelled_.store(cancelled); }
-  bool cancelled() const { return cancelled_.load(); }
+  void set_cancelled(bool cancelled) { engine_.set_cancelled(cancelled); }
+  bool cancelled() const { return engine_.cancelled(); }
 
  private:
-  // One request as the engine sees it, with its response-body limits (BodyLimits: control calls
-  // keep the default).
-  struct Call : aws::BodyLimits {
-    std::string op;
-    std::string method = "GET";
-    std::string container, blob;
-    KeyValues query, headers;
-    std::string body, body_file;
-    int64_t body_offset = 0, body_length = -1;
-    std::string response_file;
-    std::vector<long> ok_statuses = {200, 201, 202, 206};
-    std::vector<long> quiet_statuses;  // returned instead of thrown
-  };
-  aws::HttpResponse execute(Call& call);
+  using Call = cloud::Call;  // bucket: the container; key: the blob
+  cloud::HttpResponse execute(Call& call) { return engine_.execute(call, *this); }
+  // The Blob dialect (see cloud::Dialect).
+  cloud::HttpRequest prepare(Call& call) override;
+  BlobErrorInfo parse_error(const cloud::HttpResponse& resp) const override { return parse_blob_error(resp); }
+  bool transient(const BlobErrorInfo& e) const override { return is_transient_blob_error(e); }
+  bool recover(const Call& call, const cloud::HttpResponse& resp, const BlobErrorInfo& e, unsigned& used) override;
+  BlobError failure(const Call& call, const BlobErrorInfo& e) const override;
+  std::string target(const Call& call) const override {
+    return "az://" + config_.account + "/" + call.bucket + "/" + call.shown();
+  }
+  std::string endpoint_url() const override { return endpoint_; }
+  // A 404 is a missing blob (false) unless the container itself is missing (thrown).
+  bool found(const cloud::HttpResponse& r, const std::string& container, const std::string& blob) const;
   std::string upload_blocks(const std::string& container, const std::string& blob, const std::string& path,
                             int64_t size, const std::string& content_type);
   int64_t now() const;
 
   BlobClientConfig config_;
-  std::shared_ptr<aws::HttpTransport> transport_;
+  cloud::Engine engine_;
   std::string endpoint_;     // without a trailing '/'
   std::string base_scheme_host_;  // "http://127.0.0.1:10000"
   std::string base_path_;    // "" or "/devstoreaccount1"
   std::atomic<int64_t> skew_{0};
-  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace azure

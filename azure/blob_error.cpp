@@ -1,8 +1,8 @@
 // Azure Blob error parsing and advice; see blob_error.h.
 #include "azure/blob_error.h"
 
-#include "aws/retry.h"
-#include "aws/xml.h"
+#include "cloud/retry.h"
+#include "cloud/xml.h"
 
 namespace azure {
 
@@ -10,14 +10,14 @@ std::string strip_bom(const std::string& body) {
   return body.compare(0, 3, "\xef\xbb\xbf") == 0 ? body.substr(3) : body;
 }
 
-BlobErrorInfo parse_blob_error(const aws::HttpResponse& resp) {
+BlobErrorInfo parse_blob_error(const cloud::HttpResponse& resp) {
   BlobErrorInfo e;
   e.status = resp.status;
   e.code = resp.header("x-ms-error-code");
   e.request_id = resp.header("x-ms-request-id");
   if (resp.body.find("<Error") != std::string::npos) {
     try {
-      aws::XmlNode doc = aws::parse_xml(strip_bom(resp.body));
+      cloud::XmlNode doc = cloud::parse_xml(strip_bom(resp.body));
       if (e.code.empty()) e.code = doc.child_text("Code");
       e.message = doc.child_text("Message");
       e.detail = doc.child_text("AuthenticationErrorDetail");
@@ -32,7 +32,7 @@ BlobErrorInfo parse_blob_error(const aws::HttpResponse& resp) {
 }
 
 bool is_transient_blob_error(const BlobErrorInfo& e) {
-  return aws::is_transient_http_status(e.status) || e.code == "ServerBusy" || e.code == "InternalError" ||
+  return cloud::is_transient_http_status(e.status) || e.code == "ServerBusy" || e.code == "InternalError" ||
          e.code == "OperationTimedOut";
 }
 

@@ -1,5 +1,6 @@
 // Azure credential resolution; see credentials.h.
 #include "azure/credentials.h"
+#include "cloud/http.h"
 
 #include <cstdlib>
 #include <stdexcept>
@@ -8,12 +9,9 @@
 
 namespace azure {
 
-namespace {
+using cloud::env;
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
+namespace {
 
 std::string strip_question(std::string s) {
   if (!s.empty() && s[0] == '?') s.erase(0, 1);
@@ -111,7 +109,7 @@ ResolvedCredential resolve_credential(const std::string& account, const std::str
     return r;
   }
   r.credential.kind = AzureCredential::Kind::Bearer;
-  r.credential.tokens = std::make_shared<TokenCache>(std::make_shared<ManagedIdentitySource>());
+  r.credential.tokens = std::make_shared<cloud::TokenCache>(std::make_shared<ManagedIdentitySource>());
   r.credential.source = r.credential.tokens->name();
   r.credential.skipped = r.tried;
   return r;

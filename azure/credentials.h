@@ -14,9 +14,13 @@
 #include <memory>
 #include <string>
 
-#include "azure/token_cache.h"
+#include "cloud/token_cache.h"
 
 namespace azure {
+
+using cloud::AccessToken;  // a managed identity's tokens (cloud/token_cache.h)
+using cloud::TokenCache;
+using cloud::TokenSource;
 
 // Azurite's (and the old storage emulator's) published development account and key.
 constexpr const char* kDevAccount = "devstoreaccount1";
@@ -27,7 +31,7 @@ struct AzureCredential {
   enum class Kind { SharedKey, Sas, Bearer } kind = Kind::SharedKey;
   std::string key;                     // SharedKey: base64 account key
   std::string sas;                     // Sas: the token's query string, without '?'
-  std::shared_ptr<TokenCache> tokens;  // Bearer
+  std::shared_ptr<cloud::TokenCache> tokens;  // Bearer
   std::string source;                  // where it came from, for messages
   std::string skipped;                 // sources looked at first and why they did not apply
 };

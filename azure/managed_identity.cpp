@@ -4,20 +4,13 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "aws/json_fields.h"
-#include "aws/retry.h"
-#include "aws/sigv4.h"
+#include "cloud/json.h"
+#include "cloud/retry.h"
+#include "cloud/http.h"
 
 namespace azure {
 
-namespace {
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-}  // namespace
+using cloud::env;
 
 ManagedIdentitySource::ManagedIdentitySource(std::string endpoint, std::string client_id)
     : endpoint_(std::move(endpoint)), client_id_(std::move(client_id)) {
@@ -25,39 +18,22 @@ ManagedIdentitySource::ManagedIdentitySource(std::string endpoint, std::string c
   if (endpoint_.empty()) endpoint_ = "http://169.254.169.254";
   while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
   if (client_id_.empty()) client_id_ = env("AZURE_CLIENT_ID");
-  aws::TransportOptions o;
-  o.connect_timeout_ms = 1000;  // off Azure nothing answers at 169.254.169.254: fail fast
-  transport_ = std::make_shared<aws::HttpTransport>(o);
+  transport_ = cloud::metadata_transport();
 }
 
-AccessToken ManagedIdentitySource::fetch(int64_t now) {
-  aws::HttpRequest req;
+cloud::AccessToken ManagedIdentitySource::fetch(int64_t now) {
+  cloud::HttpRequest req;
   req.url = endpoint_ + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" +
-            aws::uri_encode("https://storage.azure.com/", true);
-  if (!client_id_.empty()) req.url += "&client_id=" + aws::uri_encode(client_id_, true);
+            cloud::uri_encode("https://storage.azure.com/", true);
+  if (!client_id_.empty()) req.url += "&client_id=" + cloud::uri_encode(client_id_, true);
   req.headers = {{"Metadata", "true"}};
-  req.timeout_ms = 5000;
-  req.no_proxy = true;  // link-local: never through http_proxy
-  aws::RetryPolicy policy;
-  policy.max_attempts = 4;
-  aws::Backoff backoff(policy);
-  aws::HttpResponse resp;
-  for (;;) {
-    try {
-      resp = transport_->perform(req);
-    } catch (const aws::TransportError& e) {
-      if (backoff.wait()) continue;
-      throw std::runtime_error(name() + " did not answer (" + e.what() +
-                               "): not on an Azure VM? Set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or "
-                               "AZURE_STORAGE_SAS_TOKEN instead");
-    }
-    // IMDS answers 429 when throttled and 5xx while the identity is being set up.
-    if ((aws::is_transient_http_status(resp.status) || resp.status == 404) && backoff.wait()) continue;
-    break;
-  }
+  // IMDS answers 429 when throttled, 5xx and 404 while the identity is being set up.
+  cloud::HttpResponse resp = cloud::ask_metadata_service(
+      *transport_, req, name(),
+      "not on an Azure VM? Set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN instead", 404);
   std::map<std::string, std::string> f;
   try {
-    f = aws::json_fields(resp.body);
+    f = cloud::json_fields(resp.body);
   } catch (const std::exception&) {
   }
   if (resp.status != 200) {
@@ -66,7 +42,7 @@ AccessToken ManagedIdentitySource::fetch(int64_t now) {
                              ". Assign a managed identity to this VM (and, with several, set AZURE_CLIENT_ID), "
                              "and grant it the Storage Blob Data Contributor role on the storage account");
   }
-  AccessToken t;
+  cloud::AccessToken t;
   t.token = f["access_token"];
   if (t.token.empty()) throw std::runtime_error(name() + " answered without an access_token");
   int64_t on = std::atoll(f["expires_on"].c_str());

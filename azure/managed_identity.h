@@ -11,21 +11,21 @@
 #include <memory>
 #include <string>
 
-#include "aws/http_transport.h"
-#include "azure/token_cache.h"
+#include "cloud/http.h"
+#include "cloud/token_cache.h"
 
 namespace azure {
 
-class ManagedIdentitySource : public TokenSource {
+class ManagedIdentitySource : public cloud::TokenSource {
  public:
   // endpoint "" = AZURE_IMDS_ENDPOINT or http://169.254.169.254; client_id "" = AZURE_CLIENT_ID.
   explicit ManagedIdentitySource(std::string endpoint = "", std::string client_id = "");
   std::string name() const override { return "Azure managed identity (IMDS at " + endpoint_ + ")"; }
-  AccessToken fetch(int64_t now) override;
+  cloud::AccessToken fetch(int64_t now) override;
 
  private:
   std::string endpoint_, client_id_;
-  std::shared_ptr<aws::HttpTransport> transport_;
+  std::shared_ptr<cloud::HttpTransport> transport_;
 };
 
 }  // namespace azure

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "aws/sigv4.h"
+#include "cloud/http.h"
 #include "azure/shared_key.h"
 
 namespace azure {
@@ -13,19 +13,12 @@ namespace azure {
 namespace {
 
 std::string q(const std::string& name, const std::string& value) {
-  return name + "=" + aws::uri_encode(value, true);
+  return name + "=" + cloud::uri_encode(value, true);
 }
 
 }  // namespace
 
-std::string sas_time(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string sas_time(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string service_sas_string_to_sign(const ServiceSas& s) {
   std::string resource = "/blob/" + s.account + "/" + s.container + (s.blob.empty() ? "" : "/" + s.blob);

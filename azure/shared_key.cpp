@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "aws/crypto.h"
+#include "cloud/crypto.h"
 
 namespace azure {
 
@@ -45,28 +45,18 @@ std::string header_value(const KeyValues& headers, const std::string& lowercase_
 
 }  // namespace
 
-std::string encode_path(const std::string& raw_path) { return aws::uri_encode(raw_path, false); }
+std::string encode_path(const std::string& raw_path) { return cloud::uri_encode(raw_path, false); }
 
 std::string encode_query(const KeyValues& raw_query) {
   std::string out;
   for (const auto& [k, v] : raw_query) {
     if (!out.empty()) out += '&';
-    out += aws::uri_encode(k, true) + "=" + aws::uri_encode(v, true);
+    out += cloud::uri_encode(k, true) + "=" + cloud::uri_encode(v, true);
   }
   return out;
 }
 
-std::string rfc1123_date(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  static const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-                tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
+std::string rfc1123_date(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%a, %d %b %Y %H:%M:%S GMT"); }
 
 std::string canonicalized_headers(const KeyValues& headers) {
   // "Retrieve all headers for the resource that begin with x-ms-, including the x-ms-date header.
@@ -131,13 +121,13 @@ std::string string_to_sign(const BlobRequest& req, const std::string& account, S
 std::string shared_key_signature(const std::string& key_base64, const std::string& sts) {
   std::string key;
   try {
-    key = aws::base64_decode(key_base64);
+    key = cloud::base64_decode(key_base64);
   } catch (const std::exception&) {
     throw std::invalid_argument(
         "the Azure storage account key is not valid base64: copy key1 or key2 from the portal "
         "(Storage account > Access keys) into AZURE_STORAGE_KEY or AccountKey= of the connection string");
   }
-  return aws::base64_encode(aws::hmac_sha256(key, sts));
+  return cloud::base64_encode(cloud::hmac_sha256(key, sts));
 }
 
 SharedKeyStages sign_shared_key(BlobRequest& req, const std::string& account, const std::string& key_base64,

@@ -14,11 +14,11 @@
 #include <cstdint>
 #include <string>
 
-#include "aws/sigv4.h"  // KeyValues
+#include "cloud/http.h"  // KeyValues
 
 namespace azure {
 
-using aws::KeyValues;
+using cloud::KeyValues;
 
 // The x-ms-version every request sends (Bearer tokens need 2017-11-09 or later).
 constexpr const char* kApiVersion = "2021-08-06";

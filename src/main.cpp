@@ -20,10 +20,8 @@
 #include "nn/model.h"
 #include "ref/ops.h"
 #include "../http/monitor.h"
-#include "storage/azure_storage.h"
-#include "storage/gcs_storage.h"
 #include "storage/local.h"
-#include "storage/s3_storage.h"
+#include "storage/open.h"
 #include "storage/storage.h"
 #include "storage/upload_queue.h"
 #include "train/artifacts/atomic_file.h"
@@ -184,20 +182,8 @@ int cmd_generate(CliOptions& o) {
   return 0;
 }
 
-bool is_remote(const std::string& url) {
-  return url.find("://") != std::string::npos && url.rfind("file://", 0) != 0;
-}
-
-void configure_remote(const CliOptions& o) {
-  S3Options s3 = default_s3_options();
-  if (!o.s3_endpoint.empty()) s3.endpoint = o.s3_endpoint;
-  if (!o.region.empty()) s3.region = o.region;
-  set_default_s3_options(s3);
-  if (!o.azure_endpoint.empty()) {
-    AzureOptions az = default_azure_options();
-    az.endpoint = o.azure_endpoint;
-    set_default_azure_options(az);
-  }
+StorageOptions remote_options(const CliOptions& o) {
+  return storage_options(o.s3_endpoint, o.region, o.azure_endpoint);
 }
 
 gan::http::MonitorOptions monitor_options(const CliOptions& o) {
@@ -287,11 +273,10 @@ int cmd_train(CliOptions& o) {
   std::shared_ptr<Storage> remote;
   if (!o.storage.empty()) {
     std::string s = o.storage;
-    if (!is_remote(s)) {
+    if (!is_remote_url(s)) {
       o.out = s.rfind("file://", 0) == 0 ? s.substr(7) : s;
     } else {
-      configure_remote(o);
-      remote = std::shared_ptr<Storage>(open_storage(s));
+      remote = std::shared_ptr<Storage>(open_storage(s, remote_options(o)));
     }
   }
   try {
@@ -589,8 +574,7 @@ int cmd_evaluate(CliOptions& o) {
 
 int cmd_monitor(CliOptions& o) {
   std::string url = o.storage.empty() ? o.out : o.storage;
-  if (is_remote(url)) configure_remote(o);
-  std::unique_ptr<Storage> storage = open_storage(url);
+  std::unique_ptr<Storage> storage = open_storage(url, remote_options(o));
   gan::http::MonitorOptions m = monitor_options(o);
   gan::http::MonitorServer server(m, *storage, nullptr);
   server.start();
@@ -620,8 +604,7 @@ int cmd_presign(CliOptions& o) {
   for (int i = 0; i < root_parts && cut != std::string::npos; ++i) cut = u.find('/', cut + (i ? 1 : 0));
   if (cut == std::string::npos || cut + 1 >= u.size())
     throw std::runtime_error("--presign " + u + ": no object key after the " + (scheme == "az" ? "container" : "bucket"));
-  configure_remote(o);
-  std::unique_ptr<Storage> s = open_storage(u.substr(0, cut));
+  std::unique_ptr<Storage> s = open_storage(u.substr(0, cut), remote_options(o));
   std::string url = s->presign(u.substr(cut + 1), o.expires);
   if (url.empty()) throw std::runtime_error("--presign " + u + ": this storage cannot make presigned links");
   std::cout << url << "\n";

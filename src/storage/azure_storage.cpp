@@ -5,19 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <mutex>
 
 #include "storage/local.h"
 #include "storage/upload_queue.h"
 
 namespace gan {
-
-namespace {
-
-std::mutex g_defaults_mu;
-AzureOptions g_defaults;
-
-}  // namespace
 
 namespace {
 
@@ -134,14 +126,14 @@ std::vector<ObjectInfo> AzureStorage::list(const std::string& prefix) {
   const std::string names = remote_list_prefix(prefix_, prefix);
   azure::BlobListing l = remote_call([&] { return client_->list_blobs(container_, names); });
   std::vector<ObjectInfo> listed;
-  for (auto& b : l.blobs) listed.push_back(ObjectInfo{b.name, b.size, b.last_modified});
+  for (auto& b : l.objects) listed.push_back(ObjectInfo{b.key, b.size, b.last_modified});
   return remote_objects(prefix_, std::move(listed));
 }
 
 std::vector<std::string> AzureStorage::list_dirs(const std::string& prefix) {
   const std::string dir = remote_dir_prefix(prefix_, prefix);
   azure::BlobListing l = remote_call([&] { return client_->list_blobs(container_, dir, "/"); });
-  return remote_dirs(dir, l.prefixes);
+  return remote_dirs(dir, l.common_prefixes);
 }
 
 void AzureStorage::remove(const std::string& key) {
@@ -161,16 +153,6 @@ std::string AzureStorage::presign(const std::string& key, int64_t expires_second
 
 std::unique_ptr<Storage> open_azure_storage(const std::string& url, const AzureOptions& options) {
   return std::make_unique<AzureStorage>(url, options);
-}
-
-void set_default_azure_options(const AzureOptions& options) {
-  std::lock_guard<std::mutex> lock(g_defaults_mu);
-  g_defaults = options;
-}
-
-AzureOptions default_azure_options() {
-  std::lock_guard<std::mutex> lock(g_defaults_mu);
-  return g_defaults;
 }
 
 }  // namespace gan

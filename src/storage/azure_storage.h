@@ -5,13 +5,13 @@
 // (upload_queue.h) saying whether waiting can help. The one Azure-specific kindness: the first
 // write into a container that does not exist creates it (the reference system's infra made
 // container gan-training-storage; a fresh Azurite or account has none). CURL_CA_BUNDLE, when set,
-// is the CA file trusted for the endpoint (see aws/http_transport.h).
+// is the CA file trusted for the endpoint (see cloud/http.h).
 #pragma once
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "aws/retry.h"
+#include "cloud/retry.h"
 #include "azure/blob_client.h"
 #include "storage/storage.h"
 
@@ -23,7 +23,7 @@ struct AzureOptions {
   // string's BlobEndpoint, else https://<account>.blob.core.windows.net.
   std::string endpoint;
   std::optional<azure::AzureCredential> credential;  // unset = resolve_credential (environment, IMDS)
-  aws::RetryPolicy retry;
+  cloud::RetryPolicy retry;
   int concurrency = 8;
   int64_t block_threshold = 16ll << 20;
   int64_t block_size = 8ll << 20;
@@ -70,10 +70,5 @@ class AzureStorage : public Storage {
 
 
 std::unique_ptr<Storage> open_azure_storage(const std::string& url, const AzureOptions& options);
-
-// The options open_storage("az://...") uses: main sets them once from its flags
-// (--azure-endpoint), so every az:// URL opened later (the monitor, --resume) honours them.
-void set_default_azure_options(const AzureOptions& options);
-AzureOptions default_azure_options();
 
 }  // namespace gan

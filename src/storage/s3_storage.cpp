@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <mutex>
 
 #include "storage/local.h"
 #include "storage/remote_keys.h"
@@ -12,9 +11,6 @@
 namespace gan {
 
 namespace {
-
-std::mutex g_defaults_mu;
-S3Options g_defaults;
 
 // Runs a client call, turning the library's errors into RemoteStorageError.
 template <class F>
@@ -30,18 +26,20 @@ auto remote_call(F&& f) -> decltype(f()) {
 
 }  // namespace
 
-S3Storage::S3Storage(const std::string& url, const S3Options& options) : url_(url) {
-  if (url.rfind("s3://", 0) != 0) throw std::invalid_argument("not an s3:// URL: '" + url + "'");
-  std::string rest = url.substr(5);
+S3Storage::S3Storage(const std::string& url, const std::string& scheme, size_t max_bucket) : url_(url) {
+  if (url.rfind(scheme + "://", 0) != 0) throw std::invalid_argument("not an " + scheme + ":// URL: '" + url + "'");
+  std::string rest = url.substr(scheme.size() + 3);
   size_t slash = rest.find('/');
   bucket_ = rest.substr(0, slash);
   prefix_ = slash == std::string::npos ? "" : rest.substr(slash + 1);
   while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
-  if (bucket_.size() < 3 || bucket_.size() > 63)
-    throw std::invalid_argument("storage " + url + ": the bucket name '" + bucket_ +
-                                "' must be 3 to 63 characters (s3://bucket/prefix)");
+  if (bucket_.size() < 3 || bucket_.size() > max_bucket)
+    throw std::invalid_argument("storage " + url + ": the bucket name '" + bucket_ + "' must be 3 to " +
+                                std::to_string(max_bucket) + " characters (" + scheme + "://bucket/prefix)");
   if (!prefix_.empty()) validate_storage_prefix(prefix_);
+}
 
+S3Storage::S3Storage(const std::string& url, const S3Options& options) : S3Storage(url, "s3", 63) {
   aws::S3ClientConfig cfg;
   cfg.endpoint = options.endpoint;
   if (cfg.endpoint.empty()) {
@@ -116,16 +114,6 @@ std::string presign_s3_url(const std::string& s3_url, const S3Options& options, 
     throw std::invalid_argument("--presign " + s3_url + ": give an object, s3://bucket/key");
   S3Storage bucket(s3_url.substr(0, slash), options);
   return bucket.presign(s3_url.substr(slash + 1), expires_seconds);
-}
-
-void set_default_s3_options(const S3Options& options) {
-  std::lock_guard<std::mutex> lock(g_defaults_mu);
-  g_defaults = options;
-}
-
-S3Options default_s3_options() {
-  std::lock_guard<std::mutex> lock(g_defaults_mu);
-  return g_defaults;
 }
 
 }  // namespace gan

@@ -21,7 +21,7 @@ struct S3Options {
   std::string profile;   // "" = AWS_PROFILE or "default"
   bool path_style = false;  // force path-style addressing on AWS
   std::shared_ptr<aws::CredentialsCache> credentials;  // null = the default chain (env, files, IMDSv2)
-  aws::RetryPolicy retry;
+  cloud::RetryPolicy retry;
   int concurrency = 8;                        // multipart parts in flight
   int64_t multipart_threshold = 16ll << 20;  // bytes
   int64_t part_size = 8ll << 20;             // bytes (grown for files over 80 GB)
@@ -50,7 +50,10 @@ class S3Storage : public Storage {
   const std::string& prefix() const { return prefix_; }
   aws::S3Client& client() { return *client_; }
 
- private:
+ protected:
+  // Any service that speaks S3's protocol (GCS): `scheme`://bucket[/prefix] over `client`, the
+  // bucket name max_bucket characters at most.
+  S3Storage(const std::string& url, const std::string& scheme, size_t max_bucket);
   std::string full_key(const std::string& key) const;
   std::string url_, bucket_, prefix_;  // prefix_ without a trailing '/'
   std::unique_ptr<aws::S3Client> client_;
@@ -63,10 +66,5 @@ std::unique_ptr<Storage> open_s3_storage(const std::string& url, const S3Options
 // Signing is local (no request is sent); throws std::invalid_argument for a URL without a key or
 // an expiry outside 1 s .. 7 days, and aws::CredentialsError when no credentials are found.
 std::string presign_s3_url(const std::string& s3_url, const S3Options& options, int64_t expires_seconds);
-
-// The options open_storage("s3://...") uses: main sets them once from its flags, so every
-// s3:// URL opened later (the monitor, --resume) honours --s3-endpoint and --region.
-void set_default_s3_options(const S3Options& options);
-S3Options default_s3_options();
 
 }  // namespace gan

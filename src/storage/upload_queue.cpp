@@ -18,6 +18,7 @@
 #include <random>
 #include <vector>
 
+#include "cloud/retry.h"
 #include "train/artifacts/atomic_file.h"
 
 namespace gan {
@@ -456,9 +457,11 @@ void UploadQueue::run() {
       pi.attempts++;
       pi.last_error = error;
       pi.permanent = permanent;
-      double cap = std::min(options_.retry_max_s, options_.retry_min_s * std::ldexp(1.0, std::min(pi.attempts - 1, 30)));
       // Jitter between half and the whole delay: spread out retries but keep making progress.
-      it->second.next_try = now_s() + std::uniform_real_distribution<double>(cap / 2, cap)(rng);
+      cloud::RetryPolicy delays;
+      delays.base_delay_s = options_.retry_min_s;
+      delays.max_delay_s = options_.retry_max_s;
+      it->second.next_try = now_s() + cloud::backoff_delay(delays, pi.attempts - 1, rng, 0.5);
       if (!failing_)
         log("uploads: " + item.key + " failed (" + error + "); retrying in the background, training continues");
       failing_ = true;

@@ -9,7 +9,7 @@
 #include <map>
 
 #include "aws/credentials.h"
-#include "aws/json_fields.h"
+#include "cloud/json.h"
 #include "tests/aws/fixture.h"
 
 namespace {
@@ -136,21 +136,21 @@ TEST(Credentials, ImdsV2TokenRoleCredentialsExpiryAndRefresh) {
   int port = gan_test::free_port();
   gan_test::Child imds({"/usr/bin/python3", gan_test::fixture_path("fake_imds.py"), std::to_string(port)}, "ready");
   const std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
-  aws::HttpTransport t;
+  cloud::HttpTransport t;
   auto control = [&](const std::string& json) {
-    aws::HttpRequest r;
+    cloud::HttpRequest r;
     r.method = "POST";
     r.url = endpoint + "/__control";
     r.body = json;
     ASSERT_EQ(t.perform(r).status, 200);
   };
   auto stats = [&] {
-    aws::HttpRequest r;
+    cloud::HttpRequest r;
     r.url = endpoint + "/__stats";
-    return aws::json_fields(t.perform(r).body);
+    return cloud::json_fields(t.perform(r).body);
   };
   // v2 only: a request without a session token is refused.
-  aws::HttpRequest plain;
+  cloud::HttpRequest plain;
   plain.url = endpoint + "/latest/meta-data/iam/security-credentials/";
   EXPECT_EQ(t.perform(plain).status, 401);
 
@@ -206,11 +206,11 @@ TEST(Credentials, ImdsRefusingTheSessionTokenIsAReasonInTheChainsList) {
   int port = gan_test::free_port();
   gan_test::Child imds({"/usr/bin/python3", gan_test::fixture_path("fake_imds.py"), std::to_string(port)}, "ready");
   const std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
-  aws::HttpRequest control;
+  cloud::HttpRequest control;
   control.method = "POST";
   control.url = endpoint + "/__control";
   control.body = R"({"token_status": 403})";
-  ASSERT_EQ(aws::HttpTransport().perform(control).status, 200);
+  ASSERT_EQ(cloud::HttpTransport().perform(control).status, 200);
 
   ScopedEnv env(clean_env);
   ScopedEnv on({{"AWS_EC2_METADATA_DISABLED", nullptr}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint.c_str()}});

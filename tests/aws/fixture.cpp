@@ -19,7 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "aws/http_transport.h"
+#include "cloud/http.h"
 
 namespace gan_test {
 
@@ -230,12 +230,12 @@ bool have_awscli(std::string* why) {
 }
 
 std::string S3Stack::proxy(const std::string& cmd, const std::string& json) const {
-  aws::HttpTransport t;
-  aws::HttpRequest r;
+  cloud::HttpTransport t;
+  cloud::HttpRequest r;
   r.method = "POST";
   r.url = endpoint() + "/__proxy/" + cmd;
   r.body = json;
-  aws::HttpResponse resp = t.perform(r);
+  cloud::HttpResponse resp = t.perform(r);
   if (resp.status != 200) throw std::runtime_error("proxy command " + cmd + " failed: " + resp.body);
   return resp.body;
 }

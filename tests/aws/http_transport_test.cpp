@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "aws/credentials.h"
-#include "aws/http_transport.h"
+#include "cloud/http.h"
 #include "aws/s3_client.h"
 #include "azure/managed_identity.h"
 #include "gcs/gce_metadata.h"
@@ -99,14 +99,14 @@ class RecordingProxy {
 TEST(HttpTransport, AnEndlessBodyStopsAtTheLimitWithAnErrorNamingTheUrl) {
   std::atomic<int64_t> sent{0};
   gan_test::FakeServer server(endless_body(&sent));
-  aws::HttpTransport t;
-  aws::HttpRequest r;
+  cloud::HttpTransport t;
+  cloud::HttpRequest r;
   r.url = server.endpoint() + "/bucket?list-type=2&secret=x";
   auto t0 = std::chrono::steady_clock::now();
   try {
-    aws::HttpResponse resp = t.perform(r);
+    cloud::HttpResponse resp = t.perform(r);
     FAIL() << "a body that never ends came back whole (" << resp.body.size() << " bytes)";
-  } catch (const aws::ResponseTooLarge& e) {
+  } catch (const cloud::ResponseTooLarge& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("GET " + server.endpoint() + "/bucket"), std::string::npos) << m;
     EXPECT_NE(m.find("8 MiB"), std::string::npos) << m;
@@ -124,15 +124,15 @@ TEST(HttpTransport, ObjectDownloadsAreBoundedByTheRangeOrTheDeclaredLength) {
   // A declared length within the object limit is read whole, past the control limit.
   const std::string nine_mib(9 << 20, 'b');
   gan_test::FakeServer sized([&](const httplib::Request&, httplib::Response& res) { res.set_content(nine_mib, "x/y"); });
-  aws::HttpTransport t;
-  aws::HttpRequest r;
+  cloud::HttpTransport t;
+  cloud::HttpRequest r;
   r.url = sized.endpoint() + "/bucket/key";
-  EXPECT_THROW(t.perform(r), aws::ResponseTooLarge);  // a control call: 8 MiB at most
+  EXPECT_THROW(t.perform(r), cloud::ResponseTooLarge);  // a control call: 8 MiB at most
   r.expect_object(false);
   EXPECT_EQ(t.perform(r).body.size(), nine_mib.size());
   // A range is exactly its length: a server ignoring it does not hand over the whole object.
   r.expect_object(false, 0, 1023);
-  EXPECT_THROW(t.perform(r), aws::ResponseTooLarge);
+  EXPECT_THROW(t.perform(r), cloud::ResponseTooLarge);
   // A declared length past the object limit is refused before a byte of it is read.
   gan_test::FakeServer huge([](const httplib::Request&, httplib::Response& res) {
     res.set_content_provider(
@@ -148,7 +148,7 @@ TEST(HttpTransport, ObjectDownloadsAreBoundedByTheRangeOrTheDeclaredLength) {
   try {
     t.perform(r);
     FAIL() << "an 8 GiB body was accepted into memory";
-  } catch (const aws::ResponseTooLarge& e) {
+  } catch (const cloud::ResponseTooLarge& e) {
     EXPECT_NE(std::string(e.what()).find("declares 8589934592 bytes"), std::string::npos) << e.what();
   }
   // HEAD states the object's size with no body: not a body past any limit.
@@ -168,14 +168,14 @@ TEST(HttpTransport, S3CallsStopEndlessBodiesWithoutRetryingAndLeaveNoPartialFile
   try {
     s3.list_objects("bucket", "run/");
     FAIL() << "a listing that never ends was read";
-  } catch (const aws::ResponseTooLarge& e) {
+  } catch (const cloud::ResponseTooLarge& e) {
     EXPECT_NE(std::string(e.what()).find("/bucket"), std::string::npos) << e.what();
   }
   EXPECT_EQ(server.requests(), 1) << "a body past its limit is no network failure to retry";
   // A whole object with no stated length: 64 MiB at most, in memory or in a file.
-  EXPECT_THROW(s3.get_object("bucket", "run/a"), aws::ResponseTooLarge);
+  EXPECT_THROW(s3.get_object("bucket", "run/a"), cloud::ResponseTooLarge);
   const std::string path = dir.path() + "/download.bin";
-  EXPECT_THROW(s3.get_object_to_file("bucket", "run/a", path), aws::ResponseTooLarge);
+  EXPECT_THROW(s3.get_object_to_file("bucket", "run/a", path), cloud::ResponseTooLarge);
   EXPECT_FALSE(std::ifstream(path).good()) << "a partial download was left at " << path;
   EXPECT_LE(sent.load(), 3 * (64ll << 20) + (64ll << 20));
 }
@@ -183,42 +183,42 @@ TEST(HttpTransport, S3CallsStopEndlessBodiesWithoutRetryingAndLeaveNoPartialFile
 TEST(HttpTransport, OnlyHttpAndHttpsUrlsAreFetched) {
   gan_test::TempDir dir;
   const std::string file = gan_test::write_file(dir.path() + "/secret.txt", "local file contents");
-  aws::HttpTransport t;
+  cloud::HttpTransport t;
   for (const std::string& url : {"file://" + file, std::string("ftp://127.0.0.1:1/x"), std::string("dict://127.0.0.1:1/x")}) {
     SCOPED_TRACE(url);
-    aws::HttpRequest r;
+    cloud::HttpRequest r;
     r.url = url;
-    EXPECT_THROW(t.perform(r), aws::InsecureRequest);
+    EXPECT_THROW(t.perform(r), cloud::InsecureRequest);
   }
 }
 
 TEST(HttpTransport, BearerTokensTravelOverPlainHttpOnlyToLoopback) {
-  EXPECT_TRUE(aws::is_loopback_host("127.0.0.1"));
-  EXPECT_TRUE(aws::is_loopback_host("127.1.2.3"));
-  EXPECT_TRUE(aws::is_loopback_host("LOCALHOST"));
-  EXPECT_TRUE(aws::is_loopback_host("[::1]"));
-  EXPECT_FALSE(aws::is_loopback_host("127.0.0.1.evil.example"));
-  EXPECT_FALSE(aws::is_loopback_host("10.0.0.1"));
-  EXPECT_FALSE(aws::is_loopback_host("localhost.example"));
-  EXPECT_FALSE(aws::is_loopback_host("127.0.0.256"));
+  EXPECT_TRUE(cloud::is_loopback_host("127.0.0.1"));
+  EXPECT_TRUE(cloud::is_loopback_host("127.1.2.3"));
+  EXPECT_TRUE(cloud::is_loopback_host("LOCALHOST"));
+  EXPECT_TRUE(cloud::is_loopback_host("[::1]"));
+  EXPECT_FALSE(cloud::is_loopback_host("127.0.0.1.evil.example"));
+  EXPECT_FALSE(cloud::is_loopback_host("10.0.0.1"));
+  EXPECT_FALSE(cloud::is_loopback_host("localhost.example"));
+  EXPECT_FALSE(cloud::is_loopback_host("127.0.0.256"));
 
-  aws::HttpTransport t;
-  aws::HttpRequest r;
+  cloud::HttpTransport t;
+  cloud::HttpRequest r;
   // A name that never resolves: without the check this is a connection failure, not a refusal.
   r.url = "http://storage.example.invalid/bucket/key";
   r.headers = {{"Authorization", "Bearer ya29.token"}};
   try {
     t.perform(r);
     FAIL() << "a bearer token went over plain http";
-  } catch (const aws::InsecureRequest& e) {
+  } catch (const cloud::InsecureRequest& e) {
     EXPECT_NE(std::string(e.what()).find("storage.example.invalid"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("https://"), std::string::npos) << e.what();
     EXPECT_EQ(std::string(e.what()).find("ya29"), std::string::npos) << e.what();
   }
   r.headers = {{"authorization", "bearer ya29.token"}};
-  EXPECT_THROW(t.perform(r), aws::InsecureRequest);
+  EXPECT_THROW(t.perform(r), cloud::InsecureRequest);
   r.url = "http://user@10.0.0.1:80/x";
-  EXPECT_THROW(t.perform(r), aws::InsecureRequest);
+  EXPECT_THROW(t.perform(r), cloud::InsecureRequest);
   // A local server (a test fake, an emulator) still gets it.
   gan_test::FakeServer local([](const httplib::Request& req, httplib::Response& res) {
     res.set_content(req.get_header_value("Authorization"), "text/plain");
@@ -228,7 +228,7 @@ TEST(HttpTransport, BearerTokensTravelOverPlainHttpOnlyToLoopback) {
   // Other credentials (a SigV4 or Shared Key signature) say nothing reusable past their minutes.
   r.url = "http://storage.example.invalid/bucket/key";
   r.headers = {{"Authorization", "AWS4-HMAC-SHA256 Credential=x"}};
-  EXPECT_THROW(t.perform(r), aws::TransportError);
+  EXPECT_THROW(t.perform(r), cloud::TransportError);
 }
 
 // With http_proxy set (a corporate proxy, a container's default), the metadata services must
@@ -248,8 +248,8 @@ TEST(HttpTransport, MetadataServicesAreNeverAskedThroughAProxy) {
                            {"NO_PROXY", nullptr}});
   {
     // The proxy is in force for other requests: it is what they reach.
-    aws::HttpTransport t;
-    aws::HttpRequest r;
+    cloud::HttpTransport t;
+    cloud::HttpRequest r;
     r.url = metadata.endpoint() + "/other";
     EXPECT_EQ(t.perform(r).status, 502);
     EXPECT_EQ(proxy.hits(), 1);

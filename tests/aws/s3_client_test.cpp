@@ -6,12 +6,11 @@
 #include <stdexcept>
 #include <thread>
 
-#include "aws/json_fields.h"
-#include "aws/paging.h"
-#include "aws/parallel.h"
-#include "aws/retry.h"
+#include "cloud/json.h"
+#include "cloud/paging.h"
+#include "cloud/retry.h"
 #include "aws/s3_client.h"
-#include "aws/xml.h"
+#include "cloud/xml.h"
 #include "tests/aws/fake_server.h"
 #include "tests/aws/fixture.h"
 
@@ -74,7 +73,7 @@ TEST(S3Client, AddressingIsVirtualHostedOnAwsAndPathStyleForDotsAndCustomEndpoin
 }
 
 TEST(S3Client, XmlReaderHandlesEntitiesNamespacesAndCdata) {
-  aws::XmlNode doc = aws::parse_xml(
+  cloud::XmlNode doc = cloud::parse_xml(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- c --><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
       "<Contents><Key>a &amp; b &lt;c&gt; &#233;&#x1F600;</Key><Size>12</Size></Contents>"
       "<Contents><Key><![CDATA[x<y]]></Key></Contents><s3:IsTruncated>false</s3:IsTruncated><Empty/></ListBucketResult>");
@@ -85,10 +84,10 @@ TEST(S3Client, XmlReaderHandlesEntitiesNamespacesAndCdata) {
   EXPECT_EQ(contents[1]->child_text("Key"), "x<y");
   EXPECT_EQ(doc.child_text("IsTruncated"), "false");
   EXPECT_NE(doc.child("Empty"), nullptr);
-  EXPECT_THROW(aws::parse_xml("<a><b></a>"), std::runtime_error);
-  EXPECT_THROW(aws::parse_xml("<a>&bogus;</a>"), std::runtime_error);
-  EXPECT_THROW(aws::parse_xml("<a>"), std::runtime_error);
-  EXPECT_EQ(aws::xml_escape("\"a\"&<b>'"), "&quot;a&quot;&amp;&lt;b&gt;&apos;");
+  EXPECT_THROW(cloud::parse_xml("<a><b></a>"), std::runtime_error);
+  EXPECT_THROW(cloud::parse_xml("<a>&bogus;</a>"), std::runtime_error);
+  EXPECT_THROW(cloud::parse_xml("<a>"), std::runtime_error);
+  EXPECT_EQ(cloud::xml_escape("\"a\"&<b>'"), "&quot;a&quot;&amp;&lt;b&gt;&apos;");
 }
 
 // A 600 KB body of "<a><a><a>..." overflowed the stack of the recursive reader.
@@ -96,7 +95,7 @@ TEST(S3Client, XmlReaderRefusesDeepNestingWithAnError) {
   std::string deep;
   for (int i = 0; i < 200000; i++) deep += "<a>";
   try {
-    aws::parse_xml(deep);
+    cloud::parse_xml(deep);
     FAIL() << "a document nested 200,000 deep was accepted";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("nested deeper than 64"), std::string::npos) << e.what();
@@ -105,18 +104,18 @@ TEST(S3Client, XmlReaderRefusesDeepNestingWithAnError) {
   for (int i = 0; i < 64; i++) ok += "<a>";
   ok += "x";
   for (int i = 0; i < 64; i++) ok += "</a>";
-  EXPECT_EQ(aws::parse_xml(ok).name, "a");
+  EXPECT_EQ(cloud::parse_xml(ok).name, "a");
 }
 
 // The metadata services' JSON reader skips nested values by counting, so no depth overflows it;
 // a bad \u escape is a "malformed JSON" error (it was std::stoul's bare "stoul").
 TEST(S3Client, JsonFieldsSurvivesDeepNestingAndBadEscapes) {
   const std::string deep = "{\"a\":" + std::string(2 << 20, '[');
-  EXPECT_THROW(aws::json_fields(deep), std::runtime_error);
+  EXPECT_THROW(cloud::json_fields(deep), std::runtime_error);
   std::string closed = "{\"Token\":\"t\",\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
-  EXPECT_EQ(aws::json_fields(closed)["Token"], "t");
+  EXPECT_EQ(cloud::json_fields(closed)["Token"], "t");
   try {
-    aws::json_fields(R"({"Token":"\uZZZZ"})");
+    cloud::json_fields(R"({"Token":"\uZZZZ"})");
     FAIL() << "a bad \\u escape was accepted";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("malformed JSON"), std::string::npos) << e.what();
@@ -125,7 +124,7 @@ TEST(S3Client, JsonFieldsSurvivesDeepNestingAndBadEscapes) {
 
 // The guard every listing loop keeps: a token seen before, or too many pages, stops the listing.
 TEST(S3Client, ListingPagesStopsOnARepeatedTokenOrTooManyPages) {
-  aws::ListingPages repeated("LIST s3://b/p");
+  cloud::ListingPages repeated("LIST s3://b/p");
   repeated.next("t1");
   repeated.next("t2");
   try {
@@ -134,8 +133,8 @@ TEST(S3Client, ListingPagesStopsOnARepeatedTokenOrTooManyPages) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("LIST s3://b/p: the server answered page 3"), std::string::npos) << e.what();
   }
-  aws::ListingPages endless("LIST s3://b/p");
-  for (int i = 1; i < aws::ListingPages::kMaxPages; i++) endless.next("t" + std::to_string(i));
+  cloud::ListingPages endless("LIST s3://b/p");
+  for (int i = 1; i < cloud::ListingPages::kMaxPages; i++) endless.next("t" + std::to_string(i));
   EXPECT_THROW(endless.next("one more"), std::runtime_error);
 }
 
@@ -165,7 +164,7 @@ TEST(S3Client, ListingStopsWhenTheServerRepeatsItsContinuationToken) {
 }
 
 TEST(S3Client, ErrorsBecomeActionableMessages) {
-  aws::HttpResponse r;
+  cloud::HttpResponse r;
   r.status = 403;
   r.body = "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>R1</RequestId></Error>";
   aws::S3ErrorInfo e = aws::parse_s3_error(r);
@@ -195,8 +194,8 @@ TEST(S3Client, ErrorsBecomeActionableMessages) {
   EXPECT_TRUE(aws::is_transient_s3_error(aws::parse_s3_error(r)));
   EXPECT_TRUE(aws::body_is_error("<?xml version=\"1.0\"?>\n<Error><Code>InternalError</Code></Error>"));
   EXPECT_FALSE(aws::body_is_error("<CompleteMultipartUploadResult><ETag>x</ETag></CompleteMultipartUploadResult>"));
-  EXPECT_EQ(aws::parse_http_date("Fri, 24 May 2013 00:00:00 GMT"), 1369353600);
-  EXPECT_EQ(aws::parse_http_date("yesterday"), -1);
+  EXPECT_EQ(cloud::parse_http_date("Fri, 24 May 2013 00:00:00 GMT"), 1369353600);
+  EXPECT_EQ(cloud::parse_http_date("yesterday"), -1);
 }
 
 TEST(S3Client, AccessDeniedNamesTheActionResourceAndPrincipalEachCallNeeds) {
@@ -217,7 +216,7 @@ TEST(S3Client, AccessDeniedNamesTheActionResourceAndPrincipalEachCallNeeds) {
       {"LIST", "s3:ListBucket", "arn:aws:s3:::bkt"},
       {"CREATE BUCKET", "s3:CreateBucket", "arn:aws:s3:::bkt"},
   };
-  aws::HttpResponse r;
+  cloud::HttpResponse r;
   r.status = 403;
   r.body = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
   const aws::S3ErrorInfo e = aws::parse_s3_error(r);
@@ -248,12 +247,12 @@ TEST(S3Client, AccessDeniedNamesTheActionResourceAndPrincipalEachCallNeeds) {
 
 TEST(S3Client, RunParallelRunsEveryJobOrStopsAtTheFirstFailure) {
   std::vector<std::atomic<int>> ran(100);
-  EXPECT_EQ(aws::run_parallel(100, 8, [&](int i) { ran[static_cast<size_t>(i)]++; }), nullptr);
+  EXPECT_EQ(cloud::run_parallel(100, 8, [&](int i) { ran[static_cast<size_t>(i)]++; }), nullptr);
   for (auto& r : ran) EXPECT_EQ(r.load(), 1);
   std::atomic<int> started{0};
   // Jobs after the failing one take a millisecond each, so handing all 1000 out would take a quarter
   // of a second; the stop flag is set microseconds after job 3 throws.
-  std::exception_ptr e = aws::run_parallel(1000, 4, [&](int i) {
+  std::exception_ptr e = cloud::run_parallel(1000, 4, [&](int i) {
     started++;
     if (i == 3) throw std::runtime_error("part 4 failed");
     if (i > 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -265,15 +264,15 @@ TEST(S3Client, RunParallelRunsEveryJobOrStopsAtTheFirstFailure) {
     EXPECT_STREQ(err.what(), "part 4 failed");
   }
   EXPECT_LT(started.load(), 1000) << "jobs kept being handed out after a failure";
-  EXPECT_EQ(aws::run_parallel(0, 4, [](int) {}), nullptr);
+  EXPECT_EQ(cloud::run_parallel(0, 4, [](int) {}), nullptr);
 }
 
 TEST(S3Client, BackoffWaitEndsAsSoonAsItIsCancelled) {
-  aws::RetryPolicy slow;
+  cloud::RetryPolicy slow;
   slow.base_delay_s = 30;  // every wait would be up to 30 s
   slow.max_delay_s = 30;
   std::atomic<bool> cancel{false};
-  aws::Backoff b(slow, &cancel);
+  cloud::Backoff b(slow, &cancel);
   auto t0 = std::chrono::steady_clock::now();
   std::thread setter = set_later(&cancel, 100);
   bool waited = true;
@@ -284,14 +283,14 @@ TEST(S3Client, BackoffWaitEndsAsSoonAsItIsCancelled) {
   EXPECT_LT(seconds_since(t0), 1.0) << "the backoff slept on after the cancel";
   EXPECT_LT(b.attempt(), slow.max_attempts);
   t0 = std::chrono::steady_clock::now();
-  EXPECT_FALSE(aws::Backoff(slow, &cancel).wait());  // already cancelled: no sleep at all
+  EXPECT_FALSE(cloud::Backoff(slow, &cancel).wait());  // already cancelled: no sleep at all
   EXPECT_LT(seconds_since(t0), 0.05);
 }
 
 TEST(S3Client, TransportStopsARequestWaitingForAnAnswerWhenCancelled) {
   gan_test::HangingServer hung;
-  aws::HttpTransport t;  // its stall limit is 30 s: only the cancel can end this early
-  aws::HttpRequest r;
+  cloud::HttpTransport t;  // its stall limit is 30 s: only the cancel can end this early
+  cloud::HttpRequest r;
   r.method = "PUT";
   r.url = hung.endpoint() + "/bucket/key";
   r.body = std::string(100000, 'x');
@@ -302,7 +301,7 @@ TEST(S3Client, TransportStopsARequestWaitingForAnAnswerWhenCancelled) {
   try {
     t.perform(r);
     FAIL() << "a server that never answers cannot give a response";
-  } catch (const aws::TransportError& e) {
+  } catch (const cloud::TransportError& e) {
     EXPECT_TRUE(e.cancelled()) << e.what();
     EXPECT_NE(std::string(e.what()).find("cancelled"), std::string::npos) << e.what();
   }
@@ -310,7 +309,7 @@ TEST(S3Client, TransportStopsARequestWaitingForAnAnswerWhenCancelled) {
   EXPECT_LT(seconds_since(t0), 2.5);
   EXPECT_GE(hung.connections(), 1);
   // A request whose flag is already set is not sent at all.
-  EXPECT_THROW(t.perform(r), aws::TransportError);
+  EXPECT_THROW(t.perform(r), cloud::TransportError);
   EXPECT_EQ(hung.connections(), 1);
 }
 

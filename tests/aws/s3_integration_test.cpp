@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "aws/crypto.h"
-#include "aws/json_fields.h"
+#include "cloud/crypto.h"
+#include "cloud/json.h"
 #include "aws/s3_client.h"
 #include "aws/sigv4.h"
 #include "tests/aws/fixture.h"
@@ -63,7 +63,7 @@ class S3Integration : public ::testing::Test {
 
   void faults(const std::string& json) { stack_->proxy("faults", json); }
   int64_t stat(const std::string& name) {
-    return std::atoll(aws::json_fields(stack_->proxy("stats"))[name].c_str());
+    return std::atoll(cloud::json_fields(stack_->proxy("stats"))[name].c_str());
   }
 
   const gan_test::S3Stack* stack_ = nullptr;
@@ -83,7 +83,7 @@ TEST_F(S3Integration, PutGetRangeHeadListDelete) {
   auto head = s3.head_object("gan-test", key);
   ASSERT_TRUE(head);
   EXPECT_EQ(head->size, static_cast<int64_t>(body.size()));
-  EXPECT_EQ(head->etag, "\"" + aws::hex(aws::md5(body)) + "\"");
+  EXPECT_EQ(head->etag, "\"" + cloud::hex(cloud::md5(body)) + "\"");
   EXPECT_FALSE(s3.get_object("gan-test", "run/missing"));
   EXPECT_FALSE(s3.head_object("gan-test", "run/missing"));
 
@@ -132,10 +132,10 @@ TEST_F(S3Integration, PresignedGetDownloadsTheObject) {
   aws::S3Client s3(config());
   s3.put_object("gan-test", "share/generator x.bin", "weights");
   std::string url = s3.presign_get("gan-test", "share/generator x.bin", 600);
-  aws::HttpTransport t;
-  aws::HttpRequest r;
+  cloud::HttpTransport t;
+  cloud::HttpRequest r;
   r.url = url;
-  aws::HttpResponse resp = t.perform(r);
+  cloud::HttpResponse resp = t.perform(r);
   EXPECT_EQ(resp.status, 200) << resp.body;
   EXPECT_EQ(resp.body, "weights");
   // A tampered signature is refused by the proxy (botocore recomputes it).
@@ -218,14 +218,14 @@ TEST_F(S3Integration, ProxyRejectsATokenOrPayloadHashThatIsNotSigned) {
     aws::SignableRequest r;
     r.method = "PUT";
     r.path = "/gan-test/token/unsigned.txt";
-    r.payload_hash = aws::sha256_hex("x");
+    r.payload_hash = cloud::sha256_hex("x");
     r.headers = {{"host", host}, {"x-amz-date", aws::amz_date(now)}};
     if (sign_hash) r.headers.emplace_back("x-amz-content-sha256", r.payload_hash);
     std::string signed_headers;
     const std::string creq = aws::canonical_request(r, &signed_headers);
     const std::string day = aws::amz_date(now).substr(0, 8);
     const std::string sts = aws::string_to_sign(aws::amz_date(now), aws::credential_scope(day, "us-east-1", "s3"), creq);
-    aws::HttpRequest req;
+    cloud::HttpRequest req;
     req.method = "PUT";
     req.url = stack_->endpoint() + r.path;
     req.body = "x";
@@ -234,15 +234,15 @@ TEST_F(S3Integration, ProxyRejectsATokenOrPayloadHashThatIsNotSigned) {
     for (const auto& h : unsigned_headers) req.headers.push_back(h);
     req.headers.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=S3RVER/" + day +
                                                   "/us-east-1/s3/aws4_request, SignedHeaders=" + signed_headers +
-                                                  ", Signature=" + aws::hex(aws::hmac_sha256(aws::signing_key("S3RVER", day, "us-east-1", "s3"), sts)));
-    return aws::HttpTransport().perform(req);
+                                                  ", Signature=" + cloud::hex(cloud::hmac_sha256(aws::signing_key("S3RVER", day, "us-east-1", "s3"), sts)));
+    return cloud::HttpTransport().perform(req);
   };
-  aws::HttpResponse good = send(true, {});
+  cloud::HttpResponse good = send(true, {});
   ASSERT_EQ(good.status, 200) << "the hand-signed request itself is wrong: " << good.body;
-  aws::HttpResponse token = send(true, {{"x-amz-security-token", "FwoGZXIvYXdzEJr//////////wEaDOGan+Token="}});
+  cloud::HttpResponse token = send(true, {{"x-amz-security-token", "FwoGZXIvYXdzEJr//////////wEaDOGan+Token="}});
   EXPECT_EQ(token.status, 403);
   EXPECT_NE(token.body.find("not signed: x-amz-security-token"), std::string::npos) << token.body;
-  aws::HttpResponse hash = send(false, {{"x-amz-content-sha256", aws::sha256_hex("x")}});
+  cloud::HttpResponse hash = send(false, {{"x-amz-content-sha256", cloud::sha256_hex("x")}});
   EXPECT_EQ(hash.status, 403);
   EXPECT_NE(hash.body.find("not signed: x-amz-content-sha256"), std::string::npos) << hash.body;
   EXPECT_EQ(stat("rejected"), 2);

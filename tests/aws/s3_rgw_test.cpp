@@ -5,7 +5,7 @@
 
 #include <cstdlib>
 
-#include "aws/crypto.h"
+#include "cloud/crypto.h"
 #include "aws/s3_client.h"
 #include "storage/s3_storage.h"
 #include "storage/upload_queue.h"
@@ -53,7 +53,7 @@ TEST_F(S3IntegrationRgw, ObjectCallsWithAwkwardKeys) {
   aws::S3Client s3(config());
   const std::string key = "run/a b+c=d@e?f%g~h/\xc3\xa9\xf0\x9f\x98\x80.txt";
   const std::string body = "Welcome to Amazon S3. " + gan_test::random_bytes(3000, 11);
-  EXPECT_EQ(s3.put_object("gan-test", key, body, "text/plain"), "\"" + aws::hex(aws::md5(body)) + "\"");
+  EXPECT_EQ(s3.put_object("gan-test", key, body, "text/plain"), "\"" + cloud::hex(cloud::md5(body)) + "\"");
   EXPECT_EQ(s3.get_object("gan-test", key).value(), body);
   EXPECT_EQ(s3.get_object("gan-test", key, std::make_pair<int64_t, int64_t>(0, 9)).value(), "Welcome to");
   EXPECT_EQ(s3.head_object("gan-test", key)->size, static_cast<int64_t>(body.size()));
@@ -82,9 +82,9 @@ TEST_F(S3IntegrationRgw, MultipartPartsMeetTheMinimumAndTheEtagCountsThem) {
 TEST_F(S3IntegrationRgw, PresignedUrlAndErrors) {
   aws::S3Client s3(config());
   s3.put_object("gan-test", "share/g x.bin", "weights");
-  aws::HttpRequest r;
+  cloud::HttpRequest r;
   r.url = s3.presign_get("gan-test", "share/g x.bin", 300);
-  aws::HttpResponse resp = aws::HttpTransport().perform(r);
+  cloud::HttpResponse resp = cloud::HttpTransport().perform(r);
   EXPECT_EQ(resp.status, 200) << resp.body;
   EXPECT_EQ(resp.body, "weights");
 

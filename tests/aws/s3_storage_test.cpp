@@ -17,8 +17,9 @@
 #include <set>
 #include <thread>
 
-#include "aws/crypto.h"
-#include "aws/json_fields.h"
+#include "cloud/crypto.h"
+#include "cloud/json.h"
+#include "storage/open.h"
 #include "storage/s3_storage.h"
 #include "storage/upload_queue.h"
 #include "tests/aws/fake_server.h"
@@ -68,7 +69,7 @@ class S3IntegrationStorage : public ::testing::Test {
     if (p == std::string::npos) return out;
     std::string body = stats.substr(p + 8);
     body = body.substr(0, body.find('}') + 1);
-    for (const auto& [k, v] : aws::json_fields(body)) out[k] = std::atoll(v.c_str());
+    for (const auto& [k, v] : cloud::json_fields(body)) out[k] = std::atoll(v.c_str());
     return out;
   }
   const gan_test::S3Stack* stack_ = nullptr;
@@ -78,8 +79,9 @@ class S3IntegrationStorage : public ::testing::Test {
 }  // namespace
 
 TEST_F(S3IntegrationStorage, StorageContractOverS3) {
-  gan::set_default_s3_options(options());
-  std::unique_ptr<gan::Storage> s = gan::open_storage("s3://gan-test/contract/runs/");
+  gan::StorageOptions so;
+  so.s3 = options();
+  std::unique_ptr<gan::Storage> s = gan::open_storage("s3://gan-test/contract/runs/", so);
   ASSERT_EQ(s->url(), "s3://gan-test/contract/runs/");
   s->put("20240101T000000Z/hyperparameters.json", "{}");
   s->put_file("20240101T000000Z/epoch/10/generated.png",
@@ -101,9 +103,9 @@ TEST_F(S3IntegrationStorage, StorageContractOverS3) {
   EXPECT_NE(url.find("/gan-test/contract/runs/20240102T000000Z/target.png?"), std::string::npos) << url;
   // What ./gan --presign prints: a URL anyone can fetch (the proxy checks its signature).
   std::string shared = gan::presign_s3_url("s3://gan-test/contract/runs/20240102T000000Z/target.png", options(), 120);
-  aws::HttpRequest get;
+  cloud::HttpRequest get;
   get.url = shared;
-  aws::HttpResponse got = aws::HttpTransport().perform(get);
+  cloud::HttpResponse got = cloud::HttpTransport().perform(get);
   EXPECT_EQ(got.status, 200);
   EXPECT_EQ(got.body, "png");
   EXPECT_THROW(gan::presign_s3_url("s3://gan-test", options(), 120), std::invalid_argument);
@@ -122,7 +124,6 @@ TEST_F(S3IntegrationStorage, StorageContractOverS3) {
     EXPECT_FALSE(e.transient());
     EXPECT_NE(std::string(e.what()).find("NoSuchBucket"), std::string::npos) << e.what();
   }
-  gan::set_default_s3_options(gan::S3Options{});
 }
 
 TEST_F(S3IntegrationStorage, QueueUnderFaultsDeliversEveryArtifactOnceWithItsBytes) {
@@ -152,7 +153,7 @@ TEST_F(S3IntegrationStorage, QueueUnderFaultsDeliversEveryArtifactOnceWithItsByt
   ASSERT_EQ(listed.size(), expected.size());
   for (const auto& o : listed) {
     ASSERT_TRUE(expected.count(o.key)) << "unexpected object " << o.key;
-    EXPECT_EQ(aws::md5(remote->get(o.key).value()), aws::md5(expected[o.key])) << o.key;
+    EXPECT_EQ(cloud::md5(remote->get(o.key).value()), cloud::md5(expected[o.key])) << o.key;
   }
   // Faults were injected before the server saw the request, so each key was written exactly once
   // (a multipart upload counts once, for its Complete).
@@ -163,7 +164,7 @@ TEST_F(S3IntegrationStorage, QueueUnderFaultsDeliversEveryArtifactOnceWithItsByt
     ASSERT_NE(it, stored.end()) << key << " was never stored";
     EXPECT_EQ(it->second, 1) << key;
   }
-  EXPECT_GE(std::atoll(aws::json_fields(stack_->proxy("stats"))["faults"].c_str()), 12);
+  EXPECT_GE(std::atoll(cloud::json_fields(stack_->proxy("stats"))["faults"].c_str()), 12);
 }
 
 TEST_F(S3IntegrationStorage, QueueKilledWhileNonEmptyIsResumedAndUploadsTheRest) {

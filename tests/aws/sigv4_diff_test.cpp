@@ -10,8 +10,8 @@
 #include <random>
 #include <sstream>
 
-#include "aws/crypto.h"
-#include "aws/json_fields.h"
+#include "cloud/crypto.h"
+#include "cloud/json.h"
 #include "aws/sigv4.h"
 #include "tests/aws/fixture.h"
 
@@ -109,7 +109,7 @@ TEST(Sigv4Differential, ThousandRandomRequestsMatchBotocore) {
         c.req.headers.emplace_back(third(rng) ? name : "X-Amz-Meta-Upper", printable(rng, 20));
       }
       c.body = printable(rng, 64);
-      c.req.payload_hash = aws::sha256_hex(c.body);
+      c.req.payload_hash = cloud::sha256_hex(c.body);
     }
     c.creds.access_key_id = "AKID" + std::to_string(i);
     c.creds.secret_access_key = printable(rng, 40) + "k";
@@ -139,7 +139,7 @@ TEST(Sigv4Differential, ThousandRandomRequestsMatchBotocore) {
   int n = 0, mismatches = 0;
   while (std::getline(out, line) && n < kCases) {
     Case& c = cases[static_cast<size_t>(n++)];
-    auto want = aws::json_fields(line);
+    auto want = cloud::json_fields(line);
     aws::SigningStages got;
     if (c.expires) {
       std::string q;

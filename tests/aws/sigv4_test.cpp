@@ -7,7 +7,7 @@
 // and post-sts-header-before's are also the signatures of the suite's published .authz files).
 #include <gtest/gtest.h>
 
-#include "aws/crypto.h"
+#include "cloud/crypto.h"
 #include "aws/sigv4.h"
 
 namespace {
@@ -55,7 +55,7 @@ void check_suite_case(const SuiteCase& c) {
   EXPECT_EQ(sts.substr(0, sts.rfind('\n')),
             "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request");
   const std::string key = aws::signing_key(suite_creds().secret_access_key, "20150830", "us-east-1", "service");
-  EXPECT_EQ(aws::hex(aws::hmac_sha256(key, sts)), c.sig);
+  EXPECT_EQ(cloud::hex(cloud::hmac_sha256(key, sts)), c.sig);
 }
 
 const char* kEmpty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -70,7 +70,7 @@ const char* kSuiteToken =
 
 TEST(Sigv4, SigningKeyMatchesTheDocumentedDerivation) {
   // The IAM reference's "deriving the signing key" example.
-  EXPECT_EQ(aws::hex(aws::signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam")),
+  EXPECT_EQ(cloud::hex(aws::signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam")),
             "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
   aws::SigningKeyCache cache;
   const std::string a = cache.get("secret", "20240101", "eu-west-1", "s3");
@@ -118,7 +118,7 @@ TEST(Sigv4, S3ExamplePutObject) {
   r.headers = {{"Host", "examplebucket.s3.amazonaws.com"},
                {"Date", "Fri, 24 May 2013 00:00:00 GMT"},
                {"x-amz-storage-class", "REDUCED_REDUNDANCY"}};
-  r.payload_hash = aws::sha256_hex("Welcome to Amazon S3.");
+  r.payload_hash = cloud::sha256_hex("Welcome to Amazon S3.");
   EXPECT_EQ(r.payload_hash, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
   aws::SigningStages s = aws::sign_request(r, s3_example_creds(), "us-east-1", "s3", kS3ExampleTime);
   EXPECT_EQ(s.canonical_request,

@@ -7,7 +7,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "aws/http_transport.h"
+#include "cloud/http.h"
 #include "tests/aws/fixture.h"
 
 namespace gan_test {
@@ -20,12 +20,12 @@ std::string azure_fixture_path(const std::string& name) {
 namespace {
 
 std::string post(const std::string& url, const std::string& method, const std::string& body) {
-  aws::HttpTransport t;
-  aws::HttpRequest r;
+  cloud::HttpTransport t;
+  cloud::HttpRequest r;
   r.method = method;
   r.url = url;
   r.body = body;
-  aws::HttpResponse resp = t.perform(r);
+  cloud::HttpResponse resp = t.perform(r);
   if (resp.status != 200) throw std::runtime_error(url + " failed: " + resp.body);
   return resp.body;
 }

@@ -10,8 +10,8 @@
 
 namespace {
 
-aws::HttpResponse response(long status, const std::string& code, const std::string& message) {
-  aws::HttpResponse r;
+cloud::HttpResponse response(long status, const std::string& code, const std::string& message) {
+  cloud::HttpResponse r;
   r.status = status;
   r.headers = {{"x-ms-error-code", code}, {"x-ms-request-id", "req-1"}};
   r.body = "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + code + "</Code><Message>" + message +
@@ -19,7 +19,7 @@ aws::HttpResponse response(long status, const std::string& code, const std::stri
   return r;
 }
 
-std::string describe(const aws::HttpResponse& r) {
+std::string describe(const cloud::HttpResponse& r) {
   return azure::describe_blob_error("PUT", "acct", "gan-training-storage", "run/a.png", azure::parse_blob_error(r),
                                     "AZURE_STORAGE_KEY", "https://acct.blob.core.windows.net");
 }
@@ -30,7 +30,7 @@ TEST(AzureBlobErrors, ParsedFromHeaderAndXml) {
   EXPECT_EQ(e.code, "ContainerNotFound");
   EXPECT_EQ(e.message, "The specified container does not exist.");  // first line only
   EXPECT_EQ(e.request_id, "req-1");
-  aws::HttpResponse head;  // HEAD: no body, the code only in the header
+  cloud::HttpResponse head;  // HEAD: no body, the code only in the header
   head.status = 403;
   head.headers = {{"x-ms-error-code", "AuthenticationFailed"}};
   EXPECT_EQ(azure::parse_blob_error(head).code, "AuthenticationFailed");
@@ -99,7 +99,7 @@ TEST(AzureBlobErrors, ListingStopsWhenTheServiceRepeatsItsMarker) {
   azure::BlobClient c(cfg);
   try {
     azure::BlobListing l = c.list_blobs("gan", "run/");
-    FAIL() << "listed " << l.blobs.size() << " blobs from a service repeating its marker";
+    FAIL() << "listed " << l.objects.size() << " blobs from a service repeating its marker";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("LIST az://devstoreaccount1/gan/run/"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("already given"), std::string::npos) << e.what();

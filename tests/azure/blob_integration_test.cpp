@@ -6,8 +6,8 @@
 #include <chrono>
 #include <thread>
 
-#include "aws/http_transport.h"
-#include "aws/json_fields.h"
+#include "cloud/http.h"
+#include "cloud/json.h"
 #include "azure/sas.h"
 #include "azure/shared_key.h"
 #include "storage/azure_storage.h"
@@ -68,7 +68,7 @@ TEST(AzureBlob, BlocksInParallelAboveTheThreshold) {
   std::string stats = st->proxy("stats");
   EXPECT_NE(stats.find("comp=block&"), std::string::npos) << stats;      // Put Block
   EXPECT_NE(stats.find("comp=blocklist"), std::string::npos) << stats;  // Put Block List
-  const int in_flight = std::atoi(aws::json_fields(stats)["max_in_flight"].c_str());
+  const int in_flight = std::atoi(cloud::json_fields(stats)["max_in_flight"].c_str());
   EXPECT_GE(in_flight, 2) << "blocks were not sent in parallel: " << stats;
   EXPECT_LE(in_flight, 4) << "more blocks in flight than cfg.concurrency: " << stats;
   st->proxy("reset");
@@ -86,13 +86,13 @@ TEST(AzureBlob, ListWithMarkersAndDelimiter) {
   for (auto& n : names) c.put_blob("listing", n, n);
   c.put_blob("listing", "other", "x");
   auto l = c.list_blobs("listing", "runs/", "", 2);  // four pages
-  ASSERT_EQ(l.blobs.size(), 7u);
+  ASSERT_EQ(l.objects.size(), 7u);
   std::sort(names.begin(), names.end());
-  for (size_t i = 0; i < names.size(); i++) EXPECT_EQ(l.blobs[i].name, names[i]);
-  EXPECT_EQ(l.blobs[0].size, static_cast<int64_t>(names[0].size()));
+  for (size_t i = 0; i < names.size(); i++) EXPECT_EQ(l.objects[i].key, names[i]);
+  EXPECT_EQ(l.objects[0].size, static_cast<int64_t>(names[0].size()));
   auto dirs = c.list_blobs("listing", "runs/", "/", 1);
-  EXPECT_EQ(dirs.prefixes, (std::vector<std::string>{"runs/r0/", "runs/r1/", "runs/r2/"}));
-  EXPECT_TRUE(dirs.blobs.empty());
+  EXPECT_EQ(dirs.common_prefixes, (std::vector<std::string>{"runs/r0/", "runs/r1/", "runs/r2/"}));
+  EXPECT_TRUE(dirs.objects.empty());
 }
 
 TEST(AzureBlob, ServiceSasLinkDownloadsTheSameBytes) {
@@ -102,10 +102,10 @@ TEST(AzureBlob, ServiceSasLinkDownloadsTheSameBytes) {
   const std::string bytes = gan_test::random_bytes(4096, 3);
   c.put_blob("shared", "run/epoch/10/generator.safetensors", bytes);
   std::string url = c.sas_url("shared", "run/epoch/10/generator.safetensors", 600);
-  aws::HttpTransport t;
-  aws::HttpRequest r;
+  cloud::HttpTransport t;
+  cloud::HttpRequest r;
   r.url = url;  // no credentials at all
-  aws::HttpResponse resp = t.perform(r);
+  cloud::HttpResponse resp = t.perform(r);
   EXPECT_EQ(resp.status, 200) << resp.body;
   EXPECT_EQ(resp.body, bytes);
   // A tampered signature is refused (Azurite checks it).
@@ -132,7 +132,7 @@ TEST(AzureBlob, AccountSasAsTheCredential) {
   c.create_container("viasas");
   c.put_blob("viasas", "a b", "hello");
   EXPECT_EQ(c.get_blob("viasas", "a b"), "hello");
-  EXPECT_EQ(c.list_blobs("viasas", "").blobs.size(), 1u);
+  EXPECT_EQ(c.list_blobs("viasas", "").objects.size(), 1u);
   // A link carrying this SAS would let whoever gets it write and delete: refused, saying why.
   try {
     std::string url = c.sas_url("viasas", "a b", 60);

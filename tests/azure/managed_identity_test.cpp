@@ -3,7 +3,7 @@
 // retried, and the errors a user sees off Azure or without an identity.
 #include <gtest/gtest.h>
 
-#include "aws/json_fields.h"
+#include "cloud/json.h"
 #include "azure/blob_client.h"
 #include "azure/managed_identity.h"
 #include "storage/azure_storage.h"
@@ -22,12 +22,12 @@ TEST(AzureManagedIdentity, TokenExpiryRefreshAndFailures) {
   auto src = std::make_shared<azure::ManagedIdentitySource>("", "11111111-2222-3333-4444-555555555555");
   unsetenv("AZURE_IMDS_ENDPOINT");
   EXPECT_NE(src->name().find(md->url()), std::string::npos);
-  azure::TokenCache cache(src);
+  cloud::TokenCache cache(src);
   const int64_t t0 = time(nullptr);
-  azure::AccessToken a = cache.get(t0);
+  cloud::AccessToken a = cache.get(t0);
   EXPECT_EQ(a.token.rfind("tok-", 0), 0u);
   EXPECT_NEAR(static_cast<double>(a.expires_at), static_cast<double>(t0 + 120), 2);  // from expires_on
-  auto stats = aws::json_fields(md->call("GET", "/__fake/stats"));
+  auto stats = cloud::json_fields(md->call("GET", "/__fake/stats"));
   EXPECT_NE(stats["last_query"].find("resource=https%3A%2F%2Fstorage.azure.com%2F"), std::string::npos) << stats["last_query"];
   EXPECT_NE(stats["last_query"].find("client_id=11111111-2222"), std::string::npos);
   EXPECT_NE(stats["last_query"].find("api-version=2018-02-01"), std::string::npos);
@@ -66,7 +66,7 @@ TEST(AzureManagedIdentity, BlobClientSendsAndRefreshesTheBearerToken) {
   md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0,"no_identity":false})");
   auto cfg = gan_test::azurite_config(st->endpoint());
   cfg.credential.kind = azure::AzureCredential::Kind::Bearer;
-  cfg.credential.tokens = std::make_shared<azure::TokenCache>(std::make_shared<azure::ManagedIdentitySource>(md->url()));
+  cfg.credential.tokens = std::make_shared<cloud::TokenCache>(std::make_shared<azure::ManagedIdentitySource>(md->url()));
   cfg.credential.source = cfg.credential.tokens->name();
   azure::BlobClient c(cfg);
   st->proxy("reset");
@@ -102,7 +102,7 @@ TEST(AzureManagedIdentity, AzuriteWithOAuthAcceptsTheToken) {
   cfg.transport.ca_file = az->ca_file;
   cfg.retry.base_delay_s = 0.01;
   cfg.credential.kind = azure::AzureCredential::Kind::Bearer;
-  cfg.credential.tokens = std::make_shared<azure::TokenCache>(std::make_shared<azure::ManagedIdentitySource>(md->url()));
+  cfg.credential.tokens = std::make_shared<cloud::TokenCache>(std::make_shared<azure::ManagedIdentitySource>(md->url()));
   cfg.credential.source = cfg.credential.tokens->name();
   // An opaque token ("tok-1") is not one Azurite accepts: the service really checks.
   {
@@ -116,7 +116,7 @@ TEST(AzureManagedIdentity, AzuriteWithOAuthAcceptsTheToken) {
     }
   }
   md->call("POST", "/__fake/config", R"({"jwt":true})");
-  cfg.credential.tokens = std::make_shared<azure::TokenCache>(std::make_shared<azure::ManagedIdentitySource>(md->url()));
+  cfg.credential.tokens = std::make_shared<cloud::TokenCache>(std::make_shared<azure::ManagedIdentitySource>(md->url()));
   cfg.block_threshold = 1 << 20;
   cfg.block_size = 256 << 10;
   azure::BlobClient c(cfg);
@@ -127,7 +127,7 @@ TEST(AzureManagedIdentity, AzuriteWithOAuthAcceptsTheToken) {
   const std::string big = gan_test::random_bytes((1 << 20) + 777, 9);
   c.put_file("identity", "run/checkpoint/state.safetensors", gan_test::write_file(d.path() + "/big", big));  // blocks
   EXPECT_EQ(c.get_blob("identity", "run/checkpoint/state.safetensors"), big);
-  EXPECT_EQ(c.list_blobs("identity", "run/").blobs.size(), 2u);
+  EXPECT_EQ(c.list_blobs("identity", "run/").objects.size(), 2u);
   EXPECT_EQ(c.get_properties("identity", "run/summary.json")->size, 11);
   c.delete_blob("identity", "run/summary.json");
   EXPECT_FALSE(c.get_blob("identity", "run/summary.json"));

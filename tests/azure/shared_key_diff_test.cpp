@@ -7,7 +7,7 @@
 #include <random>
 #include <set>
 
-#include "aws/http_transport.h"
+#include "cloud/http.h"
 #include "azure/shared_key.h"
 #include "tests/aws/fixture.h"
 #include "tests/azure/azurite.h"
@@ -37,7 +37,7 @@ struct Sent {
 Sent send(const gan_test::AzuriteStack* st, azure::BlobRequest r, const std::string& body, int64_t now) {
   if (r.method == "PUT") r.headers.emplace_back("Content-Length", std::to_string(body.size()));
   azure::SharedKeyStages s = azure::sign_shared_key(r, azure::kDevAccount, azure::kDevKey, now);
-  aws::HttpRequest req;
+  cloud::HttpRequest req;
   req.method = r.method;
   req.url = "http://127.0.0.1:" + std::to_string(st->azurite_port) + azure::encode_path(r.path);
   if (!r.query.empty()) req.url += "?" + azure::encode_query(r.query);
@@ -45,8 +45,8 @@ Sent send(const gan_test::AzuriteStack* st, azure::BlobRequest r, const std::str
     if (h.first != "Content-Length") req.headers.push_back(h);
   req.headers.emplace_back("Authorization", s.authorization);
   req.body = body;
-  static aws::HttpTransport t;
-  aws::HttpResponse resp = t.perform(req);
+  static cloud::HttpTransport t;
+  cloud::HttpResponse resp = t.perform(req);
   return {resp.status, resp.body + " [string to sign: " + s.string_to_sign + "]"};
 }
 

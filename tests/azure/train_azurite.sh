@@ -23,13 +23,8 @@ cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 FIX=$ROOT/tests/fixtures/azure
 TOTAL=7
-pass=0 fail=0 skip=0
-ok() { echo "PASS: $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
-finish() { echo "$pass passed, $fail failed, $skip skipped"; exit $((fail > 0)); }
-skip_all() {
-  echo "SKIP: $1"; skip=$((skip + TOTAL - pass - fail)); finish
-}
+# shellcheck source=tests/fixtures/s3/checks.sh
+source "$ROOT/tests/fixtures/s3/checks.sh"
 
 GAN=${GAN:-./gan}
 [[ -x $GAN ]] || skip_all "./gan is not built (make)"
@@ -44,7 +39,6 @@ TMP=$(mktemp -d /tmp/gan-train-az-XXXXXX)
 source "$ROOT/tests/common/procs.sh"
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() { rm -rf "$TMP"; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { for _ in $(seq 150); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 
 AZPORT=$(free_port); PROXYPORT=$(free_port)

@@ -10,12 +10,12 @@
 #include <fstream>
 #include <thread>
 
-#include "aws/crypto.h"
-#include "aws/http_transport.h"
-#include "aws/json_fields.h"
+#include "cloud/crypto.h"
+#include "cloud/http.h"
+#include "cloud/json.h"
 #include "aws/sigv4.h"
 #include "gcs/gce_metadata.h"
-#include "gcs/gcs_client.h"
+#include "aws/s3_client.h"
 #include "storage/gcs_storage.h"
 #include "storage/upload_queue.h"
 #include "tests/aws/fake_server.h"
@@ -83,7 +83,7 @@ TEST(GcsSigning, XmlApiConventionsMatchBotocore) {
   size_t n = 0;
   while (std::getline(out, line) && n < cases.size()) {
     const Case& c = cases[n++];
-    auto want = aws::json_fields(line);
+    auto want = cloud::json_fields(line);
     aws::SignableRequest r;
     r.method = c.method;
     r.path = "/" + c.key;
@@ -96,7 +96,7 @@ TEST(GcsSigning, XmlApiConventionsMatchBotocore) {
       got = aws::presign(r, hmac(), "auto", "s3", t, c.expires, &q);
       EXPECT_NE(q.find("X-Amz-Credential=GOOG1EXAMPLEHMACKEY%2F20261126%2Fauto%2Fs3%2Faws4_request"), std::string::npos) << q;
     } else {
-      r.payload_hash = aws::sha256_hex(c.body);
+      r.payload_hash = cloud::sha256_hex(c.body);
       got = aws::sign_request(r, hmac(), "auto", "s3", t);
       EXPECT_NE(got.authorization.find("Credential=GOOG1EXAMPLEHMACKEY/20261126/auto/s3/aws4_request"), std::string::npos);
     }
@@ -153,8 +153,8 @@ TEST(GcsHmac, EveryCallThroughTheS3CompatiblePath) {
   EXPECT_EQ(s.list_dirs(""), (std::vector<std::string>{"r1"}));
   EXPECT_EQ(s.list("r1/").size(), 2u);
   EXPECT_EQ(s.stat("r1/hyperparameters.json")->size, 2);
-  aws::HttpTransport t;
-  aws::HttpRequest r;
+  cloud::HttpTransport t;
+  cloud::HttpRequest r;
   r.url = s.presign("r1/hyperparameters.json", 60);
   EXPECT_EQ(t.perform(r).body, "{}");
   s.remove("r1/hyperparameters.json");
@@ -305,8 +305,8 @@ const BearerFront* bearer_front(std::string* why) {
 }
 
 std::string post(const std::string& url, const std::string& body) {
-  aws::HttpTransport t;
-  aws::HttpRequest r;
+  cloud::HttpTransport t;
+  cloud::HttpRequest r;
   r.method = "POST";
   r.url = url;
   r.body = body;
@@ -341,11 +341,11 @@ TEST(GcsBearer, EveryCallWithMetadataServerTokens) {
   EXPECT_EQ(s.list_dirs("r"), (std::vector<std::string>{"checkpoint"}));
   EXPECT_EQ(s.stat("r/a.json")->size, 3);
   // Every token issued so far is revoked: the client must fetch one new token and carry on.
-  auto ms = aws::json_fields(md->call("GET", "/__fake/stats"));
+  auto ms = cloud::json_fields(md->call("GET", "/__fake/stats"));
   int next = std::atoi(ms["gce"].c_str()) + 1;
   post(front->url() + "/__front/revoke", "{\"below\": " + std::to_string(next) + "}");
   EXPECT_EQ(s.get("r/a.json"), "[1]");
-  auto after = aws::json_fields(md->call("GET", "/__fake/stats"));
+  auto after = cloud::json_fields(md->call("GET", "/__fake/stats"));
   EXPECT_EQ(std::atoi(after["gce"].c_str()), next);  // exactly one new token
   s.remove("r/a.json");
   EXPECT_FALSE(s.get("r/a.json"));
@@ -353,8 +353,8 @@ TEST(GcsBearer, EveryCallWithMetadataServerTokens) {
   unsetenv("GCE_METADATA_HOST");
 }
 
-std::shared_ptr<azure::TokenCache> metadata_tokens(const gan_test::FakeMetadata* md) {
-  return std::make_shared<azure::TokenCache>(
+std::shared_ptr<cloud::TokenCache> metadata_tokens(const gan_test::FakeMetadata* md) {
+  return std::make_shared<cloud::TokenCache>(
       std::make_shared<gcs::GceMetadataSource>("127.0.0.1:" + std::to_string(md->port)));
 }
 
@@ -404,14 +404,15 @@ TEST(GcsBearer, PartsInParallelAndALostCompleteAnswer) {
   auto fp = gan_test::start_faultproxy(front->port, &why);
   if (!fp) GTEST_SKIP() << why;
   md->call("POST", "/__fake/config", R"({"lifetime":3600,"fail":0})");
-  gcs::GcsClientConfig cfg;
+  aws::S3ClientConfig cfg;  // GCS's XML API with a bearer token
+  cfg.scheme = "gs";
   cfg.endpoint = fp->endpoint();
-  cfg.tokens = metadata_tokens(md);
+  cfg.bearer = metadata_tokens(md);
   cfg.retry.base_delay_s = 0.01;
   cfg.multipart_threshold = 5 << 20;
   cfg.part_size = 5 << 20;
   cfg.concurrency = 3;
-  gcs::GcsClient c(cfg);
+  aws::S3Client c(cfg);
   gan_test::TempDir d;
   const std::string big = gan_test::random_bytes((20 << 20) + 11, 8);  // 5 parts
   const std::string path = gan_test::write_file(d.path() + "/big", big);
@@ -419,7 +420,7 @@ TEST(GcsBearer, PartsInParallelAndALostCompleteAnswer) {
   fp->proxy("faults", R"([{"kind":"delay","seconds":0.3,"count":100,"method":"PUT","match":"uploadId="},
                           {"kind":"drop_response","count":1,"method":"POST","match":"uploadId="}])");
   EXPECT_NO_THROW(c.put_file("gan-test", key, path, "application/octet-stream"));
-  auto stats = aws::json_fields(fp->proxy("stats"));
+  auto stats = cloud::json_fields(fp->proxy("stats"));
   EXPECT_EQ(stats["faults"], "6") << "5 held parts and the dropped Complete answer";
   const int in_flight = std::atoi(stats["max_in_flight"].c_str());
   EXPECT_GE(in_flight, 2) << "parts were not sent in parallel";
@@ -432,9 +433,9 @@ TEST(GcsBearer, PartsInParallelAndALostCompleteAnswer) {
 // A server that keeps answering "truncated" with the same continuation token: before, the bearer
 // client asked for the same page forever (here the server gives up after 50 pages).
 TEST(GcsBearer, ListingStopsWhenTheServerRepeatsItsContinuationToken) {
-  struct FixedToken : azure::TokenSource {
+  struct FixedToken : cloud::TokenSource {
     std::string name() const override { return "a test token"; }
-    azure::AccessToken fetch(int64_t now) override { return {"token", now + 3600, name()}; }
+    cloud::AccessToken fetch(int64_t now) override { return {"token", now + 3600, name()}; }
   };
   std::atomic<int> pages{0};
   gan_test::FakeServer server([&](const httplib::Request&, httplib::Response& res) {
@@ -444,10 +445,11 @@ TEST(GcsBearer, ListingStopsWhenTheServerRepeatsItsContinuationToken) {
                         "<Contents><Key>run/a</Key><Size>1</Size></Contents></ListBucketResult>",
                     "application/xml");
   });
-  gcs::GcsClientConfig cfg;
+  aws::S3ClientConfig cfg;  // GCS's XML API with a bearer token
+  cfg.scheme = "gs";
   cfg.endpoint = server.endpoint();
-  cfg.tokens = std::make_shared<azure::TokenCache>(std::make_shared<FixedToken>());
-  gcs::GcsClient c(cfg);
+  cfg.bearer = std::make_shared<cloud::TokenCache>(std::make_shared<FixedToken>());
+  aws::S3Client c(cfg);
   try {
     aws::S3Listing l = c.list_objects("bucket", "run/");
     FAIL() << "listed " << l.objects.size() << " objects from a server repeating its token";
@@ -464,14 +466,14 @@ TEST(GcsMetadata, TokenExpiryRefreshAndFailures) {
   if (!md) GTEST_SKIP() << why;
   md->call("POST", "/__fake/config", R"({"lifetime":120,"fail":0})");
   auto src = std::make_shared<gcs::GceMetadataSource>("127.0.0.1:" + std::to_string(md->port));
-  azure::TokenCache cache(src);
+  cloud::TokenCache cache(src);
   const int64_t t0 = time(nullptr);
-  azure::AccessToken a = cache.get(t0);
+  cloud::AccessToken a = cache.get(t0);
   EXPECT_EQ(a.token.rfind("tok-", 0), 0u);
   EXPECT_NEAR(static_cast<double>(a.expires_at), static_cast<double>(t0 + 120), 2);
   EXPECT_EQ(cache.get(t0 + 30).token, a.token);  // still fresh
   EXPECT_EQ(cache.fetches(), 1);
-  azure::AccessToken b = cache.get(t0 + 61);  // within half its 120 s life of expiry: refreshed
+  cloud::AccessToken b = cache.get(t0 + 61);  // within half its 120 s life of expiry: refreshed
   EXPECT_NE(b.token, a.token);
   EXPECT_EQ(cache.fetches(), 2);
   cache.invalidate();
@@ -480,8 +482,8 @@ TEST(GcsMetadata, TokenExpiryRefreshAndFailures) {
   EXPECT_NO_THROW(src->fetch(t0));
   // A long-lived token is refreshed five minutes before it expires.
   md->call("POST", "/__fake/config", R"({"lifetime":3600})");
-  azure::TokenCache hour(src);
-  azure::AccessToken h = hour.get(t0);
+  cloud::TokenCache hour(src);
+  cloud::AccessToken h = hour.get(t0);
   EXPECT_EQ(hour.get(t0 + 3600 - 301).token, h.token);
   EXPECT_NE(hour.get(t0 + 3600 - 299).token, h.token);
   // Nothing listening: an error that says what to set instead.
@@ -499,10 +501,10 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // One token that lasts: numbered high enough for the bearer front, which accepts "tok-<n>".
-class FixedToken : public azure::TokenSource {
+class FixedToken : public cloud::TokenSource {
  public:
   std::string name() const override { return "a fixed test token"; }
-  azure::AccessToken fetch(int64_t now) override { return {"tok-1000000", now + 3600, name()}; }
+  cloud::AccessToken fetch(int64_t now) override { return {"tok-1000000", now + 3600, name()}; }
 };
 
 // ./gan's exit after --upload-timeout over gs://, in both modes: against a server that accepts
@@ -511,13 +513,13 @@ class FixedToken : public azure::TokenSource {
 // used here), and what was not uploaded stays in the journal.
 TEST(GcsCancel, UploadQueueShutdownIsBoundedByTheDrainTimeoutAgainstAHungServer) {
   for (const bool use_hmac : {true, false}) {
-    SCOPED_TRACE(use_hmac ? "HMAC keys (aws::S3Client)" : "bearer token (gcs::GcsClient)");
+    SCOPED_TRACE(use_hmac ? "HMAC keys (aws::S3Client)" : "bearer token (aws::S3Client)");
     gan_test::HangingServer hung;
     gan_test::TempDir dir;
     gan::GcsOptions o;
     o.endpoint = hung.endpoint();
     if (use_hmac) o.hmac = hmac();
-    else o.tokens = std::make_shared<azure::TokenCache>(std::make_shared<FixedToken>());
+    else o.tokens = std::make_shared<cloud::TokenCache>(std::make_shared<FixedToken>());
     o.multipart_threshold = 6 << 20;
     o.part_size = 5 << 20;
     auto remote = std::make_shared<gan::GcsStorage>("gs://gan-test/hung", o);
@@ -578,13 +580,14 @@ TEST(GcsCancel, CancelledMultipartUploadGetsOneBoundedAbort) {
   if (!front) GTEST_SKIP() << why;
   auto fp = gan_test::start_faultproxy(front->port, &why);
   if (!fp) GTEST_SKIP() << why;
-  gcs::GcsClientConfig cfg;
+  aws::S3ClientConfig cfg;  // GCS's XML API with a bearer token
+  cfg.scheme = "gs";
   cfg.endpoint = fp->endpoint();
-  cfg.tokens = std::make_shared<azure::TokenCache>(std::make_shared<FixedToken>());
+  cfg.bearer = std::make_shared<cloud::TokenCache>(std::make_shared<FixedToken>());
   cfg.multipart_threshold = 5 << 20;
   cfg.part_size = 5 << 20;
   cfg.concurrency = 2;
-  gcs::GcsClient c(cfg);
+  aws::S3Client c(cfg);
   gan_test::TempDir d;
   const std::string path = gan_test::write_file(d.path() + "/big", gan_test::random_bytes((15 << 20) + 5, 12));  // 4 parts
   fp->proxy("faults", R"([{"kind":"delay","seconds":20,"count":100,"method":"PUT","match":"uploadId="},
@@ -603,7 +606,7 @@ TEST(GcsCancel, CancelledMultipartUploadGetsOneBoundedAbort) {
   }
   canceller.join();
   EXPECT_LT(seconds_since(t0), 1.0 + 1.5 + 3.0) << "the call outlived its cancellation (1 s poll + a 3 s abort)";
-  auto stats = aws::json_fields(fp->proxy("stats"));
+  auto stats = cloud::json_fields(fp->proxy("stats"));
   EXPECT_EQ(stats["faults"], "3") << "two parts held, then one abort attempt";
   c.set_cancelled(false);
 }

@@ -20,19 +20,11 @@ ROOT=$PWD
 FIX=$ROOT/tests/fixtures/s3
 TOTAL=4
 GAN=${GAN:-./gan}
-pass=0 fail=0 skip=0
-ok() { echo "PASS: $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
-finish() { echo "$pass passed, $fail failed, $skip skipped"; exit $((fail > 0)); }
-skip_all() {
-  echo "SKIP: $1"; skip=$((skip + TOTAL - pass - fail)); finish
-}
+# shellcheck source=tests/fixtures/s3/checks.sh
+source "$FIX/checks.sh"
 
 [[ -x $GAN ]] || skip_all "./gan is not built (make)"
-command -v node >/dev/null || skip_all "node is not installed (aws/ci-deps)"
-[[ -f $FIX/node_modules/s3rver/package.json ]] || skip_all "s3rver is not installed (aws/ci-deps)"
-/usr/bin/python3 -c 'import botocore' 2>/dev/null || skip_all "python3-botocore is not installed (make deps)"
-[[ -x /usr/bin/aws ]] || skip_all "awscli is not installed (make deps)"
+need_s3_tools
 
 TMP=$(mktemp -d /tmp/gan-train-gcs-XXXXXX)
 # Every background job (pids) ends with the script, on success, failure and interruption; then cleanup.
@@ -40,17 +32,7 @@ TMP=$(mktemp -d /tmp/gan-train-gcs-XXXXXX)
 source "$ROOT/tests/common/procs.sh"
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() { rm -rf "$TMP"; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ready() { for _ in $(seq 100); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
-
-S3PORT=$(free_port); PROXYPORT=$(free_port)
-node --openssl-legacy-provider "$FIX/run_s3rver.js" "$S3PORT" "$TMP/s3data" gan-test >"$TMP/s3rver.out" 2>&1 &
-pids+=($!)
-wait_ready "$TMP/s3rver.out" || skip_all "s3rver did not start: $(cat "$TMP/s3rver.out")"
-/usr/bin/python3 "$FIX/sigproxy.py" "$PROXYPORT" "$S3PORT" S3RVER S3RVER >"$TMP/proxy.out" 2>"$TMP/proxy.err" &
-pids+=($!)
-wait_ready "$TMP/proxy.out" || skip_all "sigproxy did not start: $(cat "$TMP/proxy.err")"
-EP=http://127.0.0.1:$PROXYPORT
+start_s3_stack
 curl -fsS -X POST --data '{"name": "auto"}' "$EP/__proxy/region" >/dev/null
 stat_of() { curl -fsS "$EP/__proxy/stats" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 

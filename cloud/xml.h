@@ -1,12 +1,12 @@
-// A tiny XML reader for S3's (and Azure's) response bodies: elements, text and the five entities
-// plus numeric references. No DTDs, no namespaces (prefixes are dropped), attributes skipped:
-// cloud storage responses use none of them for data, and a small reader is easy to audit.
+// The XML of cloud storage answers (S3's and GCS's listings and errors, Azure's) as a small tree
+// of elements and their text, read by expat. No entity definitions, no namespaces (prefixes are
+// dropped), attributes skipped: cloud storage responses use none of them for data.
 #pragma once
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace aws {
+namespace cloud {
 
 struct XmlNode {
   std::string name;  // local name, without any "ns:" prefix
@@ -25,4 +25,4 @@ XmlNode parse_xml(const std::string& doc);
 // Escapes text for an element body (&, <, >, ", ').
 std::string xml_escape(const std::string& text);
 
-}  // namespace aws
+}  // namespace cloud

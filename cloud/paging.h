@@ -4,10 +4,12 @@
 // already given would keep gan listing forever, growing the listing each time; one that hands out
 // new tokens without end would too. A repeated token, or more than kMaxPages pages, is an error.
 #pragma once
+#include <exception>
+#include <functional>
 #include <set>
 #include <string>
 
-namespace aws {
+namespace cloud {
 
 class ListingPages {
  public:
@@ -25,4 +27,11 @@ class ListingPages {
   int pages_ = 1;
 };
 
-}  // namespace aws
+// Runs `count` independent jobs on up to `threads` threads and stops handing out new ones after
+// the first failure, whose exception is returned (null when every job succeeded). Shared by the
+// block/part uploads of every cloud client (S3 multipart parts, Azure blocks, GCS multipart parts
+// in bearer mode), so "parallel parts, stop on first error, then clean up" is written once; a
+// cancelled client's jobs fail at once, so a cancellation stops the whole upload too.
+std::exception_ptr run_parallel(int count, int threads, const std::function<void(int index)>& job);
+
+}  // namespace cloud

@@ -22,9 +22,14 @@
 #include <utility>
 #include <vector>
 
-namespace aws {
+namespace cloud {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+// RFC 3986 percent-encoding: every byte but A-Z a-z 0-9 - . _ ~ (and '/' unless encode_slash)
+// as %XX, uppercase; what SigV4's canonical request and Azure's URLs both expect.
+std::string uri_encode(const std::string& s, bool encode_slash);
 
 // The response-body limits of a request; the S3, Blob and GCS clients' calls carry them too and
 // hand them to the HttpRequest they build.
@@ -114,6 +119,15 @@ class InsecureRequest : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// unix seconds → UTC text in a strftime format ("%Y%m%dT%H%M%SZ", "%a, %d %b %Y %H:%M:%S GMT";
+// the names of days and months are the C locale's, English, as HTTP and the signers want).
+std::string utc_time(int64_t unix_seconds, const char* format);
+// The environment variable's value, or "" when unset.
+std::string env(const char* name);
+
+// RFC 1123 HTTP date ("Thu, 26 Nov 2026 10:30:18 GMT") → unix seconds; -1 when unparsable.
+int64_t parse_http_date(const std::string& text);
+
 // True for "localhost", 127.0.0.0/8 and [::1]: hosts a token sent in clear text never leaves.
 bool is_loopback_host(const std::string& host);
 
@@ -141,4 +155,4 @@ class HttpTransport {
   TransportOptions options_;
 };
 
-}  // namespace aws
+}  // namespace cloud

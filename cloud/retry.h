@@ -13,7 +13,7 @@
 #include <random>
 #include <string>
 
-namespace aws {
+namespace cloud {
 
 struct RetryPolicy {
   int max_attempts = 8;        // including the first; 1 = never retry
@@ -21,8 +21,9 @@ struct RetryPolicy {
   double max_delay_s = 20.0;
 };
 
-// The delay before attempt number `attempt` + 1 (attempt counts from 1).
-double backoff_delay(const RetryPolicy& policy, int attempt, std::mt19937_64& rng);
+// The delay before attempt number `attempt` + 1 (attempt counts from 1): random between
+// min_fraction of the ceiling and the ceiling (0: full jitter; 0.5: keeps making progress).
+double backoff_delay(const RetryPolicy& policy, int attempt, std::mt19937_64& rng, double min_fraction = 0.0);
 void sleep_seconds(double seconds);
 // Sleeps up to `seconds`, waking within about 20 ms once *cancel turns true; returns false then.
 bool sleep_unless_cancelled(double seconds, const std::atomic<bool>* cancel);
@@ -65,4 +66,4 @@ class Backoff {
   std::mt19937_64 rng_;
 };
 
-}  // namespace aws
+}  // namespace cloud

@@ -1,5 +1,5 @@
 // OpenSSL one-shot digests; see crypto.h.
-#include "aws/crypto.h"
+#include "cloud/crypto.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace aws {
+namespace cloud {
 
 namespace {
 
@@ -104,4 +104,4 @@ std::string base64_decode(const std::string& text) {
   return out;
 }
 
-}  // namespace aws
+}  // namespace cloud

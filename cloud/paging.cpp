@@ -1,13 +1,24 @@
-// run_parallel; see parallel.h.
-#include "aws/parallel.h"
+// Listing page guard and run_parallel; see paging.h.
+#include "cloud/paging.h"
 
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
-namespace aws {
+namespace cloud {
+
+void ListingPages::next(const std::string& token) {
+  if (!seen_.insert(token).second)
+    throw std::runtime_error(what_ + ": the server answered page " + std::to_string(pages_) +
+                             " as truncated with a continuation token it had already given; stopping " +
+                             "rather than listing the same pages forever (a faulty server or proxy?)");
+  if (++pages_ > kMaxPages)
+    throw std::runtime_error(what_ + ": more than " + std::to_string(kMaxPages) +
+                             " pages and the server still says truncated; stopping (a faulty server or proxy?)");
+}
 
 std::exception_ptr run_parallel(int count, int threads, const std::function<void(int)>& job) {
   std::atomic<int> next{0};
@@ -34,4 +45,4 @@ std::exception_ptr run_parallel(int count, int threads, const std::function<void
   return first;
 }
 
-}  // namespace aws
+}  // namespace cloud

@@ -1,7 +1,7 @@
 // libcurl transport; see http_transport.h. The easy handle lives in a thread_local owner: libcurl
 // keeps its connection cache per handle, so reusing it per thread is what keeps connections alive
 // without sharing a handle across threads (which libcurl forbids).
-#include "aws/http_transport.h"
+#include "cloud/http.h"
 
 #include <curl/curl.h>
 
@@ -11,10 +11,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <mutex>
 
-namespace aws {
+namespace cloud {
 
 namespace {
 
@@ -374,4 +375,41 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   return resp;
 }
 
-}  // namespace aws
+int64_t parse_http_date(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm);
+  if (!end) return -1;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+std::string uri_encode(const std::string& s, bool encode_slash) {
+  static const char* digits = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3 / 2);
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && !encode_slash)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string utc_time(int64_t unix_seconds, const char* format) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+}  // namespace cloud

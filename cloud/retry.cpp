@@ -1,16 +1,16 @@
 // Backoff timing; see retry.h.
-#include "aws/retry.h"
+#include "cloud/retry.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <thread>
 
-namespace aws {
+namespace cloud {
 
-double backoff_delay(const RetryPolicy& p, int attempt, std::mt19937_64& rng) {
+double backoff_delay(const RetryPolicy& p, int attempt, std::mt19937_64& rng, double min_fraction) {
   double ceiling = std::min(p.max_delay_s, p.base_delay_s * std::ldexp(1.0, std::min(attempt, 30)));
-  return std::uniform_real_distribution<double>(0.0, ceiling)(rng);
+  return std::uniform_real_distribution<double>(ceiling * min_fraction, ceiling)(rng);
 }
 
 void sleep_seconds(double s) {
@@ -45,4 +45,4 @@ bool Backoff::wait() {
   return true;
 }
 
-}  // namespace aws
+}  // namespace cloud

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-namespace aws {
+namespace cloud {
 
 // Raw 32-byte digest / MAC as a std::string of bytes.
 std::string sha256(const std::string& data);
@@ -22,4 +22,4 @@ std::string base64_decode(const std::string& text);  // throws std::invalid_argu
 
 inline std::string sha256_hex(const std::string& data) { return hex(sha256(data)); }
 
-}  // namespace aws
+}  // namespace cloud

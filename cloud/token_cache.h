@@ -12,7 +12,9 @@
 #include <optional>
 #include <string>
 
-namespace azure {
+#include "cloud/http.h"
+
+namespace cloud {
 
 struct AccessToken {
   std::string token;
@@ -45,4 +47,13 @@ class TokenCache {
   int fetches_ = 0;
 };
 
-}  // namespace azure
+// A transport for a VM's link-local metadata service: connecting gives up after 1 s, as off the
+// cloud nothing answers there.
+std::shared_ptr<HttpTransport> metadata_transport();
+// Sends a metadata service's token request straight (never through a proxy), 5 s per attempt, up
+// to 4 attempts while nothing answers or the status is transient (or retry_status). When nothing
+// answers, throws std::runtime_error "<name> did not answer (<why>): <what to do instead>".
+HttpResponse ask_metadata_service(const HttpTransport& transport, HttpRequest req, const std::string& name,
+                                  const std::string& instead, long retry_status = 0);
+
+}  // namespace cloud

@@ -1,0 +1,79 @@
+// The one request engine of every cloud client: it sends a dialect's calls through the libcurl
+// transport and handles failure in one place. Transient failures (connection resets, stalls,
+// timeouts, and what the dialect calls transient) are retried with jittered backoff; a failure
+// the dialect can fix at once (a refreshed token, a corrected clock, the bucket's region) is
+// retried right away; anything else becomes the dialect's cloud::Error. set_cancelled(true) cuts
+// every call short (transfers and retry waits) within about a second, for callers on a deadline.
+// The dialect (aws/ S3, azure/ Blob) knows URLs, signing and error documents; this knows none.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cloud/http.h"
+#include "cloud/object.h"
+#include "cloud/retry.h"
+
+namespace cloud {
+
+// One call as a dialect describes it; the dialect's prepare() turns it into an HTTP request.
+struct Call : BodyLimits {
+  Call() = default;
+  Call(std::string op_, std::string method_, std::string bucket_, std::string key_ = "")
+      : op(std::move(op_)), method(std::move(method_)), bucket(std::move(bucket_)), key(std::move(key_)) {}
+  std::string op;  // for messages and permissions: "PUT", "GET", "LIST", "UPLOAD PART 3 of", ...
+  std::string method = "GET";
+  std::string bucket, key;  // bucket: S3's bucket, Azure's container
+  std::string prefix;       // a listing's: messages name it where the call has no key
+  KeyValues query, headers;
+  std::string body, body_file;  // body_file: stream [body_offset, body_offset + body_length)
+  int64_t body_offset = 0, body_length = -1;
+  std::string payload_hash;  // SigV4: "" = SHA-256 of body
+  std::string response_file;
+  bool error_in_200 = false;  // a 200 whose body is an error document is that error
+  std::vector<long> ok_statuses = {200, 201, 202, 204, 206};
+  std::vector<long> quiet_statuses;  // returned to the caller instead of thrown (404 for GET/HEAD)
+  bool ignores_cancel = false;  // the clean-up after a cancellation (one bounded attempt)
+  long timeout_ms = 0;          // whole request, per attempt; 0 = none
+  int max_attempts = 0;         // 0 = the client's retry policy
+  const std::string& shown() const { return key.empty() ? prefix : key; }
+};
+
+// What a storage service's dialect tells the engine: signing and URL shapes, error documents.
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+  // The request of one attempt: method, URL and signed headers (the engine adds the body, its
+  // limits and the cancel flag). May throw (no credentials).
+  virtual HttpRequest prepare(Call& call) = 0;
+  virtual ErrorInfo parse_error(const HttpResponse& resp) const = 0;
+  virtual bool is_error_body(const std::string& body) const { return false; }
+  virtual bool transient(const ErrorInfo& e) const = 0;
+  // A failure fixed before trying again at once (a new token, the server's clock, another
+  // region): true to retry now. `used` is per call, for the dialect to allow each fix once.
+  virtual bool recover(const Call& call, const HttpResponse& resp, const ErrorInfo& e, unsigned& used) = 0;
+  // The error a failed call throws (its message says what to do).
+  virtual Error failure(const Call& call, const ErrorInfo& e) const = 0;
+  // "s3://bucket/key", "az://account/container/blob": the call's object, for messages.
+  virtual std::string target(const Call& call) const = 0;
+  virtual std::string endpoint_url() const = 0;
+};
+
+class Engine {
+ public:
+  Engine(const TransportOptions& transport, RetryPolicy retry);
+  HttpResponse execute(Call& call, Dialect& dialect);
+  void set_cancelled(bool cancelled) { cancelled_.store(cancelled); }
+  bool cancelled() const { return cancelled_.load(); }
+  const std::atomic<bool>* cancel_flag() const { return &cancelled_; }
+
+ private:
+  std::shared_ptr<HttpTransport> transport_;
+  RetryPolicy retry_;
+  std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace cloud
