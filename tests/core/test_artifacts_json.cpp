@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <limits>
 #include <random>
 
@@ -85,6 +87,22 @@ TEST(ArtifactsJson, ParsesEscapes) {
   EXPECT_EQ(j.at("s").as_string(), std::string("a\"b\\c/d\b\f\n\r\té中😀\0z", 23));
   EXPECT_TRUE(Json::parse(" [ true , false , null , -0.5e+1 ] ").is_array());
   EXPECT_DOUBLE_EQ(Json::parse("[-0.5e+1]").items()[0].as_double(), -5.0);
+}
+
+// Files written by a real run (tests/fixtures/json: summary.json, best.json, evaluator.json and
+// hyperparameters.json of a 2-epoch synthetic run with quality metrics): read and written again,
+// each comes back byte for byte (the layout, the numbers' text, UTF-8 and key order).
+TEST(ArtifactsJson, RealFilesRoundTripByteForByte) {
+  for (const char* name : {"summary.json", "best.json", "evaluator.json", "hyperparameters.json"}) {
+    std::ifstream in(std::string("tests/fixtures/json/") + name, std::ios::binary);
+    ASSERT_TRUE(in) << name << " (run the tests from the repository root)";
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_EQ(Json::parse(text.str(), name).dump(2) + "\n", text.str()) << name;
+  }
+  // The float-typed values of summary.json print as floats (9 significant digits at most).
+  EXPECT_EQ(Json(0.9866667f).dump(), "0.9866667");
+  EXPECT_EQ(Json(2.7133944f).dump(), "2.7133944");
 }
 
 static std::string parse_error(const std::string& text) {
