@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <climits>
 #include <algorithm>
 #include <cctype>
 #include <iterator>
@@ -35,9 +36,8 @@
 #include "http/paths.h"
 #include "http/run_catalog.h"
 #include "http/worker_pool.h"
-#include "monitor_token.h"
+#include "common/monitor_token.h"
 #include "storage/storage.h"
-#include "train/artifacts/json.h"
 #include "train/run_state.h"
 
 namespace gan::http {
@@ -185,7 +185,7 @@ void send_json(Response& res, const std::string& body, int status = 200) {
 }
 
 void json_error(Response& res, int status, const std::string& message) {
-  send_json(res, "{\"error\":" + json_quote(message) + "}", status);
+  send_json(res, error_json(message), status);
 }
 
 std::string simple_page(const std::string& title, const std::string& body_html) {
@@ -210,15 +210,6 @@ void not_found_page(Response& res, const std::string& what) {
                   "text/html; charset=utf-8");
 }
 
-int int_param(const Request& req, const char* name, int fallback) {
-  if (!req.has_param(name)) return fallback;
-  try {
-    return std::stoi(req.get_param_value(name));
-  } catch (...) {
-    return fallback;
-  }
-}
-
 int64_t int64_param(const Request& req, const char* name, int64_t fallback) {
   if (!req.has_param(name)) return fallback;
   try {
@@ -226,6 +217,11 @@ int64_t int64_param(const Request& req, const char* name, int64_t fallback) {
   } catch (...) {
     return fallback;
   }
+}
+
+int int_param(const Request& req, const char* name, int fallback) {
+  const int64_t v = int64_param(req, name, fallback);
+  return v < INT_MIN || v > INT_MAX ? fallback : (int)v;
 }
 
 // Wraps a handler: a Storage failure (network, permissions) becomes a 503, never a 500. The
@@ -400,7 +396,7 @@ void MonitorServer::Impl::serve_events(const Request& req, Response& res) {
         std::string out;
         if (!st->hello) {
           st->hello = true;
-          out += "retry: 2000\nevent: hello\ndata: {\"run\":" + json_quote(run) + ",\"id\":" + std::to_string(st->last) + "}\n\n";
+          out += "retry: 2000\nevent: hello\ndata: " + run_event_json(run, "id", (int64_t)st->last) + "\n\n";
         } else {
           bool gap = false;
           std::vector<Event> evs = hub.wait(st->last, 1000, &gap);

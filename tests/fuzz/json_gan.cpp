@@ -3,7 +3,7 @@
 // and parsing is a fixed point (the first dump may normalise: -0.0 is written "-0", read back as
 // the integer 0).
 #include "fuzz_util.h"
-#include "train/artifacts/json.h"
+#include "common/json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -18,7 +18,7 @@
 #include "http/auth.h"
 #include "http/paths.h"
 #include "monitor_fixture.h"
-#include "monitor_token.h"
+#include "common/monitor_token.h"
 
 namespace gan::http::testing {
 namespace {

@@ -10,7 +10,7 @@
 #include <stdexcept>
 
 #include "train/artifacts/atomic_file.h"
-#include "train/artifacts/json.h"
+#include "common/json.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors.cpp assumes a little-endian host"
