@@ -14,6 +14,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace gan {
@@ -77,24 +78,22 @@ void append_number(std::string& out, T v) {
 
 void append_quoted(std::string& out, const std::string& s) {
   static const char hex[] = "0123456789abcdef";
+  static const char kShort[] = "\b\f\n\r\t", kLetter[] = "bfnrt";  // controls with a one-letter escape
   out += '"';
   for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += (char)c;  // UTF-8 passes through unchanged
-        }
+    const char* shortened = c ? std::strchr(kShort, c) : nullptr;
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += (char)c;
+    } else if (c >= 0x20) {
+      out += (char)c;  // UTF-8 passes through unchanged
+    } else if (shortened) {
+      out += '\\';
+      out += kLetter[shortened - kShort];
+    } else {
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 15];
     }
   }
   out += '"';
