@@ -119,6 +119,10 @@ static void errors_array(Writer& w, const std::vector<std::string>& errors) {
 
 std::string file_url(const std::string& key) { return "/files/" + key; }
 
+static bool listed(const std::vector<ObjectInfo>& files, const std::string& key) {
+  return std::any_of(files.begin(), files.end(), [&](const ObjectInfo& o) { return o.key == key; });
+}
+
 static void files_array(Writer& w, const std::vector<ObjectInfo>& files) {
   w.StartArray();
   for (const ObjectInfo& o : files) {
@@ -191,11 +195,7 @@ std::string api_run(RunCatalog& cat, const std::string& run) {
   if (is_live) snap = cat.live()->snapshot(INT64_MAX);
 
   std::vector<ObjectInfo> top = cat.files(run, -1);
-  bool has_hyper = false, has_target = false;
-  for (const ObjectInfo& o : top) {
-    has_hyper |= o.key == run + "/hyperparameters.json";
-    has_target |= o.key == run + "/target.png";
-  }
+  const bool has_hyper = listed(top, run + "/hyperparameters.json"), has_target = listed(top, run + "/target.png");
   std::optional<std::string> hyper;
   if (has_hyper) hyper = cat.storage().get(run + "/hyperparameters.json");
   if (!hyper && is_live && !snap.hyperparameters_json.empty()) hyper = snap.hyperparameters_json;
@@ -296,11 +296,7 @@ std::string api_epoch(RunCatalog& cat, const std::string& run, int epoch) {
   std::vector<std::string> errors;
   std::vector<ObjectInfo> files = cat.files(run, epoch);
   const std::string dir = run + "/epoch/" + std::to_string(epoch) + "/";
-  bool has_summary = false, has_generated = false;
-  for (const ObjectInfo& o : files) {
-    has_summary |= o.key == dir + "summary.json";
-    has_generated |= o.key == dir + "generated.png";
-  }
+  const bool has_summary = listed(files, dir + "summary.json"), has_generated = listed(files, dir + "generated.png");
   std::optional<std::string> summary;
   if (has_summary) summary = cat.storage().get(dir + "summary.json");
   RowsResult rows = cat.epoch_rows(run, epoch);

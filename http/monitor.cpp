@@ -29,6 +29,7 @@
 #include "http/api.h"
 #include "http/assets.h"
 #include "http/auth.h"
+#include "http/downsample.h"
 #include "http/events.h"
 #include "http/guarded_server.h"
 #include "http/gzip.h"
@@ -456,14 +457,17 @@ void MonitorServer::Impl::serve_metrics(Response& res) {
     prom(o, "gan_upload_queue_length", "Artifacts waiting to be uploaded.", "gauge", (double)s.upload_queue, l);
     prom(o, "gan_evaluation_epochs_total", "Evaluation epochs done.", "counter", (double)s.evals.size(), l);
     if (!last.rows.empty()) {
-      const BatchRow& r = last.rows.back();
-      prom(o, "gan_d_loss_real", "Discriminator loss on real images, last mini-batch.", "gauge", r.d_loss_real, l);
-      prom(o, "gan_d_loss_fake", "Discriminator loss on generated images, last mini-batch.", "gauge", r.d_loss_fake, l);
-      prom(o, "gan_g_loss", "Generator (GAN) loss, last mini-batch.", "gauge", r.g_loss, l);
-      prom(o, "gan_class_loss", "Auxiliary classifier loss, last mini-batch.", "gauge", r.class_loss, l);
-      prom(o, "gan_d_accuracy_real", "Discriminator accuracy on real images, last mini-batch.", "gauge", r.d_acc_real, l);
-      prom(o, "gan_d_accuracy_fake", "Discriminator accuracy on generated images, last mini-batch.", "gauge", r.d_acc_fake, l);
-      prom(o, "gan_class_accuracy", "Auxiliary classifier accuracy, last mini-batch.", "gauge", r.class_acc, l);
+      // The last mini-batch's metrics, in downsample.h's order (kMetricNames, metric_value).
+      static const char* const kGauges[kMetricCount][2] = {
+          {"gan_d_loss_real", "Discriminator loss on real images, last mini-batch."},
+          {"gan_d_loss_fake", "Discriminator loss on generated images, last mini-batch."},
+          {"gan_g_loss", "Generator (GAN) loss, last mini-batch."},
+          {"gan_class_loss", "Auxiliary classifier loss, last mini-batch."},
+          {"gan_d_accuracy_real", "Discriminator accuracy on real images, last mini-batch."},
+          {"gan_d_accuracy_fake", "Discriminator accuracy on generated images, last mini-batch."},
+          {"gan_class_accuracy", "Auxiliary classifier accuracy, last mini-batch."}};
+      for (int m = 0; m < kMetricCount; ++m)
+        prom(o, kGauges[m][0], kGauges[m][1], "gauge", metric_value(last.rows.back(), m), l);
     }
     // The newest evaluation epoch's quality metrics (summary.json) and best.json's epoch.
     std::vector<std::string> ignored;
