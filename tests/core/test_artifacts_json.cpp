@@ -108,12 +108,9 @@ TEST(ArtifactsJson, RealFilesRoundTripByteForByte) {
 }
 
 static std::string parse_error(const std::string& text) {
-  try {
-    Json::parse(text, "hyperparameters.json");
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  std::string what = "(no error)";
+  try { Json::parse(text, "hyperparameters.json"); } catch (const std::runtime_error& e) { what = e.what(); }
+  return what;
 }
 
 TEST(ArtifactsJson, ErrorsNameSourceAndOffset) {
