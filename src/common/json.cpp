@@ -381,10 +381,4 @@ Json Json::parse(const std::string& text, const std::string& source) {
   return std::move(handler.root);
 }
 
-std::string json_quote(const std::string& s) {
-  std::string out;
-  append_quoted(out, s);
-  return out;
-}
-
 }  // namespace gan

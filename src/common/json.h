@@ -81,7 +81,4 @@ class Json {
   std::vector<std::pair<std::string, Json>> obj_;
 };
 
-// The JSON text of a string (with quotes), escaped as above.
-std::string json_quote(const std::string& s);
-
 }  // namespace gan
