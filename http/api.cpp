@@ -524,44 +524,41 @@ static void row_array(Writer& w, const BatchRow& r) {
   w.EndArray();
 }
 
-std::string batches_event_json(const std::string& run, int64_t total, const std::vector<BatchRow>* rows) {
+// The text of one small document that `body` writes.
+template <typename Body>
+static std::string document(Body&& body) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
-  w.Key("run"); str(w, run);
-  w.Key("total"); w.Int64(total);
-  w.Key("rows");
-  if (rows) {
+  body(w);
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string batches_event_json(const std::string& run, int64_t total, const std::vector<BatchRow>* rows) {
+  return document([&](Writer& w) {
+    w.Key("run"); str(w, run);
+    w.Key("total"); w.Int64(total);
+    w.Key("rows");
+    if (!rows) return (void)w.Null();
     w.StartArray();
     for (const BatchRow& r : *rows) row_array(w, r);
     w.EndArray();
-  } else {
-    w.Null();
-  }
-  w.EndObject();
-  return sb.GetString();
+  });
 }
 
 std::string run_event_json(const std::string& run, const char* name, int64_t value) {
-  rapidjson::StringBuffer sb;
-  Writer w(sb);
-  w.StartObject();
-  w.Key("run"); str(w, run);
-  if (name) {
-    w.Key(name);
-    w.Int64(value);
-  }
-  w.EndObject();
-  return sb.GetString();
+  return document([&](Writer& w) {
+    w.Key("run"); str(w, run);
+    if (name) {
+      w.Key(name);
+      w.Int64(value);
+    }
+  });
 }
 
 std::string error_json(const std::string& message) {
-  rapidjson::StringBuffer sb;
-  Writer w(sb);
-  w.StartObject();
-  w.Key("error"); str(w, message);
-  w.EndObject();
-  return sb.GetString();
+  return document([&](Writer& w) { w.Key("error"); str(w, message); });
 }
 
 std::string api_rows(const RowsResult& rr, int page, int per_page) {
