@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
+#include <utility>
 
 #include "http/downsample.h"
 #include "http/paths.h"
@@ -29,7 +31,13 @@ static void num(Writer& w, double v) {
 }
 
 static void str(Writer& w, const std::string& s) { w.String(s.c_str(), (rapidjson::SizeType)s.size()); }
-static void key(Writer& w, const char* k) { w.Key(k); }
+// Named numbers of one object, in order (NaN and infinities as null).
+static void numbers(Writer& w, std::initializer_list<std::pair<const char*, double>> fields) {
+  for (const auto& f : fields) {
+    w.Key(f.first);
+    num(w, f.second);
+  }
+}
 
 // Forwards SAX events to a Writer and stops the parse past kMaxDepth levels of nesting.
 struct DepthLimited : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DepthLimited> {
@@ -103,7 +111,7 @@ static std::string normalize_hyperparameters(const std::string& json) {
 }
 
 static void errors_array(Writer& w, const std::vector<std::string>& errors) {
-  key(w, "errors");
+  w.Key("errors");
   w.StartArray();
   for (const auto& e : errors) str(w, e);
   w.EndArray();
@@ -111,17 +119,21 @@ static void errors_array(Writer& w, const std::vector<std::string>& errors) {
 
 std::string file_url(const std::string& key) { return "/files/" + key; }
 
+static bool listed(const std::vector<ObjectInfo>& files, const std::string& key) {
+  return std::any_of(files.begin(), files.end(), [&](const ObjectInfo& o) { return o.key == key; });
+}
+
 static void files_array(Writer& w, const std::vector<ObjectInfo>& files) {
   w.StartArray();
   for (const ObjectInfo& o : files) {
     auto segs = split_safe_path(o.key);
     if (!segs || !is_served_artifact(*segs)) continue;  // /files/ would not serve it
     w.StartObject();
-    key(w, "name");
+    w.Key("name");
     str(w, o.key.substr(o.key.rfind('/') + 1));
-    key(w, "size");
+    w.Key("size");
     w.Int64(o.size);
-    key(w, "url");
+    w.Key("url");
     str(w, file_url(o.key));
     w.EndObject();
   }
@@ -133,18 +145,18 @@ std::string api_runs(RunCatalog& cat) {
   Writer w(sb);
   std::string live = cat.live_run_id();
   w.StartObject();
-  key(w, "runs");
+  w.Key("runs");
   w.StartArray();
   for (const std::string& r : cat.runs()) {
     w.StartObject();
-    key(w, "id");
+    w.Key("id");
     str(w, r);
-    key(w, "live");
+    w.Key("live");
     w.Bool(r == live && cat.live() && cat.live()->snapshot(INT64_MAX).progress.live);
     w.EndObject();
   }
   w.EndArray();
-  key(w, "live");
+  w.Key("live");
   if (live.empty()) w.Null(); else str(w, live);
   w.EndObject();
   return sb.GetString();
@@ -152,24 +164,22 @@ std::string api_runs(RunCatalog& cat) {
 
 static void progress_fields(Writer& w, const RunState::Snapshot& s) {
   const Progress& p = s.progress;
-  key(w, "epoch"); w.Int(p.epoch);
-  key(w, "epochs"); w.Int(p.epochs);
-  key(w, "batch"); w.Int(p.batch);
-  key(w, "batches"); w.Int(p.batches);
-  key(w, "images_per_sec"); num(w, p.images_per_sec);
-  key(w, "eta_seconds"); num(w, p.eta_seconds);
-  key(w, "elapsed"); num(w, p.elapsed);
-  key(w, "live"); w.Bool(p.live);
-  key(w, "finished"); w.Bool(p.finished);
-  key(w, "total_rows"); w.Int64(s.total_rows);
-  key(w, "upload_queue"); w.Int64(s.upload_queue);
+  w.Key("epoch"); w.Int(p.epoch);
+  w.Key("epochs"); w.Int(p.epochs);
+  w.Key("batch"); w.Int(p.batch);
+  w.Key("batches"); w.Int(p.batches);
+  numbers(w, {{"images_per_sec", p.images_per_sec}, {"eta_seconds", p.eta_seconds}, {"elapsed", p.elapsed}});
+  w.Key("live"); w.Bool(p.live);
+  w.Key("finished"); w.Bool(p.finished);
+  w.Key("total_rows"); w.Int64(s.total_rows);
+  w.Key("upload_queue"); w.Int64(s.upload_queue);
 }
 
 std::string progress_json(const RunState::Snapshot& snap) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
-  key(w, "run");
+  w.Key("run");
   str(w, snap.run_id);
   progress_fields(w, snap);
   w.EndObject();
@@ -185,11 +195,7 @@ std::string api_run(RunCatalog& cat, const std::string& run) {
   if (is_live) snap = cat.live()->snapshot(INT64_MAX);
 
   std::vector<ObjectInfo> top = cat.files(run, -1);
-  bool has_hyper = false, has_target = false;
-  for (const ObjectInfo& o : top) {
-    has_hyper |= o.key == run + "/hyperparameters.json";
-    has_target |= o.key == run + "/target.png";
-  }
+  const bool has_hyper = listed(top, run + "/hyperparameters.json"), has_target = listed(top, run + "/target.png");
   std::optional<std::string> hyper;
   if (has_hyper) hyper = cat.storage().get(run + "/hyperparameters.json");
   if (!hyper && is_live && !snap.hyperparameters_json.empty()) hyper = snap.hyperparameters_json;
@@ -198,9 +204,9 @@ std::string api_run(RunCatalog& cat, const std::string& run) {
   errors.insert(errors.end(), rows.errors.begin(), rows.errors.end());
 
   w.StartObject();
-  key(w, "id"); str(w, run);
-  key(w, "live"); w.Bool(is_live && snap.progress.live);
-  key(w, "hyperparameters");
+  w.Key("id"); str(w, run);
+  w.Key("live"); w.Bool(is_live && snap.progress.live);
+  w.Key("hyperparameters");
   {
     rapidjson::StringBuffer hb;
     Writer hw(hb);
@@ -211,15 +217,15 @@ std::string api_run(RunCatalog& cat, const std::string& run) {
     if (hyper && errors.size() == before) h = normalize_hyperparameters(h);
     w.RawValue(h.c_str(), h.size(), rapidjson::kObjectType);
   }
-  key(w, "epochs");
+  w.Key("epochs");
   w.StartArray();
   for (int e : cat.epochs(run)) w.Int(e);
   w.EndArray();
-  key(w, "target"); w.Bool(has_target);
-  key(w, "total_rows"); w.Int64((int64_t)rows.rows->size());
-  key(w, "first_step"); w.Int64(rows.rows->empty() ? 0 : rows.rows->front().step);
-  key(w, "last_step"); w.Int64(rows.rows->empty() ? 0 : rows.rows->back().step);
-  key(w, "progress");
+  w.Key("target"); w.Bool(has_target);
+  w.Key("total_rows"); w.Int64((int64_t)rows.rows->size());
+  w.Key("first_step"); w.Int64(rows.rows->empty() ? 0 : rows.rows->front().step);
+  w.Key("last_step"); w.Int64(rows.rows->empty() ? 0 : rows.rows->back().step);
+  w.Key("progress");
   if (is_live) {
     w.StartObject();
     progress_fields(w, snap);
@@ -227,7 +233,7 @@ std::string api_run(RunCatalog& cat, const std::string& run) {
   } else {
     w.Null();
   }
-  key(w, "files"); files_array(w, top);
+  w.Key("files"); files_array(w, top);
   errors_array(w, errors);
   w.EndObject();
   return sb.GetString();
@@ -244,36 +250,36 @@ std::string api_series(const RowsResult& rr, int64_t from, int64_t to, int width
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
-  key(w, "total"); w.Int64((int64_t)rows.size());
-  key(w, "count"); w.Int64((int64_t)(e - b));
-  key(w, "from"); w.Int64(b < e ? rows[b].step : 0);
-  key(w, "to"); w.Int64(b < e ? rows[e - 1].step : 0);
-  key(w, "first_step"); w.Int64(rows.empty() ? 0 : rows.front().step);
-  key(w, "last_step"); w.Int64(rows.empty() ? 0 : rows.back().step);
-  key(w, "bucket_size"); w.Int64(raw ? 1 : (int64_t)((e - b + buckets.size() - 1) / buckets.size()));
-  key(w, "x");
+  w.Key("total"); w.Int64((int64_t)rows.size());
+  w.Key("count"); w.Int64((int64_t)(e - b));
+  w.Key("from"); w.Int64(b < e ? rows[b].step : 0);
+  w.Key("to"); w.Int64(b < e ? rows[e - 1].step : 0);
+  w.Key("first_step"); w.Int64(rows.empty() ? 0 : rows.front().step);
+  w.Key("last_step"); w.Int64(rows.empty() ? 0 : rows.back().step);
+  w.Key("bucket_size"); w.Int64(raw ? 1 : (int64_t)((e - b + buckets.size() - 1) / buckets.size()));
+  w.Key("x");
   w.StartArray();
   for (const Bucket& k : buckets) w.Int64(k.x_first);
   w.EndArray();
-  key(w, "x_end");
+  w.Key("x_end");
   w.StartArray();
   for (const Bucket& k : buckets) w.Int64(k.x_last);
   w.EndArray();
-  key(w, "series");
+  w.Key("series");
   w.StartObject();
   for (int m = 0; m < kMetricCount; ++m) {
-    key(w, kMetricNames[m]);
+    w.Key(kMetricNames[m]);
     w.StartObject();
-    key(w, "mean");
+    w.Key("mean");
     w.StartArray();
     for (const Bucket& k : buckets) num(w, k.mean[m]);
     w.EndArray();
     if (!raw) {
-      key(w, "min");
+      w.Key("min");
       w.StartArray();
       for (const Bucket& k : buckets) num(w, k.min[m]);
       w.EndArray();
-      key(w, "max");
+      w.Key("max");
       w.StartArray();
       for (const Bucket& k : buckets) num(w, k.max[m]);
       w.EndArray();
@@ -290,11 +296,7 @@ std::string api_epoch(RunCatalog& cat, const std::string& run, int epoch) {
   std::vector<std::string> errors;
   std::vector<ObjectInfo> files = cat.files(run, epoch);
   const std::string dir = run + "/epoch/" + std::to_string(epoch) + "/";
-  bool has_summary = false, has_generated = false;
-  for (const ObjectInfo& o : files) {
-    has_summary |= o.key == dir + "summary.json";
-    has_generated |= o.key == dir + "generated.png";
-  }
+  const bool has_summary = listed(files, dir + "summary.json"), has_generated = listed(files, dir + "generated.png");
   std::optional<std::string> summary;
   if (has_summary) summary = cat.storage().get(dir + "summary.json");
   RowsResult rows = cat.epoch_rows(run, epoch);
@@ -303,9 +305,9 @@ std::string api_epoch(RunCatalog& cat, const std::string& run, int epoch) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
-  key(w, "run"); str(w, run);
-  key(w, "epoch"); w.Int(epoch);
-  key(w, "summary");
+  w.Key("run"); str(w, run);
+  w.Key("epoch"); w.Int(epoch);
+  w.Key("summary");
   if (summary) {
     embed_json(w, summary, "summary.json", errors);
   } else if (cat.live() && run == cat.live_run_id()) {
@@ -315,16 +317,11 @@ std::string api_epoch(RunCatalog& cat, const std::string& run, int epoch) {
       if (e.epoch != epoch) continue;
       found = true;
       w.StartObject();
-      key(w, "Epoch"); w.Int(e.epoch);
-      key(w, "Real Accuracy"); num(w, e.real_acc);
-      key(w, "Fake Accuracy"); num(w, e.fake_acc);
-      key(w, "Elapsed Time"); num(w, e.elapsed);
-      key(w, "Class Accuracy"); num(w, e.class_acc);
-      key(w, "Discriminator Loss: Real"); num(w, e.d_loss_real);
-      key(w, "Discriminator Loss: Fake"); num(w, e.d_loss_fake);
-      key(w, "GAN Loss"); num(w, e.g_loss);
-      key(w, "Class Loss"); num(w, e.class_loss);
-      key(w, "Images/s"); num(w, e.images_per_sec);
+      w.Key("Epoch"); w.Int(e.epoch);
+      numbers(w, {{"Real Accuracy", e.real_acc}, {"Fake Accuracy", e.fake_acc}, {"Elapsed Time", e.elapsed},
+                  {"Class Accuracy", e.class_acc}, {"Discriminator Loss: Real", e.d_loss_real},
+                  {"Discriminator Loss: Fake", e.d_loss_fake}, {"GAN Loss", e.g_loss},
+                  {"Class Loss", e.class_loss}, {"Images/s", e.images_per_sec}});
       w.EndObject();
       break;
     }
@@ -332,10 +329,10 @@ std::string api_epoch(RunCatalog& cat, const std::string& run, int epoch) {
   } else {
     w.Null();
   }
-  key(w, "generated"); w.Bool(has_generated);
-  key(w, "rows"); w.Int64((int64_t)rows.rows->size());
-  key(w, "cumulative"); w.Bool(rows.cumulative);
-  key(w, "files"); files_array(w, files);
+  w.Key("generated"); w.Bool(has_generated);
+  w.Key("rows"); w.Int64((int64_t)rows.rows->size());
+  w.Key("cumulative"); w.Bool(rows.cumulative);
+  w.Key("files"); files_array(w, files);
   errors_array(w, errors);
   w.EndObject();
   return sb.GetString();
@@ -409,12 +406,9 @@ static void quality_array(Writer& w, const std::vector<QualityPoint>& qs) {
   w.StartArray();
   for (const QualityPoint& q : qs) {
     w.StartObject();
-    key(w, "epoch"); w.Int(q.epoch);
-    key(w, "fd"); num(w, q.fd);
-    key(w, "class_agreement"); num(w, q.class_agreement);
-    key(w, "precision"); num(w, q.precision);
-    key(w, "recall"); num(w, q.recall);
-    key(w, "evaluator_accuracy"); num(w, q.evaluator_accuracy);
+    w.Key("epoch"); w.Int(q.epoch);
+    numbers(w, {{"fd", q.fd}, {"class_agreement", q.class_agreement}, {"precision", q.precision},
+                {"recall", q.recall}, {"evaluator_accuracy", q.evaluator_accuracy}});
     w.EndObject();
   }
   w.EndArray();
@@ -428,11 +422,11 @@ std::string api_quality(RunCatalog& cat, const std::string& run) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
-  key(w, "run"); str(w, run);
-  key(w, "epochs"); quality_array(w, qs);
-  key(w, "best_epoch");
+  w.Key("run"); str(w, run);
+  w.Key("epochs"); quality_array(w, qs);
+  w.Key("best_epoch");
   if (be >= 0) w.Int(be); else w.Null();
-  key(w, "best");
+  w.Key("best");
   if (be >= 0) w.RawValue(best.c_str(), best.size(), rapidjson::kObjectType); else w.Null();
   errors_array(w, errors);
   w.EndObject();
@@ -469,25 +463,25 @@ std::string api_compare(RunCatalog& cat, const std::vector<std::string>& runs, i
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
-  key(w, "runs");
+  w.Key("runs");
   w.StartArray();
   for (const std::string& r : runs) {
     w.StartObject();
-    key(w, "id"); str(w, r);
-    key(w, "quality"); quality_array(w, quality_points(cat, r, errors));
-    key(w, "best_epoch");
+    w.Key("id"); str(w, r);
+    w.Key("quality"); quality_array(w, quality_points(cat, r, errors));
+    w.Key("best_epoch");
     const int be = best_epoch(cat, r, nullptr, errors);
     if (be >= 0) w.Int(be); else w.Null();
     RowsResult rows = cat.rows(r);
     for (const std::string& e : rows.errors) errors.push_back(r + ": " + e);
-    key(w, "series");
+    w.Key("series");
     std::string s = api_series(rows, INT64_MIN, INT64_MAX, width);
     w.RawValue(s.c_str(), s.size(), rapidjson::kObjectType);
     w.EndObject();
   }
   w.EndArray();
   // Settings whose values are not all the same (a setting missing from a run counts as differing).
-  key(w, "differing");
+  w.Key("differing");
   w.StartArray();
   for (const std::string& k : keys) {
     std::vector<std::optional<std::string>> vals;
@@ -496,8 +490,8 @@ std::string api_compare(RunCatalog& cat, const std::vector<std::string>& runs, i
     for (const auto& v : vals) same &= v == vals[0];
     if (same) continue;
     w.StartObject();
-    key(w, "key"); str(w, k);
-    key(w, "values");
+    w.Key("key"); str(w, k);
+    w.Key("values");
     w.StartArray();
     for (const auto& v : vals) {
       if (v) w.RawValue(v->c_str(), v->size(), rapidjson::kObjectType); else w.Null();
@@ -530,11 +524,41 @@ static void row_array(Writer& w, const BatchRow& r) {
   w.EndArray();
 }
 
-std::string row_array_json(const BatchRow& r) {
+// The text of one small document that `body` writes.
+template <typename Body>
+static std::string document(Body&& body) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
-  row_array(w, r);
+  w.StartObject();
+  body(w);
+  w.EndObject();
   return sb.GetString();
+}
+
+std::string batches_event_json(const std::string& run, int64_t total, const std::vector<BatchRow>* rows) {
+  return document([&](Writer& w) {
+    w.Key("run"); str(w, run);
+    w.Key("total"); w.Int64(total);
+    w.Key("rows");
+    if (!rows) return (void)w.Null();
+    w.StartArray();
+    for (const BatchRow& r : *rows) row_array(w, r);
+    w.EndArray();
+  });
+}
+
+std::string run_event_json(const std::string& run, const char* name, int64_t value) {
+  return document([&](Writer& w) {
+    w.Key("run"); str(w, run);
+    if (name) {
+      w.Key(name);
+      w.Int64(value);
+    }
+  });
+}
+
+std::string error_json(const std::string& message) {
+  return document([&](Writer& w) { w.Key("error"); str(w, message); });
 }
 
 std::string api_rows(const RowsResult& rr, int page, int per_page) {
@@ -546,16 +570,16 @@ std::string api_rows(const RowsResult& rr, int page, int per_page) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
-  key(w, "total"); w.Int64(total);
-  key(w, "page"); w.Int(page);
-  key(w, "per_page"); w.Int(per_page);
-  key(w, "pages"); w.Int64(pages);
-  key(w, "cumulative"); w.Bool(rr.cumulative);
-  key(w, "columns");
+  w.Key("total"); w.Int64(total);
+  w.Key("page"); w.Int(page);
+  w.Key("per_page"); w.Int(per_page);
+  w.Key("pages"); w.Int64(pages);
+  w.Key("cumulative"); w.Bool(rr.cumulative);
+  w.Key("columns");
   w.StartArray();
   for (const auto& c : row_columns()) str(w, c);
   w.EndArray();
-  key(w, "rows");
+  w.Key("rows");
   w.StartArray();
   for (int64_t i = (int64_t)page * per_page; i < std::min(total, (int64_t)(page + 1) * per_page); ++i) row_array(w, rows[(size_t)i]);
   w.EndArray();

@@ -57,10 +57,15 @@ std::string api_compare(RunCatalog& cat, const std::vector<std::string>& runs, i
 
 std::string api_rows(const RowsResult& rows, int page, int per_page);
 
-// A BatchRow as a JSON array in the order of `columns` (used by the table and the SSE stream).
-std::string row_array_json(const BatchRow& r);
-// The column names of row_array_json.
+// The column names of a row in api_rows and batches_event_json (each row is an array in this order).
 const std::vector<std::string>& row_columns();
+
+// The event stream's documents: {"run","total","rows":[row...]} (rows null when the page should
+// re-fetch the series instead); {"run"} plus, when `name` is given, name: value (the eval, files
+// and hello events); and an error answer, {"error": message}.
+std::string batches_event_json(const std::string& run, int64_t total, const std::vector<BatchRow>* rows);
+std::string run_event_json(const std::string& run, const char* name = nullptr, int64_t value = 0);
+std::string error_json(const std::string& message);
 
 // The live run's progress: {"epoch","epochs","batch","batches","images_per_sec","eta_seconds",
 // "elapsed","live","finished","total_rows","upload_queue"}.

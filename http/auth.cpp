@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/markup.h"
+
 namespace gan::http {
 
 bool constant_time_equal(const std::string& a, const std::string& b) {
@@ -48,20 +50,7 @@ std::string safe_next(const std::string& next) {
   return next;
 }
 
-std::string html_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&#39;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
+std::string html_escape(const std::string& s) { return markup_escape(s, "&#39;"); }
 
 std::string url_encode(const std::string& s) {
   static const char* hex = "0123456789ABCDEF";

@@ -6,13 +6,13 @@
 #pragma once
 #include <string>
 
-#include "monitor_token.h"
+#include "common/monitor_token.h"
 
 namespace gan::http {
 
 constexpr const char* kTokenCookie = "gan_monitor_token";
 
-using gan::token_problem;  // what a token may hold (src/monitor_token.h)
+using gan::token_problem;  // what a token may hold (src/common/monitor_token.h)
 
 bool constant_time_equal(const std::string& a, const std::string& b);
 // The value of cookie `name` in a Cookie header, or "".

@@ -5,7 +5,6 @@
 #include "http/api.h"
 #include "http/paths.h"
 #include "http/worker_pool.h"
-#include "train/artifacts/json.h"
 
 namespace gan::http {
 
@@ -113,19 +112,12 @@ void EventSources::publish_live() {
   const std::string& run = live_run_;
   if (s.total_rows < sent_rows_) sent_rows_ = 0;
   if (s.total_rows > sent_rows_) {
-    std::string data = "{\"run\":" + json_quote(run) + ",\"total\":" + std::to_string(s.total_rows) + ",\"rows\":";
-    if ((int64_t)s.rows.size() <= kMaxRowsPerEvent && (int64_t)s.rows.size() == s.total_rows - sent_rows_) {
-      data += "[";
-      for (size_t i = 0; i < s.rows.size(); ++i) data += (i ? "," : "") + row_array_json(s.rows[i]);
-      data += "]}";
-    } else {
-      data += "null}";
-    }
-    hub_.publish(run, "batches", data);
+    const bool all = (int64_t)s.rows.size() <= kMaxRowsPerEvent && (int64_t)s.rows.size() == s.total_rows - sent_rows_;
+    hub_.publish(run, "batches", batches_event_json(run, s.total_rows, all ? &s.rows : nullptr));
     sent_rows_ = s.total_rows;
   }
   for (size_t i = sent_evals_; i < s.evals.size(); ++i) {
-    hub_.publish(run, "eval", "{\"run\":" + json_quote(run) + ",\"epoch\":" + std::to_string(s.evals[i].epoch) + "}");
+    hub_.publish(run, "eval", run_event_json(run, "epoch", s.evals[i].epoch));
   }
   sent_evals_ = s.evals.size();
   live_version_ = s.version;
@@ -182,11 +174,11 @@ void EventSources::poll_storage() {
       if (known != known_files_.end()) {
         for (int e : epochs) {
           if (!known_epochs_[run].count(e)) {
-            hub_.publish(run, "eval", "{\"run\":" + json_quote(run) + ",\"epoch\":" + std::to_string(e) + "}");
+            hub_.publish(run, "eval", run_event_json(run, "epoch", e));
           }
         }
         if (known->second != sig) cat_.invalidate(run);
-        if (known->second != sig) hub_.publish(run, "files", "{\"run\":" + json_quote(run) + "}");
+        if (known->second != sig) hub_.publish(run, "files", run_event_json(run));
       }
       known_files_[run] = sig;
       known_epochs_[run] = epochs;

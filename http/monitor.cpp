@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <climits>
 #include <algorithm>
 #include <cctype>
 #include <iterator>
@@ -28,6 +29,7 @@
 #include "http/api.h"
 #include "http/assets.h"
 #include "http/auth.h"
+#include "http/downsample.h"
 #include "http/events.h"
 #include "http/guarded_server.h"
 #include "http/gzip.h"
@@ -35,9 +37,8 @@
 #include "http/paths.h"
 #include "http/run_catalog.h"
 #include "http/worker_pool.h"
-#include "monitor_token.h"
+#include "common/monitor_token.h"
 #include "storage/storage.h"
-#include "train/artifacts/json.h"
 #include "train/run_state.h"
 
 namespace gan::http {
@@ -185,7 +186,7 @@ void send_json(Response& res, const std::string& body, int status = 200) {
 }
 
 void json_error(Response& res, int status, const std::string& message) {
-  send_json(res, "{\"error\":" + json_quote(message) + "}", status);
+  send_json(res, error_json(message), status);
 }
 
 std::string simple_page(const std::string& title, const std::string& body_html) {
@@ -210,15 +211,6 @@ void not_found_page(Response& res, const std::string& what) {
                   "text/html; charset=utf-8");
 }
 
-int int_param(const Request& req, const char* name, int fallback) {
-  if (!req.has_param(name)) return fallback;
-  try {
-    return std::stoi(req.get_param_value(name));
-  } catch (...) {
-    return fallback;
-  }
-}
-
 int64_t int64_param(const Request& req, const char* name, int64_t fallback) {
   if (!req.has_param(name)) return fallback;
   try {
@@ -226,6 +218,11 @@ int64_t int64_param(const Request& req, const char* name, int64_t fallback) {
   } catch (...) {
     return fallback;
   }
+}
+
+int int_param(const Request& req, const char* name, int fallback) {
+  const int64_t v = int64_param(req, name, fallback);
+  return v < INT_MIN || v > INT_MAX ? fallback : (int)v;
 }
 
 // Wraps a handler: a Storage failure (network, permissions) becomes a 503, never a 500. The
@@ -400,7 +397,7 @@ void MonitorServer::Impl::serve_events(const Request& req, Response& res) {
         std::string out;
         if (!st->hello) {
           st->hello = true;
-          out += "retry: 2000\nevent: hello\ndata: {\"run\":" + json_quote(run) + ",\"id\":" + std::to_string(st->last) + "}\n\n";
+          out += "retry: 2000\nevent: hello\ndata: " + run_event_json(run, "id", (int64_t)st->last) + "\n\n";
         } else {
           bool gap = false;
           std::vector<Event> evs = hub.wait(st->last, 1000, &gap);
@@ -460,14 +457,17 @@ void MonitorServer::Impl::serve_metrics(Response& res) {
     prom(o, "gan_upload_queue_length", "Artifacts waiting to be uploaded.", "gauge", (double)s.upload_queue, l);
     prom(o, "gan_evaluation_epochs_total", "Evaluation epochs done.", "counter", (double)s.evals.size(), l);
     if (!last.rows.empty()) {
-      const BatchRow& r = last.rows.back();
-      prom(o, "gan_d_loss_real", "Discriminator loss on real images, last mini-batch.", "gauge", r.d_loss_real, l);
-      prom(o, "gan_d_loss_fake", "Discriminator loss on generated images, last mini-batch.", "gauge", r.d_loss_fake, l);
-      prom(o, "gan_g_loss", "Generator (GAN) loss, last mini-batch.", "gauge", r.g_loss, l);
-      prom(o, "gan_class_loss", "Auxiliary classifier loss, last mini-batch.", "gauge", r.class_loss, l);
-      prom(o, "gan_d_accuracy_real", "Discriminator accuracy on real images, last mini-batch.", "gauge", r.d_acc_real, l);
-      prom(o, "gan_d_accuracy_fake", "Discriminator accuracy on generated images, last mini-batch.", "gauge", r.d_acc_fake, l);
-      prom(o, "gan_class_accuracy", "Auxiliary classifier accuracy, last mini-batch.", "gauge", r.class_acc, l);
+      // The last mini-batch's metrics, in downsample.h's order (kMetricNames, metric_value).
+      static const char* const kGauges[kMetricCount][2] = {
+          {"gan_d_loss_real", "Discriminator loss on real images, last mini-batch."},
+          {"gan_d_loss_fake", "Discriminator loss on generated images, last mini-batch."},
+          {"gan_g_loss", "Generator (GAN) loss, last mini-batch."},
+          {"gan_class_loss", "Auxiliary classifier loss, last mini-batch."},
+          {"gan_d_accuracy_real", "Discriminator accuracy on real images, last mini-batch."},
+          {"gan_d_accuracy_fake", "Discriminator accuracy on generated images, last mini-batch."},
+          {"gan_class_accuracy", "Auxiliary classifier accuracy, last mini-batch."}};
+      for (int m = 0; m < kMetricCount; ++m)
+        prom(o, kGauges[m][0], kGauges[m][1], "gauge", metric_value(last.rows.back(), m), l);
     }
     // The newest evaluation epoch's quality metrics (summary.json) and best.json's epoch.
     std::vector<std::string> ignored;

@@ -55,7 +55,7 @@ class MonitorServer {
 
   // Registers the routes and listens on a background thread. Throws std::runtime_error naming the
   // address when it cannot bind (port taken, bad address), std::invalid_argument for a token that
-  // breaks the rule in src/monitor_token.h. An address other machines can reach without a token
+  // breaks the rule in src/common/monitor_token.h. An address other machines can reach without a token
   // gets a random 128-bit one, printed in the URL (?token=...) on stderr; token() tells it.
   void start();
   // Closes the listener and every event stream, and joins all threads. Idempotent.

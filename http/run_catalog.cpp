@@ -5,7 +5,6 @@
 #include <set>
 
 #include "http/paths.h"
-#include "train/artifacts/csv.h"
 
 namespace gan::http {
 

@@ -1,6 +1,6 @@
 #include "cli.h"
 
-#include "monitor_token.h"
+#include "common/monitor_token.h"
 
 #include <sys/stat.h>
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "train/artifacts/json.h"
+#include "common/json.h"
 #include "train/config.h"
 
 namespace gan {

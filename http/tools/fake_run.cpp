@@ -23,7 +23,7 @@
 #include "http/monitor.h"
 #include "storage/local.h"
 #include "train/artifacts/csv.h"
-#include "train/artifacts/json.h"
+#include "common/json.h"
 #include "train/artifacts/png.h"
 #include "train/run_state.h"
 

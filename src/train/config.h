@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "../ops.h"
-#include "artifacts/json.h"
+#include "common/json.h"
 
 namespace gan {
 

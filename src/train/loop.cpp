@@ -12,7 +12,7 @@
 #include "../splitmix.h"
 #include "artifacts/atomic_file.h"
 #include "artifacts/csv.h"
-#include "artifacts/json.h"
+#include "common/json.h"
 #include "artifacts/png.h"
 #include "artifacts/svg_chart.h"
 #include "checkpoint.h"

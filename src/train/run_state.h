@@ -29,6 +29,13 @@ struct EvalRow {
   double elapsed = 0, images_per_sec = 0;
 };
 
+// The rows of a stored run: parses one metrics.csv (written by train/artifacts/csv.h, which also
+// holds this reader). It maps columns by header name, so it reads the reference's seven-column
+// files (missing values become NaN, missing counters 0) and files with extra or reordered columns.
+// `source` names the file in errors ("<source>:<line>: ..."). A row's step is recomputed as
+// (epoch-1)*batches + batch, since the file does not store it.
+std::vector<BatchRow> parse_metrics_csv(const std::string& text, const std::string& source);
+
 struct Progress {
   int epoch = 0, epochs = 0, batch = 0, batches = 0;
   double images_per_sec = 0, eta_seconds = 0, elapsed = 0;

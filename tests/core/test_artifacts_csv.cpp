@@ -2,6 +2,7 @@
 // reader accepts the reference's seven-column files and pandas-style exports.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 
 #include "train/artifacts/csv.h"
@@ -57,6 +58,10 @@ TEST(ArtifactsCsv, RoundTrip) {
   }
 }
 
+// A row's epoch, epochs, batch, batches and step.
+using Counters = std::array<int64_t, 5>;
+static Counters counters(const BatchRow& r) { return {r.epoch, r.epochs, r.batch, r.batches, r.step}; }
+
 TEST(ArtifactsCsv, ReadsReferenceSevenColumnFile) {
   const std::string ref =
       "Epoch,Epochs,Mini-Batch,Mini-Batches,Discriminator Loss: Real,Discriminator Loss: Fake,GAN Loss\n"
@@ -64,8 +69,7 @@ TEST(ArtifactsCsv, ReadsReferenceSevenColumnFile) {
       "1,100,2,468,0.65,0.72,0.80\n";
   auto rows = gan::parse_metrics_csv(ref, "eval/run/epoch/10/metrics.csv");
   ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[1].epoch, 1); EXPECT_EQ(rows[1].epochs, 100);
-  EXPECT_EQ(rows[1].batch, 2); EXPECT_EQ(rows[1].batches, 468); EXPECT_EQ(rows[1].step, 2);
+  EXPECT_EQ(counters(rows[1]), (Counters{1, 100, 2, 468, 2}));
   EXPECT_FLOAT_EQ(rows[0].d_loss_real, 0.7012f);
   EXPECT_FLOAT_EQ(rows[0].d_loss_fake, 0.6931f);
   EXPECT_FLOAT_EQ(rows[0].g_loss, 0.7123f);
@@ -84,22 +88,15 @@ TEST(ArtifactsCsv, ReadsPandasStyleExport) {
       "\r\n";
   auto rows = gan::parse_metrics_csv(text, "m.csv");
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].batch, 3);
-  EXPECT_EQ(rows[0].epoch, 2);
-  EXPECT_EQ(rows[0].batches, 10);
-  EXPECT_EQ(rows[0].epochs, 4);
-  EXPECT_EQ(rows[0].step, 13);
+  EXPECT_EQ(counters(rows[0]), (Counters{2, 4, 3, 10, 13}));
   EXPECT_FLOAT_EQ(rows[0].g_loss, 1.5f);
   EXPECT_TRUE(std::isnan(rows[0].d_loss_real));
 }
 
 static std::string csv_error(const std::string& text) {
-  try {
-    gan::parse_metrics_csv(text, "run/epoch/10/metrics.csv");
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  std::string what = "(no error)";
+  try { gan::parse_metrics_csv(text, "run/epoch/10/metrics.csv"); } catch (const std::runtime_error& e) { what = e.what(); }
+  return what;
 }
 
 TEST(ArtifactsCsv, ErrorsNameFileAndLine) {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "train/artifacts/json.h"
+#include "common/json.h"
 #include "train/quality/frechet.h"
 #include "train/quality/precision_recall.h"
 #include "train/quality/sym_eigen.h"

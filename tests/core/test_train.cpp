@@ -17,7 +17,7 @@
 #include "data/dataset.h"
 #include "train/artifacts/atomic_file.h"
 #include "train/artifacts/csv.h"
-#include "train/artifacts/json.h"
+#include "common/json.h"
 #include "train/artifacts/safetensors.h"
 #include "train/checkpoint.h"
 #include "train/loop.h"

@@ -5,6 +5,7 @@
 #include <limits>
 #include <random>
 
+#include "http/api.h"
 #include "http/downsample.h"
 #include "monitor_fixture.h"
 
@@ -22,6 +23,18 @@ rapidjson::Document json_of(const httplib::Result& r, int status = 200) {
 }
 
 using MonitorData = MonitorTest;
+
+// The event stream's and the errors' documents, to the byte (the page parses them; they were
+// written by hand before RapidJSON's writer).
+TEST(MonitorEvents, DocumentsAreExact) {
+  const std::vector<BatchRow> rows = {make_row(1, 2, 3, 0.5f)};
+  EXPECT_EQ(batches_event_json("r1", 7, &rows),
+            "{\"run\":\"r1\",\"total\":7,\"rows\":[[2,1,100,2,3,0.5,0.6,1.5,0.25,0.5,0.25,0.75,0.01]]}");
+  EXPECT_EQ(batches_event_json("r1", 9000, nullptr), "{\"run\":\"r1\",\"total\":9000,\"rows\":null}");
+  EXPECT_EQ(run_event_json("r1", "epoch", 4), "{\"run\":\"r1\",\"epoch\":4}");
+  EXPECT_EQ(run_event_json("r1"), "{\"run\":\"r1\"}");
+  EXPECT_EQ(error_json("no run named \"x\\y\"\n"), "{\"error\":\"no run named \\\"x\\\\y\\\"\\n\"}");
+}
 
 TEST_F(MonitorData, PartialEpochsShowWhatExists) {
   const std::string run = "20260301T000000Z";

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.h"
 #include "http/httplib_inc.h"
 #include "http/monitor.h"
 #include "storage/local.h"
@@ -23,6 +24,16 @@ inline std::string temp_dir() {
   const char* d = mkdtemp(tmpl);
   if (!d) throw std::runtime_error("mkdtemp failed");
   return d;
+}
+
+// What parse_cli says about `args` ("" when it accepts them).
+inline std::string cli_error(const std::vector<std::string>& args) {
+  try {
+    parse_cli(args);
+  } catch (const CliError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 inline std::string tiny_png(uint8_t value) {

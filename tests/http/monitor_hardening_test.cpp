@@ -18,7 +18,7 @@
 #include "http/auth.h"
 #include "http/paths.h"
 #include "monitor_fixture.h"
-#include "monitor_token.h"
+#include "common/monitor_token.h"
 
 namespace gan::http::testing {
 namespace {
@@ -90,6 +90,16 @@ class MonitorHardening : public MonitorTest {
   MonitorOptions loopback() const {
     MonitorOptions o;
     o.bind = "127.0.0.1";
+    return o;
+  }
+  // Loopback with `workers` workers, `queued` connections waiting, headers due in `header_ms`,
+  // and no per-client cap (every test client comes from 127.0.0.1).
+  MonitorOptions pool(int workers, int queued, int header_ms) const {
+    MonitorOptions o = loopback();
+    o.workers = workers;
+    o.max_queued_connections = queued;
+    o.max_connections_per_client = 1000;
+    o.header_timeout_ms = header_ms;
     return o;
   }
 };
@@ -173,25 +183,17 @@ TEST(MonitorDefaults, LoopbackAndTokenRule) {
 TEST(MonitorDefaults, TokenFile) {
   unsetenv("GAN_MONITOR_TOKEN");
   const std::string dir = temp_dir();
-  auto error_of = [](const std::vector<std::string>& args) -> std::string {
-    try {
-      parse_cli(args);
-    } catch (const CliError& e) {
-      return e.what();
-    }
-    return "";
-  };
   std::ofstream(dir + "/token") << kToken << "\n";
   CliOptions o = parse_cli({"--monitor", "--storage", "eval", "--monitor-token-file", dir + "/token"});
   EXPECT_EQ(o.monitor_token, kToken);
   EXPECT_EQ(o.monitor_token_file, dir + "/token");
   std::ofstream(dir + "/short") << "abc\n";
-  std::string e = error_of({"--train", "--monitor-token-file", dir + "/short"});
+  std::string e = cli_error({"--train", "--monitor-token-file", dir + "/short"});
   EXPECT_EQ(e.rfind("--monitor-token-file: " + dir + "/short: the token has 3 characters", 0), 0u) << e;
-  e = error_of({"--train", "--monitor-token-file", dir + "/missing"});
+  e = cli_error({"--train", "--monitor-token-file", dir + "/missing"});
   EXPECT_NE(e.find("cannot read " + dir + "/missing"), std::string::npos) << e;
   std::ofstream(dir + "/empty") << "\n";
-  EXPECT_NE(error_of({"--train", "--monitor-token-file", dir + "/empty"}).find("is empty"), std::string::npos);
+  EXPECT_NE(cli_error({"--train", "--monitor-token-file", dir + "/empty"}).find("is empty"), std::string::npos);
   std::filesystem::remove_all(dir);
 }
 
@@ -350,12 +352,7 @@ TEST_F(MonitorHardening, ConnectionsPerClientAreCapped) {
 }
 
 TEST_F(MonitorHardening, FullQueueAnswers503) {
-  MonitorOptions o = loopback();
-  o.workers = 4;
-  o.max_queued_connections = 2;
-  o.max_connections_per_client = 1000;
-  o.header_timeout_ms = 10000;
-  start_with(o);
+  start_with(pool(4, 2, 10000));
   // Each holds its worker (half a request) until the deadline: 4 on the workers, 2 in the queue,
   // and every other one is turned away at once, whichever they are.
   // The workers run at a lowered priority: each of the first four is waited for until a worker
@@ -384,12 +381,7 @@ TEST_F(MonitorHardening, FullQueueAnswers503) {
 // holds at most workers + queue connections, whatever arrives. The clients run in a child process
 // so their own sockets do not count against this process's limit.
 TEST_F(MonitorHardening, SlowClientsLeaveDescriptorsForTheTrainer) {
-  MonitorOptions o = loopback();
-  o.workers = 8;
-  o.max_queued_connections = 8;
-  o.max_connections_per_client = 1000;
-  o.header_timeout_ms = 4000;
-  start_with(o);
+  start_with(pool(8, 8, 4000));
   const int port = server_->port();
   int fds_now = 0;
   for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) (void)e, ++fds_now;

@@ -194,17 +194,21 @@ TEST_F(MonitorRoutes, FilesWithContentTypes) {
   EXPECT_EQ(get("/files/20260301T000000Z")->status, 400);  // a run is not a file
 }
 
-// A storage that has presigned URLs (as S3 does): the monitor redirects instead of proxying.
+// A storage that has presigned URLs (as S3 does, or MinIO over plain http), under `base`.
 class PresigningStorage : public LocalStorage {
  public:
-  using LocalStorage::LocalStorage;
+  PresigningStorage(std::string root, std::string base) : LocalStorage(std::move(root)), base_(std::move(base)) {}
   std::string presign(const std::string& key, int64_t expires) override {
-    return "https://bucket.example/" + key + "?X-Amz-Expires=" + std::to_string(expires);
+    return base_ + key + "?X-Amz-Expires=" + std::to_string(expires);
   }
+
+ private:
+  std::string base_;
 };
 
+// Presigned https URLs: the monitor redirects instead of proxying.
 TEST_F(MonitorRoutes, FilesRedirectToPresignedUrl) {
-  storage_ = std::make_unique<PresigningStorage>(dir_);
+  storage_ = std::make_unique<PresigningStorage>(dir_, "https://bucket.example/");
   start();
   auto r = get("/files/20260301T000000Z/epoch/1/generator.safetensors");
   ASSERT_TRUE(r);
@@ -215,16 +219,8 @@ TEST_F(MonitorRoutes, FilesRedirectToPresignedUrl) {
 
 // MinIO or Ceph over plain http: the page's policy allows images from https: only, so an http
 // presigned URL would leave the page without images. The monitor serves those bytes itself.
-class HttpPresigningStorage : public LocalStorage {
- public:
-  using LocalStorage::LocalStorage;
-  std::string presign(const std::string& key, int64_t expires) override {
-    return "http://minio.lan:9000/bucket/" + key + "?X-Amz-Expires=" + std::to_string(expires);
-  }
-};
-
 TEST_F(MonitorRoutes, FilesFromPlainHttpPresignerAreServedHere) {
-  storage_ = std::make_unique<HttpPresigningStorage>(dir_);
+  storage_ = std::make_unique<PresigningStorage>(dir_, "http://minio.lan:9000/bucket/");
   start();
   const std::string key = "20260301T000000Z/epoch/1/generated.png";
   auto r = get("/files/" + key);

@@ -155,18 +155,10 @@ TEST(MonitorToken, CharactersChecked) {
 
 TEST(MonitorToken, CommandLineChecksFlagAndEnvironment) {
   unsetenv("GAN_MONITOR_TOKEN");
-  auto error_of = [](const std::vector<std::string>& args) -> std::string {
-    try {
-      parse_cli(args);
-    } catch (const CliError& e) {
-      return e.what();
-    }
-    return "";
-  };
-  std::string e = error_of({"--train", "--monitor-token", "a b"});
+  std::string e = cli_error({"--train", "--monitor-token", "a b"});
   EXPECT_EQ(e.rfind("--monitor-token: ", 0), 0u) << e;
   EXPECT_NE(e.find("letters, digits, '-' and '_'"), std::string::npos) << e;
-  EXPECT_NE(error_of({"--monitor", "--monitor-token=x,y"}).find("','"), std::string::npos);
+  EXPECT_NE(cli_error({"--monitor", "--monitor-token=x,y"}).find("','"), std::string::npos);
   EXPECT_EQ(parse_cli({"--train", "--monitor-token", "0123abcd-_0123abcd-_0123abcd-_0123"}).monitor_token,
             "0123abcd-_0123abcd-_0123abcd-_0123");
 
@@ -176,12 +168,12 @@ TEST(MonitorToken, CommandLineChecksFlagAndEnvironment) {
   EXPECT_EQ(parse_cli({"--monitor", "--storage", "eval"}).monitor_token, env_token);
   EXPECT_EQ(parse_cli({"--train", "--monitor-token", flag_token}).monitor_token, flag_token);
   setenv("GAN_MONITOR_TOKEN", "has space", 1);
-  e = error_of({"--train"});
+  e = cli_error({"--train"});
   EXPECT_EQ(e.rfind("GAN_MONITOR_TOKEN: ", 0), 0u) << e;
-  EXPECT_NE(error_of({"--monitor", "--storage", "eval"}).find("GAN_MONITOR_TOKEN"), std::string::npos);
+  EXPECT_NE(cli_error({"--monitor", "--storage", "eval"}).find("GAN_MONITOR_TOKEN"), std::string::npos);
   // Not used, not checked: no monitor, or the flag wins.
-  EXPECT_EQ(error_of({"--train", "--no-monitor"}), "");
-  EXPECT_EQ(error_of({"--train", "--monitor-token", flag_token}), "");
+  EXPECT_EQ(cli_error({"--train", "--no-monitor"}), "");
+  EXPECT_EQ(cli_error({"--train", "--monitor-token", flag_token}), "");
   unsetenv("GAN_MONITOR_TOKEN");
 }
 

@@ -27,6 +27,7 @@ mkdir -p "$sysbin"
 for t in bash env dirname basename cat sed head tail tr date sleep mv rm cp mkdir git grep printf touch mktemp id; do
   p=$(command -v "$t") && ln -s "$p" "$sysbin/$t"
 done
+ln -s /usr/bin/python3 "$sysbin/python3"  # infra/run writes its variables file with python3's json
 
 # One template repository, copied for each case (git init and commit once, not per case).
 tpl=$work/template

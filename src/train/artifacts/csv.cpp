@@ -9,6 +9,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "common/text.h"
+
 namespace gan {
 namespace {
 
@@ -82,16 +84,9 @@ std::vector<std::vector<std::string>> split_records(const std::string& text,
   return recs;
 }
 
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
-  return s.substr(b, e - b);
-}
-
 double parse_number(const std::string& raw, const std::string& source, size_t line,
                     const char* column) {
-  std::string s = trim(raw);
+  std::string s = trim(raw, " \t");
   if (s.empty()) return std::numeric_limits<double>::quiet_NaN();
   const char* b = s.data();
   const char* e = b + s.size();
@@ -114,7 +109,7 @@ int parse_count(const std::string& raw, const std::string& source, size_t line,
   if (std::isnan(v)) return 0;
   // pandas writes integer columns as "3.0" once a value is missing; anything else is an error.
   if (!(v == std::floor(v)) || v < 0 || v > 2147483647.0)
-    fail(source, line, std::string("column \"") + column + "\": \"" + trim(raw) +
+    fail(source, line, std::string("column \"") + column + "\": \"" + trim(raw, " \t") +
                            "\" is not a count (a non-negative integer)");
   return (int)v;
 }
@@ -164,7 +159,7 @@ std::vector<BatchRow> parse_metrics_csv(const std::string& text, const std::stri
   for (int& x : index) x = -1;
   const auto& header = recs[0];
   for (size_t f = 0; f < header.size(); ++f) {
-    std::string name = trim(header[f]);
+    std::string name = trim(header[f], " \t");
     for (int c = 0; c < kNumCols; ++c)
       if (name == kNames[c] && index[c] < 0) index[c] = (int)f;
   }

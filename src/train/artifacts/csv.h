@@ -23,8 +23,7 @@ std::string metrics_csv(const std::vector<BatchRow>& rows);
 // One row's line (no newline), for appending to an open file.
 std::string metrics_csv_line(const BatchRow& r);
 
-// Parses a metrics.csv. `source` names the file in errors ("<source>:<line>: ..."). A row's step
-// is recomputed as (epoch-1)*batches + batch, since the file does not store it.
-std::vector<BatchRow> parse_metrics_csv(const std::string& text, const std::string& source);
+// parse_metrics_csv, the reader, is declared with BatchRow in train/run_state.h (the monitor reads
+// stored runs through it).
 
 }  // namespace gan

@@ -10,7 +10,7 @@
 #include <stdexcept>
 
 #include "train/artifacts/atomic_file.h"
-#include "train/artifacts/json.h"
+#include "common/json.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors.cpp assumes a little-endian host"
@@ -160,31 +160,26 @@ std::string serialize(const File& f) {
     if (order[i]->name == order[i - 1]->name)
       throw std::invalid_argument("safetensors: two tensors named " + order[i]->name);
 
-  // Compact JSON, written directly so the key order is exactly safetensors' own.
-  std::string h = "{";
+  // Compact JSON in safetensors' own key order: the metadata, then the tensors as sorted above.
+  Json header = Json::object();
   if (!f.metadata.empty()) {
-    h += "\"__metadata__\":{";
-    bool first = true;
-    for (const auto& kv : f.metadata) {
-      if (!first) h += ',';
-      first = false;
-      h += json_quote(kv.first) + ':' + json_quote(kv.second);
-    }
-    h += '}';
+    Json m = Json::object();
+    for (const auto& kv : f.metadata) m.set(kv.first, kv.second);
+    header.set("__metadata__", std::move(m));
   }
   uint64_t offset = 0;
   for (const Tensor* t : order) {
-    if (h.size() > 1) h += ',';
-    h += json_quote(t->name) + ":{\"dtype\":\"" + dtype_name(t->dtype) + "\",\"shape\":[";
-    for (size_t i = 0; i < t->shape.size(); ++i) {
-      if (i) h += ',';
-      h += std::to_string(t->shape[i]);
-    }
-    h += "],\"data_offsets\":[" + std::to_string(offset) + ',' +
-         std::to_string(offset + t->data.size()) + "]}";
+    Json entry = Json::object(), shape = Json::array(), offsets = Json::array();
+    for (int64_t d : t->shape) shape.push(d);
+    offsets.push(offset);
+    offsets.push(offset + t->data.size());
+    entry.set("dtype", dtype_name(t->dtype));
+    entry.set("shape", std::move(shape));
+    entry.set("data_offsets", std::move(offsets));
+    header.set(t->name, std::move(entry));
     offset += t->data.size();
   }
-  h += '}';
+  std::string h = header.dump(-1);
   h.append((8 - h.size() % 8) % 8, ' ');  // the buffer starts 8-byte aligned
 
   std::string out;

@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <functional>
 
+#include "common/markup.h"
+
 namespace gan {
 namespace {
 
@@ -37,21 +39,10 @@ std::string fmt(double v, int decimals = 1) {
 }
 
 std::string xml_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&apos;"; break;
-      default:
-        // XML 1.0 forbids most control characters, even escaped.
-        if ((unsigned char)c < 0x20 && c != '\t' && c != '\n' && c != '\r') o += ' ';
-        else o += c;
-    }
-  }
-  return o;
+  std::string text = s;
+  for (char& c : text)  // XML 1.0 forbids most control characters, even escaped
+    if ((unsigned char)c < 0x20 && c != '\t' && c != '\n' && c != '\r') c = ' ';
+  return markup_escape(text);
 }
 
 // Tick positions at a "nice" step (1, 2 or 5 × 10^k) giving about `target` ticks over [lo, hi].

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "../../data/dataset.h"
-#include "../artifacts/json.h"
+#include "common/json.h"
 #include "evaluator.h"
 
 namespace gan {

@@ -1,12 +1,12 @@
-// A small JSON value: enough to write hyperparameters.json, summary.json and checkpoint metadata,
-// and to read them back. The core must not depend on RapidJSON (it links without it), so this is
-// ours.
+// A small JSON value: what gan writes (hyperparameters.json, summary.json, best.json,
+// evaluator.json, checkpoint metadata, the monitor's small documents) and reads back. Text is read
+// and laid out by RapidJSON (header-only, so the core still links without any library).
 //
 // Objects keep insertion order (the files read like the flags that made them). Numbers remember
 // how they were made: integers print as integers; floats and doubles print the shortest text that
 // reads back to the same float or double (at most 9 and 17 significant digits, laid out as
 // JavaScript does: 0.0002, 1e-7); NaN and ±Inf print as null. Strings are UTF-8 and pass through unchanged
-// but for '"', '\\' and control characters, which are escaped.
+// but for '"', '\\' and control characters, which are escaped (\u001f: lowercase hex digits).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -65,7 +65,8 @@ class Json {
   // indent < 0: compact, one line; else pretty-printed with `indent` spaces per level.
   std::string dump(int indent = 2) const;
 
-  // Parses a whole document (trailing whitespace allowed). Errors throw std::runtime_error
+  // Parses a whole document (trailing whitespace allowed; nesting deeper than 256 and numbers
+  // beyond a double's range are errors). Errors throw std::runtime_error
   // "<source>: <what> at offset N".
   static Json parse(const std::string& text, const std::string& source = "JSON");
 
@@ -79,8 +80,5 @@ class Json {
   std::vector<Json> arr_;
   std::vector<std::pair<std::string, Json>> obj_;
 };
-
-// The JSON text of a string (with quotes), escaped as above.
-std::string json_quote(const std::string& s);
 
 }  // namespace gan
