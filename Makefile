@@ -46,9 +46,9 @@ endif
 comma := ,
 
 # ---- sources ----
-CORE_SRCS = $(filter-out %_curl.cpp,$(wildcard src/*.cpp src/ref/*.cpp src/nn/*.cpp src/train/*.cpp src/train/artifacts/*.cpp src/train/quality/*.cpp src/data/*.cpp))
+CORE_SRCS = $(filter-out %_curl.cpp,$(wildcard src/*.cpp src/common/*.cpp src/ref/*.cpp src/nn/*.cpp src/train/*.cpp src/train/artifacts/*.cpp src/train/quality/*.cpp src/data/*.cpp))
 CORE_SRCS := $(filter-out src/main.cpp,$(CORE_SRCS))
-APP_SRCS  = $(wildcard src/storage/*.cpp src/data/*_curl.cpp aws/*.cpp gcs/*.cpp azure/*.cpp http/*.cpp)
+APP_SRCS  = $(wildcard src/app/*.cpp src/storage/*.cpp src/data/*_curl.cpp aws/*.cpp gcs/*.cpp azure/*.cpp http/*.cpp)
 GEN_SRCS  =
 APP_LIBS  = -lcurl -lssl -lcrypto -lz -lpthread
 GTEST_LIBS = -lgmock -lgtest_main -lgtest -lpthread

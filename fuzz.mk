@@ -14,10 +14,10 @@ FUZZ_NAMES    = $(sort $(basename $(notdir $(wildcard tests/fuzz/*.cpp))))
 
 # The sources each harness needs besides its own file.
 ART := src/train/artifacts
-FUZZ_SRCS_safetensors             = $(ART)/safetensors.cpp $(ART)/json.cpp $(ART)/atomic_file.cpp
+FUZZ_SRCS_safetensors             = $(ART)/safetensors.cpp $(ART)/json.cpp src/common/atomic_file.cpp
 FUZZ_SRCS_idx_gzip                = src/data/idx.cpp src/data/gzip.cpp src/data/io.cpp src/data/image.cpp src/data/dataset.cpp \
                                     src/data/cifar.cpp src/data/folder.cpp src/data/synthetic.cpp src/data/download.cpp \
-                                    src/data/sha256.cpp src/data/stb_impl.cpp
+                                    src/data/stb_impl.cpp src/common/fs.cpp
 FUZZ_SRCS_image_folder            = $(FUZZ_SRCS_idx_gzip)
 FUZZ_SRCS_xml                     = aws/xml.cpp
 FUZZ_SRCS_json_gan                = $(ART)/json.cpp
@@ -25,7 +25,7 @@ FUZZ_SRCS_json_fields             = aws/json_fields.cpp
 FUZZ_SRCS_json_rapid              = http/api.cpp http/run_catalog.cpp http/paths.cpp http/downsample.cpp src/train/run_state.cpp $(ART)/csv.cpp \
                                     $(ART)/json.cpp
 FUZZ_SRCS_metrics_csv             = $(ART)/csv.cpp
-FUZZ_SRCS_upload_journal          = src/storage/upload_queue.cpp $(ART)/atomic_file.cpp
+FUZZ_SRCS_upload_journal          = src/storage/upload_queue.cpp src/common/atomic_file.cpp
 FUZZ_SRCS_http_paths              = http/paths.cpp
 FUZZ_SRCS_http_auth               = http/auth.cpp
 FUZZ_SRCS_aws_credentials         = aws/credentials.cpp aws/json_fields.cpp aws/http_transport.cpp aws/retry.cpp aws/crypto.cpp

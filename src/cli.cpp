@@ -14,7 +14,7 @@
 #include <functional>
 #include <sstream>
 
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
 
 namespace gan {
 

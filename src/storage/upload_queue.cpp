@@ -18,7 +18,7 @@
 #include <random>
 #include <vector>
 
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
 
 namespace gan {
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "heap_peak.h"
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
 #include "train/artifacts/safetensors.h"
 
 namespace st = gan::safetensors;

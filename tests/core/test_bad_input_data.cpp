@@ -8,6 +8,8 @@
 #include <stdexcept>
 
 #include "data/dataset.h"
+#include <zlib.h>
+
 #include "data/io.h"
 #include "heap_peak.h"
 #include "parallel_errors.h"
@@ -55,7 +57,7 @@ Bytes png_header_claiming(uint32_t w, uint32_t h) {
     put_be32(c, 0, (uint32_t)data.size());
     std::memcpy(&c[4], type, 4);
     std::copy(data.begin(), data.end(), c.begin() + 8);
-    put_be32(c, 8 + data.size(), gan::data::crc32(&c[4], 4 + data.size()));
+    put_be32(c, 8 + data.size(), (uint32_t)::crc32(0L, &c[4], 4 + data.size()));
     b.insert(b.end(), c.begin(), c.end());
   };
   Bytes ihdr(13, 0);

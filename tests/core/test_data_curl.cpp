@@ -15,7 +15,8 @@
 
 #include "data/dataset.h"
 #include "data/download.h"
-#include "data/sha256.h"
+#include "app/digest.h"
+#include "data/fetch_curl.h"
 #include "test_data_util.h"
 
 using namespace gan_test;
@@ -87,10 +88,12 @@ class TinyHttpServer {
   std::thread thread_;
 };
 
-struct CurlFetcherScope {
-  CurlFetcherScope() { gan::install_curl_fetcher(); }
-  ~CurlFetcherScope() { gan::set_fetcher(nullptr); }
-};
+// Options that download as ./gan does: libcurl, checked with OpenSSL's SHA-256.
+gan::DatasetOptions curl_options() {
+  gan::DatasetOptions o;
+  o.download = gan::curl_downloader();
+  return o;
+}
 }  // namespace
 
 TEST(Data, CurlFetcherDownloadsFromLocalServer) {
@@ -99,8 +102,7 @@ TEST(Data, CurlFetcherDownloadsFromLocalServer) {
   TinyHttpServer server({{"/d/train-images-idx3-ubyte.gz", std::string(im.begin(), im.end())},
                          {"/d/train-labels-idx1-ubyte.gz", std::string(lb.begin(), lb.end())}});
   if (server.port() == 0) GTEST_SKIP() << "cannot listen on 127.0.0.1 in this environment";
-  CurlFetcherScope curl;
-  const std::string si = gan::data::sha256_hex(im.data(), im.size()), sl = gan::data::sha256_hex(lb.data(), lb.size());
+  const std::string si = gan::sha256_hex(std::string(im.begin(), im.end())), sl = gan::sha256_hex(std::string(lb.begin(), lb.end()));
   const std::string base = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
   const std::string good = base + "d/", missing = base + "missing/";
   gan::data::RemoteDataset rd{"local", {missing.c_str(), good.c_str()},
@@ -108,7 +110,7 @@ TEST(Data, CurlFetcherDownloadsFromLocalServer) {
                               {}};
   TempDir t;
   std::vector<std::string> logs;
-  gan::DatasetOptions o;
+  gan::DatasetOptions o = curl_options();
   o.log = [&](const std::string& m) { logs.push_back(m); };
   gan::data::ensure_idx_files(rd, t.path, "train", o);  // the 404 mirror first, then the good one
   EXPECT_EQ(server.requests(), 4);
@@ -137,12 +139,11 @@ TEST(Data, CurlFetcherConnectionRefused) {
   if (fd < 0 || ::bind(fd, (sockaddr*)&a, sizeof a) != 0 || ::getsockname(fd, (sockaddr*)&a, &len) != 0)
     GTEST_SKIP() << "cannot bind 127.0.0.1 in this environment";
   ::close(fd);
-  CurlFetcherScope curl;
   const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/";
   gan::data::RemoteDataset rd{"local", {url.c_str()}, {{"train-images-idx3-ubyte.gz", "00"}}, {}};
   TempDir t;
   try {
-    gan::data::ensure_idx_files(rd, t.path, "train", gan::DatasetOptions{});
+    gan::data::ensure_idx_files(rd, t.path, "train", curl_options());
     FAIL() << "expected a DataError";
   } catch (const gan::DataError& e) {
     EXPECT_NE(std::string(e.what()).find(url), std::string::npos) << e.what();
@@ -177,12 +178,11 @@ TEST(Data, CurlFetcherFollowsRedirectsOnlyToHttpAndHttps) {
   });
   const std::string elsewhere = "ftp://127.0.0.1:" + std::to_string(target_port) + "/train-images-idx3-ubyte.gz";
   TinyHttpServer server({{"/d/train-images-idx3-ubyte.gz", "REDIRECT " + elsewhere}});
-  CurlFetcherScope curl;
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/d/";
   gan::data::RemoteDataset rd{"local", {url.c_str()}, {{"train-images-idx3-ubyte.gz", "00"}}, {}};
   TempDir t;
   try {
-    gan::data::ensure_idx_files(rd, t.path, "train", gan::DatasetOptions{});
+    gan::data::ensure_idx_files(rd, t.path, "train", curl_options());
     ADD_FAILURE() << "expected a DataError";
   } catch (const gan::DataError& e) {
     EXPECT_NE(std::string(e.what()).find(url), std::string::npos) << e.what();

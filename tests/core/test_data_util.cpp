@@ -19,6 +19,8 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <zlib.h>
+
 #include "data/io.h"
 
 namespace gan_test {
@@ -80,7 +82,7 @@ Bytes gzip(const Bytes& raw, bool with_name) {
   // zlib framing is a 2-byte header and a 4-byte Adler-32 around the raw deflate stream.
   b.insert(b.end(), z + 2, z + zlen - 4);
   STBIW_FREE(z);
-  put_le32(&b, gan::data::crc32(raw.data(), raw.size()));
+  put_le32(&b, (uint32_t)::crc32(0L, raw.data(), raw.size()));
   put_le32(&b, (uint32_t)raw.size());
   return b;
 }

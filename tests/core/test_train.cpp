@@ -15,7 +15,7 @@
 
 #include "cli.h"
 #include "data/dataset.h"
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
 #include "train/artifacts/csv.h"
 #include "train/artifacts/json.h"
 #include "train/artifacts/safetensors.h"

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "storage/local.h"
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // Atomic writes with POSIX calls rather than std::ofstream: ofstream cannot fsync, and without
 // the fsync of the file before the rename (and of the directory after it) a power loss can leave
 // a renamed but empty file, which is exactly what atomicity is for.
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
 
 #include <atomic>
 #include <cerrno>
