@@ -25,6 +25,13 @@ gan::DatasetOptions opts(const std::string& spec) {
   return o;
 }
 
+// Loads `spec`, with every line the loader logs in *log (one per line).
+gan::Dataset load_logged(const std::string& spec, std::string* log) {
+  auto o = opts(spec);
+  o.log = [log](const std::string& m) { *log += m + "\n"; };
+  return gan::load_dataset(o);
+}
+
 // Loads and expects a DataError mentioning `needle` (a path) and, when given, `also`.
 void expect_error(const gan::DatasetOptions& o, const std::string& needle, const std::string& also = "") {
   try {
@@ -262,13 +269,8 @@ TEST(BadInput, FolderImageWhoseContentIsNotItsExtensionIsSkipped) {
   Bytes png_bytes = read_all(t / "cats/good.png");
   write_file(t / "cats/png.jpg", png_bytes);
   write_file(t / "cats/old.gif", Bytes{'G', 'I', 'F'});  // not a format gan reads: left out, said so
-  auto o = opts("folder:" + t.path);
-  std::vector<std::string> logs;
-  o.log = [&](const std::string& m) { logs.push_back(m); };
-  gan::Dataset d = gan::load_dataset(o);
-  EXPECT_EQ(d.n, 1);
   std::string all;
-  for (const auto& l : logs) all += l + "\n";
+  EXPECT_EQ(load_logged("folder:" + t.path, &all).n, 1);
   EXPECT_NE(all.find(t / "cats/gif.png" + ": named .png but is not a PNG file"), std::string::npos) << all;
   EXPECT_NE(all.find(t / "cats/psd.png" + ": named .png but is not a PNG file"), std::string::npos) << all;
   EXPECT_NE(all.find(t / "cats/png.jpg" + ": named .jpg but holds PNG data"), std::string::npos) << all;
@@ -288,13 +290,8 @@ TEST(BadInput, FolderJpegWithAnOversizedHuffmanTableIsRefused) {
   bad.insert(bad.end(), 4080, 0x01);
   bad.push_back(0xff), bad.push_back(0xd9);
   write_file(t / "cats/evil.jpg", bad);
-  auto o = opts("folder:" + t.path);
-  std::vector<std::string> logs;
-  o.log = [&](const std::string& m) { logs.push_back(m); };
-  gan::Dataset d = gan::load_dataset(o);
-  EXPECT_EQ(d.n, 1);
   std::string all;
-  for (const auto& l : logs) all += l + "\n";
+  EXPECT_EQ(load_logged("folder:" + t.path, &all).n, 1);
   EXPECT_NE(all.find(t / "cats/evil.jpg" + ": a corrupt JPEG (a Huffman table of more than 256 symbols)"), std::string::npos)
       << all;
 }

@@ -16,11 +16,15 @@ using namespace gan_test;
 namespace {
 std::string sha(const std::string& s) { return gan::sha256_hex(s); }
 
-// A downloader serving from memory (`f`), checked with OpenSSL's SHA-256 as ./gan's is.
-struct Served {
-  explicit Served(gan::Fetcher f) : download{std::move(f), [](const std::vector<std::string_view>& p) { return gan::sha256_hex(p); }} {}
-  gan::Downloader download;
-};
+// Options whose downloads are served from memory by `f`, checked with OpenSSL's SHA-256 as
+// ./gan's are, into `data_dir`.
+gan::DatasetOptions served(gan::Fetcher f, const std::string& data_dir = "data", int subset = 0) {
+  gan::DatasetOptions o;
+  o.download = {std::move(f), [](const std::vector<std::string_view>& p) { return gan::sha256_hex(p); }};
+  o.data_dir = data_dir;
+  o.subset = subset;
+  return o;
+}
 
 std::string as_string(const Bytes& b) { return std::string(b.begin(), b.end()); }
 }  // namespace
@@ -55,21 +59,19 @@ TEST(Data, DownloadVerifiesAndSavesAtomically) {
                                {"t10k-labels-idx1-ubyte.gz", sl.c_str()}},
                               {}};
   std::vector<std::string> asked;
-  std::map<std::string, Bytes> served = {{"http://mirror.example/d/train-images-idx3-ubyte.gz", images},
+  std::map<std::string, Bytes> files = {{"http://mirror.example/d/train-images-idx3-ubyte.gz", images},
                                          {"http://mirror.example/d/train-labels-idx1-ubyte.gz", labels},
                                          {"http://mirror.example/d/t10k-images-idx3-ubyte.gz", t10k_images}};
-  Served g([&](const std::string& url, std::string* body, std::string* err) {
+  gan::DatasetOptions o = served([&](const std::string& url, std::string* body, std::string* err) {
     asked.push_back(url);
-    auto it = served.find(url);
-    if (it == served.end()) {
+    auto it = files.find(url);
+    if (it == files.end()) {
       *err = "Could not resolve host";
       return false;
     }
     *body = as_string(it->second);
     return true;
   });
-  gan::DatasetOptions o;
-  o.download = g.download;
   std::vector<std::string> logs;
   o.log = [&](const std::string& m) { logs.push_back(m); };
   gan::data::ensure_idx_files(rd, t.path, "train", o);
@@ -95,14 +97,10 @@ TEST(Data, DownloadVerifiesAndSavesAtomically) {
 
 TEST(Data, DownloadChecksumMismatchFallsBackToSynthetic) {
   TempDir t;
-  Served g([](const std::string&, std::string* body, std::string*) {
+  gan::DatasetOptions o = served([](const std::string&, std::string* body, std::string*) {
     *body = "this is not fashion-mnist";
     return true;
-  });
-  gan::DatasetOptions o;
-  o.download = g.download;
-  o.data_dir = t.path;
-  o.subset = 10;
+  }, t.path, 10);
   std::string reason;
   gan::Dataset d = gan::load_dataset_or_synthetic(o, /*explicit_choice=*/false, &reason);
   EXPECT_EQ(d.name, "synthetic");
@@ -117,15 +115,11 @@ TEST(Data, DownloadChecksumMismatchFallsBackToSynthetic) {
 TEST(Data, DownloadFailureFallsBackOnlyForImplicitDefault) {
   TempDir t;
   std::vector<std::string> asked;
-  Served g([&](const std::string& url, std::string*, std::string* err) {
+  gan::DatasetOptions o = served([&](const std::string& url, std::string*, std::string* err) {
     asked.push_back(url);
     *err = "Could not resolve host: fashion-mnist.s3-website.eu-central-1.amazonaws.com";
     return false;
-  });
-  gan::DatasetOptions o;
-  o.download = g.download;
-  o.data_dir = t.path;
-  o.subset = 5;
+  }, t.path, 5);
   std::string reason;
   gan::Dataset d = gan::load_dataset_or_synthetic(o, false, &reason);
   EXPECT_EQ(d.name, "synthetic");

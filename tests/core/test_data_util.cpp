@@ -25,16 +25,6 @@
 
 namespace gan_test {
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/gan_data_test_XXXXXX";
-  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  path = tmpl;
-}
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-}
-
 void write_file(const std::string& path, const Bytes& b) {
   FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) throw std::runtime_error("cannot write " + path);

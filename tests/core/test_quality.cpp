@@ -280,6 +280,8 @@ TEST(Quality, PrecisionRecallOfKnownOverlap) {
 #include "cli.h"
 #include "data/dataset.h"
 #include "common/atomic_file.h"
+#include "tests/common/temp_dir.h"
+#include "train_util.h"
 #include "train/loop.h"
 #include "train/quality/evaluator.h"
 #include "train/quality/metrics.h"
@@ -291,21 +293,9 @@ namespace fs = std::filesystem;
 // The evaluator cache's key as ./gan computes it (OpenSSL).
 const Sha256 sha256 = [](const std::vector<std::string_view>& p) { return gan::sha256_hex(p); };
 
-std::string temp_dir(const std::string& name) {
-  std::string d = (fs::temp_directory_path() / ("gan-quality-" + name + "-" + std::to_string(getpid()))).string();
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+std::string temp_dir(const std::string& name) { return gan_test::fresh_dir("gan-quality", name); }
 
-Dataset synthetic(int n, bool train) {
-  DatasetOptions o;
-  o.spec = "synthetic";
-  o.subset = n;
-  o.seed = 3;
-  o.train = train;
-  return load_dataset(o);
-}
+using gan_test::synthetic;
 
 double fd_of(quality::Evaluator& ev, const std::vector<float>& a, int na, const std::vector<float>& b, int nb) {
   std::vector<float> fa, fb;
@@ -409,14 +399,8 @@ TEST(Quality, SyntheticRunImprovesAndNamesTheBestEpoch) {
   Dataset train = synthetic(1920, true), held = synthetic(1000, false);
   std::string out = temp_dir("run");
   auto ops = make_cpu_ops();
-  RunOptions ro;
-  ro.cfg = o.cfg;
-  ro.out_dir = out;
-  ro.run_id = "run";
-  ro.hyperparameters = train_config_json(o.cfg);
-  ro.train = &train;
+  RunOptions ro = gan_test::run_options(o.cfg, train, out, "run");
   ro.eval = &held;
-  ro.quiet = true;
   ro.evaluator_cache = {out + "/data", sha256};
   ro.evaluator_steps = 250;
   RunResult r = run_training(*ops, ro);
