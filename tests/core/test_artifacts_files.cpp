@@ -274,35 +274,27 @@ TEST(ArtifactsSafetensors, CorruptFilesNameFileAndTensor) {
   huge[7] = 1;  // header length 2^56
   expect_error(parse_error(huge), "exceeds 1 MiB");
   expect_error(parse_error(good + "xx"), "2 bytes after the last tensor");
-  // Hand-made headers over `bytes` bytes of data, and what the error says about each.
-  const struct {
-    const char* header;
-    size_t bytes;
-    const char* says;
-  } bad_headers[] = {
-      {"[1,2]", 0, "does not start with '{'"},
-      {"{\"w\":", 0, "(safetensors header)"},
-      {R"({"__metadata__":{"a":1}})", 0, "__metadata__ value of \"a\" is not a string"},
-      {R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12,
-       "tensor v overlaps"},
-      {R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8,
-       "gap in the data before tensor w"},
-      {R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8,
-       "tensor w: shape and dtype need 12 bytes but data_offsets span 8"},
-      {R"({"w":{"dtype":"BF16","shape":[4],"data_offsets":[0,8]}})", 8,
-       "tensor w: dtype BF16 is not supported"},
-      {R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8,
-       "tensor w: shape must hold non-negative integers"},
-      {R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8,
-       "tensor w: data_offsets must be integers"},
-      {R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,99999999999999]}})", 8,
-       "tensor w: data_offsets [0, 99999999999999] run past the end"},
-      {R"({"w":{"dtype":"U8","shape":[4611686018427387904,4],"data_offsets":[0,8]}})", 8,
-       "tensor w: shape is too large"},
-      {R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", 16,
-       "tensor w: appears twice"},
-  };
-  for (const auto& c : bad_headers) expect_error(parse_error(handmade(c.header, c.bytes)), c.says);
+  expect_error(parse_error(handmade("[1,2]", 0)), "does not start with '{'");
+  expect_error(parse_error(handmade("{\"w\":", 0)), "(safetensors header)");
+  expect_error(parse_error(handmade(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12)),
+               "tensor v overlaps");
+  expect_error(parse_error(handmade(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8)),
+               "gap in the data before tensor w");
+  expect_error(parse_error(handmade(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)),
+               "tensor w: shape and dtype need 12 bytes but data_offsets span 8");
+  expect_error(parse_error(handmade(R"({"w":{"dtype":"BF16","shape":[4],"data_offsets":[0,8]}})", 8)),
+               "tensor w: dtype BF16 is not supported");
+  expect_error(parse_error(handmade(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8)),
+               "tensor w: shape must hold non-negative integers");
+  expect_error(parse_error(handmade(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8)),
+               "tensor w: data_offsets must be integers");
+  expect_error(parse_error(handmade(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,99999999999999]}})", 8)),
+               "tensor w: data_offsets [0, 99999999999999] run past the end");
+  expect_error(parse_error(handmade(R"({"w":{"dtype":"U8","shape":[4611686018427387904,4],"data_offsets":[0,8]}})", 8)),
+               "tensor w: shape is too large");
+  expect_error(parse_error(handmade(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", 16)),
+               "tensor w: appears twice");
+  expect_error(parse_error(handmade(R"({"__metadata__":{"a":1}})", 0)), "__metadata__ value of \"a\" is not a string");
 
   TempDir t;
   std::string e = error_of([&] { st::load(t.path + "/missing.safetensors"); });
