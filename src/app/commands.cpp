@@ -13,6 +13,7 @@
 #include "app/digest.h"
 #include "app/monitor.h"
 #include "common/atomic_file.h"
+#include "common/fs.h"
 #include "data/fetch_curl.h"
 #include "nn/model.h"
 #include "storage/storage.h"
@@ -72,7 +73,7 @@ int cmd_generate(CliOptions& o) {
 int cmd_evaluate(CliOptions& o) {
   const std::string& run = o.evaluate_run;
   EvaluateRunOptions e;
-  e.dir = evaluate_run_dir(run, o.out);
+  e.dir = folder_named(run, o.out);
   e.epochs = generator_epochs(e.dir);
   if (e.epochs.empty())
     throw std::runtime_error("--evaluate " + run + ": no " + e.dir +

@@ -23,6 +23,12 @@ std::string join_path(const std::string& a, const std::string& b) {
   return a + "/" + b;
 }
 
+std::string folder_named(const std::string& name, const std::string& parent) {
+  std::string dir = name.find('/') != std::string::npos || dir_exists(name) ? name : parent + "/" + name;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
 int64_t mtime_ns(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return -1;

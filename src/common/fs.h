@@ -11,6 +11,10 @@ bool file_exists(const std::string& path);  // a regular file (or a link to one)
 bool dir_exists(const std::string& path);
 std::string join_path(const std::string& a, const std::string& b);  // "a/b" (no doubled '/')
 
+// The folder `name` stands for: itself when it is a path (holds a '/') or an existing folder,
+// else <parent>/<name>; without trailing '/'. (A run named by id in --out, or by its folder.)
+std::string folder_named(const std::string& name, const std::string& parent);
+
 // Modification time in nanoseconds; -1 when `path` does not exist.
 int64_t mtime_ns(const std::string& path);
 

@@ -12,13 +12,6 @@
 
 namespace gan {
 
-std::string evaluate_run_dir(const std::string& run, const std::string& out) {
-  const bool is_path = run.find('/') != std::string::npos || dir_exists(run);
-  std::string dir = is_path ? run : out + "/" + run;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return dir;
-}
-
 Json evaluator_json(const quality::EvaluatorInfo& i, int samples, bool with_architecture) {
   Json e = Json::object();
   e.set("accuracy", i.accuracy);

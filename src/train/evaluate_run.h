@@ -13,9 +13,6 @@
 
 namespace gan {
 
-// The run folder --evaluate RUN names: RUN itself when it is a path (or an existing folder), else
-// <out>/RUN; without trailing '/'.
-std::string evaluate_run_dir(const std::string& run, const std::string& out);
 // The epochs of `dir` that have an epoch/<N>/generator.safetensors, ascending.
 std::vector<int> generator_epochs(const std::string& dir);
 

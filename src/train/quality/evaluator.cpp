@@ -1,6 +1,5 @@
 #include "evaluator.h"
 
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,6 +11,7 @@
 
 #include "../../splitmix.h"
 #include "common/atomic_file.h"
+#include "common/fs.h"
 #include "../artifacts/safetensors.h"
 
 namespace gan {
@@ -188,8 +188,7 @@ void Evaluator::save(const std::string& path) const {
 }
 
 bool Evaluator::load(const std::string& path, const std::string& fingerprint) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) return false;
+  if (!file_exists(path)) return false;
   safetensors::File f = safetensors::load(path);
   auto meta = [&](const char* k) { return f.metadata.count(k) ? f.metadata.at(k) : std::string(); };
   if (meta("format") != "gan-evaluator" || meta("version") != kVersion || meta("fingerprint") != fingerprint)
