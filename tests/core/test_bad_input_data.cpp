@@ -246,6 +246,19 @@ TEST(BadInput, GzipNotGzip) {
   expect_error(opts("idx:" + t.path), t / "train-images-idx3-ubyte.gz", "not a gzip file");
 }
 
+// Two gzip members back to back (`cat a.gz b.gz`): gan reads one member, so the file is refused
+// rather than half of it read.
+TEST(BadInput, GzipConcatenatedMembersAreRefused) {
+  TempDir t;
+  const Bytes images = idx_images(2, 28, 28, Bytes(2 * 784, 9));
+  Bytes gz = gzip(Bytes(images.begin(), images.begin() + 800));
+  const Bytes rest = gzip(Bytes(images.begin() + 800, images.end()));
+  gz.insert(gz.end(), rest.begin(), rest.end());
+  write_file(t / "train-images-idx3-ubyte.gz", gz);
+  good_labels(t, 2);
+  expect_error(opts("idx:" + t.path), t / "train-images-idx3-ubyte.gz");
+}
+
 TEST(BadInput, FolderPngThatIsNotAPng) {
   TempDir t;
   make_dir(t / "cats");
