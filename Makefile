@@ -8,8 +8,9 @@
 #
 # (The benchmark sources live in benchmarks/: a folder named bench/ could not sit beside ./bench.)
 # Libraries: build/libgancore.a is src/ (minus storage/ and the libcurl pieces) plus kernels/; it
-# needs only a C++ compiler and, for kernels/, the CUDA toolkit. ./gan adds storage/, cloud/ and its
-# aws/, azure/, gcs/ dialects, and http/ (libcurl, OpenSSL, expat, cpp-httplib, RapidJSON).
+# needs only a C++ compiler, zlib, RapidJSON's headers and, for kernels/, the CUDA toolkit. ./gan adds
+# src/app/, storage/, cloud/ and its aws/, azure/, gcs/ dialects, and http/ (libcurl, OpenSSL, expat,
+# cpp-httplib).
 # Subsystems add their own rules in <dir>/module.mk (generated sources, test scripts).
 
 BUILD    ?= build
@@ -48,8 +49,9 @@ comma := ,
 # ---- sources ----
 CORE_SRCS = $(filter-out %_curl.cpp,$(wildcard src/*.cpp src/common/*.cpp src/ref/*.cpp src/nn/*.cpp src/train/*.cpp src/train/artifacts/*.cpp src/train/quality/*.cpp src/data/*.cpp))
 CORE_SRCS := $(filter-out src/main.cpp,$(CORE_SRCS))
-APP_SRCS  = $(wildcard src/storage/*.cpp src/data/*_curl.cpp cloud/*.cpp aws/*.cpp gcs/*.cpp azure/*.cpp http/*.cpp)
+APP_SRCS  = $(wildcard src/app/*.cpp src/storage/*.cpp src/data/*_curl.cpp cloud/*.cpp aws/*.cpp gcs/*.cpp azure/*.cpp http/*.cpp)
 GEN_SRCS  =
+CORE_LIBS = -lz
 APP_LIBS  = -lcurl -lssl -lcrypto -lexpat -lz -lpthread
 GTEST_LIBS = -lgmock -lgtest_main -lgtest -lpthread
 TEST_SCRIPTS = tests/cli/check.sh tests/ci/check.sh
@@ -84,7 +86,7 @@ gan: $(BUILD)/src/main.o $(APP_OBJS) $(BUILD)/libgancore.a
 	$(CXX) -o $@ $^ $(LDFLAGS) $(APP_LIBS) $(CUDA_LIBS)
 
 bench: $(BENCH_OBJS) $(BUILD)/libgancore.a
-	$(CXX) -o $@ $^ $(LDFLAGS) $(CUDA_LIBS)
+	$(CXX) -o $@ $^ $(LDFLAGS) $(CORE_LIBS) $(CUDA_LIBS)
 
 $(BUILD)/%.o: %.cpp $(MODE_STAMP)
 	@mkdir -p $(@D)
@@ -98,7 +100,7 @@ $(BUILD)/%.o: %.cu $(MODE_STAMP)
 .SECONDARY:
 .SECONDEXPANSION:
 $(BUILD)/test_gpu: $$(patsubst %.cpp,$(BUILD)/%.o,$$(wildcard tests/gpu/*.cpp)) $(BUILD)/libgancore.a
-	$(CXX) -o $@ $^ $(LDFLAGS) $(GTEST_LIBS) $(CUDA_LIBS)
+	$(CXX) -o $@ $^ $(LDFLAGS) $(GTEST_LIBS) $(CORE_LIBS) $(CUDA_LIBS)
 
 # (No % inside the prerequisites: in a pattern rule make would replace it with the stem.)
 $(BUILD)/test_%: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard tests/$$*/*.cpp)))) $(APP_OBJS) $(BUILD)/libgancore.a

@@ -14,17 +14,17 @@ FUZZ_NAMES    = $(sort $(basename $(notdir $(wildcard tests/fuzz/*.cpp))))
 
 # The sources each harness needs besides its own file.
 ART := src/train/artifacts
-FUZZ_SRCS_safetensors             = $(ART)/safetensors.cpp src/common/json.cpp $(ART)/atomic_file.cpp
+FUZZ_SRCS_safetensors             = $(ART)/safetensors.cpp src/common/json.cpp src/common/atomic_file.cpp
 FUZZ_SRCS_idx_gzip                = src/data/idx.cpp src/data/gzip.cpp src/data/io.cpp src/data/image.cpp src/data/dataset.cpp \
                                     src/data/cifar.cpp src/data/folder.cpp src/data/synthetic.cpp src/data/download.cpp \
-                                    src/data/sha256.cpp src/data/stb_impl.cpp
+                                    src/data/stb_impl.cpp src/common/fs.cpp
 FUZZ_SRCS_image_folder            = $(FUZZ_SRCS_idx_gzip)
 FUZZ_SRCS_xml                     = cloud/xml.cpp
 FUZZ_SRCS_json_gan                = src/common/json.cpp http/api.cpp http/run_catalog.cpp http/paths.cpp http/downsample.cpp \
                                     src/train/run_state.cpp $(ART)/csv.cpp
 FUZZ_SRCS_json_fields             = cloud/json.cpp
 FUZZ_SRCS_metrics_csv             = $(ART)/csv.cpp
-FUZZ_SRCS_upload_journal          = src/storage/upload_queue.cpp cloud/retry.cpp $(ART)/atomic_file.cpp
+FUZZ_SRCS_upload_journal          = src/storage/upload_queue.cpp cloud/retry.cpp src/common/atomic_file.cpp
 FUZZ_SRCS_http_paths              = http/paths.cpp
 FUZZ_SRCS_http_auth               = http/auth.cpp
 FUZZ_SRCS_aws_credentials         = aws/credentials.cpp cloud/json.cpp cloud/http.cpp cloud/retry.cpp cloud/crypto.cpp

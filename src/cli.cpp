@@ -2,7 +2,6 @@
 
 #include "common/monitor_token.h"
 
-#include <sys/stat.h>
 
 #include <cctype>
 #include <cerrno>
@@ -14,7 +13,9 @@
 #include <functional>
 #include <sstream>
 
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
+#include "common/fs.h"
+#include "common/text.h"
 
 namespace gan {
 
@@ -81,8 +82,7 @@ std::string token_from_file(const std::string& path) {
   if (!f) throw CliError(flag + ": cannot read " + path + " (" + std::strerror(errno) + "); write the token into it, e.g. openssl rand -hex 16 > " + path);
   std::string t((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   if (t.size() > 4096) throw CliError(flag + ": " + path + " is longer than a token; it should hold one line");
-  const size_t b = t.find_first_not_of(" \t\r\n"), e = t.find_last_not_of(" \t\r\n");
-  t = b == std::string::npos ? "" : t.substr(b, e - b + 1);
+  t = trim(t);
   if (t.empty()) throw CliError(flag + ": " + path + " is empty; write the token into it, e.g. openssl rand -hex 16 > " + path);
   const std::string problem = token_problem(t);
   if (!problem.empty()) throw CliError(flag + ": " + path + ": " + problem);
@@ -437,11 +437,7 @@ std::string resolve_checkpoint(const std::string& spec, const std::string& runs_
   const std::string suffix = ":best";
   if (spec.size() <= suffix.size() || spec.compare(spec.size() - suffix.size(), suffix.size(), suffix) != 0) return spec;
   const std::string run = spec.substr(0, spec.size() - suffix.size());
-  struct stat st;
-  // A path (or an existing folder) names the run folder itself; a bare name is a run id in runs_dir.
-  const bool is_path = run.find('/') != std::string::npos || (stat(run.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
-  std::string dir = is_path ? run : runs_dir + "/" + run;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  const std::string dir = folder_named(run, runs_dir);
   std::string text;
   if (!read_file_if_exists(dir + "/best.json", &text))
     throw std::runtime_error("--checkpoint " + spec + ": " + dir + "/best.json does not exist (a run written before the "
@@ -451,7 +447,7 @@ std::string resolve_checkpoint(const std::string& spec, const std::string& runs_
   if (!e || !e->is_number())
     throw std::runtime_error("--checkpoint " + spec + ": " + dir + "/best.json names no epoch");
   const std::string g = dir + "/epoch/" + std::to_string(e->as_int()) + "/generator.safetensors";
-  if (stat(g.c_str(), &st) != 0)
+  if (!file_exists(g))
     throw std::runtime_error("--checkpoint " + spec + ": best.json names epoch " + std::to_string(e->as_int()) + " but " + g +
                              " does not exist");
   return g;

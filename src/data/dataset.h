@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/digest.h"
+
 namespace gan {
 
 struct DataError : std::runtime_error {
@@ -24,6 +26,17 @@ struct Dataset {  // images in [-1,1], NCHW float, labels 0..num_classes-1 (0 fo
   std::vector<std::string> class_names;  // num_classes entries (folder names, "T-shirt/top", ...)
 };
 
+// ---- download (fashion-mnist, mnist) ----
+// fetch(url, &body, &error) -> true on success; sha256 checks what arrived against the published
+// digest. Passed in, so the core has neither network nor crypto: ./gan passes curl_downloader()
+// (src/data/fetch_curl.h: libcurl and OpenSSL), tests serve bytes from memory. Without a fetch,
+// downloads fail with a message saying where to put the files.
+using Fetcher = std::function<bool(const std::string& url, std::string* body, std::string* error)>;
+struct Downloader {
+  Fetcher fetch;
+  Sha256 sha256;
+};
+
 struct DatasetOptions {
   std::string spec = "fashion-mnist";  // fashion-mnist|mnist|cifar10|synthetic|idx:DIR|folder:DIR
   std::string data_dir = "data";       // where downloads go / are looked for
@@ -33,6 +46,7 @@ struct DatasetOptions {
   bool train = true;  // train split (the eval/test split when false)
   bool allow_download = true;
   std::function<void(const std::string&)> log;  // progress/warnings for the user
+  Downloader download;  // fashion-mnist, mnist: how missing files are fetched and checked
 };
 
 // Throws DataError (one line naming the file and what to do).
@@ -44,13 +58,5 @@ Dataset load_dataset(const DatasetOptions& o);
 // An explicit choice that fails rethrows.
 Dataset load_dataset_or_synthetic(const DatasetOptions& o, bool explicit_choice,
                                   std::string* fallback_reason);
-
-// ---- download (fashion-mnist, mnist) ----
-// fetcher(url, &body, &error) -> true on success. Injected so tests can serve bytes without a
-// network; ./gan installs the libcurl one (install_curl_fetcher, src/data/fetch_curl.cpp). Without
-// a fetcher installed, downloads fail with a message saying so.
-using Fetcher = std::function<bool(const std::string& url, std::string* body, std::string* error)>;
-void set_fetcher(Fetcher f);
-void install_curl_fetcher();  // defined in fetch_curl.cpp, linked into ./gan only
 
 }  // namespace gan

@@ -1,5 +1,6 @@
-// Downloads go through an injected Fetcher (the libcurl one lives in fetch_curl.cpp and is linked
-// only into ./gan), so the core has no network dependency and tests serve bytes from memory. A
+// Downloads go through the Downloader in DatasetOptions (the libcurl + OpenSSL one lives in
+// fetch_curl.cpp and is linked only into ./gan), so the core has no network or crypto dependency
+// and tests serve bytes from memory. A
 // file is written as <name>.part and renamed only after its SHA-256 matches, so an interrupted or
 // tampered download never leaves a file the loader would trust.
 //
@@ -12,24 +13,12 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <sys/stat.h>
 
 #include "data/io.h"
 #include "data/loaders.h"
-#include "data/sha256.h"
 
 namespace gan {
-
-namespace {
-std::mutex g_fetch_mu;
-Fetcher g_fetcher;
-}  // namespace
-
-void set_fetcher(Fetcher f) {
-  std::lock_guard<std::mutex> lock(g_fetch_mu);
-  g_fetcher = std::move(f);
-}
 
 namespace data {
 
@@ -82,13 +71,9 @@ void write_atomically(const std::string& path, const std::string& body) {
 
 // Fetches one file from the first mirror that serves the right bytes.
 void download_one(const RemoteDataset& ds, const RemoteFile& f, const std::string& dir, const DatasetOptions& o) {
-  Fetcher fetch;
-  {
-    std::lock_guard<std::mutex> lock(g_fetch_mu);
-    fetch = g_fetcher;
-  }
+  const Fetcher& fetch = o.download.fetch;
   const std::string by_hand = "; put the four " + std::string(ds.name) + " .gz files into " + dir + " by hand";
-  if (!fetch) throw DataError(join_path(dir, f.name) + ": missing, and this program has no downloader" + by_hand);
+  if (!fetch || !o.download.sha256) throw DataError(join_path(dir, f.name) + ": missing, and this program has no downloader" + by_hand);
   std::string why;
   for (const char* mirror : ds.mirrors) {
     const std::string url = std::string(mirror) + f.name;
@@ -98,7 +83,7 @@ void download_one(const RemoteDataset& ds, const RemoteFile& f, const std::strin
       why += (why.empty() ? "" : "; ") + url + ": " + (err.empty() ? "download failed" : err);
       continue;
     }
-    const std::string got = sha256_hex(body.data(), body.size());
+    const std::string got = o.download.sha256({body});
     if (got != f.sha256) {
       why += (why.empty() ? "" : "; ") + url + ": SHA-256 mismatch (got " + got + ", expected " + f.sha256 +
              "), not saved";

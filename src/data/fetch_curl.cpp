@@ -1,4 +1,4 @@
-// The libcurl Fetcher for dataset downloads. Kept out of the core library (the Makefile links
+// The libcurl Fetcher (and OpenSSL check) for dataset downloads. Kept out of the core library (the Makefile links
 // *_curl.cpp only into ./gan) so the core builds and tests without libcurl. Redirects are
 // followed, HTTP errors are failures, and a stalled transfer gives up instead of hanging the
 // trainer, which then falls back to the synthetic dataset.
@@ -8,7 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "data/dataset.h"
+#include "app/digest.h"
+#include "data/fetch_curl.h"
 
 namespace gan {
 
@@ -64,9 +65,12 @@ bool curl_fetch(const std::string& url, std::string* body, std::string* error) {
 }
 }  // namespace
 
-void install_curl_fetcher() {
+Downloader curl_downloader() {
   static const bool inited = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  if (inited) set_fetcher(&curl_fetch);
+  Downloader d;
+  if (inited) d.fetch = &curl_fetch;
+  d.sha256 = [](const std::vector<std::string_view>& pieces) { return sha256_hex(pieces); };
+  return d;
 }
 
 }  // namespace gan

@@ -9,11 +9,11 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <dirent.h>
 #include <memory>
 
 #include <stb_image.h>
 
+#include "common/text.h"
 #include "data/image.h"
 #include "data/io.h"
 #include "data/loaders.h"
@@ -30,8 +30,7 @@ enum class Kind { Png, Jpeg, OtherImage, NotImage };
 Kind kind_of_name(const std::string& name) {
   const size_t dot = name.rfind('.');
   if (dot == std::string::npos) return Kind::NotImage;
-  std::string ext = name.substr(dot + 1);
-  for (char& ch : ext) ch = (char)std::tolower((unsigned char)ch);
+  const std::string ext = lower(name.substr(dot + 1));
   if (ext == "png") return Kind::Png;
   if (ext == "jpg" || ext == "jpeg") return Kind::Jpeg;
   static const char* other[] = {"bmp", "gif", "tga", "ppm", "pgm", "psd", "pic", "hdr", "webp", "tif", "tiff"};
@@ -116,13 +115,11 @@ struct Listing {
   std::vector<std::string> dirs, images, unsupported;  // images: PNG or JPEG by name
 };
 
-Listing list_dir(const std::string& dir) {
-  std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), &closedir);
-  if (!d) throw DataError(dir + ": cannot open image folder (" + std::strerror(errno) + ")");
+Listing list_folder(const std::string& dir) {
+  std::vector<std::string> names;
+  if (!gan::list_dir(dir, &names)) throw DataError(dir + ": cannot open image folder (" + std::strerror(errno) + ")");
   Listing l;
-  while (dirent* e = readdir(d.get())) {
-    std::string name = e->d_name;
-    if (name.empty() || name[0] == '.') continue;  // ., .., hidden (.DS_Store, .ipynb_checkpoints)
+  for (const std::string& name : names) {
     const std::string path = join_path(dir, name);
     if (dir_exists(path)) l.dirs.push_back(name);
     else if (kind_of_name(name) == Kind::Png || kind_of_name(name) == Kind::Jpeg) l.images.push_back(name);
@@ -149,7 +146,7 @@ std::string basename_of(std::string dir) {
 
 Dataset load_folder(const std::string& dir, const DatasetOptions& o) {
   if (!dir_exists(dir)) throw DataError(dir + ": image folder not found: pass --dataset folder:DIR with an existing folder");
-  const Listing top = list_dir(dir);
+  const Listing top = list_folder(dir);
   // (class name, file paths)
   std::vector<std::pair<std::string, std::vector<std::string>>> classes;
   if (top.dirs.empty()) {
@@ -163,7 +160,7 @@ Dataset load_folder(const std::string& dir, const DatasetOptions& o) {
                  " images directly in the folder are ignored (classes are its subfolders)");
     for (const auto& sub : top.dirs) {
       const std::string sd = join_path(dir, sub);
-      const Listing l = list_dir(sd);
+      const Listing l = list_folder(sd);
       warn_unsupported(o, sd, l);
       if (l.images.empty()) {
         log(o, "warning: " + sd + ": no images, folder skipped");

@@ -1,4 +1,4 @@
-// File helpers shared by the loaders. POSIX stat/fopen rather than <filesystem> so error
+// Whole-file reads for the loaders. POSIX stat/fopen rather than <filesystem> so error
 // messages can carry strerror(errno), which says *why* (permission, missing, a directory).
 #include "data/io.h"
 
@@ -12,22 +12,6 @@
 
 namespace gan {
 namespace data {
-
-bool file_exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-bool dir_exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-std::string join_path(const std::string& a, const std::string& b) {
-  if (a.empty()) return b;
-  if (a.back() == '/') return a + b;
-  return a + "/" + b;
-}
 
 std::vector<uint8_t> read_file(const std::string& path) {
   if (dir_exists(path)) throw DataError(path + ": is a directory, expected a file");

@@ -230,13 +230,21 @@ LayerInfo Conv::info(const std::vector<int>& in) const {
 
 // ---------------------------------------------------------------- BatchNorm
 
+namespace {
+// A batch norm's parameters and buffers, in PyTorch's names and state_dict order.
+void add_batchnorm_state(ParamSet& ps, const std::string& name, int channels, Param** gamma, Param** beta,
+                         Tensor** running_mean, Tensor** running_var) {
+  *gamma = &ps.add(name + ".weight", {channels}, Param::Init::Ones);
+  *beta = &ps.add(name + ".bias", {channels}, Param::Init::Zeros);
+  *running_mean = &ps.add_buffer(name + ".running_mean", {channels}, 0.0f);
+  *running_var = &ps.add_buffer(name + ".running_var", {channels}, 1.0f);
+  ps.add_counter(name + ".num_batches_tracked");
+}
+}  // namespace
+
 BatchNorm::BatchNorm(ParamSet& ps, const std::string& name, int channels, float momentum, float eps, int capacity)
     : ops_(ps.ops()), name_(name), c_(channels), cap_(capacity), momentum_(momentum), eps_(eps) {
-  gamma_ = &ps.add(name + ".weight", {channels}, Param::Init::Ones);
-  beta_ = &ps.add(name + ".bias", {channels}, Param::Init::Zeros);
-  running_mean_ = &ps.add_buffer(name + ".running_mean", {channels}, 0.0f);
-  running_var_ = &ps.add_buffer(name + ".running_var", {channels}, 1.0f);
-  ps.add_counter(name + ".num_batches_tracked");
+  add_batchnorm_state(ps, name, channels, &gamma_, &beta_, &running_mean_, &running_var_);
   save_mean_ = Tensor(ops_, {channels});
   save_invstd_ = Tensor(ops_, {channels});
 }
@@ -277,12 +285,7 @@ BnActDropout::BnActDropout(ParamSet& ps, const std::string& bn_name, const std::
     : ops_(ps.ops()), bn_name_(bn_name), act_name_(act_name), drop_name_(drop_name), c_(channels), cap_(capacity),
       momentum_(momentum), eps_(eps), alpha_(alpha), p_(drop_name.empty() ? 0.0f : p), seed_(seed), uid_(uid),
       phase_(phase) {
-  // Registered exactly as BatchNorm registers them.
-  gamma_ = &ps.add(bn_name + ".weight", {channels}, Param::Init::Ones);
-  beta_ = &ps.add(bn_name + ".bias", {channels}, Param::Init::Zeros);
-  running_mean_ = &ps.add_buffer(bn_name + ".running_mean", {channels}, 0.0f);
-  running_var_ = &ps.add_buffer(bn_name + ".running_var", {channels}, 1.0f);
-  ps.add_counter(bn_name + ".num_batches_tracked");
+  add_batchnorm_state(ps, bn_name, channels, &gamma_, &beta_, &running_mean_, &running_var_);  // as BatchNorm's
   save_mean_ = Tensor(ops_, {channels});
   save_invstd_ = Tensor(ops_, {channels});
 }

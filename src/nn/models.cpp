@@ -283,26 +283,26 @@ class DcGanDiscriminator final : public Discriminator {
 
 }  // namespace
 
-std::unique_ptr<Generator> make_generator(Ops& ops, const ModelConfig& cfg, int capacity, uint64_t seed) {
+namespace {
+// The architecture's model (ACGAN or DCGAN), its weights initialised from `seed` mixed with `salt`.
+template <class Base, class AcGan, class DcGan>
+std::unique_ptr<Base> make_model(Ops& ops, const ModelConfig& cfg, int capacity, uint64_t seed, uint64_t salt) {
   validate_model_config(cfg);
-  std::unique_ptr<Generator> g;
-  if (cfg.arch == "acgan28")
-    g = std::make_unique<AcGanGenerator>(ops, cfg, capacity, seed);
-  else
-    g = std::make_unique<DcGanGenerator>(ops, cfg, capacity);
-  g->params().initialise(seed ^ 0x47656e65ULL /* "Gene" */, cfg.init_std);
-  return g;
+  std::unique_ptr<Base> m;
+  if (cfg.arch == "acgan28") m = std::make_unique<AcGan>(ops, cfg, capacity, seed);
+  else m = std::make_unique<DcGan>(ops, cfg, capacity);
+  m->params().initialise(seed ^ salt, cfg.init_std);
+  return m;
+}
+}  // namespace
+
+std::unique_ptr<Generator> make_generator(Ops& ops, const ModelConfig& cfg, int capacity, uint64_t seed) {
+  return make_model<Generator, AcGanGenerator, DcGanGenerator>(ops, cfg, capacity, seed, 0x47656e65ULL /* "Gene" */);
 }
 
 std::unique_ptr<Discriminator> make_discriminator(Ops& ops, const ModelConfig& cfg, int capacity, uint64_t seed) {
-  validate_model_config(cfg);
-  std::unique_ptr<Discriminator> d;
-  if (cfg.arch == "acgan28")
-    d = std::make_unique<AcGanDiscriminator>(ops, cfg, capacity, seed);
-  else
-    d = std::make_unique<DcGanDiscriminator>(ops, cfg, capacity);
-  d->params().initialise(seed ^ 0x44697363ULL /* "Disc" */, cfg.init_std);
-  return d;
+  return make_model<Discriminator, AcGanDiscriminator, DcGanDiscriminator>(ops, cfg, capacity, seed,
+                                                                           0x44697363ULL /* "Disc" */);
 }
 
 std::string model_summary(const Model& m, const std::vector<int>& input_desc) {

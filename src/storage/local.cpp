@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
 
 namespace fs = std::filesystem;
 

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "cloud/retry.h"
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
 
 namespace gan {
 

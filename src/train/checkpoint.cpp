@@ -62,7 +62,8 @@ safetensors::File read_model_file(const std::string& path, TrainConfig* cfg) {
     throw std::runtime_error(path + ": not a gan generator or checkpoint file (its metadata has no 'config'); "
                              "pass a generator.safetensors from a run's epoch folder or a checkpoint/state.safetensors");
   try {
-    *cfg = train_config_from_json(Json::parse(it->second, path + " metadata"));
+    TrainConfig read = train_config_from_json(Json::parse(it->second, path + " metadata"));
+    if (cfg) *cfg = read;
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": its configuration cannot be read (" + e.what() + ")");
   }

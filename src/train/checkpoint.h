@@ -19,8 +19,8 @@
 namespace gan {
 
 void save_generator(const std::string& path, Generator& g, const TrainConfig& cfg, int epoch, int64_t step);
-// Reads a generator.safetensors or a checkpoint/state.safetensors and the configuration in it.
-// Throws naming the file when it is neither.
+// Reads a generator.safetensors or a checkpoint/state.safetensors and the configuration in it
+// (into *cfg unless null; it is checked either way). Throws naming the file when it is neither.
 safetensors::File read_model_file(const std::string& path, TrainConfig* cfg);
 // Copies the file's tensors into the model (prefix "" for a generator file, "G." in a checkpoint).
 // Throws naming the file and tensor on a missing tensor or a shape mismatch.

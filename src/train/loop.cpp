@@ -10,12 +10,13 @@
 
 #include "../ref/ops.h"
 #include "../splitmix.h"
-#include "artifacts/atomic_file.h"
+#include "common/atomic_file.h"
 #include "artifacts/csv.h"
 #include "common/json.h"
 #include "artifacts/png.h"
 #include "artifacts/svg_chart.h"
 #include "checkpoint.h"
+#include "evaluate_run.h"
 #include "quality/evaluator.h"
 #include "quality/metrics.h"
 #include "trainer.h"
@@ -50,14 +51,20 @@ class Run {
  private:
   std::string path(const std::string& key) const { return o_.out_dir + "/" + key; }
   void put(const std::string& key, const std::string& bytes);
-  void write_grid(const std::string& key, int epoch);
+  void write_grid(const std::string& key);
   void write_target();
   void evaluate(int epoch, double train_seconds);
   void checkpoint(int epoch, double train_seconds);
   void setup_quality();
   void measure_quality(int epoch, Json* summary);
   void write_best();
-  void progress(int epoch, int batch, int batches, double epoch_start_s, bool final);
+  void progress(int epoch, int batch, int batches, bool final);
+  void check_inputs() const;
+  CheckpointState open_trainer();
+  void make_grid_inputs();
+  void begin(const CheckpointState& ck);
+  bool train_epoch(int epoch, double train_seconds);
+  void flush_metrics(int epoch, int batch, double epoch_seconds, double train_seconds, bool last);
   void say(const std::string& s) {
     if (o_.print) o_.print(s);
   }
@@ -71,6 +78,8 @@ class Run {
   std::vector<EvalRow> evals_;
   std::vector<float> grid_noise_;
   std::vector<int32_t> grid_labels_;
+  std::vector<int32_t> perm_, idx_;  // an epoch's shuffle, a mini-batch's half of real images
+  Clock::time_point t_flush_{};      // when the metrics were last taken from the trainer
   int batches_ = 0;
   bool tty_ = false;
   int last_mark_ = -1;  // epoch * 10 + tenth of the last progress line in a log
@@ -89,8 +98,7 @@ void Run::put(const std::string& key, const std::string& bytes) {
   for (ArtifactListener* l : o_.listeners) l->on_artifact(key, p);
 }
 
-void Run::write_grid(const std::string& key, int epoch) {
-  (void)epoch;
+void Run::write_grid(const std::string& key) {
   int w = 0, h = 0;
   std::vector<uint8_t> px = trainer_->generate_grid(grid_noise_, grid_labels_, 10, 10, &w, &h);
   put(key, encode_png(w, h, cfg_.model.channels, px.data()));
@@ -157,7 +165,7 @@ void Run::evaluate(int epoch, double train_seconds) {
   evals_.push_back(r);
 
   std::string dir = run_ + "/epoch/" + std::to_string(epoch) + "/";
-  write_grid(dir + "generated.png", epoch);
+  write_grid(dir + "generated.png");
   put(dir + "metrics.csv", metrics_csv(rows));
   Json s = Json::object();
   s.set("Epoch", epoch);
@@ -220,24 +228,13 @@ void Run::setup_quality() {
   if (o_.evaluator_steps > 0) eo.steps = o_.evaluator_steps;
   if (o_.evaluator_max_seconds > 0) eo.max_seconds = o_.evaluator_max_seconds;
   auto t0 = Clock::now();
-  evaluator_ = quality::make_evaluator(ops_, d, held, 256, o_.evaluator_cache_dir, eo,
+  evaluator_ = quality::make_evaluator(ops_, d, held, 256, o_.evaluator_cache, eo,
                                        [&](const std::string& m) { say(m + "\n"); });
   const Dataset& real = held ? *held : d;
   probe_ = std::make_unique<quality::QualityProbe>(*evaluator_, real, cfg_.quality_samples, cfg_.model.num_classes,
                                                    cfg_.model.arch == "acgan28", cfg_.model.latent_dim, cfg_.seed);
   evaluator_seconds_ = seconds_since(t0);
-  const quality::EvaluatorInfo& i = evaluator_->info;
-  Json e = Json::object();
-  e.set("accuracy", i.accuracy);
-  e.set("heldout_images", i.heldout);
-  e.set("trained_images", (long long)i.trained_images);
-  e.set("train_seconds", i.train_seconds);
-  e.set("from_cache", i.from_cache);
-  e.set("fingerprint", i.fingerprint);
-  e.set("features", quality::Evaluator::kFeatures);
-  e.set("architecture", "Conv(16,k3,s2)-BN-LeakyReLU, Conv(32,k3,s2)-BN-LeakyReLU, Linear(64)-LeakyReLU [features], Linear(classes)");
-  e.set("quality_samples", probe_->samples());
-  put(run_ + "/evaluator.json", e.dump(2) + "\n");
+  put(run_ + "/evaluator.json", evaluator_json(evaluator_->info, probe_->samples(), true).dump(2) + "\n");
 }
 
 void Run::measure_quality(int epoch, Json* summary) {
@@ -278,7 +275,7 @@ void Run::checkpoint(int epoch, double train_seconds) {
   for (ArtifactListener* l : o_.listeners) l->on_artifact(key, p);
 }
 
-void Run::progress(int epoch, int batch, int batches, double epoch_start_s, bool final) {
+void Run::progress(int epoch, int batch, int batches, bool final) {
   if (o_.quiet) return;
   auto now = Clock::now();
   // A terminal gets a bar redrawn at most 5 times a second; logs (systemd, CI, a pipe) get a plain
@@ -301,44 +298,38 @@ void Run::progress(int epoch, int batch, int batches, double epoch_start_s, bool
            tty_ ? "\r\033[K" : "", epoch, cfg_.epochs, bar.c_str(), batch, batches, rate_, r ? r->d_loss_real : 0.f,
            r ? r->d_loss_fake : 0.f, r ? r->g_loss : 0.f, r ? r->class_loss : 0.f, fmt_duration(left).c_str(),
            tty_ ? "" : "\n");
-  (void)epoch_start_s;
   say(line);
 }
 
-RunResult Run::go() {
+void Run::check_inputs() const {
   if (!o_.train || o_.train->n == 0) throw std::runtime_error("no training data");
   const Dataset& d = *o_.train;
-  tty_ = !o_.quiet && isatty(2);
-  batches_ = d.n / cfg_.batch;
-  if (batches_ < 1)
+  if (d.n / cfg_.batch < 1)
     throw std::runtime_error("dataset " + d.name + " has " + std::to_string(d.n) +
                              " images, fewer than one mini-batch of " + std::to_string(cfg_.batch) +
                              ": lower --batchsize or raise --subset");
   if (cfg_.epochs < 1) throw std::runtime_error("--epochs must be at least 1");
   if (cfg_.evalfreq < 1) throw std::runtime_error("--evalfreq must be at least 1");
+}
 
-  run_ = o_.run_id.empty() ? utc_run_id() : o_.run_id;
-  std::string run_dir = path(run_);
-  if (!o_.resume) make_dirs(run_dir);
+// The trainer, fresh or from <run>/checkpoint (the caller built cfg_ from that file already).
+CheckpointState Run::open_trainer() {
   setup_quality();  // before the trainer: the evaluator's training uses the device step counter
   trainer_ = std::make_unique<GanTrainer>(ops_, cfg_);
-
   CheckpointState ck;
-  std::string ck_path = run_dir + "/checkpoint/state.safetensors";
   if (o_.resume) {
-    TrainConfig saved;
-    safetensors::File f = read_model_file(ck_path, &saved);
-    (void)saved;  // the caller built cfg_ from this file already
-    ck = load_checkpoint(f, *trainer_, ck_path);
+    const std::string ck_path = path(run_ + "/checkpoint/state.safetensors");
+    ck = load_checkpoint(read_model_file(ck_path, nullptr), *trainer_, ck_path);
     history_ = ck.history;
     evals_ = ck.evals;
-  } else {
-    make_dirs(run_dir);
   }
-  trainer_->set_data(d);
+  trainer_->set_data(*o_.train);
+  return ck;
+}
 
-  // Fixed noise for every generated grid: the cells of row r share noise vector r, and column c
-  // is class c, so a row shows one latent across the classes.
+// Fixed noise for every generated grid: the cells of row r share noise vector r, and column c
+// is class c, so a row shows one latent across the classes.
+void Run::make_grid_inputs() {
   const int L = cfg_.model.latent_dim;
   std::vector<float> row_noise(10 * (size_t)L);
   ref::randn(row_noise.data(), (int64_t)row_noise.size(), 0.0f, 1.0f, cfg_.seed ^ 0x67726964ULL /*"grid"*/, 0);
@@ -348,92 +339,114 @@ RunResult Run::go() {
     std::copy(row_noise.begin() + (i / 10) * L, row_noise.begin() + (i / 10 + 1) * L, grid_noise_.begin() + i * L);
     grid_labels_[i] = (i % 10) % cfg_.model.num_classes;
   }
+}
 
+// A new run's first artifacts, or a resumed run's announcement and clean-up.
+void Run::begin(const CheckpointState& ck) {
   if (o_.state) o_.state->begin(run_, o_.hyperparameters.dump(-1));
   if (!o_.resume) {
     put(run_ + "/hyperparameters.json", o_.hyperparameters.dump(2) + "\n");
     write_target();
-    write_grid(run_ + "/epoch/0/generated.png", 0);
-  } else {
-    say("resuming " + run_ + " after epoch " + std::to_string(ck.epoch) + " (" + std::to_string(ck.step) +
-        " mini-batches)\n");
-    if (int n = remove_stale_temp_files(run_dir))
-      say("removed " + std::to_string(n) + " partly written file" + (n == 1 ? "" : "s") + " left by the run's last process\n");
+    write_grid(run_ + "/epoch/0/generated.png");
+    return;
   }
+  say("resuming " + run_ + " after epoch " + std::to_string(ck.epoch) + " (" + std::to_string(ck.step) +
+      " mini-batches)\n");
+  if (int n = remove_stale_temp_files(path(run_)))
+    say("removed " + std::to_string(n) + " partly written file" + (n == 1 ? "" : "s") + " left by the run's last process\n");
+}
 
+// The metrics of the mini-batches since the last flush, into the history, the rate and the live state.
+void Run::flush_metrics(int epoch, int batch, double epoch_seconds, double train_seconds, bool last) {
+  std::vector<StepMetrics> ms = trainer_->take_metrics();
+  const double dt = seconds_since(t_flush_);
+  t_flush_ = Clock::now();
+  const float per_batch = ms.empty() ? 0.f : (float)(dt / ms.size());
+  std::vector<BatchRow> rows;
+  const int64_t step0 = trainer_->step() - (int64_t)ms.size();
+  for (size_t k = 0; k < ms.size(); ++k) {
+    BatchRow r;
+    r.step = step0 + (int64_t)k + 1;
+    r.epoch = epoch;
+    r.epochs = cfg_.epochs;
+    r.batch = (int)((r.step - 1) % batches_) + 1;
+    r.batches = batches_;
+    r.d_loss_real = ms[k].d_loss_real;
+    r.d_loss_fake = ms[k].d_loss_fake;
+    r.g_loss = ms[k].g_loss;
+    r.class_loss = ms[k].class_loss;
+    r.d_acc_real = ms[k].d_acc_real;
+    r.d_acc_fake = ms[k].d_acc_fake;
+    r.class_acc = ms[k].class_acc;
+    r.seconds = per_batch;
+    rows.push_back(r);
+  }
+  history_.insert(history_.end(), rows.begin(), rows.end());
+  const double inst = dt > 0 ? ms.size() * (double)cfg_.batch / dt : 0;
+  rate_ = rate_ > 0 ? 0.7 * rate_ + 0.3 * inst : inst;
+  if (o_.state) {
+    Progress p;
+    p.epoch = epoch;
+    p.epochs = cfg_.epochs;
+    p.batch = batch;
+    p.batches = batches_;
+    p.images_per_sec = rate_;
+    p.elapsed = train_seconds + epoch_seconds;
+    const int64_t left = (int64_t)(cfg_.epochs - epoch) * batches_ + (batches_ - batch);
+    p.eta_seconds = rate_ > 0 ? left * (double)cfg_.batch / rate_ : 0;
+    p.live = true;
+    o_.state->add_batches(rows, p);
+  }
+  progress(epoch, batch, batches_, last);
+}
+
+// One epoch's mini-batches; false when a stop request ended it early.
+bool Run::train_epoch(int epoch, double train_seconds) {
+  const Dataset& d = *o_.train;
   const int H = cfg_.batch / 2;
-  std::vector<int32_t> perm(d.n), idx(H);
+  SplitMix rng{cfg_.seed * 0xD1B54A32D192ED03ULL + (uint64_t)epoch};
+  if (cfg_.shuffle) {
+    for (int i = 0; i < d.n; ++i) perm_[i] = i;
+    for (int i = d.n - 1; i > 0; --i) std::swap(perm_[i], perm_[rng.below((uint32_t)i + 1)]);
+  }
+  const auto t_epoch = Clock::now();
+  t_flush_ = t_epoch;
+  for (int b = 0; b < batches_; ++b) {
+    for (int i = 0; i < H; ++i) idx_[i] = cfg_.shuffle ? perm_[(b * H + i) % d.n] : (int32_t)rng.below((uint32_t)d.n);
+    trainer_->train_step(idx_.data());
+    const bool last = b + 1 == batches_;
+    if ((b + 1) % std::max(1, cfg_.metrics_flush) == 0 || last)
+      flush_metrics(epoch, b + 1, seconds_since(t_epoch), train_seconds, last);
+    if (o_.stop && o_.stop->load()) return false;
+  }
+  return true;
+}
+
+RunResult Run::go() {
+  check_inputs();
+  tty_ = !o_.quiet && isatty(2);
+  batches_ = o_.train->n / cfg_.batch;
+  run_ = o_.run_id.empty() ? utc_run_id() : o_.run_id;
+  make_dirs(path(run_));
+  const CheckpointState ck = open_trainer();
+  make_grid_inputs();
+  begin(ck);
+
+  perm_.assign(o_.train->n, 0);
+  idx_.assign(cfg_.batch / 2, 0);
   double train_seconds = ck.elapsed;
   RunResult res;
   res.run_id = run_;
-  res.run_dir = run_dir;
+  res.run_dir = path(run_);
   int epoch = ck.epoch;
   while (epoch < cfg_.epochs) {
     ++epoch;
-    SplitMix rng{cfg_.seed * 0xD1B54A32D192ED03ULL + (uint64_t)epoch};
-    if (cfg_.shuffle) {
-      for (int i = 0; i < d.n; ++i) perm[i] = i;
-      for (int i = d.n - 1; i > 0; --i) std::swap(perm[i], perm[rng.below((uint32_t)i + 1)]);
-    }
-    auto t_epoch = Clock::now();
-    auto t_flush = t_epoch;
-    int64_t flushed_steps = 0;
-    for (int b = 0; b < batches_; ++b) {
-      for (int i = 0; i < H; ++i) idx[i] = cfg_.shuffle ? perm[(b * H + i) % d.n] : (int32_t)rng.below((uint32_t)d.n);
-      trainer_->train_step(idx.data());
-      bool last = b + 1 == batches_;
-      if ((b + 1) % std::max(1, cfg_.metrics_flush) == 0 || last) {
-        std::vector<StepMetrics> ms = trainer_->take_metrics();
-        double dt = seconds_since(t_flush);
-        t_flush = Clock::now();
-        float per_batch = ms.empty() ? 0.f : (float)(dt / ms.size());
-        std::vector<BatchRow> rows;
-        int64_t step0 = trainer_->step() - (int64_t)ms.size();
-        for (size_t k = 0; k < ms.size(); ++k) {
-          BatchRow r;
-          r.step = step0 + (int64_t)k + 1;
-          r.epoch = epoch;
-          r.epochs = cfg_.epochs;
-          r.batch = (int)((r.step - 1) % batches_) + 1;
-          r.batches = batches_;
-          r.d_loss_real = ms[k].d_loss_real;
-          r.d_loss_fake = ms[k].d_loss_fake;
-          r.g_loss = ms[k].g_loss;
-          r.class_loss = ms[k].class_loss;
-          r.d_acc_real = ms[k].d_acc_real;
-          r.d_acc_fake = ms[k].d_acc_fake;
-          r.class_acc = ms[k].class_acc;
-          r.seconds = per_batch;
-          rows.push_back(r);
-        }
-        history_.insert(history_.end(), rows.begin(), rows.end());
-        flushed_steps += (int64_t)ms.size();
-        double inst = dt > 0 ? ms.size() * (double)cfg_.batch / dt : 0;
-        rate_ = rate_ > 0 ? 0.7 * rate_ + 0.3 * inst : inst;
-        if (o_.state) {
-          Progress p;
-          p.epoch = epoch;
-          p.epochs = cfg_.epochs;
-          p.batch = b + 1;
-          p.batches = batches_;
-          p.images_per_sec = rate_;
-          p.elapsed = train_seconds + seconds_since(t_epoch);
-          int64_t left = (int64_t)(cfg_.epochs - epoch) * batches_ + (batches_ - b - 1);
-          p.eta_seconds = rate_ > 0 ? left * (double)cfg_.batch / rate_ : 0;
-          p.live = true;
-          o_.state->add_batches(rows, p);
-        }
-        progress(epoch, b + 1, batches_, 0, last);
-      }
-      if (o_.stop && o_.stop->load()) {
-        res.interrupted = true;
-        break;
-      }
-    }
-    if (res.interrupted) {
+    const auto t_epoch = Clock::now();
+    if (!train_epoch(epoch, train_seconds)) {
       // The partial epoch is dropped: --resume repeats it from the last checkpoint.
       say(std::string(tty_ ? "\n" : "") + "stopped during epoch " + std::to_string(epoch) + "; `--resume " + run_ +
           "` continues after epoch " + std::to_string(epoch - 1) + "\n");
+      res.interrupted = true;
       --epoch;
       break;
     }

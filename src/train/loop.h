@@ -14,6 +14,7 @@
 #include "../data/dataset.h"
 #include "../storage/storage.h"
 #include "config.h"
+#include "quality/evaluator.h"
 #include "run_state.h"
 
 namespace gan {
@@ -34,10 +35,11 @@ struct RunOptions {
   // epoch, at most one per log_progress_seconds.
   std::function<void(const std::string&)> print;
   double log_progress_seconds = 10;
-  // Quality metrics (cfg.quality_samples > 0, a labelled dataset): the evaluator is cached in this
-  // folder (the data folder; empty: not cached) and trained for at most evaluator_steps
-  // mini-batches (0: the backend's default) and evaluator_max_seconds (0: 60 on the CPU, 30 on a GPU).
-  std::string evaluator_cache_dir;
+  // Quality metrics (cfg.quality_samples > 0, a labelled dataset): the evaluator is cached in
+  // evaluator_cache (the data folder and the app's SHA-256; empty: not cached) and trained for at
+  // most evaluator_steps mini-batches (0: the backend's default) and evaluator_max_seconds (0: 60
+  // on the CPU, 30 on a GPU).
+  quality::EvaluatorCache evaluator_cache;
   int evaluator_steps = 0;
   double evaluator_max_seconds = 0;
 };

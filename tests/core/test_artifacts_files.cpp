@@ -14,23 +14,16 @@
 #include <unistd.h>
 
 #include "heap_peak.h"
-#include "train/artifacts/atomic_file.h"
+#include "tests/common/temp_dir.h"
+#include "common/atomic_file.h"
 #include "train/artifacts/safetensors.h"
 
 namespace st = gan::safetensors;
 
 namespace {
 
-// A fresh folder under $TMPDIR, removed with everything in it at scope exit.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/gan-artifacts-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
+struct TempDir : gan_test::TempDir {
+  TempDir() : gan_test::TempDir("gan-artifacts") {}
 };
 
 std::vector<std::string> entries(const std::string& dir) {

@@ -8,6 +8,8 @@
 #include <stdexcept>
 
 #include "data/dataset.h"
+#include <zlib.h>
+
 #include "data/io.h"
 #include "heap_peak.h"
 #include "parallel_errors.h"
@@ -21,6 +23,13 @@ gan::DatasetOptions opts(const std::string& spec) {
   o.spec = spec;
   o.allow_download = false;
   return o;
+}
+
+// Loads `spec`, with every line the loader logs in *log (one per line).
+gan::Dataset load_logged(const std::string& spec, std::string* log) {
+  auto o = opts(spec);
+  o.log = [log](const std::string& m) { *log += m + "\n"; };
+  return gan::load_dataset(o);
 }
 
 // Loads and expects a DataError mentioning `needle` (a path) and, when given, `also`.
@@ -55,7 +64,7 @@ Bytes png_header_claiming(uint32_t w, uint32_t h) {
     put_be32(c, 0, (uint32_t)data.size());
     std::memcpy(&c[4], type, 4);
     std::copy(data.begin(), data.end(), c.begin() + 8);
-    put_be32(c, 8 + data.size(), gan::data::crc32(&c[4], 4 + data.size()));
+    put_be32(c, 8 + data.size(), (uint32_t)::crc32(0L, &c[4], 4 + data.size()));
     b.insert(b.end(), c.begin(), c.end());
   };
   Bytes ihdr(13, 0);
@@ -237,6 +246,19 @@ TEST(BadInput, GzipNotGzip) {
   expect_error(opts("idx:" + t.path), t / "train-images-idx3-ubyte.gz", "not a gzip file");
 }
 
+// Two gzip members back to back (`cat a.gz b.gz`): gan reads one member, so the file is refused
+// rather than half of it read.
+TEST(BadInput, GzipConcatenatedMembersAreRefused) {
+  TempDir t;
+  const Bytes images = idx_images(2, 28, 28, Bytes(2 * 784, 9));
+  Bytes gz = gzip(Bytes(images.begin(), images.begin() + 800));
+  const Bytes rest = gzip(Bytes(images.begin() + 800, images.end()));
+  gz.insert(gz.end(), rest.begin(), rest.end());
+  write_file(t / "train-images-idx3-ubyte.gz", gz);
+  good_labels(t, 2);
+  expect_error(opts("idx:" + t.path), t / "train-images-idx3-ubyte.gz");
+}
+
 TEST(BadInput, FolderPngThatIsNotAPng) {
   TempDir t;
   make_dir(t / "cats");
@@ -260,13 +282,8 @@ TEST(BadInput, FolderImageWhoseContentIsNotItsExtensionIsSkipped) {
   Bytes png_bytes = read_all(t / "cats/good.png");
   write_file(t / "cats/png.jpg", png_bytes);
   write_file(t / "cats/old.gif", Bytes{'G', 'I', 'F'});  // not a format gan reads: left out, said so
-  auto o = opts("folder:" + t.path);
-  std::vector<std::string> logs;
-  o.log = [&](const std::string& m) { logs.push_back(m); };
-  gan::Dataset d = gan::load_dataset(o);
-  EXPECT_EQ(d.n, 1);
   std::string all;
-  for (const auto& l : logs) all += l + "\n";
+  EXPECT_EQ(load_logged("folder:" + t.path, &all).n, 1);
   EXPECT_NE(all.find(t / "cats/gif.png" + ": named .png but is not a PNG file"), std::string::npos) << all;
   EXPECT_NE(all.find(t / "cats/psd.png" + ": named .png but is not a PNG file"), std::string::npos) << all;
   EXPECT_NE(all.find(t / "cats/png.jpg" + ": named .jpg but holds PNG data"), std::string::npos) << all;
@@ -286,13 +303,8 @@ TEST(BadInput, FolderJpegWithAnOversizedHuffmanTableIsRefused) {
   bad.insert(bad.end(), 4080, 0x01);
   bad.push_back(0xff), bad.push_back(0xd9);
   write_file(t / "cats/evil.jpg", bad);
-  auto o = opts("folder:" + t.path);
-  std::vector<std::string> logs;
-  o.log = [&](const std::string& m) { logs.push_back(m); };
-  gan::Dataset d = gan::load_dataset(o);
-  EXPECT_EQ(d.n, 1);
   std::string all;
-  for (const auto& l : logs) all += l + "\n";
+  EXPECT_EQ(load_logged("folder:" + t.path, &all).n, 1);
   EXPECT_NE(all.find(t / "cats/evil.jpg" + ": a corrupt JPEG (a Huffman table of more than 256 symbols)"), std::string::npos)
       << all;
 }

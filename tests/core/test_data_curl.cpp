@@ -15,26 +15,37 @@
 
 #include "data/dataset.h"
 #include "data/download.h"
-#include "data/sha256.h"
+#include "app/digest.h"
+#include "data/fetch_curl.h"
 #include "test_data_util.h"
 
 using namespace gan_test;
 
 namespace {
+// A TCP socket bound to 127.0.0.1 on a free port (listening when `listen` is set); -1 when this
+// environment does not allow it. *port receives the port.
+int loopback_socket(bool listen, int* port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, (sockaddr*)&a, sizeof a) != 0 || (listen && ::listen(fd, 8) != 0) ||
+      ::getsockname(fd, (sockaddr*)&a, &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
 // Serves fixed bodies by path until destroyed (a body "REDIRECT <url>" is a 302 there); anything else
 // is a 404. One request per connection.
 class TinyHttpServer {
  public:
   explicit TinyHttpServer(std::map<std::string, std::string> files) : files_(std::move(files)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, (sockaddr*)&a, sizeof a) != 0 || ::listen(fd_, 8) != 0 ||
-        ::getsockname(fd_, (sockaddr*)&a, &len) != 0)
-      return;
-    port_ = ntohs(a.sin_port);
+    fd_ = loopback_socket(true, &port_);
+    if (fd_ < 0) return;
     thread_ = std::thread([this] { run(); });
   }
   ~TinyHttpServer() {
@@ -87,10 +98,22 @@ class TinyHttpServer {
   std::thread thread_;
 };
 
-struct CurlFetcherScope {
-  CurlFetcherScope() { gan::install_curl_fetcher(); }
-  ~CurlFetcherScope() { gan::set_fetcher(nullptr); }
-};
+// Options that download as ./gan does: libcurl, checked with OpenSSL's SHA-256.
+gan::DatasetOptions curl_options() {
+  gan::DatasetOptions o;
+  o.download = gan::curl_downloader();
+  return o;
+}
+
+// The DataError ensure_idx_files(rd) gives, downloading as ./gan does ("" when none).
+std::string download_error(const gan::data::RemoteDataset& rd, const std::string& dir, const std::string& stem) {
+  try {
+    gan::data::ensure_idx_files(rd, dir, stem, curl_options());
+  } catch (const gan::DataError& e) {
+    return e.what();
+  }
+  return "";
+}
 }  // namespace
 
 TEST(Data, CurlFetcherDownloadsFromLocalServer) {
@@ -99,8 +122,7 @@ TEST(Data, CurlFetcherDownloadsFromLocalServer) {
   TinyHttpServer server({{"/d/train-images-idx3-ubyte.gz", std::string(im.begin(), im.end())},
                          {"/d/train-labels-idx1-ubyte.gz", std::string(lb.begin(), lb.end())}});
   if (server.port() == 0) GTEST_SKIP() << "cannot listen on 127.0.0.1 in this environment";
-  CurlFetcherScope curl;
-  const std::string si = gan::data::sha256_hex(im.data(), im.size()), sl = gan::data::sha256_hex(lb.data(), lb.size());
+  const std::string si = gan::sha256_hex(std::string(im.begin(), im.end())), sl = gan::sha256_hex(std::string(lb.begin(), lb.end()));
   const std::string base = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
   const std::string good = base + "d/", missing = base + "missing/";
   gan::data::RemoteDataset rd{"local", {missing.c_str(), good.c_str()},
@@ -108,7 +130,7 @@ TEST(Data, CurlFetcherDownloadsFromLocalServer) {
                               {}};
   TempDir t;
   std::vector<std::string> logs;
-  gan::DatasetOptions o;
+  gan::DatasetOptions o = curl_options();
   o.log = [&](const std::string& m) { logs.push_back(m); };
   gan::data::ensure_idx_files(rd, t.path, "train", o);  // the 404 mirror first, then the good one
   EXPECT_EQ(server.requests(), 4);
@@ -118,50 +140,31 @@ TEST(Data, CurlFetcherDownloadsFromLocalServer) {
 
   // Only the 404 mirror: the error carries curl's HTTP status.
   gan::data::RemoteDataset bad{"local", {missing.c_str()}, {{"t10k-images-idx3-ubyte.gz", si.c_str()}}, {}};
-  try {
-    gan::data::ensure_idx_files(bad, t.path, "t10k", o);
-    FAIL() << "expected a DataError";
-  } catch (const gan::DataError& e) {
-    EXPECT_NE(std::string(e.what()).find("404"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find(t.path), std::string::npos) << e.what();
-  }
+  const std::string e = download_error(bad, t.path, "t10k");
+  EXPECT_NE(e.find("404"), std::string::npos) << e;
+  EXPECT_NE(e.find(t.path), std::string::npos) << e;
 }
 
 TEST(Data, CurlFetcherConnectionRefused) {
   // Bind a port, then close it: nothing listens there, so the connection is refused at once.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, (sockaddr*)&a, sizeof a) != 0 || ::getsockname(fd, (sockaddr*)&a, &len) != 0)
-    GTEST_SKIP() << "cannot bind 127.0.0.1 in this environment";
+  int port = 0;
+  int fd = loopback_socket(false, &port);
+  if (fd < 0) GTEST_SKIP() << "cannot bind 127.0.0.1 in this environment";
   ::close(fd);
-  CurlFetcherScope curl;
-  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/";
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
   gan::data::RemoteDataset rd{"local", {url.c_str()}, {{"train-images-idx3-ubyte.gz", "00"}}, {}};
   TempDir t;
-  try {
-    gan::data::ensure_idx_files(rd, t.path, "train", gan::DatasetOptions{});
-    FAIL() << "expected a DataError";
-  } catch (const gan::DataError& e) {
-    EXPECT_NE(std::string(e.what()).find(url), std::string::npos) << e.what();
-  }
+  const std::string e = download_error(rd, t.path, "train");
+  EXPECT_NE(e.find(url), std::string::npos) << "expected a DataError naming " << url << ": " << e;
 }
 
 // A dataset mirror that redirects elsewhere may only send the download to another http(s) URL:
 // libcurl would otherwise follow a Location: ftp://... (its default allows FTP and FTPS too).
 TEST(Data, CurlFetcherFollowsRedirectsOnlyToHttpAndHttps) {
   // Where the redirect points: counts connections, closes each at once.
-  int target = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (target < 0 || ::bind(target, (sockaddr*)&a, sizeof a) != 0 || ::listen(target, 8) != 0 ||
-      ::getsockname(target, (sockaddr*)&a, &len) != 0)
-    GTEST_SKIP() << "cannot listen on 127.0.0.1 in this environment";
-  const int target_port = ntohs(a.sin_port);
+  int target_port = 0;
+  const int target = loopback_socket(true, &target_port);
+  if (target < 0) GTEST_SKIP() << "cannot listen on 127.0.0.1 in this environment";
   std::atomic<bool> stop{false};
   std::atomic<int> hits{0};
   std::thread counter([&] {
@@ -177,16 +180,11 @@ TEST(Data, CurlFetcherFollowsRedirectsOnlyToHttpAndHttps) {
   });
   const std::string elsewhere = "ftp://127.0.0.1:" + std::to_string(target_port) + "/train-images-idx3-ubyte.gz";
   TinyHttpServer server({{"/d/train-images-idx3-ubyte.gz", "REDIRECT " + elsewhere}});
-  CurlFetcherScope curl;
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/d/";
   gan::data::RemoteDataset rd{"local", {url.c_str()}, {{"train-images-idx3-ubyte.gz", "00"}}, {}};
   TempDir t;
-  try {
-    gan::data::ensure_idx_files(rd, t.path, "train", gan::DatasetOptions{});
-    ADD_FAILURE() << "expected a DataError";
-  } catch (const gan::DataError& e) {
-    EXPECT_NE(std::string(e.what()).find(url), std::string::npos) << e.what();
-  }
+  const std::string e = download_error(rd, t.path, "train");
+  EXPECT_NE(e.find(url), std::string::npos) << "expected a DataError naming " << url << ": " << e;
   stop = true;
   counter.join();
   ::close(target);

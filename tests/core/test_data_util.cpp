@@ -19,19 +19,11 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <zlib.h>
+
 #include "data/io.h"
 
 namespace gan_test {
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/gan_data_test_XXXXXX";
-  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  path = tmpl;
-}
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-}
 
 void write_file(const std::string& path, const Bytes& b) {
   FILE* f = std::fopen(path.c_str(), "wb");
@@ -80,7 +72,7 @@ Bytes gzip(const Bytes& raw, bool with_name) {
   // zlib framing is a 2-byte header and a 4-byte Adler-32 around the raw deflate stream.
   b.insert(b.end(), z + 2, z + zlen - 4);
   STBIW_FREE(z);
-  put_le32(&b, gan::data::crc32(raw.data(), raw.size()));
+  put_le32(&b, (uint32_t)::crc32(0L, raw.data(), raw.size()));
   put_le32(&b, (uint32_t)raw.size());
   return b;
 }

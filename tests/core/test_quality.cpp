@@ -276,9 +276,12 @@ TEST(Quality, PrecisionRecallOfKnownOverlap) {
 
 #include <filesystem>
 
+#include "app/digest.h"
 #include "cli.h"
 #include "data/dataset.h"
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
+#include "tests/common/temp_dir.h"
+#include "train_util.h"
 #include "train/loop.h"
 #include "train/quality/evaluator.h"
 #include "train/quality/metrics.h"
@@ -287,21 +290,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string temp_dir(const std::string& name) {
-  std::string d = (fs::temp_directory_path() / ("gan-quality-" + name + "-" + std::to_string(getpid()))).string();
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+// The evaluator cache's key as ./gan computes it (OpenSSL).
+const Sha256 sha256 = [](const std::vector<std::string_view>& p) { return gan::sha256_hex(p); };
 
-Dataset synthetic(int n, bool train) {
-  DatasetOptions o;
-  o.spec = "synthetic";
-  o.subset = n;
-  o.seed = 3;
-  o.train = train;
-  return load_dataset(o);
-}
+std::string temp_dir(const std::string& name) { return gan_test::fresh_dir("gan-quality", name); }
+
+using gan_test::synthetic;
 
 double fd_of(quality::Evaluator& ev, const std::vector<float>& a, int na, const std::vector<float>& b, int nb) {
   std::vector<float> fa, fb;
@@ -322,7 +316,7 @@ TEST(Quality, EvaluatorSeparatesRealFromNoise) {
   std::string cache = temp_dir("evcache");
   quality::EvaluatorTrainOptions eo;
   eo.steps = 250;
-  auto ev = quality::make_evaluator(*ops, train, &held, 256, cache, eo, nullptr);
+  auto ev = quality::make_evaluator(*ops, train, &held, 256, {cache, sha256}, eo, nullptr);
   std::printf("[          ] evaluator: held-out accuracy %.3f after %lld images (%.1f s)\n", ev->info.accuracy,
               (long long)ev->info.trained_images, ev->info.train_seconds);
   EXPECT_GE(ev->info.accuracy, 0.9);
@@ -349,7 +343,7 @@ TEST(Quality, EvaluatorSeparatesRealFromNoise) {
     prev = fd;
   }
   // The cache: the same data loads the same weights; other data does not match the fingerprint.
-  auto again = quality::make_evaluator(*ops, train, &held, 256, cache, eo, nullptr);
+  auto again = quality::make_evaluator(*ops, train, &held, 256, {cache, sha256}, eo, nullptr);
   EXPECT_TRUE(again->info.from_cache);
   EXPECT_EQ(again->info.accuracy, ev->info.accuracy);  // exactly: summaries of a resumed run match
   EXPECT_NEAR(fd_of(*again, a, n, b, n), real_real, 1e-6 * std::max(1.0, real_real));
@@ -363,7 +357,7 @@ TEST(Quality, EvaluatorSeparatesRealFromNoise) {
   EXPECT_EQ(back.info.accuracy, 2.0 / 3);
   Dataset other = synthetic(2999, true);
   quality::Evaluator fresh(*ops, 1, 28, 10, 64);
-  EXPECT_FALSE(fresh.load(again->info.cache_path, quality::evaluator_fingerprint(other)));
+  EXPECT_FALSE(fresh.load(again->info.cache_path, quality::evaluator_fingerprint(other, sha256)));
   fs::remove_all(cache);
 }
 
@@ -405,15 +399,9 @@ TEST(Quality, SyntheticRunImprovesAndNamesTheBestEpoch) {
   Dataset train = synthetic(1920, true), held = synthetic(1000, false);
   std::string out = temp_dir("run");
   auto ops = make_cpu_ops();
-  RunOptions ro;
-  ro.cfg = o.cfg;
-  ro.out_dir = out;
-  ro.run_id = "run";
-  ro.hyperparameters = train_config_json(o.cfg);
-  ro.train = &train;
+  RunOptions ro = gan_test::run_options(o.cfg, train, out, "run");
   ro.eval = &held;
-  ro.quiet = true;
-  ro.evaluator_cache_dir = out + "/data";
+  ro.evaluator_cache = {out + "/data", sha256};
   ro.evaluator_steps = 250;
   RunResult r = run_training(*ops, ro);
   ASSERT_EQ(r.epochs_done, 8);

@@ -15,11 +15,14 @@
 
 #include "cli.h"
 #include "data/dataset.h"
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
 #include "train/artifacts/csv.h"
 #include "common/json.h"
 #include "train/artifacts/safetensors.h"
 #include "train/checkpoint.h"
+#include "tests/common/temp_dir.h"
+#include "tests/common/train_parity.h"
+#include "train_util.h"
 #include "train/loop.h"
 
 namespace fs = std::filesystem;
@@ -27,49 +30,26 @@ using namespace gan;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  std::string d = (fs::temp_directory_path() / ("gan-train-" + name + "-" + std::to_string(getpid()))).string();
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+std::string temp_dir(const std::string& name) { return gan_test::fresh_dir("gan-train", name); }
 
 // A small, fast configuration: narrow model, small synthetic subset.
 TrainConfig tiny_config() {
-  TrainConfig c;
-  c.model.conv_filters = {8, 8};
-  c.model.conv_transpose_filters = {8, 8};
-  c.model.generator_input_filters = 8;
-  c.batch = 32;
+  TrainConfig c = parity::narrow_config(8, 32, 7);
   c.epochs = 3;
   c.evalfreq = 2;
   c.eval_samples = 40;
   c.quality_samples = 0;  // the quality metrics have their own tests (test_quality.cpp)
-  c.seed = 7;
   c.metrics_flush = 4;
   return c;
 }
 
-Dataset synthetic(int n, bool train = true) {
-  DatasetOptions o;
-  o.spec = "synthetic";
-  o.subset = n;
-  o.seed = 3;
-  o.train = train;
-  return load_dataset(o);
-}
+using gan_test::synthetic;
 
 RunResult train(const TrainConfig& c, const Dataset& d, const std::string& out, const std::string& run, bool resume,
                 std::atomic<bool>* stop = nullptr) {
   auto ops = make_cpu_ops();
-  RunOptions o;
-  o.cfg = c;
-  o.out_dir = out;
-  o.run_id = run;
+  RunOptions o = gan_test::run_options(c, d, out, run);
   o.resume = resume;
-  o.hyperparameters = train_config_json(c);
-  o.train = &d;
-  o.quiet = true;
   o.stop = stop;
   return run_training(*ops, o);
 }
@@ -86,12 +66,8 @@ TEST(Train, LogsGetAProgressLineEachTenthOfAnEpoch) {
   c.metrics_flush = 1;
   Dataset d = synthetic(640);  // 20 mini-batches: a line at 2, 4, ..., 18
   auto ops = make_cpu_ops();
-  RunOptions o;
-  o.cfg = c;
-  o.out_dir = out;
-  o.run_id = "run";
-  o.hyperparameters = train_config_json(c);
-  o.train = &d;
+  RunOptions o = gan_test::run_options(c, d, out, "run");
+  o.quiet = false;
   o.log_progress_seconds = 0;
   std::vector<std::string> lines;
   o.print = [&](const std::string& m) { lines.push_back(m); };
@@ -205,13 +181,7 @@ TEST(Train, StopMidEpochThenResumeIsBitIdentical) {
   {
     auto ops = make_cpu_ops();
     RunState state;
-    RunOptions o;
-    o.cfg = cfg;
-    o.out_dir = b;
-    o.run_id = "run";
-    o.hyperparameters = train_config_json(cfg);
-    o.train = &d;
-    o.quiet = true;
+    RunOptions o = gan_test::run_options(cfg, d, b, "run");
     o.stop = &stop;
     o.state = &state;
     int per_epoch = 256 / 32;

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 
@@ -119,69 +120,80 @@ class FrozenStepCounterOps final : public ForwardingOps {
 
 class TrainParity : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto cpu = make_cpu_ops();
-    ref_ = new parity::Run(parity::run(*cpu, parity::config(), parity::dataset()));
-  }
-  static void TearDownTestSuite() {
-    delete ref_;
-    ref_ = nullptr;
+  // The CPU reference run, made once for every test here.
+  static const parity::Run& ref() {
+    static const parity::Run r = [] {
+      auto cpu = make_cpu_ops();
+      return parity::run(*cpu, parity::config(), parity::dataset());
+    }();
+    return r;
   }
   static parity::Result check(Ops& ops, const parity::Tolerances& tol, const char* what) {
-    const parity::Result r = parity::compare(*ref_, parity::run(ops, parity::config(), parity::dataset()), tol);
+    const parity::Result r = parity::compare(ref(), parity::run(ops, parity::config(), parity::dataset()), tol);
     std::printf("parity margins, %s:\n%s", what, r.report(4).c_str());
     return r;
   }
-  static parity::Run* ref_;
 };
-parity::Run* TrainParity::ref_ = nullptr;
 
-TEST_F(TrainParity, OneUlpOnATenthOfAPercentOfOutputsPasses) {
-  NoisyOps ops(1e-3, 0, 11);
-  const parity::Result r = check(ops, parity::fp32(), "0.1% of op outputs moved by one ulp");
+// Noise a correct backend may add: a fraction of op outputs moved by one ulp, plus noise of a
+// fraction of their rms on every sum. Each case passes its limits.
+struct NoiseCase {
+  const char* name;
+  double ulp_fraction, sum_noise;
+  uint64_t seed;
+  bool tf32;  // the TF32 limits (else FP32's)
+  const char* what;
+};
+
+class TrainParityNoise : public TrainParity, public ::testing::WithParamInterface<NoiseCase> {};
+
+TEST_P(TrainParityNoise, Passes) {
+  const NoiseCase& c = GetParam();
+  NoisyOps ops(c.ulp_fraction, c.sum_noise, c.seed);
+  const parity::Result r = check(ops, c.tf32 ? parity::tf32() : parity::fp32(), c.what);
   EXPECT_TRUE(r.ok()) << r.report();
 }
 
-TEST_F(TrainParity, SummationNoiseOfAnFp32SumPasses) {
-  NoisyOps ops(1e-3, 1e-6, 12);
-  const parity::Result r = check(ops, parity::fp32(), "sums with noise 1e-6 of their rms, and the ulps");
-  EXPECT_TRUE(r.ok()) << r.report();
-}
+INSTANTIATE_TEST_SUITE_P(
+    TrainParity, TrainParityNoise,
+    ::testing::Values(NoiseCase{"OneUlpOnATenthOfAPercentOfOutputs", 1e-3, 0, 11, false, "0.1% of op outputs moved by one ulp"},
+                      NoiseCase{"SummationNoiseOfAnFp32Sum", 1e-3, 1e-6, 12, false, "sums with noise 1e-6 of their rms, and the ulps"},
+                      // 1e-4 of the rms: as large as tests/gpu/test_gpu_layers.cpp lets cuDNN's
+                      // Winograd and FFT algorithms be (1e-4 of max|ref|).
+                      NoiseCase{"SummationNoiseAsLargeAsTheLayerTestsAllow", 1e-3, 1e-4, 13, false,
+                                "sums with noise 1e-4 of their rms, and the ulps"},
+                      NoiseCase{"Tf32SizedNoiseWithTheTf32Limits", 1e-3, 5e-4, 14, true,
+                                "sums with noise 5e-4 of their rms (TF32), TF32 limits"}),
+    [](const ::testing::TestParamInfo<NoiseCase>& i) { return std::string(i.param.name); });
 
-// 1e-4 of the rms: as large as tests/gpu/test_gpu_layers.cpp lets cuDNN's Winograd and FFT
-// algorithms be (1e-4 of max|ref|).
-TEST_F(TrainParity, SummationNoiseAsLargeAsTheLayerTestsAllowPasses) {
-  NoisyOps ops(1e-3, 1e-4, 13);
-  const parity::Result r = check(ops, parity::fp32(), "sums with noise 1e-4 of their rms, and the ulps");
-  EXPECT_TRUE(r.ok()) << r.report();
-}
+// A planted bug fails the FP32 limits, and the check `shown_in` already shows it at the first step.
+struct PlantedCase {
+  const char* name;
+  std::function<std::unique_ptr<Ops>()> make;
+  const char* what;
+  const char* shown_in;
+};
 
-TEST_F(TrainParity, Tf32SizedNoisePassesTheTf32Limits) {
-  NoisyOps ops(1e-3, 5e-4, 14);
-  const parity::Result r = check(ops, parity::tf32(), "sums with noise 5e-4 of their rms (TF32), TF32 limits");
-  EXPECT_TRUE(r.ok()) << r.report();
-}
+class TrainParityPlanted : public TrainParity, public ::testing::WithParamInterface<PlantedCase> {};
 
-TEST_F(TrainParity, PlantedOffByOneInOneOpsOutputFails) {
-  ShiftedOutputOps ops("concat_forward");
-  const parity::Result r = check(ops, parity::fp32(), "planted bug: concat_forward's output shifted by one element");
+TEST_P(TrainParityPlanted, Fails) {
+  const PlantedCase& c = GetParam();
+  std::unique_ptr<Ops> ops = c.make();
+  const parity::Result r = check(*ops, parity::fp32(), c.what);
   EXPECT_FALSE(r.ok());
-  EXPECT_GT(r.worst("step 1 at lr 0: BatchNorm statistics"), 1.0) << "the first step must already show it";
+  EXPECT_GT(r.worst(c.shown_in), 1.0) << "the first step must already show it";
 }
 
-TEST_F(TrainParity, PlantedSwappedConvTransposeWeightLayoutFails) {
-  SwappedConvTransposeLayoutOps ops;
-  const parity::Result r = check(ops, parity::fp32(), "planted bug: conv_transpose2d weight read as [out,in,k,k]");
-  EXPECT_FALSE(r.ok());
-  EXPECT_GT(r.worst("step 1 at lr 0: BatchNorm statistics"), 1.0) << "the first step must already show it";
-}
-
-TEST_F(TrainParity, PlantedAdamStepOffByOneFails) {
-  AdamStepOffByOneOps ops;
-  const parity::Result r = check(ops, parity::fp32(), "planted bug: Adam's t one too high");
-  EXPECT_FALSE(r.ok());
-  EXPECT_GT(r.worst("step 1: G parameter updates that differ"), 1.0) << "the first step must already show it";
-}
+INSTANTIATE_TEST_SUITE_P(
+    TrainParity, TrainParityPlanted,
+    ::testing::Values(
+        PlantedCase{"OffByOneInOneOpsOutput", [] { return std::make_unique<ShiftedOutputOps>("concat_forward"); },
+                    "planted bug: concat_forward's output shifted by one element", "step 1 at lr 0: BatchNorm statistics"},
+        PlantedCase{"SwappedConvTransposeWeightLayout", [] { return std::make_unique<SwappedConvTransposeLayoutOps>(); },
+                    "planted bug: conv_transpose2d weight read as [out,in,k,k]", "step 1 at lr 0: BatchNorm statistics"},
+        PlantedCase{"AdamStepOffByOne", [] { return std::make_unique<AdamStepOffByOneOps>(); },
+                    "planted bug: Adam's t one too high", "step 1: G parameter updates that differ"}),
+    [](const ::testing::TestParamInfo<PlantedCase>& i) { return std::string(i.param.name); });
 
 TEST_F(TrainParity, PlantedFrozenStepCounterFails) {
   FrozenStepCounterOps ops;

@@ -8,19 +8,13 @@
 #include <sys/stat.h>
 
 #include "storage/local.h"
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
+#include "tests/common/temp_dir.h"
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/gan-storage-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
+struct TempDir : gan_test::TempDir {
+  TempDir() : gan_test::TempDir("gan-storage") {}
 };
 
 std::vector<std::string> keys(const std::vector<gan::ObjectInfo>& v) {

@@ -9,7 +9,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
 #include "common/json.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__

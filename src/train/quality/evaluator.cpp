@@ -1,6 +1,5 @@
 #include "evaluator.h"
 
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,9 +9,9 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "../../data/sha256.h"
 #include "../../splitmix.h"
-#include "../artifacts/atomic_file.h"
+#include "common/atomic_file.h"
+#include "common/fs.h"
 #include "../artifacts/safetensors.h"
 
 namespace gan {
@@ -29,14 +28,11 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 }  // namespace
 
-std::string evaluator_fingerprint(const Dataset& d) {
-  data::Sha256 h;
-  h.update(kVersion, std::strlen(kVersion));
+std::string evaluator_fingerprint(const Dataset& d, const Sha256& sha256) {
   const int64_t geo[5] = {d.n, d.c, d.h, d.w, d.num_classes};
-  h.update(geo, sizeof geo);
-  h.update(d.images.data(), d.images.size() * sizeof(float));
-  h.update(d.labels.data(), d.labels.size() * sizeof(int32_t));
-  return h.hex();
+  return sha256({kVersion, std::string_view(reinterpret_cast<const char*>(geo), sizeof geo),
+                 std::string_view(reinterpret_cast<const char*>(d.images.data()), d.images.size() * sizeof(float)),
+                 std::string_view(reinterpret_cast<const char*>(d.labels.data()), d.labels.size() * sizeof(int32_t))});
 }
 
 Evaluator::Evaluator(Ops& ops, int channels, int size, int num_classes, int capacity)
@@ -192,8 +188,7 @@ void Evaluator::save(const std::string& path) const {
 }
 
 bool Evaluator::load(const std::string& path, const std::string& fingerprint) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) return false;
+  if (!file_exists(path)) return false;
   safetensors::File f = safetensors::load(path);
   auto meta = [&](const char* k) { return f.metadata.count(k) ? f.metadata.at(k) : std::string(); };
   if (meta("format") != "gan-evaluator" || meta("version") != kVersion || meta("fingerprint") != fingerprint)
@@ -219,11 +214,12 @@ bool Evaluator::load(const std::string& path, const std::string& fingerprint) {
 }
 
 std::unique_ptr<Evaluator> make_evaluator(Ops& ops, const Dataset& train, const Dataset* heldout, int capacity,
-                                          const std::string& cache_dir, const EvaluatorTrainOptions& opt,
+                                          const EvaluatorCache& cache, const EvaluatorTrainOptions& opt,
                                           const std::function<void(const std::string&)>& log) {
   auto ev = std::make_unique<Evaluator>(ops, train.c, train.h, std::max(2, train.num_classes), capacity);
-  const std::string fp = evaluator_fingerprint(train);
-  const std::string path = cache_dir.empty() ? "" : cache_dir + "/evaluator-" + fp.substr(0, 16) + ".safetensors";
+  const std::string fp = cache.sha256 ? evaluator_fingerprint(train, cache.sha256) : "";
+  const std::string path =
+      cache.dir.empty() || fp.empty() ? "" : cache.dir + "/evaluator-" + fp.substr(0, 16) + ".safetensors";
   char line[256];
   if (!path.empty() && ev->load(path, fp)) {
     snprintf(line, sizeof line, "evaluator: loaded %s (held-out accuracy %.3f)", path.c_str(), ev->info.accuracy);
@@ -238,7 +234,7 @@ std::unique_ptr<Evaluator> make_evaluator(Ops& ops, const Dataset& train, const 
   if (log) log(line);
   if (!path.empty()) {
     try {
-      make_dirs(cache_dir);
+      make_dirs(cache.dir);
       ev->save(path);
       ev->info.cache_path = path;
     } catch (const std::exception& e) {

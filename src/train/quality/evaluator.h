@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "../../common/digest.h"
 #include "../../data/dataset.h"
 #include "../../nn/layers.h"
 #include "../../ops.h"
@@ -91,14 +92,21 @@ class Evaluator {
   Tensor forward(const Tensor& x, Mode mode, Tensor* feat);
 };
 
-// The fingerprint of a dataset as the evaluator sees it (architecture version included).
-std::string evaluator_fingerprint(const Dataset& d);
+// The fingerprint of a dataset as the evaluator sees it (architecture version included): the
+// SHA-256 of the version, the geometry, the images and the labels.
+std::string evaluator_fingerprint(const Dataset& d, const Sha256& sha256);
 
-// A trained evaluator for `train`: loaded from <cache_dir>/evaluator-<fingerprint>.safetensors
-// when present, else trained and saved there (cache_dir empty: never cached). `log` hears what
-// happened (trained or loaded, accuracy, seconds).
+// Where trained evaluators are kept: <dir>/evaluator-<fingerprint>.safetensors. Not cached when
+// dir is empty or no sha256 is given (the fingerprint is then empty too).
+struct EvaluatorCache {
+  std::string dir;
+  Sha256 sha256;
+};
+
+// A trained evaluator for `train`: loaded from the cache when present, else trained and saved
+// there. `log` hears what happened (trained or loaded, accuracy, seconds).
 std::unique_ptr<Evaluator> make_evaluator(Ops& ops, const Dataset& train, const Dataset* heldout, int capacity,
-                                          const std::string& cache_dir, const EvaluatorTrainOptions& opt,
+                                          const EvaluatorCache& cache, const EvaluatorTrainOptions& opt,
                                           const std::function<void(const std::string&)>& log);
 
 }  // namespace quality

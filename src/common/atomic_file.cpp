@@ -1,7 +1,7 @@
 // Atomic writes with POSIX calls rather than std::ofstream: ofstream cannot fsync, and without
 // the fsync of the file before the rename (and of the directory after it) a power loss can leave
 // a renamed but empty file, which is exactly what atomicity is for.
-#include "train/artifacts/atomic_file.h"
+#include "common/atomic_file.h"
 
 #include <atomic>
 #include <cerrno>
@@ -49,6 +49,22 @@ void write_all(int fd, const char* p, size_t n, const std::string& path) {
     }
     p += w;
     n -= (size_t)w;
+  }
+}
+
+// Reads `fd` (the file at `path`) to its end, handing each chunk to `sink`.
+template <class Sink>
+void read_all(int fd, const std::string& path, Sink sink) {
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      throw std::runtime_error("cannot read " + path + ": " + errno_text(e));
+    }
+    if (r == 0) return;
+    sink(buf, (size_t)r);
   }
 }
 
@@ -101,17 +117,7 @@ void copy_file_atomic(const std::string& src, const std::string& dst) {
                              " (the file to copy must exist and be readable)");
   }
   atomic_replace(dst, [&](int fd, const std::string& tmp) {
-    char buf[1 << 16];
-    for (;;) {
-      ssize_t r = ::read(in.fd, buf, sizeof buf);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        int e = errno;
-        throw std::runtime_error("cannot read " + src + ": " + errno_text(e));
-      }
-      if (r == 0) break;
-      write_all(fd, buf, (size_t)r, tmp);
-    }
+    read_all(in.fd, src, [&](const char* p, size_t n) { write_all(fd, p, n, tmp); });
   });
 }
 
@@ -147,17 +153,7 @@ bool read_file_if_exists(const std::string& path, std::string* out) {
     throw std::runtime_error("cannot read " + path + ": it is a folder, not a file");
   std::string s;
   if (st.st_size > 0) s.reserve((size_t)st.st_size);
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t r = ::read(f.fd, buf, sizeof buf);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      throw std::runtime_error("cannot read " + path + ": " + errno_text(e));
-    }
-    if (r == 0) break;
-    s.append(buf, (size_t)r);
-  }
+  read_all(f.fd, path, [&](const char* p, size_t n) { s.append(p, n); });
   *out = std::move(s);
   return true;
 }
