@@ -6,7 +6,7 @@
 #include "../common/atomic_file.h"
 #include "../common/fs.h"
 #include "../nn/model.h"
-#include "artifacts/json.h"
+#include "common/json.h"
 #include "checkpoint.h"
 #include "quality/metrics.h"
 

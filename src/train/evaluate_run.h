@@ -7,7 +7,7 @@
 
 #include "../data/dataset.h"
 #include "../ops.h"
-#include "artifacts/json.h"
+#include "common/json.h"
 #include "prepare.h"
 #include "quality/evaluator.h"
 

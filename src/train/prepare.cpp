@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "../common/fs.h"
-#include "artifacts/json.h"
+#include "common/json.h"
 #include "checkpoint.h"
 
 namespace gan {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "data/dataset.h"
-#include "train/artifacts/json.h"
+#include "common/json.h"
 #include "train/loop.h"
 
 namespace gan_test {
