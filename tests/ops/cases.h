@@ -6,12 +6,24 @@
 //
 // Adding an op: one function here that builds its cases, called from op_cases() (docs/ops.md).
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "tests/ops/op_case.h"
 
 namespace gan::opcases {
+
+// Where a family's cases go: into a vector, or one at a time to a function (./bench runs each
+// case as it is built, so the large ones never all sit in memory together).
+class Sink {
+ public:
+  explicit Sink(std::function<void(Case&&)> f) : f_(std::move(f)) {}
+  void push_back(Case&& c) { f_(std::move(c)); }
+
+ private:
+  std::function<void(Case&&)> f_;
+};
 
 inline std::string dims(std::initializer_list<long long> v, const char* sep = "x") {
   std::string s;
@@ -30,7 +42,7 @@ inline Tol matmul_tol(Precision p, bool conv) {
 }
 
 // ---- linear ----
-inline void linear_cases(std::vector<Case>& v, Precision p, unsigned use) {
+inline void linear_cases(Sink& v, Precision p, unsigned use) {
   if (!(use & kTest)) return;
   struct S { int B, I, O; };
   // finite-difference sizes, then odd sizes, batch 1 and the models' heads and input projections
@@ -60,7 +72,7 @@ inline void linear_cases(std::vector<Case>& v, Precision p, unsigned use) {
 struct ConvArgs {
   int N, C_in, H, W, C_out, k, stride, pad;
 };
-inline void conv_case(std::vector<Case>& v, Precision p, bool transposed, ConvArgs a, bool bias) {
+inline void conv_case(Sink& v, Precision p, bool transposed, ConvArgs a, bool bias) {
   const ConvShape s = transposed ? ConvShape::conv_transpose(a.N, a.C_in, a.H, a.W, a.C_out, a.k, a.stride, a.pad)
                                  : ConvShape::conv(a.N, a.C_in, a.H, a.W, a.C_out, a.k, a.stride, a.pad);
   Builder b(transposed ? "conv_transpose2d" : "conv2d",
@@ -90,7 +102,7 @@ inline void conv_case(std::vector<Case>& v, Precision p, bool transposed, ConvAr
   v.push_back(b.take());
 }
 
-inline void conv_cases(std::vector<Case>& v, Precision p, unsigned use) {
+inline void conv_cases(Sink& v, Precision p, unsigned use) {
   if (!(use & kTest)) return;
   // Small shapes (checked by finite differences too): batch 1, odd and non-square inputs, stride
   // 2, pad 0/1/3, kernels 1/3/4/7, and for conv2d both CPU paths (im2col + GEMM, and direct:
@@ -130,7 +142,7 @@ inline void conv_cases(std::vector<Case>& v, Precision p, unsigned use) {
 }
 
 // ---- batchnorm: training forward with its backward, and eval ----
-inline void batchnorm_cases(std::vector<Case>& v, unsigned use) {
+inline void batchnorm_cases(Sink& v, unsigned use) {
   struct S { int N, C, HW; unsigned use; };
   // finite-difference sizes; batch 1, HW 1 (BatchNorm1d), odd sizes, HW not a multiple of 4
   // (the scalar path), the models' shapes; ./bench's sizes
@@ -182,7 +194,7 @@ inline void batchnorm_cases(std::vector<Case>& v, unsigned use) {
 }
 
 // ---- bias + BatchNorm + LeakyReLU + dropout, fused ----
-inline void fused_bn_act_cases(std::vector<Case>& v, unsigned use) {
+inline void fused_bn_act_cases(Sink& v, unsigned use) {
   struct S { int N, C, HW; float p; bool bias; };
   if (!(use & kTest)) return;
   for (S s : {S{5, 3, 7, 0.5f, true}, S{4, 2, 3, 0.0f, false}, S{64, 128, 196, 0.4f, false},
@@ -237,7 +249,7 @@ inline void fused_bn_act_cases(std::vector<Case>& v, unsigned use) {
 }
 
 // ---- activations ----
-inline void activation_cases(std::vector<Case>& v, unsigned use) {
+inline void activation_cases(Sink& v, unsigned use) {
   struct A { Act act; const char* name; };
   const A acts[] = {{Act::LeakyRelu, "leaky_relu"}, {Act::Relu, "relu"}, {Act::Tanh, "tanh"}, {Act::Sigmoid, "sigmoid"}};
   const int64_t model = 128ll * 128 * 28 * 28, big = int64_t(16) << 20, huge = int64_t(64) << 20;
@@ -278,7 +290,7 @@ inline void activation_cases(std::vector<Case>& v, unsigned use) {
 }
 
 // ---- dropout ----
-inline void dropout_cases(std::vector<Case>& v, unsigned use) {
+inline void dropout_cases(Sink& v, unsigned use) {
   auto one = [&](int64_t n, uint64_t offset, uint64_t step, float p, unsigned case_use) {
     if (!(case_use & use)) return;
     Builder b("dropout", std::to_string(n) + " p " + std::to_string(p).substr(0, 3) + " offset " +
@@ -308,7 +320,7 @@ inline void dropout_cases(std::vector<Case>& v, unsigned use) {
 }
 
 // ---- concat along channels ----
-inline void concat_cases(std::vector<Case>& v, unsigned use) {
+inline void concat_cases(Sink& v, unsigned use) {
   struct S { int N, Ca, Cb, HW; unsigned use; bool null_da; };
   for (S s : {S{1, 1, 1, 1, kTest, false}, S{2, 3, 1, 5, kTest, false}, S{3, 2, 5, 7, kTest, false},
               S{2, 0, 3, 4, kTest, false}, S{128, 1, 128, 49, kTest | kPerf, false}, S{3, 128, 1, 49, kTest, false},
@@ -333,7 +345,7 @@ inline void concat_cases(std::vector<Case>& v, unsigned use) {
 }
 
 // ---- embedding ----
-inline void embedding_cases(std::vector<Case>& v, unsigned use) {
+inline void embedding_cases(Sink& v, unsigned use) {
   struct S { int B, num, dim; unsigned use; };
   for (S s : {S{6, 4, 5, kTest}, S{1, 10, 50, kTest}, S{128, 10, 50, kTest | kPerf}, S{77, 3, 5, kTest},
               S{64, 10, 50, kTest}}) {
@@ -358,7 +370,7 @@ inline void embedding_cases(std::vector<Case>& v, unsigned use) {
 }
 
 // ---- losses ----
-inline void loss_cases(std::vector<Case>& v, unsigned use) {
+inline void loss_cases(Sink& v, unsigned use) {
   const Tol value{1e-6, 1e-5}, grad{1e-8, 1e-5};
   struct B { int B; float scale; bool dlogits; unsigned use; };
   for (B s : {B{9, 1.5f, true, kTest}, B{1, 1.0f, true, kTest}, B{64, 1.0f, true, kTest}, B{128, 0.5f, true, kTest | kPerf},
@@ -405,7 +417,7 @@ inline void loss_cases(std::vector<Case>& v, unsigned use) {
 }
 
 // ---- Adam: one call for a model's tensors, t from the step counter ----
-inline void adam_cases(std::vector<Case>& v, unsigned use) {
+inline void adam_cases(Sink& v, unsigned use) {
   // Sizes straddle the kernel's 2048-element chunks; the last two are acgan28's biggest tensors.
   const std::vector<int64_t> test = {1, 5, 2048, 2049, 4095, 6272 * 100, 129 * 128 * 16};
   const std::vector<int64_t> acgan = {500, 2450, 49, 627200, 6272, 129 * 128 * 16, 128, 128, 128, 128 * 128 * 16,
@@ -448,7 +460,7 @@ inline void adam_cases(std::vector<Case>& v, unsigned use) {
 }
 
 // ---- data movement, random numbers, the metrics row ----
-inline void data_cases(std::vector<Case>& v, unsigned use) {
+inline void data_cases(Sink& v, unsigned use) {
   struct G { int rows, n; int64_t row; unsigned use; };
   for (G g : {G{37, 21, 1, kTest}, G{37, 21, 3, kTest}, G{37, 21, 784, kTest}, G{37, 21, 3 * 64 * 64, kTest},
               G{60000, 64, 784, kPerf}, G{20000, 16384, 1024, kPerf}}) {
@@ -510,7 +522,7 @@ inline void data_cases(std::vector<Case>& v, unsigned use) {
 }
 
 // ---- image grid ----
-inline void image_grid_cases(std::vector<Case>& v, unsigned use) {
+inline void image_grid_cases(Sink& v, unsigned use) {
   struct S { int N, C, H, W, rows, cols, pad; unsigned use; };
   for (S s : {S{100, 1, 28, 28, 10, 10, 2, kTest | kPerf}, S{7, 3, 5, 4, 3, 3, 1, kTest}, S{1, 1, 1, 1, 1, 1, 0, kTest},
               S{12, 3, 64, 64, 2, 5, 3, kTest}}) {
@@ -529,8 +541,8 @@ inline void image_grid_cases(std::vector<Case>& v, unsigned use) {
 
 // The cases for the tests (use kTest) or ./bench (kPerf), built only when asked for. `p`: the matrix ops' precision (their
 // tolerances against the CPU reference depend on it).
-inline std::vector<Case> op_cases(unsigned use, Precision p = Precision::Fp32) {
-  std::vector<Case> v;
+inline void for_each_case(unsigned use, Precision p, const std::function<void(Case&&)>& fn) {
+  Sink v(fn);
   linear_cases(v, p, use);
   conv_cases(v, p, use);
   batchnorm_cases(v, use);
@@ -543,6 +555,10 @@ inline std::vector<Case> op_cases(unsigned use, Precision p = Precision::Fp32) {
   adam_cases(v, use);
   data_cases(v, use);
   image_grid_cases(v, use);
+}
+inline std::vector<Case> op_cases(unsigned use, Precision p = Precision::Fp32) {
+  std::vector<Case> v;
+  for_each_case(use, p, [&](Case&& c) { v.push_back(std::move(c)); });
   return v;
 }
 
