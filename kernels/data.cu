@@ -48,7 +48,7 @@ __global__ void gather_labels_kernel(int32_t* __restrict__ out, const int32_t* _
     out[i] = src[idx[i]];
 }
 
-// The formulas of src/ref/random.cpp, term by term (logf/cosf/sqrtf may differ from the host's by
+// The formulas of src/ref/data.cpp, term by term (logf/cosf/sqrtf may differ from the host's by
 // an ulp, which is why the tests compare randn within 1e-5 and not bit for bit).
 __global__ void randn_kernel(float* __restrict__ out, int64_t n, float mean, float std,
                              uint64_t seed, uint64_t offset, const uint64_t* __restrict__ d_step) {

@@ -25,7 +25,7 @@ GAN_OPS(GAN_CUDA_DECL)
 
 // ---- precision of the cuBLAS and cuDNN matrix work (src/precision.h) ----
 // fp32 unless set; the environment's GAN_PRECISION=fp32|tf32|bf16 (or the older GAN_TF32=1)
-// gives the starting value, for the GPU tests and ./bench. linear_cublas.cpp keeps it.
+// gives the starting value, for the GPU tests and ./bench. linear.cpp keeps it.
 void set_precision(Precision p);
 Precision precision();
 inline bool tf32_enabled() { return precision() == Precision::Tf32; }
@@ -53,7 +53,7 @@ void bias_rows_grad(float* dbias, const float* dout, int B, int C, cudaStream_t 
 void channel_bias_add(float* out, const float* bias, int N, int C, int HW, cudaStream_t stream);
 void channel_bias_grad(float* dbias, const float* dout, int N, int C, int HW, cudaStream_t stream);
 
-// ---- conv2d and conv_transpose2d (cuDNN, conv_cudnn.cpp) ----
+// ---- conv2d and conv_transpose2d (cuDNN, conv.cpp) ----
 // Chooses the algorithms of all three directions for a shape and grows the shared workspace:
 // call at set-up (the conv entries do it themselves on first use, which must not happen inside a
 // CUDA graph capture). `transposed` selects conv_transpose2d.

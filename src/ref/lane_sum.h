@@ -1,7 +1,7 @@
 // Σ f(i) for i < n in kLanes fixed interleaved float lanes, the tail and the lanes combined in
 // double: GCC vectorises it without -ffast-math because the order is spelled out, and the order
 // is the same on every machine. BatchNorm's statistics (batchnorm.cpp) and the fused block
-// (fused.cpp) sum with it, so the two are bit-identical.
+// (fused_bn_act.cpp) sum with it, so the two are bit-identical.
 #pragma once
 
 namespace gan::ref {

@@ -1,4 +1,4 @@
-// Bias + BatchNorm + LeakyReLU + dropout as one op (src/ref/fused.cpp, BnActDropout): bit for bit
+// Bias + BatchNorm + LeakyReLU + dropout as one op (src/ref/fused_bn_act.cpp, BnActDropout): bit for bit
 // the unfused sequence on the CPU — the op on random inputs, and whole models trained both ways.
 #include <gtest/gtest.h>
 
