@@ -278,10 +278,8 @@ inline void activation_cases(Sink& v, unsigned use) {
       c.backward = [=](Ops& o, const Ptrs& q) {
         o.activation_backward(act, q.f(dx) + k, q.f(r) + k, q.f(x) + k, q.f(y) + k, n, 0.2f);
       };
-      if (k == 0) {
-        c.loss = {{y, r}};
-        c.grads = {{x, dx, kStepSmooth}};
-      }
+      c.loss = {{y, r}};
+      c.grads = {{x, dx, kStepSmooth}};
       c.use = s.use;
       c.bytes_forward = 2.0 * n * 4;
       c.bytes_backward = 3.0 * n * 4;
