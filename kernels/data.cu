@@ -75,19 +75,15 @@ __global__ void randint_kernel(int32_t* __restrict__ out, int64_t n, int high, u
 // y += alpha·x, float4 over the aligned body; the first threads also take the < 4 tail.
 __global__ void axpy_kernel(float* __restrict__ y, const float* __restrict__ x, int64_t n,
                             float alpha, bool vec) {
-  const int64_t tid = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
-  const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-  int64_t body = 0;
-  if (vec) {
-    body = n & ~int64_t(3);
-    for (int64_t i = tid; i < body / 4; i += stride) {
-      float4 a = reinterpret_cast<const float4*>(x)[i];
-      float4 b = reinterpret_cast<float4*>(y)[i];
-      b.x += alpha * a.x; b.y += alpha * a.y; b.z += alpha * a.z; b.w += alpha * a.w;
-      reinterpret_cast<float4*>(y)[i] = b;
-    }
-  }
-  for (int64_t i = body + tid; i < n; i += stride) y[i] += alpha * x[i];
+  grid_stride_vec4(
+      n, vec,
+      [&](int64_t i) {
+        const float4 a = reinterpret_cast<const float4*>(x)[i];
+        float4 b = reinterpret_cast<float4*>(y)[i];
+        b.x += alpha * a.x; b.y += alpha * a.y; b.z += alpha * a.z; b.w += alpha * a.w;
+        reinterpret_cast<float4*>(y)[i] = b;
+      },
+      [&](int64_t i) { y[i] += alpha * x[i]; });
 }
 
 // y may be x: no __restrict__.

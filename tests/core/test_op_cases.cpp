@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 #include <vector>
 
@@ -28,13 +27,6 @@ const std::vector<Case>& cases() {
   return v;
 }
 
-std::string test_name(const ::testing::TestParamInfo<size_t>& info) {
-  std::string s = std::to_string(info.param) + "_" + cases()[info.param].title();
-  for (char& ch : s)
-    if (!isalnum((unsigned char)ch)) ch = '_';
-  return s;
-}
-
 class OpCase : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(OpCase, CpuOutputsWrittenAndGradientsMatchFiniteDifferences) {
@@ -43,12 +35,8 @@ TEST_P(OpCase, CpuOutputsWrittenAndGradientsMatchFiniteDifferences) {
   for (const std::string& f : check_gradients(*cpu, c)) ADD_FAILURE() << c.title() << ": " << f;
 }
 
-std::vector<size_t> indices() {
-  std::vector<size_t> v(cases().size());
-  for (size_t i = 0; i < v.size(); ++i) v[i] = i;
-  return v;
-}
-INSTANTIATE_TEST_SUITE_P(Registry, OpCase, ::testing::ValuesIn(indices()), test_name);
+INSTANTIATE_TEST_SUITE_P(Registry, OpCase, ::testing::ValuesIn(indices(cases().size())),
+                         [](const ::testing::TestParamInfo<size_t>& i) { return test_name(i.param, cases()[i.param]); });
 
 // The registry covers every op family of src/op_list.h with a finite-difference check where the
 // op has a gradient.

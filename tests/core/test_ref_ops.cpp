@@ -24,29 +24,15 @@
 
 #include "src/philox.h"
 #include "src/ref/ops.h"
+#include "tests/ops/op_case.h"
 
 namespace gan {
 namespace {
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 g(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
-
-// Values in ±[0.1, 1]: keeps finite differences of piecewise ops (LeakyReLU, accuracy counts) away
-// from their kinks.
-std::vector<float> away_from_zero(size_t n, uint32_t seed) {
-  std::vector<float> v = random_vec(n, seed, 0.1f, 1.0f);
-  std::mt19937 g(seed + 1);
-  for (auto& x : v)
-    if (g() & 1) x = -x;
-  return v;
-}
+using opcases::away_from_zero;
+using opcases::randu;
 
 // An output buffer: NaN inside, sentinels in the guard cells on both sides.
 class Out {
@@ -128,7 +114,7 @@ void naive_linear(std::vector<float>& out, const std::vector<float>& x, const st
 TEST(RefOps, LinearForwardMatchesNaive) {
   for (auto [B, I, O] : {std::tuple{1, 1, 1}, {1, 7, 3}, {3, 5, 7}, {64, 100, 49}, {5, 300, 10}}) {
     for (bool with_bias : {true, false}) {
-      auto x = random_vec((size_t)B * I, 1), w = random_vec((size_t)O * I, 2), b = random_vec(O, 3);
+      auto x = randu((size_t)B * I, 1), w = randu((size_t)O * I, 2), b = randu(O, 3);
       Out out((size_t)B * O);
       ref::linear_forward(out.data(), x.data(), w.data(), with_bias ? b.data() : nullptr, B, I, O);
       std::vector<float> want;
@@ -143,7 +129,7 @@ TEST(RefOps, LinearForwardMatchesNaive) {
 // Null gradients are skipped, and the others are unchanged by their absence.
 TEST(RefOps, LinearBackwardNullGradients) {
   for (auto [B, I, O] : {std::tuple{1, 1, 1}, {1, 4, 3}, {3, 5, 7}, {4, 9, 2}}) {
-    auto x = random_vec((size_t)B * I, 4), w = random_vec((size_t)O * I, 5), r = random_vec((size_t)B * O, 7);
+    auto x = randu((size_t)B * I, 4), w = randu((size_t)O * I, 5), r = randu((size_t)B * O, 7);
     Out dx(x.size()), dw(w.size(), 0.0f), db(O, 0.0f);
     ref::linear_backward(dx.data(), dw.data(), db.data(), r.data(), x.data(), w.data(), B, I, O);
     std::string what = "linear " + std::to_string(B) + "x" + std::to_string(I) + "->" + std::to_string(O);
@@ -255,7 +241,7 @@ void check_conv_forward(const ConvOp& op) {
   for (const ConvCase& c : conv_cases(op.transposed)) {
     ConvShape s = op.shape(c);
     for (bool with_bias : {true, false}) {
-      auto x = random_vec(op.in_size(s), 11), w = random_vec(op.w_size(s), 12), b = random_vec(s.C_out, 13);
+      auto x = randu(op.in_size(s), 11), w = randu(op.w_size(s), 12), b = randu(s.C_out, 13);
       Out out(op.out_size(s));
       op.fwd(out.data(), x.data(), w.data(), with_bias ? b.data() : nullptr, s);
       std::vector<float> want;
@@ -271,7 +257,7 @@ void check_conv_forward(const ConvOp& op) {
 void check_conv_null_gradients(const ConvOp& op) {
   for (const ConvCase& c : conv_cases(op.transposed)) {
     ConvShape s = op.shape(c);
-    auto x = random_vec(op.in_size(s), 21), w = random_vec(op.w_size(s), 22), r = random_vec(op.out_size(s), 24);
+    auto x = randu(op.in_size(s), 21), w = randu(op.w_size(s), 22), r = randu(op.out_size(s), 24);
     Out dx(x.size()), dw(w.size(), 0.0f), db(s.C_out, 0.0f);
     op.bwd(dx.data(), dw.data(), db.data(), r.data(), x.data(), w.data(), s);
     std::string what = std::string(op.name) + " " + c.str();
@@ -300,8 +286,8 @@ TEST(RefOps, ConvLargeBatchChunks) {
     for (ConvCase c : cases) {
       if (op->transposed) std::swap(c.C_in, c.C_out);  // the transposed conv's big side is its output
       ConvShape s = op->shape(c);
-      auto x = random_vec(op->in_size(s), 31), w = random_vec(op->w_size(s), 32);
-      auto r = random_vec(op->out_size(s), 33);
+      auto x = randu(op->in_size(s), 31), w = randu(op->w_size(s), 32);
+      auto r = randu(op->out_size(s), 33);
       Out out(op->out_size(s));
       op->fwd(out.data(), x.data(), w.data(), nullptr, s);
       std::string what = std::string(op->name) + " " + c.str();
@@ -327,8 +313,8 @@ TEST(RefOps, ConvDeterministicAcrossThreadCounts) {
                               std::pair{&kConv, ConvCase{8, 64, 28, 28, 1, 7, 1, 3}},
                               std::pair{&kConvT, ConvCase{8, 64, 7, 7, 32, 4, 2, 1}}}) {
     ConvShape s = op->shape(c);
-    auto x = random_vec(op->in_size(s), 41), w = random_vec(op->w_size(s), 42);
-    auto b = random_vec(s.C_out, 43), r = random_vec(op->out_size(s), 44);
+    auto x = randu(op->in_size(s), 41), w = randu(op->w_size(s), 42);
+    auto b = randu(s.C_out, 43), r = randu(op->out_size(s), 44);
     auto run = [&](int threads) {
       const int saved = omp_get_max_threads();
       omp_set_num_threads(threads);
@@ -356,8 +342,8 @@ const BnCase kBnCases[] = {{1, 3, 7}, {3, 2, 5}, {4, 3, 1}, {2, 1, 33}};
 TEST(RefOps, BatchNormTrainForwardAndRunningStats) {
   for (auto [N, C, HW] : kBnCases) {
     const size_t n = (size_t)N * C * HW;
-    auto x = random_vec(n, 51, -2.0f, 3.0f), g = random_vec(C, 52, 0.5f, 1.5f), b = random_vec(C, 53);
-    auto rm0 = random_vec(C, 54), rv0 = random_vec(C, 55, 0.5f, 2.0f);
+    auto x = randu(n, 51, -2.0f, 3.0f), g = randu(C, 52, 0.5f, 1.5f), b = randu(C, 53);
+    auto rm0 = randu(C, 54), rv0 = randu(C, 55, 0.5f, 2.0f);
     Out out(n), mean(C), invstd(C), rm(C), rv(C);
     std::copy(rm0.begin(), rm0.end(), rm.data());
     std::copy(rv0.begin(), rv0.end(), rv.data());
@@ -396,8 +382,8 @@ TEST(RefOps, BatchNormTrainForwardAndRunningStats) {
 
 TEST(RefOps, BatchNormEvalUsesRunningStats) {
   const int N = 2, C = 3, HW = 5;
-  auto x = random_vec(N * C * HW, 61), g = random_vec(C, 62), b = random_vec(C, 63);
-  auto rm = random_vec(C, 64), rv = random_vec(C, 65, 0.2f, 3.0f);
+  auto x = randu(N * C * HW, 61), g = randu(C, 62), b = randu(C, 63);
+  auto rm = randu(C, 64), rv = randu(C, 65, 0.2f, 3.0f);
   Out out(x.size());
   ref::batchnorm_forward_eval(out.data(), x.data(), g.data(), b.data(), rm.data(), rv.data(), N, C, HW, 1e-5f);
   ASSERT_TRUE(out.written("batchnorm eval"));
@@ -448,7 +434,7 @@ TEST(RefOps, ActivationsForwardMatchFormulas) {
 TEST(RefOps, DropoutMaskDeterminism) {
   const int64_t n = 100000;
   const float p = 0.4f;
-  auto x = random_vec(n, 91);
+  auto x = randu(n, 91);
   Out out1(n), mask1(n), out2(n), mask2(n), out3(n), mask3(n);
   ref::dropout_forward(out1.data(), mask1.data(), x.data(), n, p, 1234, 0);
   ref::dropout_forward(out2.data(), mask2.data(), x.data(), n, p, 1234, 0);
@@ -493,7 +479,7 @@ TEST(RefOps, DropoutMaskDeterminism) {
 
 TEST(RefOps, DropoutZeroRateKeepsEverything) {
   const int64_t n = 33;
-  auto x = random_vec(n, 92);
+  auto x = randu(n, 92);
   Out out(n), mask(n);
   ref::dropout_forward(out.data(), mask.data(), x.data(), n, 0.0f, 7, 0);
   ASSERT_TRUE(mask.written("dropout p=0 mask"));
@@ -505,7 +491,7 @@ TEST(RefOps, DropoutZeroRateKeepsEverything) {
 
 TEST(RefOps, ConcatForwardCopiesChannels) {
   for (auto [N, Ca, Cb, HW] : {std::tuple{1, 1, 1, 1}, {2, 3, 1, 5}, {3, 128, 1, 49}}) {
-    auto a = random_vec((size_t)N * Ca * HW, 101), b = random_vec((size_t)N * Cb * HW, 102);
+    auto a = randu((size_t)N * Ca * HW, 101), b = randu((size_t)N * Cb * HW, 102);
     Out out((size_t)N * (Ca + Cb) * HW);
     ref::concat_forward(out.data(), a.data(), b.data(), N, Ca, Cb, HW);
     ASSERT_TRUE(out.written("concat"));
@@ -522,7 +508,7 @@ TEST(RefOps, ConcatForwardCopiesChannels) {
 TEST(RefOps, EmbeddingForwardAndBadLabel) {
   const int B = 6, num = 4, dim = 5;
   const int32_t labels[B] = {2, 0, 2, 3, 2, 1};  // repeated labels must accumulate
-  auto table = random_vec((size_t)num * dim, 111);
+  auto table = randu((size_t)num * dim, 111);
   Out out((size_t)B * dim);
   ref::embedding_forward(out.data(), labels, table.data(), B, num, dim);
   ASSERT_TRUE(out.written("embedding"));
@@ -564,7 +550,7 @@ TEST(RefOps, BceLogitsValueAccuracyAndStability) {
 
 TEST(RefOps, SoftmaxXentValueAccuracyAndStability) {
   for (auto [B, C] : {std::pair{1, 1}, {1, 10}, {5, 10}, {7, 3}}) {
-    auto x = random_vec((size_t)B * C, 131, -3.0f, 3.0f);
+    auto x = randu((size_t)B * C, 131, -3.0f, 3.0f);
     std::vector<int32_t> y(B);
     for (int b = 0; b < B; ++b) y[b] = (b * 7 + 3) % C;
     const float scale = 0.7f;
@@ -677,20 +663,20 @@ TEST(RefOps, BackwardTwiceDoublesParameterGradients) {
   };
   {
     const int B = 3, I = 5, O = 4;
-    auto x = random_vec(B * I, 141), w = random_vec(O * I, 142), r = random_vec(B * O, 143);
+    auto x = randu(B * I, 141), w = randu(O * I, 142), r = randu(B * O, 143);
     twice("linear", [&](float* dw, float* db) {
       ref::linear_backward(nullptr, dw, db, r.data(), x.data(), w.data(), B, I, O);
     }, w.size(), O);
   }
   for (const ConvOp* op : {&kConv, &kConvT}) {
     ConvShape s = op->shape({2, 3, 5, 4, 2, 4, 2, 1});
-    auto x = random_vec(op->in_size(s), 144), w = random_vec(op->w_size(s), 145), r = random_vec(op->out_size(s), 146);
+    auto x = randu(op->in_size(s), 144), w = randu(op->w_size(s), 145), r = randu(op->out_size(s), 146);
     twice(op->name, [&](float* dw, float* db) { op->bwd(nullptr, dw, db, r.data(), x.data(), w.data(), s); },
           w.size(), s.C_out);
   }
   {
     const int N = 2, C = 3, HW = 4;
-    auto x = random_vec(N * C * HW, 147), g = random_vec(C, 148), r = random_vec(N * C * HW, 149);
+    auto x = randu(N * C * HW, 147), g = randu(C, 148), r = randu(N * C * HW, 149);
     std::vector<float> out(x.size()), mean(C), invstd(C);
     ref::batchnorm_forward_train(out.data(), mean.data(), invstd.data(), nullptr, nullptr, x.data(),
                                  g.data(), nullptr, N, C, HW, 0.1f, 1e-5f);
@@ -700,7 +686,7 @@ TEST(RefOps, BackwardTwiceDoublesParameterGradients) {
   }
   {
     const int32_t labels[3] = {1, 0, 1};
-    auto r = random_vec(3 * 4, 150);
+    auto r = randu(3 * 4, 150);
     twice("embedding", [&](float* dt, float*) { ref::embedding_backward(dt, r.data(), labels, 3, 2, 4); }, 8, 0);
   }
 }
@@ -741,7 +727,7 @@ TEST(RefOps, DISABLED_ConvBenchmark) {
   };
   for (const Layer& l : layers) {
     ConvShape s = l.op->shape(l.c);
-    auto x = random_vec(l.op->in_size(s), 1), w = random_vec(l.op->w_size(s), 2), b = random_vec(s.C_out, 3);
+    auto x = randu(l.op->in_size(s), 1), w = randu(l.op->w_size(s), 2), b = randu(s.C_out, 3);
     std::vector<float> out(l.op->out_size(s)), dx(x.size()), dw(w.size()), db(s.C_out);
     const double flops = 2.0 * s.N * s.C_in * s.C_out * s.KH * s.KW *
                          (l.op->transposed ? (double)s.H * s.W : (double)s.H_out * s.W_out);

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 #include <vector>
 
@@ -15,20 +14,8 @@ namespace gan::opcases {
 namespace {
 
 const std::vector<Case>& cases() {
-  static const std::vector<Case> v = [] {
-    std::vector<Case> all;
-    for (Case& c : op_cases(kTest, gputest::test_precision()))
-      all.push_back(std::move(c));
-    return all;
-  }();
+  static const std::vector<Case> v = op_cases(kTest, gputest::test_precision());
   return v;
-}
-
-std::string test_name(const ::testing::TestParamInfo<size_t>& info) {
-  std::string s = std::to_string(info.param) + "_" + cases()[info.param].title();
-  for (char& ch : s)
-    if (!isalnum((unsigned char)ch)) ch = '_';
-  return s;
 }
 
 class CudaOpCase : public ::testing::TestWithParam<size_t> {};
@@ -42,12 +29,8 @@ TEST_P(CudaOpCase, MatchesTheCpuReference) {
   for (const std::string& f : compare_backends(*gpu, *cpu, c)) ADD_FAILURE() << c.title() << ": " << f;
 }
 
-std::vector<size_t> indices() {
-  std::vector<size_t> v(cases().size());
-  for (size_t i = 0; i < v.size(); ++i) v[i] = i;
-  return v;
-}
-INSTANTIATE_TEST_SUITE_P(Registry, CudaOpCase, ::testing::ValuesIn(indices()), test_name);
+INSTANTIATE_TEST_SUITE_P(Registry, CudaOpCase, ::testing::ValuesIn(indices(cases().size())),
+                         [](const ::testing::TestParamInfo<size_t>& i) { return test_name(i.param, cases()[i.param]); });
 
 }  // namespace
 }  // namespace gan::opcases

@@ -12,6 +12,7 @@
 // is, and that parameter gradients accumulate (+=).
 #pragma once
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -287,6 +288,14 @@ inline std::string mismatch(const std::string& what, const std::vector<float>& g
   return os.str();
 }
 
+// Reads buffer i of a run, adding a failure when its guards are damaged.
+inline std::vector<float> read_checked(Bound& run, const Buf& b, int i, std::vector<std::string>& fails) {
+  bool guards = true;
+  auto v = run.read(i, &guards);
+  if (!guards) fails.push_back(b.name + ": write outside the buffer (guard damaged)");
+  return v;
+}
+
 // Runs the case on `test` and on `reference` (the CPU backend) and compares every buffer the op
 // writes. Returns the failures, one line each (empty: all agree).
 inline std::vector<std::string> compare_backends(Ops& test, Ops& reference, const Case& c) {
@@ -304,9 +313,7 @@ inline std::vector<std::string> compare_backends(Ops& test, Ops& reference, cons
     for (size_t i = 0; i < c.bufs.size(); ++i) {
       const Buf& b = c.bufs[i];
       if (b.role == Role::In) continue;
-      bool guards = true;
-      const auto v = g.read((int)i, &guards);
-      if (!guards) fails.push_back(b.name + ": write outside the buffer (guard damaged)");
+      const auto v = read_checked(g, b, (int)i, fails);
       const auto scale = b.tol.max_of >= 0 ? want.read(b.tol.max_of) : std::vector<float>{};
       const std::string m = mismatch(b.name, v, want.read((int)i), b.tol, b.tol.max_of >= 0 ? &scale : nullptr);
       if (!m.empty()) fails.push_back(m);
@@ -336,9 +343,7 @@ inline std::vector<std::string> check_gradients(Ops& cpu, const Case& c) {
   for (size_t i = 0; i < c.bufs.size(); ++i) {
     const Buf& b = c.bufs[i];
     if (b.role == Role::In) continue;
-    bool guards = true;
-    const auto v = run.read((int)i, &guards);
-    if (!guards) fails.push_back(b.name + ": write outside the buffer (guard damaged)");
+    const auto v = read_checked(run, b, (int)i, fails);
     if (b.role == Role::Out && b.type == Type::F32)
       for (size_t k = b.skip; k < v.size(); ++k)
         if (!std::isfinite(v[k])) {
@@ -385,6 +390,19 @@ inline std::vector<std::string> check_gradients(Ops& cpu, const Case& c) {
     if (!m.empty()) fails.push_back(m);
   }
   return fails;
+}
+
+// For parameterised tests over a list of cases: 0..n-1, and a test name from a case's title.
+inline std::vector<size_t> indices(size_t n) {
+  std::vector<size_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = i;
+  return v;
+}
+inline std::string test_name(size_t i, const Case& c) {
+  std::string s = std::to_string(i) + "_" + c.title();
+  for (char& ch : s)
+    if (!std::isalnum((unsigned char)ch)) ch = '_';
+  return s;
 }
 
 }  // namespace gan::opcases
