@@ -73,10 +73,12 @@ class Report {
 
 // Median milliseconds of fn() over `iters` repeats after `warmup` runs. On CUDA ops each repeat is
 // bracketed by events on the ops' stream (no host sync inside the bracket); on the CPU by the clock.
-double median_ms(Ops& ops, const std::function<void()>& fn, int iters, int warmup = 3);
+// `between`, when given, runs before each repeat outside the bracket (./bench's L2 flush).
+double median_ms(Ops& ops, const std::function<void()>& fn, int iters, int warmup = 3,
+                 const std::function<void()>& between = nullptr);
 
-// Sections. bench_kernels talks to the kernels directly (it needs CUDA); the others run on `ops`.
-void bench_kernels(const Options& o, Report& r);
+// Sections, each on `ops`: the kernel section runs the op registry's kPerf cases (tests/ops/cases.h).
+void bench_kernels(Ops& ops, const Options& o, Report& r);
 void bench_layers(Ops& ops, const Options& o, Report& r);
 void bench_e2e(Ops& ops, const Options& o, Report& r);
 // The ceilings (adds a row for each, section "ceilings").

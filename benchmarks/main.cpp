@@ -4,10 +4,10 @@
 //           [--models acgan28,dcgan64] [--save-generator FILE] [--precision fp32|tf32|bf16]
 //           [--profile] [--profile-steps N]
 //
-// kernels: every hand-written CUDA kernel, checked against the CPU reference, then timed (CUDA
-//          events, warm-up, median, L2 flushed) as GB/s and as a fraction of the device-to-device
-//          copy bandwidth measured in the same run; cuDNN's batchnorm and activations beside ours.
-//          Needs a GPU.
+// kernels: the op registry's benchmark cases (tests/ops/cases.h), on CUDA checked against the CPU
+//          reference, then timed (CUDA events, warm-up, median, L2 flushed) as GB/s and as a
+//          fraction of the device-to-device copy bandwidth measured in the same run; cuDNN's
+//          batchnorm and activations beside ours. On the CPU: the reference timed, unchecked.
 // layers:  every conv and linear layer of acgan28 and dcgan64 at batch 128 (forward,
 //          backward-data, backward-filter) in ms and TFLOP/s, on the chosen device.
 // e2e:     training mini-batches/s and images/s for acgan28 and dcgan64 at batch 128, beside the
@@ -16,7 +16,7 @@
 //          GEMM's FLOP/s at the chosen precision; layer, e2e and profile rows give their fraction.
 // --profile: one mini-batch op by op, largest first (benchmarks/profile.h), with --only or alone
 //          (--only profile runs only it).
-// Without a GPU the layer and end-to-end sections run on the CPU (fewer repeats) and say so.
+// Without a GPU every section runs on the CPU (fewer repeats) and says so.
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -31,12 +31,6 @@
 #endif
 
 namespace gan::bench {
-
-#ifndef GAN_HAVE_CUDA
-void bench_kernels(const Options&, Report& r) {
-  r.note("kernel benchmarks need a GPU: this ./bench was built without CUDA (nvcc not found)");
-}
-#endif
 
 namespace {
 
@@ -144,17 +138,7 @@ int main(int argc, char** argv) {
     const std::string override_note = gan::cuda::tf32_override_note(o.precision == gan::Precision::Tf32);
     if (!override_note.empty()) report.note(override_note);
 #endif
-    if (o.only.empty() || o.only == "kernels") {
-      if (use_cuda) {
-        bench_kernels(o, report);
-      } else {
-#ifdef GAN_HAVE_CUDA
-        report.note("kernel benchmarks need a GPU: " + (o.device == "cpu" ? std::string("--device cpu") : why));
-#else
-        bench_kernels(o, report);
-#endif
-      }
-    }
+    if (o.only.empty() || o.only == "kernels") bench_kernels(*ops, o, report);
     // The ceilings every layer, e2e and profile figure is set beside (kernel rows use the copy
     // bandwidth their own section measures).
     const bool need_ceilings = o.profile || o.only.empty() || o.only == "layers" || o.only == "e2e";

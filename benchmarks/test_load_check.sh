@@ -4,27 +4,20 @@
 # runs. Needs torch in python3 (skipped with the reason otherwise) and ./bench (built by `make`).
 # Prints "N passed, N failed, N skipped" last.
 set -u
-cd "$(dirname "$0")/.." || exit 1
 py=${PYTHON:-python3}
 if ! "$py" -c 'import torch' 2>/dev/null; then
   echo "skip: load_check needs PyTorch, and '$py' cannot import torch"
   echo "0 passed, 0 failed, 1 skipped"
   exit 0
 fi
-if [[ ! -x ./bench ]]; then
-  echo "FAIL: ./bench is missing; run make first"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=benchmarks/bench_test_lib.sh
+source "$(dirname "$0")/bench_test_lib.sh"
 if ! ./bench --only e2e --device cpu --models acgan28 --steps 1 --save-generator "$tmp/generator.safetensors" >"$tmp/bench.log" 2>&1; then
   cat "$tmp/bench.log"
   echo "FAIL: ./bench could not train and save a generator"
   echo "0 passed, 1 failed"
   exit 1
 fi
-pass=0 fail=0
 if "$py" benchmarks/load_check.py "$tmp/generator.safetensors"; then
   pass=$((pass + 1))
 else

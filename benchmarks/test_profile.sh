@@ -8,17 +8,8 @@
 #   3. bad --only/--profile-steps values are errors naming the flag.
 # Needs ./bench (built by `make`). Prints "N passed, N failed" last.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-if [[ ! -x ./bench ]]; then
-  echo "FAIL: ./bench is missing; run make first"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { echo "ok: $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
+# shellcheck source=benchmarks/bench_test_lib.sh
+source "$(dirname "$0")/bench_test_lib.sh"
 
 if ./bench --device cpu --only profile --models acgan28 --profile-steps 1 --json "$tmp/p.json" >"$tmp/p.txt" 2>&1; then
   if python3 - "$tmp/p.txt" "$tmp/p.json" <<'PY'

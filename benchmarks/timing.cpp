@@ -13,7 +13,8 @@
 
 namespace gan::bench {
 
-double median_ms(Ops& ops, const std::function<void()>& fn, int iters, int warmup) {
+double median_ms(Ops& ops, const std::function<void()>& fn, int iters, int warmup,
+                 const std::function<void()>& between) {
   if (iters < 1) iters = 1;
   for (int i = 0; i < warmup; ++i) fn();
   ops.synchronize();
@@ -24,6 +25,7 @@ double median_ms(Ops& ops, const std::function<void()>& fn, int iters, int warmu
     CUDA_CHECK(cudaEventCreate(&a));
     CUDA_CHECK(cudaEventCreate(&b));
     for (int i = 0; i < iters; ++i) {
+      if (between) between();
       CUDA_CHECK(cudaEventRecord(a, cuda->stream()));
       fn();
       CUDA_CHECK(cudaEventRecord(b, cuda->stream()));
@@ -39,6 +41,8 @@ double median_ms(Ops& ops, const std::function<void()>& fn, int iters, int warmu
   }
 #endif
   for (int i = 0; i < iters; ++i) {
+    if (between) between();
+    ops.synchronize();
     const auto t0 = std::chrono::steady_clock::now();
     fn();
     ops.synchronize();

@@ -38,45 +38,29 @@ __device__ __forceinline__ float act_bwd(float dy, float v, float alpha) {
 template <Act A>
 __global__ void activation_forward_kernel(float* __restrict__ out, const float* __restrict__ inp,
                                           int64_t n, float alpha, bool vec) {
-  const int64_t tid = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
-  const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-  int64_t body = 0;
-  if (vec) {
-    body = n & ~int64_t(3);
-    for (int64_t i = tid; i < body / 4; i += stride) {
-      const float4 x = reinterpret_cast<const float4*>(inp)[i];
-      float4 y;
-      y.x = act_fwd<A>(x.x, alpha);
-      y.y = act_fwd<A>(x.y, alpha);
-      y.z = act_fwd<A>(x.z, alpha);
-      y.w = act_fwd<A>(x.w, alpha);
-      reinterpret_cast<float4*>(out)[i] = y;
-    }
-  }
-  for (int64_t i = body + tid; i < n; i += stride) out[i] = act_fwd<A>(inp[i], alpha);
+  grid_stride_vec4(
+      n, vec,
+      [&](int64_t i) {
+        const float4 x = reinterpret_cast<const float4*>(inp)[i];
+        reinterpret_cast<float4*>(out)[i] = make_float4(act_fwd<A>(x.x, alpha), act_fwd<A>(x.y, alpha),
+                                                        act_fwd<A>(x.z, alpha), act_fwd<A>(x.w, alpha));
+      },
+      [&](int64_t i) { out[i] = act_fwd<A>(inp[i], alpha); });
 }
 
 template <Act A>
 __global__ void activation_backward_kernel(float* __restrict__ dinp, const float* __restrict__ dout,
                                            const float* __restrict__ v, int64_t n, float alpha,
                                            bool vec) {
-  const int64_t tid = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
-  const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-  int64_t body = 0;
-  if (vec) {
-    body = n & ~int64_t(3);
-    for (int64_t i = tid; i < body / 4; i += stride) {
-      const float4 d = reinterpret_cast<const float4*>(dout)[i];
-      const float4 x = reinterpret_cast<const float4*>(v)[i];
-      float4 r;
-      r.x = act_bwd<A>(d.x, x.x, alpha);
-      r.y = act_bwd<A>(d.y, x.y, alpha);
-      r.z = act_bwd<A>(d.z, x.z, alpha);
-      r.w = act_bwd<A>(d.w, x.w, alpha);
-      reinterpret_cast<float4*>(dinp)[i] = r;
-    }
-  }
-  for (int64_t i = body + tid; i < n; i += stride) dinp[i] = act_bwd<A>(dout[i], v[i], alpha);
+  grid_stride_vec4(
+      n, vec,
+      [&](int64_t i) {
+        const float4 d = reinterpret_cast<const float4*>(dout)[i];
+        const float4 x = reinterpret_cast<const float4*>(v)[i];
+        reinterpret_cast<float4*>(dinp)[i] = make_float4(act_bwd<A>(d.x, x.x, alpha), act_bwd<A>(d.y, x.y, alpha),
+                                                         act_bwd<A>(d.z, x.z, alpha), act_bwd<A>(d.w, x.w, alpha));
+      },
+      [&](int64_t i) { dinp[i] = act_bwd<A>(dout[i], v[i], alpha); });
 }
 
 constexpr int kThreads = 256;

@@ -28,6 +28,20 @@ inline unsigned grid_for(int64_t n, int per_block, int64_t cap = 65535LL * 32) {
 
 inline bool aligned16(const void* p) { return ((uintptr_t)p & 15u) == 0; }
 
+// The elementwise grid-stride loop: with `vec` (every pointer aligned16), vec4(i) for each whole
+// float4 i < n/4, then one(i) for the < 4 elements left (for every element without `vec`).
+template <class Vec4, class One>
+__device__ __forceinline__ void grid_stride_vec4(int64_t n, bool vec, Vec4 vec4, One one) {
+  const int64_t tid = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+  int64_t body = 0;
+  if (vec) {
+    body = n & ~int64_t(3);
+    for (int64_t i = tid; i < body / 4; i += stride) vec4(i);
+  }
+  for (int64_t i = body + tid; i < n; i += stride) one(i);
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
   for (int o = kWarp / 2; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

@@ -12,35 +12,35 @@
 namespace gan::cuda {
 namespace {
 
+// Element k of the concatenated [N, Ca+Cb, HW] tensor: true when it comes from a (else b), with
+// its index there in *j.
+__device__ __forceinline__ bool concat_source(int64_t k, int Ca, int Cb, int HW, int64_t* j) {
+  const int64_t plane = k / HW;
+  const int i = (int)(k - plane * HW);
+  const int64_t n = plane / (Ca + Cb);
+  const int c = (int)(plane - n * (Ca + Cb));
+  *j = c < Ca ? (n * Ca + c) * HW + i : (n * Cb + (c - Ca)) * HW + i;
+  return c < Ca;
+}
+
 __global__ void concat_forward_kernel(float* __restrict__ out, const float* __restrict__ a,
                                       const float* __restrict__ b, int64_t total, int Ca, int Cb,
                                       int HW) {
-  const int C = Ca + Cb;
   for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < total;
        k += (int64_t)gridDim.x * blockDim.x) {
-    const int64_t plane = k / HW;
-    const int i = (int)(k - plane * HW);
-    const int64_t n = plane / C;
-    const int c = (int)(plane - n * C);
-    out[k] = c < Ca ? a[(n * Ca + c) * HW + i] : b[(n * Cb + (c - Ca)) * HW + i];
+    int64_t j;
+    out[k] = concat_source(k, Ca, Cb, HW, &j) ? a[j] : b[j];
   }
 }
 
 __global__ void concat_backward_kernel(float* __restrict__ da, float* __restrict__ db,
                                        const float* __restrict__ dout, int64_t total, int Ca,
                                        int Cb, int HW) {
-  const int C = Ca + Cb;
   for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < total;
        k += (int64_t)gridDim.x * blockDim.x) {
-    const int64_t plane = k / HW;
-    const int i = (int)(k - plane * HW);
-    const int64_t n = plane / C;
-    const int c = (int)(plane - n * C);
-    if (c < Ca) {
-      if (da) da[(n * Ca + c) * HW + i] = dout[k];
-    } else if (db) {
-      db[(n * Cb + (c - Ca)) * HW + i] = dout[k];
-    }
+    int64_t j;
+    float* d = concat_source(k, Ca, Cb, HW, &j) ? da : db;
+    if (d) d[j] = dout[k];
   }
 }
 

@@ -189,119 +189,6 @@ void CudaOps::store_row(float* slab, const float* values, int count, int capacit
   cuda::store_row(slab, values, count, capacity, d_step_, stream_);
 }
 
-void CudaOps::gather_rows(float* out, const float* src, const int32_t* idx, int n, int64_t row_size) {
-  cuda::gather_rows(out, src, idx, n, row_size, stream_);
-}
-void CudaOps::gather_labels(int32_t* out, const int32_t* src, const int32_t* idx, int n) {
-  cuda::gather_labels(out, src, idx, n, stream_);
-}
-void CudaOps::randn(float* out, int64_t n, float mean, float std, uint64_t seed, uint64_t offset) {
-  cuda::randn(out, n, mean, std, seed, offset, d_step_, stream_);
-}
-void CudaOps::randint(int32_t* out, int64_t n, int high, uint64_t seed, uint64_t offset) {
-  cuda::randint(out, n, high, seed, offset, d_step_, stream_);
-}
-void CudaOps::axpy(float* y, const float* x, int64_t n, float alpha) { cuda::axpy(y, x, n, alpha, stream_); }
-
-void CudaOps::linear_forward(float* out, const float* inp, const float* weight, const float* bias,
-                             int B, int C_in, int C_out) {
-  cuda::linear_forward(out, inp, weight, bias, B, C_in, C_out, stream_);
-}
-void CudaOps::linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
-                              const float* inp, const float* weight, int B, int C_in, int C_out) {
-  cuda::linear_backward(dinp, dweight, dbias, dout, inp, weight, B, C_in, C_out, stream_);
-}
-void CudaOps::embedding_forward(float* out, const int32_t* labels, const float* table, int B,
-                                int num, int dim) {
-  cuda::embedding_forward(out, labels, table, B, num, dim, stream_);
-}
-void CudaOps::embedding_backward(float* dtable, const float* dout, const int32_t* labels, int B,
-                                 int num, int dim) {
-  cuda::embedding_backward(dtable, dout, labels, B, num, dim, stream_);
-}
-void CudaOps::conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,
-                             const ConvShape& s) {
-  cuda::conv2d_forward(out, inp, weight, bias, s, stream_);
-}
-void CudaOps::conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout,
-                              const float* inp, const float* weight, const ConvShape& s) {
-  cuda::conv2d_backward(dinp, dweight, dbias, dout, inp, weight, s, stream_);
-}
-void CudaOps::conv_transpose2d_forward(float* out, const float* inp, const float* weight,
-                                       const float* bias, const ConvShape& s) {
-  cuda::conv_transpose2d_forward(out, inp, weight, bias, s, stream_);
-}
-void CudaOps::conv_transpose2d_backward(float* dinp, float* dweight, float* dbias,
-                                        const float* dout, const float* inp, const float* weight,
-                                        const ConvShape& s) {
-  cuda::conv_transpose2d_backward(dinp, dweight, dbias, dout, inp, weight, s, stream_);
-}
-void CudaOps::batchnorm_forward_train(float* out, float* save_mean, float* save_invstd,
-                                      float* running_mean, float* running_var, const float* inp,
-                                      const float* gamma, const float* beta, int N, int C, int HW,
-                                      float momentum, float eps) {
-  cuda::batchnorm_forward_train(out, save_mean, save_invstd, running_mean, running_var, inp, gamma,
-                                beta, N, C, HW, momentum, eps, stream_);
-}
-void CudaOps::batchnorm_forward_eval(float* out, const float* inp, const float* gamma,
-                                     const float* beta, const float* running_mean,
-                                     const float* running_var, int N, int C, int HW, float eps) {
-  cuda::batchnorm_forward_eval(out, inp, gamma, beta, running_mean, running_var, N, C, HW, eps, stream_);
-}
-void CudaOps::batchnorm_backward(float* dinp, float* dgamma, float* dbeta, const float* dout,
-                                 const float* inp, const float* gamma, const float* save_mean,
-                                 const float* save_invstd, int N, int C, int HW) {
-  cuda::batchnorm_backward(dinp, dgamma, dbeta, dout, inp, gamma, save_mean, save_invstd, N, C, HW, stream_);
-}
-void CudaOps::activation_forward(Act act, float* out, const float* inp, int64_t n, float alpha) {
-  cuda::activation_forward(act, out, inp, n, alpha, stream_);
-}
-void CudaOps::activation_backward(Act act, float* dinp, const float* dout, const float* inp,
-                                  const float* out, int64_t n, float alpha) {
-  cuda::activation_backward(act, dinp, dout, inp, out, n, alpha, stream_);
-}
-void CudaOps::bn_act_dropout_forward_train(float* out, float* mask, float* save_mean, float* save_invstd,
-                                           float* running_mean, float* running_var, const float* inp,
-                                           const float* bias, const float* gamma, const float* beta, int N, int C,
-                                           int HW, float momentum, float eps, float alpha, float p, uint64_t seed,
-                                           uint64_t offset) {
-  cuda::bn_act_dropout_forward_train(out, mask, save_mean, save_invstd, running_mean, running_var, inp, bias, gamma,
-                                     beta, N, C, HW, momentum, eps, alpha, p, seed, offset, d_step_, stream_);
-}
-void CudaOps::bn_act_forward_eval(float* out, const float* inp, const float* bias, const float* gamma,
-                                  const float* beta, const float* running_mean, const float* running_var, int N,
-                                  int C, int HW, float eps, float alpha) {
-  cuda::bn_act_forward_eval(out, inp, bias, gamma, beta, running_mean, running_var, N, C, HW, eps, alpha, stream_);
-}
-void CudaOps::bn_act_dropout_backward(float* dinp, float* dbias, float* dgamma, float* dbeta, const float* dout,
-                                      const float* mask, const float* inp, const float* bias, const float* gamma,
-                                      const float* beta, const float* save_mean, const float* save_invstd, int N,
-                                      int C, int HW, float alpha) {
-  cuda::bn_act_dropout_backward(dinp, dbias, dgamma, dbeta, dout, mask, inp, bias, gamma, beta, save_mean,
-                                save_invstd, N, C, HW, alpha, stream_);
-}
-void CudaOps::dropout_forward(float* out, float* mask, const float* inp, int64_t n, float p,
-                              uint64_t seed, uint64_t offset) {
-  cuda::dropout_forward(out, mask, inp, n, p, seed, offset, d_step_, stream_);
-}
-void CudaOps::dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) {
-  cuda::dropout_backward(dinp, dout, mask, n, stream_);
-}
-void CudaOps::concat_forward(float* out, const float* a, const float* b, int N, int Ca, int Cb, int HW) {
-  cuda::concat_forward(out, a, b, N, Ca, Cb, HW, stream_);
-}
-void CudaOps::concat_backward(float* da, float* db, const float* dout, int N, int Ca, int Cb, int HW) {
-  cuda::concat_backward(da, db, dout, N, Ca, Cb, HW, stream_);
-}
-void CudaOps::bce_logits(float* loss, float* correct, float* dlogits, const float* logits,
-                         const float* targets, int B, float scale) {
-  cuda::bce_logits(loss, correct, dlogits, logits, targets, B, scale, stream_);
-}
-void CudaOps::softmax_xent(float* loss, float* correct, float* dlogits, const float* logits,
-                           const int32_t* labels, int B, int C, float scale) {
-  cuda::softmax_xent(loss, correct, dlogits, logits, labels, B, C, scale, stream_);
-}
-
 void CudaOps::adam_update(const std::vector<AdamParam>& params, const AdamHyper& h, int64_t t0,
                           int64_t t_per_step) {
   const AdamPlan* plan = nullptr;
@@ -315,11 +202,6 @@ void CudaOps::adam_update(const std::vector<AdamParam>& params, const AdamHyper&
     plan = adam_plans_.back().get();
   }
   cuda::adam_update(*plan, h, t0, t_per_step, d_step_, stream_);
-}
-
-void CudaOps::image_grid(uint8_t* out, const float* imgs, int N, int C, int H, int W, int rows,
-                         int cols, int pad) {
-  cuda::image_grid(out, imgs, N, C, H, W, rows, cols, pad, stream_);
 }
 
 // ---- graphs ----

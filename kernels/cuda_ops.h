@@ -45,69 +45,21 @@ class CudaOps final : public Ops {
 
   void set_step(uint64_t step) override;
   void advance_step() override;
+
+  // Every op of src/op_list.h but the CUSTOM ones: the launcher of the same name on this stream.
+#define GAN_CUDA_FORWARD(name, kind, params, args) GAN_CUDA_FORWARD_##kind(name, params, args)
+#define GAN_CUDA_FORWARD_PLAIN(name, params, args) \
+  void name params override { cuda::name(GAN_OP_UNPAREN args, stream_); }
+#define GAN_CUDA_FORWARD_MATRIX(name, params, args) GAN_CUDA_FORWARD_PLAIN(name, params, args)
+#define GAN_CUDA_FORWARD_STEP(name, params, args) \
+  void name params override { cuda::name(GAN_OP_UNPAREN args, d_step_, stream_); }
+#define GAN_CUDA_FORWARD_CUSTOM(name, params, args)
+  GAN_OPS(GAN_CUDA_FORWARD)
+
+  // The CUSTOM ops (cuda_ops.cpp).
   void store_row(float* slab, const float* values, int count, int capacity) override;
-
-  void gather_rows(float* out, const float* src, const int32_t* idx, int n, int64_t row_size) override;
-  void gather_labels(int32_t* out, const int32_t* src, const int32_t* idx, int n) override;
-  void randn(float* out, int64_t n, float mean, float std, uint64_t seed, uint64_t offset) override;
-  void randint(int32_t* out, int64_t n, int high, uint64_t seed, uint64_t offset) override;
-  void axpy(float* y, const float* x, int64_t n, float alpha) override;
-
-  void linear_forward(float* out, const float* inp, const float* weight, const float* bias, int B,
-                      int C_in, int C_out) override;
-  void linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
-                       const float* inp, const float* weight, int B, int C_in, int C_out) override;
-  void embedding_forward(float* out, const int32_t* labels, const float* table, int B, int num,
-                         int dim) override;
-  void embedding_backward(float* dtable, const float* dout, const int32_t* labels, int B, int num,
-                          int dim) override;
-  void conv2d_forward(float* out, const float* inp, const float* weight, const float* bias,
-                      const ConvShape& s) override;
-  void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout,
-                       const float* inp, const float* weight, const ConvShape& s) override;
-  void conv_transpose2d_forward(float* out, const float* inp, const float* weight,
-                                const float* bias, const ConvShape& s) override;
-  void conv_transpose2d_backward(float* dinp, float* dweight, float* dbias, const float* dout,
-                                 const float* inp, const float* weight, const ConvShape& s) override;
-  void batchnorm_forward_train(float* out, float* save_mean, float* save_invstd,
-                               float* running_mean, float* running_var, const float* inp,
-                               const float* gamma, const float* beta, int N, int C, int HW,
-                               float momentum, float eps) override;
-  void batchnorm_forward_eval(float* out, const float* inp, const float* gamma, const float* beta,
-                              const float* running_mean, const float* running_var, int N, int C,
-                              int HW, float eps) override;
-  void batchnorm_backward(float* dinp, float* dgamma, float* dbeta, const float* dout,
-                          const float* inp, const float* gamma, const float* save_mean,
-                          const float* save_invstd, int N, int C, int HW) override;
-  void activation_forward(Act act, float* out, const float* inp, int64_t n, float alpha) override;
-  void activation_backward(Act act, float* dinp, const float* dout, const float* inp,
-                           const float* out, int64_t n, float alpha) override;
-  void bn_act_dropout_forward_train(float* out, float* mask, float* save_mean, float* save_invstd,
-                                    float* running_mean, float* running_var, const float* inp, const float* bias,
-                                    const float* gamma, const float* beta, int N, int C, int HW, float momentum,
-                                    float eps, float alpha, float p, uint64_t seed, uint64_t offset) override;
-  void bn_act_forward_eval(float* out, const float* inp, const float* bias, const float* gamma, const float* beta,
-                           const float* running_mean, const float* running_var, int N, int C, int HW, float eps,
-                           float alpha) override;
-  void bn_act_dropout_backward(float* dinp, float* dbias, float* dgamma, float* dbeta, const float* dout,
-                               const float* mask, const float* inp, const float* bias, const float* gamma,
-                               const float* beta, const float* save_mean, const float* save_invstd, int N, int C,
-                               int HW, float alpha) override;
-  void dropout_forward(float* out, float* mask, const float* inp, int64_t n, float p, uint64_t seed,
-                       uint64_t offset) override;
-  void dropout_backward(float* dinp, const float* dout, const float* mask, int64_t n) override;
-  void concat_forward(float* out, const float* a, const float* b, int N, int Ca, int Cb,
-                      int HW) override;
-  void concat_backward(float* da, float* db, const float* dout, int N, int Ca, int Cb,
-                       int HW) override;
-  void bce_logits(float* loss, float* correct, float* dlogits, const float* logits,
-                  const float* targets, int B, float scale) override;
-  void softmax_xent(float* loss, float* correct, float* dlogits, const float* logits,
-                    const int32_t* labels, int B, int C, float scale) override;
   void adam_update(const std::vector<AdamParam>& params, const AdamHyper& h, int64_t t0,
                    int64_t t_per_step) override;
-  void image_grid(uint8_t* out, const float* imgs, int N, int C, int H, int W, int rows, int cols,
-                  int pad) override;
 
   // ---- CUDA graphs (used through kernels/graph.h) ----
   bool capturing() const { return capturing_; }

@@ -48,7 +48,7 @@ __global__ void gather_labels_kernel(int32_t* __restrict__ out, const int32_t* _
     out[i] = src[idx[i]];
 }
 
-// The formulas of src/ref/random.cpp, term by term (logf/cosf/sqrtf may differ from the host's by
+// The formulas of src/ref/data.cpp, term by term (logf/cosf/sqrtf may differ from the host's by
 // an ulp, which is why the tests compare randn within 1e-5 and not bit for bit).
 __global__ void randn_kernel(float* __restrict__ out, int64_t n, float mean, float std,
                              uint64_t seed, uint64_t offset, const uint64_t* __restrict__ d_step) {
@@ -75,19 +75,21 @@ __global__ void randint_kernel(int32_t* __restrict__ out, int64_t n, int high, u
 // y += alpha·x, float4 over the aligned body; the first threads also take the < 4 tail.
 __global__ void axpy_kernel(float* __restrict__ y, const float* __restrict__ x, int64_t n,
                             float alpha, bool vec) {
-  const int64_t tid = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  grid_stride_vec4(
+      n, vec,
+      [&](int64_t i) {
+        const float4 a = reinterpret_cast<const float4*>(x)[i];
+        float4 b = reinterpret_cast<float4*>(y)[i];
+        b.x += alpha * a.x; b.y += alpha * a.y; b.z += alpha * a.z; b.w += alpha * a.w;
+        reinterpret_cast<float4*>(y)[i] = b;
+      },
+      [&](int64_t i) { y[i] += alpha * x[i]; });
+}
+
+// y may be x: no __restrict__.
+__global__ void scale_kernel(float* y, const float* x, int64_t n, float alpha) {
   const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-  int64_t body = 0;
-  if (vec) {
-    body = n & ~int64_t(3);
-    for (int64_t i = tid; i < body / 4; i += stride) {
-      float4 a = reinterpret_cast<const float4*>(x)[i];
-      float4 b = reinterpret_cast<float4*>(y)[i];
-      b.x += alpha * a.x; b.y += alpha * a.y; b.z += alpha * a.z; b.w += alpha * a.w;
-      reinterpret_cast<float4*>(y)[i] = b;
-    }
-  }
-  for (int64_t i = body + tid; i < n; i += stride) y[i] += alpha * x[i];
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += stride) y[i] = alpha * x[i];
 }
 
 void check_n(const char* what, int64_t n) {
@@ -156,6 +158,13 @@ void axpy(float* y, const float* x, int64_t n, float alpha, cudaStream_t stream)
   if (n == 0) return;
   const bool vec = aligned16(x) && aligned16(y);
   axpy_kernel<<<grid_for(vec ? (n + 3) / 4 : n, 256, 65535), 256, 0, stream>>>(y, x, n, alpha, vec);
+  CUDA_LAUNCH_CHECK();
+}
+
+void scale(float* y, const float* x, int64_t n, float alpha, cudaStream_t stream) {
+  check_n("scale", n);
+  if (n == 0) return;
+  scale_kernel<<<grid_for(n, 256, 65535), 256, 0, stream>>>(y, x, n, alpha);
   CUDA_LAUNCH_CHECK();
 }
 

@@ -31,18 +31,14 @@ __global__ void dropout_forward_kernel(float* __restrict__ out, float* __restric
 
 __global__ void dropout_backward_kernel(float* __restrict__ dinp, const float* __restrict__ dout,
                                         const float* __restrict__ mask, int64_t n, bool vec) {
-  const int64_t tid = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
-  const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-  int64_t body = 0;
-  if (vec) {
-    body = n & ~int64_t(3);
-    for (int64_t i = tid; i < body / 4; i += stride) {
-      const float4 d = reinterpret_cast<const float4*>(dout)[i];
-      const float4 m = reinterpret_cast<const float4*>(mask)[i];
-      reinterpret_cast<float4*>(dinp)[i] = make_float4(d.x * m.x, d.y * m.y, d.z * m.z, d.w * m.w);
-    }
-  }
-  for (int64_t i = body + tid; i < n; i += stride) dinp[i] = dout[i] * mask[i];
+  grid_stride_vec4(
+      n, vec,
+      [&](int64_t i) {
+        const float4 d = reinterpret_cast<const float4*>(dout)[i];
+        const float4 m = reinterpret_cast<const float4*>(mask)[i];
+        reinterpret_cast<float4*>(dinp)[i] = make_float4(d.x * m.x, d.y * m.y, d.z * m.z, d.w * m.w);
+      },
+      [&](int64_t i) { dinp[i] = dout[i] * mask[i]; });
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 // Bias + BatchNorm + LeakyReLU + dropout in one kernel per direction (src/ops.h: bn_act_dropout_*;
-// the CPU reference is src/ref/fused.cpp).
+// the CPU reference is src/ref/fused_bn_act.cpp).
 //
 // One block owns one channel, as in batchnorm.cu: the forward block takes the channel's
 // statistics (two passes over x + bias: mean, then Σ(x − mean)², in float per thread and the
 // fixed-order block reduction, so deterministic), then writes out = LeakyReLU(BN(x))·mask with the
 // mask drawn from philox_uniform(seed, c + i) exactly as dropout.cu draws it (the same bits;
-// tests/gpu/test_gpu_fused.cpp compares the masks). The backward block
+// the op registry, tests/ops/cases.h, compares the masks). The backward block
 // recomputes y = BN(x) from the saved statistics, forms dy = mask·dout·LeakyReLU'(y), reduces
 // Σdy and Σdy·x̂, and writes dx in a second pass (summing it for the bias gradient). Memory moved,
 // per element: forward 3 reads + 2 writes (x three times; out, mask), backward 4 reads per pass

@@ -1,6 +1,6 @@
 // FP32 or TF32 for the matrix work, and cuDNN's algorithm choice under it, as plain C++ (no cuDNN
 // or cuBLAS header) so that the CPU tests check the choice with made-up cudnnFind results
-// (tests/gpu/test_gpu_host_logic.cpp); conv_cudnn.cpp and linear_cublas.cpp translate to and from
+// (tests/gpu/test_gpu_host_logic.cpp); conv.cpp and linear.cpp translate to and from
 // the libraries' enums and static_assert that the values agree.
 //
 // What PyTorch does for the same purpose (its allow_tf32 flags), which this follows:

@@ -4,7 +4,7 @@
 // by the tests. Plain C++: no CUDA header.
 //
 // Where each precision rounds (the same points on both backends; src/ref/precision.cpp on the CPU,
-// kernels/linear_cublas.cpp, kernels/conv_cudnn.cpp and kernels/bf16.cu on CUDA):
+// kernels/linear.cpp, kernels/conv.cpp and kernels/bf16.cu on CUDA):
 //   fp32  nothing: IEEE single precision throughout.
 //   tf32  the matrix inputs of linear and conv (activations, weights, incoming gradients) go to a
 //         10-bit mantissa (round_tf32); products are summed in fp32; outputs stay fp32.

@@ -76,20 +76,29 @@ void linear_backward(Precision p, float* dinp, float* dweight, float* dbias, con
   if (dbias) linear_backward(nullptr, nullptr, dbias, dout, nullptr, nullptr, B, C_in, C_out);
 }
 
-void conv2d_forward(Precision p, float* out, const float* inp, const float* weight, const float* bias,
-                    const ConvShape& s) {
-  if (p == Precision::Fp32) return conv2d_forward(out, inp, weight, bias, s);
-  conv2d_forward(out, rounded(p, inp, in_elems(s), 0), rounded(p, weight, weight_elems(s), 1), nullptr, s);
+namespace {
+
+template <class Forward>
+void conv_forward_at(Precision p, Forward forward, float* out, const float* inp, const float* weight,
+                     const float* bias, const ConvShape& s) {
+  if (p == Precision::Fp32) return forward(out, inp, weight, bias, s);
+  forward(out, rounded(p, inp, in_elems(s), 0), rounded(p, weight, weight_elems(s), 1), nullptr, s);
   if (p == Precision::Bf16) round_array(p, out, out_elems(s));
   if (bias) add_channel_bias(out, bias, s.N, s.C_out, (int64_t)s.H_out * s.W_out);
 }
 
+}  // namespace
+
+void conv2d_forward(Precision p, float* out, const float* inp, const float* weight, const float* bias,
+                    const ConvShape& s) {
+  using F = void (*)(float*, const float*, const float*, const float*, const ConvShape&);
+  conv_forward_at(p, static_cast<F>(conv2d_forward), out, inp, weight, bias, s);
+}
+
 void conv_transpose2d_forward(Precision p, float* out, const float* inp, const float* weight, const float* bias,
                               const ConvShape& s) {
-  if (p == Precision::Fp32) return conv_transpose2d_forward(out, inp, weight, bias, s);
-  conv_transpose2d_forward(out, rounded(p, inp, in_elems(s), 0), rounded(p, weight, weight_elems(s), 1), nullptr, s);
-  if (p == Precision::Bf16) round_array(p, out, out_elems(s));
-  if (bias) add_channel_bias(out, bias, s.N, s.C_out, (int64_t)s.H_out * s.W_out);
+  using F = void (*)(float*, const float*, const float*, const float*, const ConvShape&);
+  conv_forward_at(p, static_cast<F>(conv_transpose2d_forward), out, inp, weight, bias, s);
 }
 
 namespace {

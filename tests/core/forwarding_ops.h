@@ -19,9 +19,23 @@ namespace gan::testing {
 // The op families, for decorators that treat them differently.
 enum class OpKind { Pointwise, Random, Matrix, Reduction, Loss, Optimizer, Data };
 
-class ForwardingOps : public Ops {
+// Every call passes through to `inner`: the ops from src/op_list.h, so a new op needs nothing here.
+class PassThroughOps : public Ops {
  public:
-  explicit ForwardingOps(std::unique_ptr<Ops> inner) : inner_(std::move(inner)) {
+  explicit PassThroughOps(std::unique_ptr<Ops> inner) : inner_(std::move(inner)) {}
+#define GAN_PASS_THROUGH(name, kind, params, args) \
+  void name params override { inner_->name args; }
+  GAN_OPS(GAN_PASS_THROUGH)
+#undef GAN_PASS_THROUGH
+
+ protected:
+  std::unique_ptr<Ops> inner_;
+};
+
+// Shows what the ops below wrote (the others only pass through).
+class ForwardingOps : public PassThroughOps {
+ public:
+  explicit ForwardingOps(std::unique_ptr<Ops> inner) : PassThroughOps(std::move(inner)) {
     if (inner_->is_cuda()) throw std::logic_error("ForwardingOps works on host memory: wrap the CPU backend");
   }
   std::string name() const override { return "test(" + inner_->name() + ")"; }
@@ -39,22 +53,9 @@ class ForwardingOps : public Ops {
   void synchronize() override { inner_->synchronize(); }
   void set_step(uint64_t step) override { inner_->set_step(step); }
   void advance_step() override { inner_->advance_step(); }
-  void store_row(float* slab, const float* values, int count, int capacity) override {
-    inner_->store_row(slab, values, count, capacity);
-  }
-
-  void gather_rows(float* out, const float* src, const int32_t* idx, int n, int64_t row_size) override {
-    inner_->gather_rows(out, src, idx, n, row_size);
-  }
-  void gather_labels(int32_t* out, const int32_t* src, const int32_t* idx, int n) override {
-    inner_->gather_labels(out, src, idx, n);
-  }
   void randn(float* out, int64_t n, float mean, float std, uint64_t seed, uint64_t offset) override {
     inner_->randn(out, n, mean, std, seed, offset);
     wrote("randn", OpKind::Random, out, n);
-  }
-  void randint(int32_t* out, int64_t n, int high, uint64_t seed, uint64_t offset) override {
-    inner_->randint(out, n, high, seed, offset);
   }
   void axpy(float* y, const float* x, int64_t n, float alpha) override {
     inner_->axpy(y, x, n, alpha);
@@ -73,9 +74,6 @@ class ForwardingOps : public Ops {
     wrote("linear_backward.dinp", OpKind::Matrix, dinp, (int64_t)B * C_in);
     w.done("linear_backward.dweight", OpKind::Matrix);
     b.done("linear_backward.dbias", OpKind::Reduction);
-  }
-  void embedding_forward(float* out, const int32_t* labels, const float* table, int B, int num, int dim) override {
-    inner_->embedding_forward(out, labels, table, B, num, dim);
   }
   void embedding_backward(float* dtable, const float* dout, const int32_t* labels, int B, int num, int dim) override {
     Accum t(this, dtable, (int64_t)num * dim);
@@ -186,9 +184,6 @@ class ForwardingOps : public Ops {
     inner_->concat_forward(out, a, b, N, Ca, Cb, HW);
     wrote("concat_forward", OpKind::Data, out, (int64_t)N * (Ca + Cb) * HW);
   }
-  void concat_backward(float* da, float* db, const float* dout, int N, int Ca, int Cb, int HW) override {
-    inner_->concat_backward(da, db, dout, N, Ca, Cb, HW);
-  }
   void bce_logits(float* loss, float* correct, float* dlogits, const float* logits, const float* targets, int B,
                   float scale) override {
     inner_->bce_logits(loss, correct, dlogits, logits, targets, B, scale);
@@ -200,12 +195,6 @@ class ForwardingOps : public Ops {
     inner_->softmax_xent(loss, correct, dlogits, logits, labels, B, C, scale);
     wrote("softmax_xent.loss", OpKind::Loss, loss, 1);
     wrote("softmax_xent.dlogits", OpKind::Loss, dlogits, (int64_t)B * C);
-  }
-  void adam_update(const std::vector<AdamParam>& params, const AdamHyper& h, int64_t t0, int64_t t_per_step) override {
-    inner_->adam_update(params, h, t0, t_per_step);
-  }
-  void image_grid(uint8_t* out, const float* imgs, int N, int C, int H, int W, int rows, int cols, int pad) override {
-    inner_->image_grid(out, imgs, N, C, H, W, rows, cols, pad);
   }
 
  protected:
@@ -236,7 +225,6 @@ class ForwardingOps : public Ops {
     int64_t n;
     std::vector<float> before;
   };
-  std::unique_ptr<Ops> inner_;
 };
 
 }  // namespace gan::testing

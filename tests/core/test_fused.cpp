@@ -1,4 +1,4 @@
-// Bias + BatchNorm + LeakyReLU + dropout as one op (src/ref/fused.cpp, BnActDropout): bit for bit
+// Bias + BatchNorm + LeakyReLU + dropout as one op (src/ref/fused_bn_act.cpp, BnActDropout): bit for bit
 // the unfused sequence on the CPU — the op on random inputs, and whole models trained both ways.
 #include <gtest/gtest.h>
 
@@ -8,18 +8,12 @@
 
 #include "src/nn/model.h"
 #include "src/ref/ops.h"
+#include "tests/ops/op_case.h"
 #include "tests/common/train_parity.h"
 
 namespace gan {
 namespace {
 
-std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 g(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(g);
-  return v;
-}
 
 ::testing::AssertionResult same_bits(const char* what, const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return ::testing::AssertionFailure() << what << ": sizes differ";
@@ -42,8 +36,8 @@ TEST_P(FusedOp, ForwardAndBackwardAreBitIdenticalToTheUnfusedSequence) {
   const float p = sh.p, alpha = 0.2f, mom = 0.1f, eps = 1e-5f;
   const size_t n = (size_t)N * C * HW;
   const uint64_t seed = 99, offset = (3ULL << 40) + (17ULL << 32) + (2ULL << 28);
-  const auto x = random_vec(n, 1, -2.0f, 3.0f), gamma = random_vec(C, 2, 0.5f, 1.5f), beta = random_vec(C, 3),
-             dout = random_vec(n, 4);
+  const auto x = opcases::randu(n, 1, -2.0f, 3.0f), gamma = opcases::randu(C, 2, 0.5f, 1.5f), beta = opcases::randu(C, 3),
+             dout = opcases::randu(n, 4);
   // Unfused: batchnorm → LeakyReLU → dropout (inactive at p = 0, as the Dropout layer is).
   std::vector<float> y(n), a(n), out_u(n), mask_u(n, 1.0f), sm_u(C), si_u(C), rm_u(C, 0.1f), rv_u(C, 0.9f);
   ref::batchnorm_forward_train(y.data(), sm_u.data(), si_u.data(), rm_u.data(), rv_u.data(), x.data(), gamma.data(),
@@ -101,8 +95,8 @@ INSTANTIATE_TEST_SUITE_P(Shapes, FusedOp,
 TEST(FusedOpBias, BiasIsAddedBeforeTheStatisticsAndItsGradientIsTheSumOfDinp) {
   const int N = 16, C = 8, HW = 49;
   const size_t n = (size_t)N * C * HW;
-  const auto x = random_vec(n, 11), bias = random_vec(C, 12, -3.0f, 3.0f), gamma = random_vec(C, 13, 0.5f, 1.5f),
-             beta = random_vec(C, 14), dout = random_vec(n, 15);
+  const auto x = opcases::randu(n, 11), bias = opcases::randu(C, 12, -3.0f, 3.0f), gamma = opcases::randu(C, 13, 0.5f, 1.5f),
+             beta = opcases::randu(C, 14), dout = opcases::randu(n, 15);
   std::vector<float> xb(n);
   for (size_t i = 0; i < n; ++i) xb[i] = x[i] + bias[(i / HW) % C];
   std::vector<float> o1(n), o2(n), m1(n), m2(n), sm1(C), si1(C), sm2(C), si2(C), rm1(C, 0), rv1(C, 1), rm2(C, 0),
@@ -169,7 +163,7 @@ TEST(FusedModels, Dcgan64DiscriminatorIsBitIdenticalFusedAndUnfused) {
     m.fuse_bn_act = fused;
     auto D = make_discriminator(*ops, m, 4, 7);
     Tensor x(*ops, {4, 3, 64, 64});
-    x.from_host(random_vec(4 * 3 * 64 * 64, 21));
+    x.from_host(opcases::randu(4 * 3 * 64 * 64, 21));
     Tensor adv, cls;
     D->forward(x, Mode::Train, &adv, &cls);
     Tensor dadv(*ops, {4, 1});

@@ -16,17 +16,11 @@
 #include <vector>
 
 #include "src/ref/ops.h"
+#include "tests/ops/op_case.h"
 
 namespace gan {
 namespace {
 
-std::vector<float> random_vec(size_t n, uint32_t seed) {
-  std::mt19937 g(seed);
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
 
 struct Problem {
   bool tA, tB;
@@ -44,9 +38,9 @@ struct Problem {
 // double matmul; every element of C (and none of the padding between rows) must be written.
 void check(const Problem& p, const std::vector<int>& rows = {}) {
   const int lda = (p.tA ? p.M : p.K) + p.pad, ldb = (p.tB ? p.K : p.N) + p.pad, ldc = p.N + p.pad;
-  const auto A = random_vec((size_t)(p.tA ? p.K : p.M) * lda, 1 + p.M);
-  const auto B = random_vec((size_t)(p.tB ? p.N : p.K) * ldb, 2 + p.N);
-  const auto C0 = random_vec((size_t)p.M * ldc, 3 + p.K);
+  const auto A = opcases::randu((size_t)(p.tA ? p.K : p.M) * lda, 1 + p.M);
+  const auto B = opcases::randu((size_t)(p.tB ? p.N : p.K) * ldb, 2 + p.N);
+  const auto C0 = opcases::randu((size_t)p.M * ldc, 3 + p.K);
   const float kSentinel = 4321.0f;
   std::vector<float> C(C0.size(), kSentinel);
   for (int i = 0; i < p.M; ++i)
@@ -145,7 +139,7 @@ TEST(RefOps, GemmDegenerate) {
 // Work is split over tiles of C, never over K: the same bits for any thread count.
 TEST(RefOps, GemmDeterministicAcrossThreadCounts) {
   const int M = 150, N = 900, K = 700;
-  const auto A = random_vec((size_t)M * K, 7), B = random_vec((size_t)K * N, 8);
+  const auto A = opcases::randu((size_t)M * K, 7), B = opcases::randu((size_t)K * N, 8);
   auto run = [&](int threads) {
     const int saved = omp_get_max_threads();
     omp_set_num_threads(threads);
@@ -175,7 +169,7 @@ TEST(RefOps, DISABLED_GemmBenchmark) {
   };
   const int max_threads = omp_get_max_threads();
   for (const Shape& s : shapes) {
-    const auto A = random_vec((size_t)s.M * s.K, 1), B = random_vec((size_t)s.K * s.N, 2);
+    const auto A = opcases::randu((size_t)s.M * s.K, 1), B = opcases::randu((size_t)s.K * s.N, 2);
     std::vector<float> C((size_t)s.M * s.N);
     const int lda = s.tA ? s.M : s.K, ldb = s.tB ? s.K : s.N;
     for (int threads : {1, max_threads}) {

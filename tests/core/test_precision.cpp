@@ -16,6 +16,7 @@
 #include "src/cli.h"
 #include "src/precision.h"
 #include "src/ref/ops.h"
+#include "tests/ops/op_case.h"
 #include "src/train/config.h"
 
 namespace gan {
@@ -103,13 +104,6 @@ TEST(Precision, RoundingAgreesWithADoublePrecisionReference) {
   EXPECT_EQ(round_to(Precision::Tf32, 1.0f + FLT_EPSILON), 1.0f);
 }
 
-std::vector<float> random_vec(size_t n, uint32_t seed) {
-  std::mt19937 g(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(g);
-  return v;
-}
 
 bool all_bf16(const std::vector<float>& v) {
   for (float x : v)
@@ -128,8 +122,8 @@ double max_rel(const std::vector<float>& a, const std::vector<float>& ref) {
 // bf16 value) and stays within bf16's error of fp32; tf32 is fp32 arithmetic on tf32 inputs.
 TEST(Precision, LinearRoundsWhereTheGpuRounds) {
   const int B = 16, I = 96, O = 24;
-  const auto x = random_vec((size_t)B * I, 1), w = random_vec((size_t)O * I, 2), b = random_vec(O, 3),
-             dy = random_vec((size_t)B * O, 4);
+  const auto x = opcases::randu((size_t)B * I, 1), w = opcases::randu((size_t)O * I, 2), b = opcases::randu(O, 3),
+             dy = opcases::randu((size_t)B * O, 4);
   std::vector<float> y32(B * O), y(B * O);
   ref::linear_forward(y32.data(), x.data(), w.data(), b.data(), B, I, O);
   ref::linear_forward(Precision::Fp32, y.data(), x.data(), w.data(), b.data(), B, I, O);
@@ -164,7 +158,7 @@ TEST(Precision, ConvRoundsWhereTheGpuRounds) {
                                    : ConvShape::conv(4, 6, 14, 14, 5, 3, 2, 1);
     const size_t nin = (size_t)s.N * s.C_in * s.H * s.W, nout = (size_t)s.N * s.C_out * s.H_out * s.W_out,
                  nw = (size_t)s.C_in * s.C_out * s.KH * s.KW;
-    const auto x = random_vec(nin, 5), w = random_vec(nw, 6), b = random_vec(s.C_out, 7), dy = random_vec(nout, 8);
+    const auto x = opcases::randu(nin, 5), w = opcases::randu(nw, 6), b = opcases::randu(s.C_out, 7), dy = opcases::randu(nout, 8);
     auto fwd = [&](Precision p, float* out, const float* bias) {
       if (transposed) ref::conv_transpose2d_forward(p, out, x.data(), w.data(), bias, s);
       else ref::conv2d_forward(p, out, x.data(), w.data(), bias, s);

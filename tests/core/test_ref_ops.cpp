@@ -1,9 +1,9 @@
 // The CPU reference ops (src/ref/) against independent definitions: forwards against naive direct
-// loops written here (direct convolution, scatter-form transposed convolution, double sums), every
-// backward against central finite differences of L = Σ r·out for a random r, for inputs and
-// parameters. Parameter gradients start from random values, so each check also proves they
-// accumulate (+=); outputs and input gradients start as NaN inside guard cells, so each check also
-// proves every element is written and nothing outside is.
+// loops written here (direct convolution, scatter-form transposed convolution, double sums), hand
+// computed values, and properties the op registry (tests/ops/cases.h) does not express: null
+// gradients, large-batch chunking, thread-count determinism, exact accumulation. Every backward
+// against finite differences, and CUDA against these, is the registry's (test_op_cases.cpp).
+// Outputs start as NaN inside guard cells, so each check also proves every element is written.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -24,29 +24,15 @@
 
 #include "src/philox.h"
 #include "src/ref/ops.h"
+#include "tests/ops/op_case.h"
 
 namespace gan {
 namespace {
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 g(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
-
-// Values in ±[0.1, 1]: keeps finite differences of piecewise ops (LeakyReLU, accuracy counts) away
-// from their kinks.
-std::vector<float> away_from_zero(size_t n, uint32_t seed) {
-  std::vector<float> v = random_vec(n, seed, 0.1f, 1.0f);
-  std::mt19937 g(seed + 1);
-  for (auto& x : v)
-    if (g() & 1) x = -x;
-  return v;
-}
+using opcases::away_from_zero;
+using opcases::randu;
 
 // An output buffer: NaN inside, sentinels in the guard cells on both sides.
 class Out {
@@ -112,33 +98,6 @@ double dot(const float* a, const std::vector<float>& r) {
   return s;
 }
 
-// Central differences of loss() with respect to x[0..n), perturbing in place and restoring.
-std::vector<float> numeric_grad(float* x, size_t n, float h, const std::function<double()>& loss) {
-  std::vector<float> g(n);
-  for (size_t i = 0; i < n; ++i) {
-    const float x0 = x[i];
-    x[i] = x0 + h;
-    const double lp = loss();
-    x[i] = x0 - h;
-    const double lm = loss();
-    x[i] = x0;
-    g[i] = (float)((lp - lm) / (2.0 * h));
-  }
-  return g;
-}
-
-std::vector<float> minus(const Out& a, const std::vector<float>& b) {
-  std::vector<float> d(b.size());
-  for (size_t i = 0; i < b.size(); ++i) d[i] = a[i] - b[i];
-  return d;
-}
-
-// Tolerances for the finite-difference checks (float forward, double loss): ops that are linear
-// in the perturbed tensor are checked with a large step (exact but for rounding); smooth
-// nonlinear ones with a small step.
-constexpr float kStepLinear = 0.05f, kStepSmooth = 5e-3f;
-constexpr double kAtol = 2e-3, kRtol = 1e-2;
-
 // ------------------------------------------------------------------ linear
 
 void naive_linear(std::vector<float>& out, const std::vector<float>& x, const std::vector<float>& w,
@@ -155,7 +114,7 @@ void naive_linear(std::vector<float>& out, const std::vector<float>& x, const st
 TEST(RefOps, LinearForwardMatchesNaive) {
   for (auto [B, I, O] : {std::tuple{1, 1, 1}, {1, 7, 3}, {3, 5, 7}, {64, 100, 49}, {5, 300, 10}}) {
     for (bool with_bias : {true, false}) {
-      auto x = random_vec((size_t)B * I, 1), w = random_vec((size_t)O * I, 2), b = random_vec(O, 3);
+      auto x = randu((size_t)B * I, 1), w = randu((size_t)O * I, 2), b = randu(O, 3);
       Out out((size_t)B * O);
       ref::linear_forward(out.data(), x.data(), w.data(), with_bias ? b.data() : nullptr, B, I, O);
       std::vector<float> want;
@@ -167,34 +126,19 @@ TEST(RefOps, LinearForwardMatchesNaive) {
   }
 }
 
-TEST(RefOps, LinearBackwardFiniteDifference) {
+// Null gradients are skipped, and the others are unchanged by their absence.
+TEST(RefOps, LinearBackwardNullGradients) {
   for (auto [B, I, O] : {std::tuple{1, 1, 1}, {1, 4, 3}, {3, 5, 7}, {4, 9, 2}}) {
-    auto x = random_vec((size_t)B * I, 4), w = random_vec((size_t)O * I, 5), b = random_vec(O, 6);
-    auto r = random_vec((size_t)B * O, 7);
-    Out out((size_t)B * O);
-    auto loss = [&] {
-      ref::linear_forward(out.data(), x.data(), w.data(), b.data(), B, I, O);
-      return dot(out.data(), r);
-    };
-    auto dw0 = random_vec(w.size(), 8), db0 = random_vec(b.size(), 9);
-    Out dx(x.size()), dw(w.size()), db(b.size());
-    std::copy(dw0.begin(), dw0.end(), dw.data());
-    std::copy(db0.begin(), db0.end(), db.data());
+    auto x = randu((size_t)B * I, 4), w = randu((size_t)O * I, 5), r = randu((size_t)B * O, 7);
+    Out dx(x.size()), dw(w.size(), 0.0f), db(O, 0.0f);
     ref::linear_backward(dx.data(), dw.data(), db.data(), r.data(), x.data(), w.data(), B, I, O);
     std::string what = "linear " + std::to_string(B) + "x" + std::to_string(I) + "->" + std::to_string(O);
-    ASSERT_TRUE(dx.written(what + " dinp"));
-    ASSERT_TRUE(dw.written(what + " dweight"));
-    ASSERT_TRUE(db.written(what + " dbias"));
-    EXPECT_TRUE(close(what + " dinp", dx.vec(), numeric_grad(x.data(), x.size(), kStepLinear, loss), kAtol, kRtol));
-    EXPECT_TRUE(close(what + " dweight", minus(dw, dw0), numeric_grad(w.data(), w.size(), kStepLinear, loss), kAtol, kRtol));
-    EXPECT_TRUE(close(what + " dbias", minus(db, db0), numeric_grad(b.data(), b.size(), kStepLinear, loss), kAtol, kRtol));
-    // Null gradients are skipped, and the others are unchanged by their absence.
     Out dx2(x.size());
     ref::linear_backward(dx2.data(), nullptr, nullptr, r.data(), x.data(), w.data(), B, I, O);
     EXPECT_TRUE(close(what + " dinp alone", dx2.vec(), dx.vec(), 0, 0));
     Out dw2(w.size(), 0.0f);
     ref::linear_backward(nullptr, dw2.data(), nullptr, r.data(), x.data(), w.data(), B, I, O);
-    EXPECT_TRUE(close(what + " dweight alone", dw2.vec(), minus(dw, dw0), 1e-6, 1e-5));
+    EXPECT_TRUE(close(what + " dweight alone", dw2.vec(), dw.vec(), 1e-6, 1e-5));
   }
 }
 
@@ -297,7 +241,7 @@ void check_conv_forward(const ConvOp& op) {
   for (const ConvCase& c : conv_cases(op.transposed)) {
     ConvShape s = op.shape(c);
     for (bool with_bias : {true, false}) {
-      auto x = random_vec(op.in_size(s), 11), w = random_vec(op.w_size(s), 12), b = random_vec(s.C_out, 13);
+      auto x = randu(op.in_size(s), 11), w = randu(op.w_size(s), 12), b = randu(s.C_out, 13);
       Out out(op.out_size(s));
       op.fwd(out.data(), x.data(), w.data(), with_bias ? b.data() : nullptr, s);
       std::vector<float> want;
@@ -309,41 +253,26 @@ void check_conv_forward(const ConvOp& op) {
   }
 }
 
-void check_conv_backward(const ConvOp& op) {
+// Each gradient alone equals the same gradient computed with the others.
+void check_conv_null_gradients(const ConvOp& op) {
   for (const ConvCase& c : conv_cases(op.transposed)) {
     ConvShape s = op.shape(c);
-    auto x = random_vec(op.in_size(s), 21), w = random_vec(op.w_size(s), 22), b = random_vec(s.C_out, 23);
-    auto r = random_vec(op.out_size(s), 24);
-    Out out(op.out_size(s));
-    auto loss = [&] {
-      op.fwd(out.data(), x.data(), w.data(), b.data(), s);
-      return dot(out.data(), r);
-    };
-    auto dw0 = random_vec(w.size(), 25), db0 = random_vec(b.size(), 26);
-    Out dx(x.size()), dw(w.size()), db(b.size());
-    std::copy(dw0.begin(), dw0.end(), dw.data());
-    std::copy(db0.begin(), db0.end(), db.data());
+    auto x = randu(op.in_size(s), 21), w = randu(op.w_size(s), 22), r = randu(op.out_size(s), 24);
+    Out dx(x.size()), dw(w.size(), 0.0f), db(s.C_out, 0.0f);
     op.bwd(dx.data(), dw.data(), db.data(), r.data(), x.data(), w.data(), s);
     std::string what = std::string(op.name) + " " + c.str();
-    ASSERT_TRUE(dx.written(what + " dinp"));
-    ASSERT_TRUE(dw.written(what + " dweight"));
-    ASSERT_TRUE(db.written(what + " dbias"));
-    EXPECT_TRUE(close(what + " dinp", dx.vec(), numeric_grad(x.data(), x.size(), kStepLinear, loss), kAtol, kRtol));
-    EXPECT_TRUE(close(what + " dweight", minus(dw, dw0), numeric_grad(w.data(), w.size(), kStepLinear, loss), kAtol, kRtol));
-    EXPECT_TRUE(close(what + " dbias", minus(db, db0), numeric_grad(b.data(), b.size(), kStepLinear, loss), kAtol, kRtol));
-    // Each gradient alone equals the same gradient computed with the others.
     Out dx2(x.size()), dw2(w.size(), 0.0f);
     op.bwd(dx2.data(), nullptr, nullptr, r.data(), x.data(), w.data(), s);
     op.bwd(nullptr, dw2.data(), nullptr, r.data(), x.data(), w.data(), s);
     EXPECT_TRUE(close(what + " dinp alone", dx2.vec(), dx.vec(), 0, 0));
-    EXPECT_TRUE(close(what + " dweight alone", dw2.vec(), minus(dw, dw0), 1e-6, 1e-5));
+    EXPECT_TRUE(close(what + " dweight alone", dw2.vec(), dw.vec(), 1e-6, 1e-5));
   }
 }
 
 TEST(RefOps, Conv2dForwardMatchesDirect) { check_conv_forward(kConv); }
-TEST(RefOps, Conv2dBackwardFiniteDifference) { check_conv_backward(kConv); }
+TEST(RefOps, Conv2dBackwardNullGradients) { check_conv_null_gradients(kConv); }
 TEST(RefOps, ConvTranspose2dForwardMatchesDirect) { check_conv_forward(kConvT); }
-TEST(RefOps, ConvTranspose2dBackwardFiniteDifference) { check_conv_backward(kConvT); }
+TEST(RefOps, ConvTranspose2dBackwardNullGradients) { check_conv_null_gradients(kConvT); }
 
 // Shapes big enough that the implementation splits the batch into several GEMM chunks (its column
 // matrix is capped at a few MB), including a last chunk of one image. Forward against the direct
@@ -357,8 +286,8 @@ TEST(RefOps, ConvLargeBatchChunks) {
     for (ConvCase c : cases) {
       if (op->transposed) std::swap(c.C_in, c.C_out);  // the transposed conv's big side is its output
       ConvShape s = op->shape(c);
-      auto x = random_vec(op->in_size(s), 31), w = random_vec(op->w_size(s), 32);
-      auto r = random_vec(op->out_size(s), 33);
+      auto x = randu(op->in_size(s), 31), w = randu(op->w_size(s), 32);
+      auto r = randu(op->out_size(s), 33);
       Out out(op->out_size(s));
       op->fwd(out.data(), x.data(), w.data(), nullptr, s);
       std::string what = std::string(op->name) + " " + c.str();
@@ -384,8 +313,8 @@ TEST(RefOps, ConvDeterministicAcrossThreadCounts) {
                               std::pair{&kConv, ConvCase{8, 64, 28, 28, 1, 7, 1, 3}},
                               std::pair{&kConvT, ConvCase{8, 64, 7, 7, 32, 4, 2, 1}}}) {
     ConvShape s = op->shape(c);
-    auto x = random_vec(op->in_size(s), 41), w = random_vec(op->w_size(s), 42);
-    auto b = random_vec(s.C_out, 43), r = random_vec(op->out_size(s), 44);
+    auto x = randu(op->in_size(s), 41), w = randu(op->w_size(s), 42);
+    auto b = randu(s.C_out, 43), r = randu(op->out_size(s), 44);
     auto run = [&](int threads) {
       const int saved = omp_get_max_threads();
       omp_set_num_threads(threads);
@@ -413,8 +342,8 @@ const BnCase kBnCases[] = {{1, 3, 7}, {3, 2, 5}, {4, 3, 1}, {2, 1, 33}};
 TEST(RefOps, BatchNormTrainForwardAndRunningStats) {
   for (auto [N, C, HW] : kBnCases) {
     const size_t n = (size_t)N * C * HW;
-    auto x = random_vec(n, 51, -2.0f, 3.0f), g = random_vec(C, 52, 0.5f, 1.5f), b = random_vec(C, 53);
-    auto rm0 = random_vec(C, 54), rv0 = random_vec(C, 55, 0.5f, 2.0f);
+    auto x = randu(n, 51, -2.0f, 3.0f), g = randu(C, 52, 0.5f, 1.5f), b = randu(C, 53);
+    auto rm0 = randu(C, 54), rv0 = randu(C, 55, 0.5f, 2.0f);
     Out out(n), mean(C), invstd(C), rm(C), rv(C);
     std::copy(rm0.begin(), rm0.end(), rm.data());
     std::copy(rv0.begin(), rv0.end(), rv.data());
@@ -453,8 +382,8 @@ TEST(RefOps, BatchNormTrainForwardAndRunningStats) {
 
 TEST(RefOps, BatchNormEvalUsesRunningStats) {
   const int N = 2, C = 3, HW = 5;
-  auto x = random_vec(N * C * HW, 61), g = random_vec(C, 62), b = random_vec(C, 63);
-  auto rm = random_vec(C, 64), rv = random_vec(C, 65, 0.2f, 3.0f);
+  auto x = randu(N * C * HW, 61), g = randu(C, 62), b = randu(C, 63);
+  auto rm = randu(C, 64), rv = randu(C, 65, 0.2f, 3.0f);
   Out out(x.size());
   ref::batchnorm_forward_eval(out.data(), x.data(), g.data(), b.data(), rm.data(), rv.data(), N, C, HW, 1e-5f);
   ASSERT_TRUE(out.written("batchnorm eval"));
@@ -466,36 +395,9 @@ TEST(RefOps, BatchNormEvalUsesRunningStats) {
   EXPECT_TRUE(close("batchnorm eval", out.vec(), want, 1e-5, 1e-5));
 }
 
-TEST(RefOps, BatchNormBackwardFiniteDifference) {
-  for (auto [N, C, HW] : kBnCases) {
-    const size_t n = (size_t)N * C * HW;
-    auto x = random_vec(n, 71, -2.0f, 2.0f), g = random_vec(C, 72, 0.5f, 1.5f), b = random_vec(C, 73);
-    auto r = random_vec(n, 74);
-    Out out(n), mean(C), invstd(C);
-    std::vector<float> rm(C, 0.0f), rv(C, 1.0f);
-    auto loss = [&] {
-      ref::batchnorm_forward_train(out.data(), mean.data(), invstd.data(), rm.data(), rv.data(),
-                                   x.data(), g.data(), b.data(), N, C, HW, 0.1f, 1e-5f);
-      return dot(out.data(), r);
-    };
-    loss();  // saves mean and invstd for backward
-    auto dg0 = random_vec(C, 75), db0 = random_vec(C, 76);
-    Out dx(n), dg(C), db(C);
-    std::copy(dg0.begin(), dg0.end(), dg.data());
-    std::copy(db0.begin(), db0.end(), db.data());
-    ref::batchnorm_backward(dx.data(), dg.data(), db.data(), r.data(), x.data(), g.data(),
-                            mean.data(), invstd.data(), N, C, HW);
-    std::string what = "batchnorm N" + std::to_string(N) + " C" + std::to_string(C) + " HW" + std::to_string(HW);
-    ASSERT_TRUE(dx.written(what + " dinp"));
-    EXPECT_TRUE(close(what + " dinp", dx.vec(), numeric_grad(x.data(), n, kStepSmooth, loss), kAtol, kRtol));
-    EXPECT_TRUE(close(what + " dgamma", minus(dg, dg0), numeric_grad(g.data(), C, kStepLinear, loss), kAtol, kRtol));
-    EXPECT_TRUE(close(what + " dbeta", minus(db, db0), numeric_grad(b.data(), C, kStepLinear, loss), kAtol, kRtol));
-  }
-}
-
 // ------------------------------------------------------------------ pointwise
 
-TEST(RefOps, ActivationsForwardAndFiniteDifference) {
+TEST(RefOps, ActivationsForwardMatchFormulas) {
   struct Case {
     Act act;
     const char* name;
@@ -512,22 +414,13 @@ TEST(RefOps, ActivationsForwardAndFiniteDifference) {
     for (int64_t n : {1, 7, 100}) {
       auto x = away_from_zero(n, 81);
       for (auto& v : x) v *= 3.0f;
-      auto r = random_vec(n, 82);
       Out out(n);
-      auto loss = [&] {
-        ref::activation_forward(c.act, out.data(), x.data(), n, alpha);
-        return dot(out.data(), r);
-      };
-      loss();
+      ref::activation_forward(c.act, out.data(), x.data(), n, alpha);
       std::string what = std::string(c.name) + " n" + std::to_string(n);
       ASSERT_TRUE(out.written(what));
       std::vector<float> want(n);
       for (int64_t i = 0; i < n; ++i) want[i] = (float)c.f(x[i]);
       EXPECT_TRUE(close(what + " forward", out.vec(), want, 1e-6, 1e-5));
-      Out dx(n);
-      ref::activation_backward(c.act, dx.data(), r.data(), x.data(), out.data(), n, alpha);
-      ASSERT_TRUE(dx.written(what + " dinp"));
-      EXPECT_TRUE(close(what + " dinp", dx.vec(), numeric_grad(x.data(), n, kStepSmooth, loss), kAtol, kRtol));
     }
   }
   // Saturated extremes stay finite.
@@ -541,7 +434,7 @@ TEST(RefOps, ActivationsForwardAndFiniteDifference) {
 TEST(RefOps, DropoutMaskDeterminism) {
   const int64_t n = 100000;
   const float p = 0.4f;
-  auto x = random_vec(n, 91);
+  auto x = randu(n, 91);
   Out out1(n), mask1(n), out2(n), mask2(n), out3(n), mask3(n);
   ref::dropout_forward(out1.data(), mask1.data(), x.data(), n, p, 1234, 0);
   ref::dropout_forward(out2.data(), mask2.data(), x.data(), n, p, 1234, 0);
@@ -584,9 +477,9 @@ TEST(RefOps, DropoutMaskDeterminism) {
   }
 }
 
-TEST(RefOps, DropoutZeroRateAndBackward) {
+TEST(RefOps, DropoutZeroRateKeepsEverything) {
   const int64_t n = 33;
-  auto x = random_vec(n, 92), r = random_vec(n, 93);
+  auto x = randu(n, 92);
   Out out(n), mask(n);
   ref::dropout_forward(out.data(), mask.data(), x.data(), n, 0.0f, 7, 0);
   ASSERT_TRUE(mask.written("dropout p=0 mask"));
@@ -594,21 +487,11 @@ TEST(RefOps, DropoutZeroRateAndBackward) {
     EXPECT_EQ(mask[i], 1.0f);
     EXPECT_EQ(out[i], x[i]);
   }
-  // Backward: dinp = dout·mask, which is the finite-difference gradient of the masked forward.
-  ref::dropout_forward(out.data(), mask.data(), x.data(), n, 0.5f, 7, 0);
-  auto loss = [&] {
-    ref::dropout_forward(out.data(), mask.data(), x.data(), n, 0.5f, 7, 0);
-    return dot(out.data(), r);
-  };
-  Out dx(n);
-  ref::dropout_backward(dx.data(), r.data(), mask.data(), n);
-  ASSERT_TRUE(dx.written("dropout dinp"));
-  EXPECT_TRUE(close("dropout dinp", dx.vec(), numeric_grad(x.data(), n, kStepLinear, loss), kAtol, kRtol));
 }
 
-TEST(RefOps, ConcatForwardBackward) {
+TEST(RefOps, ConcatForwardCopiesChannels) {
   for (auto [N, Ca, Cb, HW] : {std::tuple{1, 1, 1, 1}, {2, 3, 1, 5}, {3, 128, 1, 49}}) {
-    auto a = random_vec((size_t)N * Ca * HW, 101), b = random_vec((size_t)N * Cb * HW, 102);
+    auto a = randu((size_t)N * Ca * HW, 101), b = randu((size_t)N * Cb * HW, 102);
     Out out((size_t)N * (Ca + Cb) * HW);
     ref::concat_forward(out.data(), a.data(), b.data(), N, Ca, Cb, HW);
     ASSERT_TRUE(out.written("concat"));
@@ -618,51 +501,26 @@ TEST(RefOps, ConcatForwardBackward) {
           float want = c < Ca ? a[((size_t)n * Ca + c) * HW + i] : b[((size_t)n * Cb + c - Ca) * HW + i];
           ASSERT_EQ(out[((size_t)n * (Ca + Cb) + c) * HW + i], want) << "n" << n << " c" << c << " i" << i;
         }
-    // Backward splits dout back: the adjoint of concat.
-    auto r = random_vec(out.size(), 103);
-    Out da(a.size()), db(b.size());
-    ref::concat_backward(da.data(), db.data(), r.data(), N, Ca, Cb, HW);
-    ASSERT_TRUE(da.written("concat da"));
-    ASSERT_TRUE(db.written("concat db"));
-    auto loss = [&] {
-      ref::concat_forward(out.data(), a.data(), b.data(), N, Ca, Cb, HW);
-      return dot(out.data(), r);
-    };
-    if (a.size() < 1000) {
-      EXPECT_TRUE(close("concat da", da.vec(), numeric_grad(a.data(), a.size(), kStepLinear, loss), kAtol, kRtol));
-      EXPECT_TRUE(close("concat db", db.vec(), numeric_grad(b.data(), b.size(), kStepLinear, loss), kAtol, kRtol));
-    }
-    Out db2(b.size());
-    ref::concat_backward(nullptr, db2.data(), r.data(), N, Ca, Cb, HW);
-    EXPECT_TRUE(db2.vec() == db.vec());
   }
 }
 
-TEST(RefOps, EmbeddingForwardBackward) {
+
+TEST(RefOps, EmbeddingForwardAndBadLabel) {
   const int B = 6, num = 4, dim = 5;
   const int32_t labels[B] = {2, 0, 2, 3, 2, 1};  // repeated labels must accumulate
-  auto table = random_vec((size_t)num * dim, 111), r = random_vec((size_t)B * dim, 112);
+  auto table = randu((size_t)num * dim, 111);
   Out out((size_t)B * dim);
   ref::embedding_forward(out.data(), labels, table.data(), B, num, dim);
   ASSERT_TRUE(out.written("embedding"));
   for (int b = 0; b < B; ++b)
     for (int j = 0; j < dim; ++j) ASSERT_EQ(out[b * dim + j], table[labels[b] * dim + j]);
-  auto loss = [&] {
-    ref::embedding_forward(out.data(), labels, table.data(), B, num, dim);
-    return dot(out.data(), r);
-  };
-  auto dt0 = random_vec(table.size(), 113);
-  Out dt(table.size());
-  std::copy(dt0.begin(), dt0.end(), dt.data());
-  ref::embedding_backward(dt.data(), r.data(), labels, B, num, dim);
-  EXPECT_TRUE(close("embedding dtable", minus(dt, dt0), numeric_grad(table.data(), table.size(), kStepLinear, loss), kAtol, kRtol));
   const int32_t bad[1] = {num};
   EXPECT_THROW(ref::embedding_forward(out.data(), bad, table.data(), 1, num, dim), std::out_of_range);
 }
 
 // ------------------------------------------------------------------ losses
 
-TEST(RefOps, BceLogitsValueGradientAccuracy) {
+TEST(RefOps, BceLogitsValueAccuracyAndStability) {
   const int B = 9;
   auto x = away_from_zero(B, 121);
   for (auto& v : x) v *= 4.0f;
@@ -681,12 +539,6 @@ TEST(RefOps, BceLogitsValueGradientAccuracy) {
   }
   EXPECT_NEAR(loss, want / B, 1e-6 * (1 + want / B));
   EXPECT_EQ(correct, (float)hits);
-  auto scaled_loss = [&] {
-    float l;
-    ref::bce_logits(&l, nullptr, nullptr, x.data(), t.data(), B, scale);
-    return (double)scale * l;
-  };
-  EXPECT_TRUE(close("bce dlogits", dx.vec(), numeric_grad(x.data(), B, kStepSmooth, scaled_loss), kAtol, kRtol));
   // Stable for extreme logits: ℓ(±100, t) is finite and exact.
   const float ex[2] = {100.0f, -100.0f}, et[2] = {0.0f, 0.0f};
   float el, ed[2];
@@ -696,9 +548,9 @@ TEST(RefOps, BceLogitsValueGradientAccuracy) {
   EXPECT_NEAR(ed[1], 0.0f, 1e-6);
 }
 
-TEST(RefOps, SoftmaxXentValueGradientAccuracy) {
+TEST(RefOps, SoftmaxXentValueAccuracyAndStability) {
   for (auto [B, C] : {std::pair{1, 1}, {1, 10}, {5, 10}, {7, 3}}) {
-    auto x = random_vec((size_t)B * C, 131, -3.0f, 3.0f);
+    auto x = randu((size_t)B * C, 131, -3.0f, 3.0f);
     std::vector<int32_t> y(B);
     for (int b = 0; b < B; ++b) y[b] = (b * 7 + 3) % C;
     const float scale = 0.7f;
@@ -721,12 +573,6 @@ TEST(RefOps, SoftmaxXentValueGradientAccuracy) {
     }
     EXPECT_NEAR(loss, want / B, 1e-5) << what;
     EXPECT_EQ(correct, (float)hits) << what;
-    auto scaled_loss = [&] {
-      float l;
-      ref::softmax_xent(&l, nullptr, nullptr, x.data(), y.data(), B, C, scale);
-      return (double)scale * l;
-    };
-    EXPECT_TRUE(close(what + " dlogits", dx.vec(), numeric_grad(x.data(), x.size(), kStepSmooth, scaled_loss), kAtol, kRtol));
   }
   // Stable for huge logits (a naive exp would overflow to inf).
   const float big[3] = {1000.0f, 0.0f, -1000.0f};
@@ -817,20 +663,20 @@ TEST(RefOps, BackwardTwiceDoublesParameterGradients) {
   };
   {
     const int B = 3, I = 5, O = 4;
-    auto x = random_vec(B * I, 141), w = random_vec(O * I, 142), r = random_vec(B * O, 143);
+    auto x = randu(B * I, 141), w = randu(O * I, 142), r = randu(B * O, 143);
     twice("linear", [&](float* dw, float* db) {
       ref::linear_backward(nullptr, dw, db, r.data(), x.data(), w.data(), B, I, O);
     }, w.size(), O);
   }
   for (const ConvOp* op : {&kConv, &kConvT}) {
     ConvShape s = op->shape({2, 3, 5, 4, 2, 4, 2, 1});
-    auto x = random_vec(op->in_size(s), 144), w = random_vec(op->w_size(s), 145), r = random_vec(op->out_size(s), 146);
+    auto x = randu(op->in_size(s), 144), w = randu(op->w_size(s), 145), r = randu(op->out_size(s), 146);
     twice(op->name, [&](float* dw, float* db) { op->bwd(nullptr, dw, db, r.data(), x.data(), w.data(), s); },
           w.size(), s.C_out);
   }
   {
     const int N = 2, C = 3, HW = 4;
-    auto x = random_vec(N * C * HW, 147), g = random_vec(C, 148), r = random_vec(N * C * HW, 149);
+    auto x = randu(N * C * HW, 147), g = randu(C, 148), r = randu(N * C * HW, 149);
     std::vector<float> out(x.size()), mean(C), invstd(C);
     ref::batchnorm_forward_train(out.data(), mean.data(), invstd.data(), nullptr, nullptr, x.data(),
                                  g.data(), nullptr, N, C, HW, 0.1f, 1e-5f);
@@ -840,7 +686,7 @@ TEST(RefOps, BackwardTwiceDoublesParameterGradients) {
   }
   {
     const int32_t labels[3] = {1, 0, 1};
-    auto r = random_vec(3 * 4, 150);
+    auto r = randu(3 * 4, 150);
     twice("embedding", [&](float* dt, float*) { ref::embedding_backward(dt, r.data(), labels, 3, 2, 4); }, 8, 0);
   }
 }
@@ -881,7 +727,7 @@ TEST(RefOps, DISABLED_ConvBenchmark) {
   };
   for (const Layer& l : layers) {
     ConvShape s = l.op->shape(l.c);
-    auto x = random_vec(l.op->in_size(s), 1), w = random_vec(l.op->w_size(s), 2), b = random_vec(s.C_out, 3);
+    auto x = randu(l.op->in_size(s), 1), w = randu(l.op->w_size(s), 2), b = randu(s.C_out, 3);
     std::vector<float> out(l.op->out_size(s)), dx(x.size()), dw(w.size()), db(s.C_out);
     const double flops = 2.0 * s.N * s.C_in * s.C_out * s.KH * s.KW *
                          (l.op->transposed ? (double)s.H * s.W : (double)s.H_out * s.W_out);

@@ -1,5 +1,5 @@
-// Helpers for the CUDA-vs-CPU op tests: device buffers with guard regions, poisoning, fresh random
-// inputs and a scale-free comparison that prints the worst element.
+// Helpers for the CUDA tests the op registry (tests/ops/cases.h) does not cover: device buffers
+// with guard regions, poisoning, and the registry's random inputs and comparison.
 //
 // Every output buffer is allocated with kGuard extra elements on each side holding a sentinel;
 // the data region is poisoned (NaN for floats) before the op runs. After it, `finish` checks that
@@ -20,6 +20,7 @@
 
 #include "src/ops.h"
 #include "src/ref/ops.h"
+#include "tests/ops/op_case.h"
 #ifdef GAN_HAVE_CUDA
 #include "kernels/ops.h"
 #endif
@@ -51,31 +52,10 @@ inline Precision test_precision() {
 #endif
 }
 
-struct Tol {
-  double atol, rtol;
-};
-
-inline std::vector<float> randu(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 g(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
-
-inline std::vector<int32_t> randi(size_t n, uint32_t seed, int high) {
-  std::mt19937 g(seed);
-  std::uniform_int_distribution<int> d(0, high - 1);
-  std::vector<int32_t> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
-
-inline double max_abs(const std::vector<float>& v) {
-  double m = 0;
-  for (float x : v) m = std::max(m, (double)std::fabs(x));
-  return m;
-}
+using opcases::max_abs;
+using opcases::randi;
+using opcases::randu;
+using opcases::Tol;
 
 template <class T>
 T sentinel();
@@ -135,28 +115,9 @@ class DevBuf {
 // Compares a device result with the reference; on failure names the worst element.
 inline ::testing::AssertionResult close(const std::string& what, const std::vector<float>& got,
                                         const std::vector<float>& ref, Tol tol) {
-  if (got.size() != ref.size())
-    return ::testing::AssertionFailure() << what << ": size " << got.size() << " vs " << ref.size();
-  size_t worst = 0, bad = 0, unwritten = 0;
-  double worst_excess = -1e300;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double a = got[i], b = ref[i];
-    if (std::isnan(a) && !std::isnan(b)) ++unwritten;
-    const double excess = std::isnan(a) != std::isnan(b) ? 1e300
-                          : std::isnan(a)                ? -1e300
-                          : std::fabs(a - b) - (tol.atol + tol.rtol * std::fabs(b));
-    if (excess > 0) ++bad;
-    if (excess > worst_excess) { worst_excess = excess; worst = i; }
-  }
-  if (bad == 0) return ::testing::AssertionSuccess();
-  std::ostringstream os;
-  os.precision(9);
-  os << what << ": " << bad << " of " << got.size() << " elements out of tolerance (atol "
-     << tol.atol << ", rtol " << tol.rtol << ")";
-  if (unwritten) os << ", " << unwritten << " never written (still NaN)";
-  os << "; worst at [" << worst << "]: cuda " << got[worst] << " vs ref " << ref[worst]
-     << " (|diff| " << std::fabs((double)got[worst] - ref[worst]) << ")";
-  return ::testing::AssertionFailure() << os.str();
+  const std::string m = opcases::mismatch(what, got, ref, tol);
+  if (m.empty()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << m;
 }
 
 template <class T>

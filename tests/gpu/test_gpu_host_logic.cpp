@@ -1,7 +1,7 @@
 // The CUDA backend's host-testable logic, checked on the CPU (no GPU needed, so these run in CI):
 // the kernels' index arithmetic (kernels/device_logic.h, __host__ __device__ functions the kernels
 // call) and the math modes and cuDNN algorithm choice (kernels/math_mode.h, which
-// conv_cudnn.cpp and linear_cublas.cpp call), here fed made-up cudnnFind results.
+// conv.cpp and linear.cpp call), here fed made-up cudnnFind results.
 #include <gtest/gtest.h>
 
 #include "gpu_test_util.h"

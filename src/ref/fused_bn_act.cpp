@@ -80,13 +80,11 @@ void bn_act_forward_eval(float* out, const float* inp, const float* bias, const 
 #pragma omp parallel for collapse(2) schedule(static) if ((int64_t)N * C * HW > kParallelMemory)
   for (int n = 0; n < N; ++n) {
     for (int c = 0; c < C; ++c) {
-      const float invstd = 1.0f / std::sqrt(running_var[c] + eps);
-      const float scale = (gamma ? gamma[c] : 1.0f) * invstd;
-      const float shift = (beta ? beta[c] : 0.0f) - running_mean[c] * scale;
+      const EvalAffine a(c, gamma, beta, running_mean, running_var, eps);
       const float bc = bias ? bias[c] : 0.0f;
       const float* x = inp + ((int64_t)n * C + c) * HW;
       float* y = out + ((int64_t)n * C + c) * HW;
-      for (int i = 0; i < HW; ++i) y[i] = leaky((bias ? x[i] + bc : x[i]) * scale + shift, alpha);
+      for (int i = 0; i < HW; ++i) y[i] = leaky((bias ? x[i] + bc : x[i]) * a.scale + a.shift, alpha);
     }
   }
 }

@@ -87,7 +87,7 @@ struct Context {
 
 std::mutex g_mu;
 
-// Per device, for the life of the process (see linear_cublas.cpp for why it is never freed).
+// Per device, for the life of the process (see linear.cpp for why it is never freed).
 Context& context_for_current_device() {
   static std::map<int, Context*> per_device;
   int dev = 0;
