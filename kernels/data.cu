@@ -86,12 +86,6 @@ __global__ void axpy_kernel(float* __restrict__ y, const float* __restrict__ x, 
       [&](int64_t i) { y[i] += alpha * x[i]; });
 }
 
-// y may be x: no __restrict__.
-__global__ void scale_kernel(float* y, const float* x, int64_t n, float alpha) {
-  const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += stride) y[i] = alpha * x[i];
-}
-
 void check_n(const char* what, int64_t n) {
   if (n < 0) throw std::invalid_argument(std::string(what) + ": negative size " + std::to_string(n));
 }
@@ -158,13 +152,6 @@ void axpy(float* y, const float* x, int64_t n, float alpha, cudaStream_t stream)
   if (n == 0) return;
   const bool vec = aligned16(x) && aligned16(y);
   axpy_kernel<<<grid_for(vec ? (n + 3) / 4 : n, 256, 65535), 256, 0, stream>>>(y, x, n, alpha, vec);
-  CUDA_LAUNCH_CHECK();
-}
-
-void scale(float* y, const float* x, int64_t n, float alpha, cudaStream_t stream) {
-  check_n("scale", n);
-  if (n == 0) return;
-  scale_kernel<<<grid_for(n, 256, 65535), 256, 0, stream>>>(y, x, n, alpha);
   CUDA_LAUNCH_CHECK();
 }
 

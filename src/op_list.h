@@ -43,8 +43,6 @@
     (out, n, high, seed, offset))                                                                               \
   /* y += alpha · x */                                                                                          \
   X(axpy, PLAIN, (float* y, const float* x, int64_t n, float alpha), (y, x, n, alpha))                          \
-  /* y = alpha · x (y may be x); its own backward: dx = alpha · dy */                                          \
-  X(scale, PLAIN, (float* y, const float* x, int64_t n, float alpha), (y, x, n, alpha))                         \
   /* ---- linear: out[B,C_out] = inp[B,C_in] · weight[C_out,C_in]ᵀ + bias ---- */                             \
   X(linear_forward, MATRIX,                                                                                     \
     (float* out, const float* inp, const float* weight, const float* bias, int B, int C_in, int C_out),         \

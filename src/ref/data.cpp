@@ -43,11 +43,6 @@ void axpy(float* y, const float* x, int64_t n, float alpha) {
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
-void scale(float* y, const float* x, int64_t n, float alpha) {
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) y[i] = alpha * x[i];
-}
-
 }  // namespace gan::ref
 
 namespace gan::ref {

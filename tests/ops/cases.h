@@ -494,22 +494,6 @@ inline void data_cases(Sink& v, unsigned use) {
     c.bytes_forward = 3.0 * a.n * 4;
     v.push_back(b.take());
   }
-  for (A a : {A{1, 0, kTest}, A{7, 1, kTest}, A{1 << 20, 0, kTest}, A{int64_t(16) << 20, 0, kTest | kPerf}}) {
-    if (!(a.use & use)) continue;
-    Builder b("scale", std::to_string(a.n) + (a.shift ? " +1" : ""));
-    const int x = b.in("x", randu(a.n + a.shift, 44)), r = b.in("dout", randu(a.n + a.shift, 45));
-    const int y = b.out("y", a.n + a.shift), dx = b.out("dx", a.n + a.shift);
-    b.c().bufs[y].skip = b.c().bufs[dx].skip = a.shift;
-    Case& c = b.c();
-    const int k = a.shift;
-    c.forward = [=](Ops& o, const Ptrs& q) { o.scale(q.f(y) + k, q.f(x) + k, a.n, -0.75f); };
-    c.backward = [=](Ops& o, const Ptrs& q) { o.scale(q.f(dx) + k, q.f(r) + k, a.n, -0.75f); };
-    c.loss = {{y, r}};
-    c.grads = {{x, dx}};
-    c.use = a.use;
-    c.bytes_forward = c.bytes_backward = 2.0 * a.n * 4;
-    v.push_back(b.take());
-  }
   struct R { int64_t n; uint64_t step; unsigned use; };
   for (R r : {R{1, 0, kTest}, R{7, 3, kTest}, R{100 * 128, 0, kTest}, R{1000003, 3, kTest}, R{int64_t(16) << 20, 0, kPerf}}) {
     if (!(r.use & use)) continue;
