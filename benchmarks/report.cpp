@@ -1,9 +1,10 @@
-// The bench's table and JSON (no JSON library: the core must build with only a compiler and CUDA).
+// The bench's table and its JSON (written by gan::Json, the one JSON facility).
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
 
 #include "bench.h"
+#include "common/json.h"
 
 namespace gan::bench {
 namespace {
@@ -13,23 +14,6 @@ std::string num(double v, const char* fmt = "%.4g") {
   char b[64];
   std::snprintf(b, sizeof b, fmt, v);
   return b;
-}
-
-std::string jnum(double v) {
-  if (std::isnan(v) || std::isinf(v)) return "null";
-  char b[64];
-  std::snprintf(b, sizeof b, "%.6g", v);
-  return b;
-}
-
-std::string jstr(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') { o += '\\'; o += c; }
-    else if ((unsigned char)c < 0x20) { char b[8]; std::snprintf(b, sizeof b, "\\u%04x", c); o += b; }
-    else o += c;
-  }
-  return o + "\"";
 }
 
 }  // namespace
@@ -78,27 +62,32 @@ void Report::print_table() const {
 }
 
 void Report::write_json(const std::string& path) const {
+  Json meta = Json::object(), notes = Json::array(), rows = Json::array();
+  for (const auto& [key, value] : meta_) meta.set(key, value);
+  for (const std::string& n : notes_) notes.push(n);
+  for (const Row& r : rows_) {
+    Json row = Json::object();
+    for (const auto& [key, v] : {std::pair<const char*, const std::string&>{"section", r.section}, {"name", r.name},
+                                 {"shape", r.shape}, {"device", r.device}})
+      row.set(key, v);
+    const std::pair<const char*, double> numbers[] = {
+        {"ms", r.ms}, {"gbps", r.gbps}, {"copy_fraction", r.copy_frac}, {"tflops", r.tflops},
+        {"cudnn_ms", r.cudnn_ms}, {"steps_per_s", r.per_s}, {"images_per_s", r.images_per_s},
+        {"peak_fraction", r.peak_frac}, {"floor_ms", r.floor_ms}, {"gflop", r.gflop}};
+    for (const auto& [key, v] : numbers) row.set(key, v);  // NaN (not measured) is written null
+    row.set("calls", r.calls);
+    row.set("share", r.share);
+    row.set("valid", r.valid);
+    row.set("note", r.note);
+    rows.push(std::move(row));
+  }
+  Json doc = Json::object();
+  doc.set("meta", std::move(meta));
+  doc.set("notes", std::move(notes));
+  doc.set("rows", std::move(rows));
   std::ofstream f(path);
   if (!f) throw std::runtime_error("bench: cannot write " + path + " (check the folder exists)");
-  f << "{\n  \"meta\": {";
-  for (size_t i = 0; i < meta_.size(); ++i)
-    f << (i ? ", " : "") << jstr(meta_[i].first) << ": " << jstr(meta_[i].second);
-  f << "},\n  \"notes\": [";
-  for (size_t i = 0; i < notes_.size(); ++i) f << (i ? ", " : "") << jstr(notes_[i]);
-  f << "],\n  \"rows\": [\n";
-  for (size_t i = 0; i < rows_.size(); ++i) {
-    const Row& r = rows_[i];
-    f << "    {\"section\": " << jstr(r.section) << ", \"name\": " << jstr(r.name)
-      << ", \"shape\": " << jstr(r.shape) << ", \"device\": " << jstr(r.device)
-      << ", \"ms\": " << jnum(r.ms) << ", \"gbps\": " << jnum(r.gbps)
-      << ", \"copy_fraction\": " << jnum(r.copy_frac) << ", \"tflops\": " << jnum(r.tflops)
-      << ", \"cudnn_ms\": " << jnum(r.cudnn_ms) << ", \"steps_per_s\": " << jnum(r.per_s)
-      << ", \"images_per_s\": " << jnum(r.images_per_s) << ", \"peak_fraction\": " << jnum(r.peak_frac)
-      << ", \"floor_ms\": " << jnum(r.floor_ms) << ", \"gflop\": " << jnum(r.gflop)
-      << ", \"calls\": " << r.calls << ", \"share\": " << jnum(r.share) << ", \"valid\": " << (r.valid ? "true" : "false")
-      << ", \"note\": " << jstr(r.note) << "}" << (i + 1 < rows_.size() ? "," : "") << "\n";
-  }
-  f << "  ]\n}\n";
+  f << doc.dump(2) << "\n";
   if (!f) throw std::runtime_error("bench: failed writing " + path);
 }
 

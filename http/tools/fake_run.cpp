@@ -149,7 +149,10 @@ int main(int argc, char** argv) {
     storage.put(dirkey + "metrics.csv", gan::metrics_csv(interval));
     // A valid safetensors file with no tensors (an 8-byte little-endian header length, then the
     // JSON header), so the page has a generator to link to.
-    std::string header = "{\"__metadata__\":{\"fake_run_epoch\":\"" + std::to_string(epoch) + "\"}}";
+    gan::Json meta = gan::Json::object(), doc = gan::Json::object();
+    meta.set("fake_run_epoch", std::to_string(epoch));
+    doc.set("__metadata__", std::move(meta));
+    std::string header = doc.dump(-1);
     header.resize((header.size() + 7) / 8 * 8, ' ');
     std::string st(8, '\0');
     for (int i = 0; i < 8; ++i) st[i] = (char)((header.size() >> (8 * i)) & 0xff);
