@@ -38,6 +38,7 @@
 #include "http/run_catalog.h"
 #include "http/worker_pool.h"
 #include "common/monitor_token.h"
+#include "common/text.h"
 #include "storage/storage.h"
 #include "train/run_state.h"
 
@@ -51,8 +52,7 @@ bool is_loopback_address(const std::string& bind) {
 }
 
 bool host_allowed(const std::string& host_header, const std::string& bind) {
-  std::string h = host_header;
-  for (char& c : h) c = (char)std::tolower((unsigned char)c);
+  std::string h = lower(host_header);
   // Drop ":port" (after "]" for an IPv6 literal).
   if (!h.empty() && h[0] == '[') {
     size_t close = h.find(']');
@@ -68,8 +68,7 @@ bool host_allowed(const std::string& host_header, const std::string& bind) {
     }
   }
   if (h == "localhost" || h == "127.0.0.1" || h == "[::1]") return true;
-  std::string b = bind;
-  for (char& c : b) c = (char)std::tolower((unsigned char)c);
+  std::string b = lower(bind);
   if (b.find(':') != std::string::npos && b[0] != '[') b = "[" + b + "]";
   return !b.empty() && b != "0.0.0.0" && b != "[::]" && h == b;
 }
