@@ -55,7 +55,7 @@ struct S3ClientConfig {
 using S3Object = cloud::Object;
 using S3Listing = cloud::Listing;
 
-class S3Client : private cloud::ObjectClient {
+class S3Client : public cloud::ObjectClient {
  public:
   static constexpr int64_t kMinPartSize = 5ll << 20;
   static constexpr int kMaxParts = 10000;
@@ -69,7 +69,7 @@ class S3Client : private cloud::ObjectClient {
   }
   // PutObject for a file, or a multipart upload above multipart_threshold.
   std::string put_file(const std::string& bucket, const std::string& key, const std::string& path,
-                       const std::string& content_type = "");
+                       const std::string& content_type = "") override;
   // GetObject; nullopt when the key does not exist. range = [first, last] inclusive bytes.
   std::optional<std::string> get_object(const std::string& bucket, const std::string& key,
                                         std::optional<std::pair<int64_t, int64_t>> range = std::nullopt) {
@@ -84,6 +84,9 @@ class S3Client : private cloud::ObjectClient {
   // ListObjectsV2, every page (max_keys > 0 sets the page size; S3's default is 1000).
   S3Listing list_objects(const std::string& bucket, const std::string& prefix, const std::string& delimiter = "",
                          int max_keys = 0);
+  S3Listing list(const std::string& bucket, const std::string& prefix, const std::string& delimiter) override {
+    return list_objects(bucket, prefix, delimiter);
+  }
   void create_bucket(const std::string& bucket);
   // A presigned GET URL valid for expires_seconds (1 s to 7 days).
   std::string presign_get(const std::string& bucket, const std::string& key, int64_t expires_seconds);
@@ -100,12 +103,8 @@ class S3Client : private cloud::ObjectClient {
   // file needs at most 10,000 parts.
   static int64_t choose_part_size(int64_t file_size, int64_t preferred);
 
-  // While cancelled, every call in progress stops within about a second (its transfer and its
-  // retry waits) and every new call fails at once, with S3Error code "Cancelled" (transient: the
-  // same call may be made again later). A multipart upload cut short is aborted with one quick
+  // set_cancelled (cloud::ObjectClient's): a multipart upload cut short is aborted with one quick
   // attempt, so it leaves no parts behind when the server still answers.
-  using cloud::ObjectClient::set_cancelled;
-  using cloud::ObjectClient::cancelled;
 
   std::string region() const;
   int64_t clock_skew() const { return skew_.load(); }

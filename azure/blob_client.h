@@ -50,7 +50,7 @@ struct BlobClientConfig {
 using BlobInfo = cloud::Object;     // key: the blob's name; content_type from its properties
 using BlobListing = cloud::Listing;
 
-class BlobClient : private cloud::ObjectClient {
+class BlobClient : public cloud::ObjectClient {
  public:
   static constexpr int kMaxBlocks = 50000;
   explicit BlobClient(BlobClientConfig config);
@@ -62,7 +62,7 @@ class BlobClient : private cloud::ObjectClient {
   }
   // Put Blob for a file, or Put Block (in parallel) + Put Block List above block_threshold.
   std::string put_file(const std::string& container, const std::string& blob, const std::string& path,
-                       const std::string& content_type = "");
+                       const std::string& content_type = "") override;
   // Get Blob; nullopt when the blob does not exist. range = [first, last] inclusive.
   std::optional<std::string> get_blob(const std::string& container, const std::string& blob,
                                       std::optional<std::pair<int64_t, int64_t>> range = std::nullopt) {
@@ -80,6 +80,9 @@ class BlobClient : private cloud::ObjectClient {
   // List Blobs, following NextMarker through every page (max_results > 0 sets the page size).
   BlobListing list_blobs(const std::string& container, const std::string& prefix, const std::string& delimiter = "",
                          int max_results = 0);
+  BlobListing list(const std::string& container, const std::string& prefix, const std::string& delimiter) override {
+    return list_blobs(container, prefix, delimiter);
+  }
   void create_container(const std::string& container);  // already there is fine
 
   // The block primitives put_file uses (exposed for tests).
@@ -107,12 +110,8 @@ class BlobClient : private cloud::ObjectClient {
   // Seconds the service's clock is ahead of ours, learnt from a rejected x-ms-date (0 until then).
   int64_t clock_skew() const { return skew_.load(); }
 
-  // While cancelled, every call in progress stops within about a second (its transfer and its
-  // retry waits) and every new call fails at once, with BlobError code "Cancelled" (transient: the
-  // same call may be made again later). A block upload cut short leaves only uncommitted blocks,
-  // which the service discards by itself (see blob_blocks.cpp), so there is nothing to clean up.
-  using cloud::ObjectClient::set_cancelled;
-  using cloud::ObjectClient::cancelled;
+  // set_cancelled (cloud::ObjectClient's): a block upload cut short leaves only uncommitted
+  // blocks, which the service discards by itself (see blob_blocks.cpp): nothing to clean up.
 
  private:
   using Call = cloud::Call;  // bucket: the container; key: the blob

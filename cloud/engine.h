@@ -80,11 +80,27 @@ class Engine {
 // A dialect's client: its engine, and the object calls every service makes the same way (put
 // bytes or a file in one request, get all of an object, a range of it or into a file, head,
 // delete), which differ only in header names and in the code of a 404 that means the bucket
-// (the container) is missing rather than the object.
+// (the container) is missing rather than the object. The storage adaptors use only this.
 class ObjectClient : protected Dialect {
  public:
+  // While cancelled, every call in progress stops within about a second (its transfer and its
+  // retry waits) and every new call fails at once, with Error code "Cancelled" (transient: the
+  // same call may be made again later).
   void set_cancelled(bool cancelled) { engine_.set_cancelled(cancelled); }
   bool cancelled() const { return engine_.cancelled(); }
+  // PUT of `bytes`, or of the file's first `size` bytes when path is set. Returns the ETag.
+  std::string put(const std::string& bucket, const std::string& key, const std::string& bytes,
+                  const std::string& path, int64_t size, const std::string& content_type);
+  // nullopt (false) when the object does not exist; range = [first, last] inclusive.
+  std::optional<std::string> get(const std::string& bucket, const std::string& key,
+                                 std::optional<std::pair<int64_t, int64_t>> range);
+  bool get_to_file(const std::string& bucket, const std::string& key, const std::string& path);
+  std::optional<Object> head(const std::string& bucket, const std::string& key);
+  void remove(const std::string& bucket, const std::string& key);  // absent is fine
+  // The dialect's own: a file in one request or in parts; every page of a listing.
+  virtual std::string put_file(const std::string& bucket, const std::string& key, const std::string& path,
+                               const std::string& content_type) = 0;
+  virtual Listing list(const std::string& bucket, const std::string& prefix, const std::string& delimiter) = 0;
 
  protected:
   struct Names {
@@ -96,16 +112,6 @@ class ObjectClient : protected Dialect {
   ObjectClient(const TransportOptions& transport, RetryPolicy retry, Names names)
       : engine_(transport, retry), names_(std::move(names)) {}
   HttpResponse execute(Call& call) { return engine_.execute(call, *this); }
-  // PUT of `bytes`, or of the file's first `size` bytes when path is set. Returns the ETag.
-  std::string put(const std::string& bucket, const std::string& key, const std::string& bytes,
-                  const std::string& path, int64_t size, const std::string& content_type);
-  // nullopt (false) when the object does not exist; range = [first, last] inclusive.
-  std::optional<std::string> get(const std::string& bucket, const std::string& key,
-                                 std::optional<std::pair<int64_t, int64_t>> range);
-  bool get_to_file(const std::string& bucket, const std::string& key, const std::string& path);
-  std::optional<Object> head(const std::string& bucket, const std::string& key);
-  void remove(const std::string& bucket, const std::string& key);  // absent is fine
-
   Engine engine_;
 
  private:
