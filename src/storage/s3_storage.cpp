@@ -32,11 +32,7 @@ S3Storage::S3Storage(const std::string& url, const S3Options& options) : S3Stora
   cfg.region = aws::resolve_region(options.region, options.profile, nullptr, cfg.endpoint.empty());
   cfg.addressing = options.path_style ? aws::S3ClientConfig::Addressing::PathStyle : aws::S3ClientConfig::Addressing::Auto;
   cfg.credentials = options.credentials ? options.credentials : aws::default_credentials(options.profile);
-  cfg.retry = options.retry;
-  cfg.concurrency = options.concurrency;
-  cfg.multipart_threshold = options.multipart_threshold;
-  cfg.part_size = options.part_size;
-  client_ = std::make_unique<aws::S3Client>(cfg);
+  open_client(std::move(cfg), options);
 }
 
 std::string S3Storage::presign(const std::string& key, int64_t expires_seconds) {

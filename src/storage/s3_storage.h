@@ -38,6 +38,15 @@ class S3Storage : public RemoteStorage {
   // Any service that speaks S3's protocol (GCS): `scheme`://bucket[/prefix] over `client`, the
   // bucket name max_bucket characters at most.
   S3Storage(const std::string& url, const std::string& scheme, size_t max_bucket);
+  // Opens the client for `cfg` with the options' retries, concurrency and multipart sizes.
+  template <class Options>
+  void open_client(aws::S3ClientConfig cfg, const Options& options) {
+    cfg.retry = options.retry;
+    cfg.concurrency = options.concurrency;
+    cfg.multipart_threshold = options.multipart_threshold;
+    cfg.part_size = options.part_size;
+    client_ = std::make_unique<aws::S3Client>(std::move(cfg));
+  }
   bool permanent(const std::exception& e) const override {
     return dynamic_cast<const aws::CredentialsError*>(&e) != nullptr;
   }
