@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "cloud/json.h"
+#include "cloud/token_cache.h"
+#include "common/text.h"
 
 namespace aws {
 
@@ -16,10 +18,7 @@ using cloud::env;
 
 namespace {
 
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
+using gan::trim;
 
 std::string home_file(const char* env_name, const char* default_rel) {
   std::string p = env(env_name);
@@ -151,8 +150,7 @@ std::optional<Credentials> SharedFileProvider::load(int64_t, std::string* why) {
 // ---- IMDSv2 ----
 
 bool ImdsClient::disabled() {
-  std::string v = env("AWS_EC2_METADATA_DISABLED");
-  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string v = gan::lower(env("AWS_EC2_METADATA_DISABLED"));
   return v == "true" || v == "1";
 }
 
@@ -161,13 +159,8 @@ ImdsClient::ImdsClient(std::string endpoint, std::shared_ptr<cloud::HttpTranspor
   if (endpoint_.empty()) endpoint_ = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
   if (endpoint_.empty()) endpoint_ = "http://169.254.169.254";
   while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
-  if (!transport_) {
-    // Off EC2 nothing answers at 169.254.169.254: fail in a second, not a minute.
-    cloud::TransportOptions o;
-    o.connect_timeout_ms = 1000;
-    o.low_speed_seconds = 2;
-    transport_ = std::make_shared<cloud::HttpTransport>(o);
-  }
+  // Off EC2 nothing answers at 169.254.169.254: fail in a second, not a minute.
+  if (!transport_) transport_ = cloud::metadata_transport(2);
 }
 
 std::string ImdsClient::token(bool refresh) {

@@ -16,7 +16,8 @@ namespace aws {
 
 
 
-S3Client::S3Client(S3ClientConfig config) : config_(std::move(config)), engine_(config_.transport, config_.retry) {
+S3Client::S3Client(S3ClientConfig config)
+    : ObjectClient(config.transport, config.retry, {"content-type", "range", "NoSuchBucket", {}}), config_(std::move(config)) {
   if (!config_.credentials && !config_.bearer) throw std::invalid_argument("S3Client needs a credentials provider");
   if (config_.region.empty()) config_.region = "us-east-1";
   if (!config_.clock) config_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
@@ -89,7 +90,9 @@ void S3Client::locate(const std::string& bucket, const std::string& key, std::st
 }
 
 cloud::HttpRequest S3Client::prepare(Call& call) {
-  if (call.payload_hash.empty() && !config_.bearer) call.payload_hash = cloud::sha256_hex(call.body);
+  if (call.payload_hash.empty() && !config_.bearer)  // once per call, not per attempt
+    call.payload_hash = call.body_file.empty() ? cloud::sha256_hex(call.body)
+                                               : cloud::hex(cloud::sha256_file(call.body_file, call.body_offset, call.body_length));
   SignableRequest sr;
   sr.method = call.method;
   std::string host;
@@ -145,70 +148,11 @@ bool S3Client::recover(const Call&, const cloud::HttpResponse& resp, const S3Err
   return true;
 }
 
-// A 404 is a missing key (nullopt for the caller) unless the bucket itself is missing.
-bool S3Client::is_missing_key(const cloud::HttpResponse& r, const std::string& bucket, const std::string& key) const {
-  if (r.status != 404) return false;
-  S3ErrorInfo e = parse_s3_error(r);
-  if (e.code == "NoSuchBucket") throw failure("GET", bucket, key, e);
-  return true;
-}
-
-std::string S3Client::put_object(const std::string& bucket, const std::string& key, const std::string& bytes,
-                                 const std::string& content_type) {
-  Call c("PUT", "PUT", bucket, key);
-  c.body = bytes;
-  if (!content_type.empty()) c.headers.emplace_back("content-type", content_type);
-  return execute(c).header("etag");
-}
-
 std::string S3Client::put_file(const std::string& bucket, const std::string& key, const std::string& path,
                                const std::string& content_type) {
   const int64_t size = cloud::upload_size(path);
   if (size > config_.multipart_threshold) return upload_multipart(bucket, key, path, size, content_type);
-  Call c("PUT", "PUT", bucket, key);
-  c.body_file = path;
-  c.body_length = size;
-  if (!config_.bearer) c.payload_hash = cloud::hex(cloud::sha256_file(path, 0, size));
-  if (!content_type.empty()) c.headers.emplace_back("content-type", content_type);
-  return execute(c).header("etag");
-}
-
-std::optional<std::string> S3Client::get_object(const std::string& bucket, const std::string& key,
-                                                std::optional<std::pair<int64_t, int64_t>> range) {
-  Call c("GET", "GET", bucket, key);
-  c.expect_object(false, range);
-  if (range) c.headers.emplace_back("range", "bytes=" + std::to_string(range->first) + "-" + std::to_string(range->second));
-  c.quiet_statuses = {404};
-  cloud::HttpResponse r = execute(c);
-  if (is_missing_key(r, bucket, key)) return std::nullopt;
-  return std::move(r.body);
-}
-
-bool S3Client::get_object_to_file(const std::string& bucket, const std::string& key, const std::string& path) {
-  Call c("GET", "GET", bucket, key);
-  c.response_file = path;
-  c.expect_object(true, std::nullopt);
-  c.quiet_statuses = {404};
-  return !is_missing_key(execute(c), bucket, key);
-}
-
-std::optional<S3Object> S3Client::head_object(const std::string& bucket, const std::string& key) {
-  Call c("HEAD", "HEAD", bucket, key);
-  c.quiet_statuses = {404};
-  cloud::HttpResponse r = execute(c);
-  if (r.status == 404) return std::nullopt;
-  S3Object o;
-  o.key = key;
-  o.size = std::atoll(r.header("content-length").c_str());
-  o.etag = r.header("etag");
-  o.last_modified = std::max<int64_t>(cloud::parse_http_date(r.header("last-modified")), 0);
-  return o;
-}
-
-void S3Client::delete_object(const std::string& bucket, const std::string& key) {
-  Call c("DELETE", "DELETE", bucket, key);
-  c.quiet_statuses = {404};  // deleting what is not there is done
-  execute(c);
+  return put(bucket, key, "", path, size, content_type);
 }
 
 S3Listing S3Client::list_objects(const std::string& bucket, const std::string& prefix, const std::string& delimiter,

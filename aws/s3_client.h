@@ -55,7 +55,7 @@ struct S3ClientConfig {
 using S3Object = cloud::Object;
 using S3Listing = cloud::Listing;
 
-class S3Client : private cloud::Dialect {
+class S3Client : public cloud::ObjectClient {
  public:
   static constexpr int64_t kMinPartSize = 5ll << 20;
   static constexpr int kMaxParts = 10000;
@@ -64,20 +64,29 @@ class S3Client : private cloud::Dialect {
 
   // PutObject. Returns the ETag.
   std::string put_object(const std::string& bucket, const std::string& key, const std::string& bytes,
-                         const std::string& content_type = "");
+                         const std::string& content_type = "") {
+    return put(bucket, key, bytes, "", 0, content_type);
+  }
   // PutObject for a file, or a multipart upload above multipart_threshold.
   std::string put_file(const std::string& bucket, const std::string& key, const std::string& path,
-                       const std::string& content_type = "");
+                       const std::string& content_type = "") override;
   // GetObject; nullopt when the key does not exist. range = [first, last] inclusive bytes.
   std::optional<std::string> get_object(const std::string& bucket, const std::string& key,
-                                        std::optional<std::pair<int64_t, int64_t>> range = std::nullopt);
+                                        std::optional<std::pair<int64_t, int64_t>> range = std::nullopt) {
+    return get(bucket, key, range);
+  }
   // GetObject streamed to a file; false when the key does not exist.
-  bool get_object_to_file(const std::string& bucket, const std::string& key, const std::string& path);
-  std::optional<S3Object> head_object(const std::string& bucket, const std::string& key);
-  void delete_object(const std::string& bucket, const std::string& key);
+  bool get_object_to_file(const std::string& bucket, const std::string& key, const std::string& path) {
+    return get_to_file(bucket, key, path);
+  }
+  std::optional<S3Object> head_object(const std::string& bucket, const std::string& key) { return head(bucket, key); }
+  void delete_object(const std::string& bucket, const std::string& key) { remove(bucket, key); }
   // ListObjectsV2, every page (max_keys > 0 sets the page size; S3's default is 1000).
   S3Listing list_objects(const std::string& bucket, const std::string& prefix, const std::string& delimiter = "",
                          int max_keys = 0);
+  S3Listing list(const std::string& bucket, const std::string& prefix, const std::string& delimiter) override {
+    return list_objects(bucket, prefix, delimiter);
+  }
   void create_bucket(const std::string& bucket);
   // A presigned GET URL valid for expires_seconds (1 s to 7 days).
   std::string presign_get(const std::string& bucket, const std::string& key, int64_t expires_seconds);
@@ -94,12 +103,8 @@ class S3Client : private cloud::Dialect {
   // file needs at most 10,000 parts.
   static int64_t choose_part_size(int64_t file_size, int64_t preferred);
 
-  // While cancelled, every call in progress stops within about a second (its transfer and its
-  // retry waits) and every new call fails at once, with S3Error code "Cancelled" (transient: the
-  // same call may be made again later). A multipart upload cut short is aborted with one quick
+  // set_cancelled (cloud::ObjectClient's): a multipart upload cut short is aborted with one quick
   // attempt, so it leaves no parts behind when the server still answers.
-  void set_cancelled(bool cancelled) { engine_.set_cancelled(cancelled); }
-  bool cancelled() const { return engine_.cancelled(); }
 
   std::string region() const;
   int64_t clock_skew() const { return skew_.load(); }
@@ -109,7 +114,6 @@ class S3Client : private cloud::Dialect {
 
  private:
   using Call = cloud::Call;
-  cloud::HttpResponse execute(Call& call) { return engine_.execute(call, *this); }
   // The S3 dialect (see cloud::Dialect).
   cloud::HttpRequest prepare(Call& call) override;
   S3ErrorInfo parse_error(const cloud::HttpResponse& resp) const override { return parse_s3_error(resp); }
@@ -119,7 +123,6 @@ class S3Client : private cloud::Dialect {
   S3Error failure(const Call& call, const S3ErrorInfo& e) const override { return failure(call.op, call.bucket, call.shown(), e); }
   std::string target(const Call& call) const override { return target(call.bucket, call.shown()); }
   bool virtual_hosted(const std::string& bucket) const;
-  bool is_missing_key(const cloud::HttpResponse& r, const std::string& bucket, const std::string& key) const;
   void locate(const std::string& bucket, const std::string& key, std::string* host, std::string* path) const;
   void abort_after_failure(const std::string& bucket, const std::string& key, const std::string& upload_id);
   static Call abort_call(const std::string& bucket, const std::string& key, const std::string& upload_id);
@@ -130,7 +133,6 @@ class S3Client : private cloud::Dialect {
   S3Error failure(const std::string& op, const std::string& bucket, const std::string& key, const S3ErrorInfo& e) const;
 
   S3ClientConfig config_;
-  cloud::Engine engine_;
   std::string scheme_, endpoint_host_;
   mutable std::mutex mu_;
   std::string region_;

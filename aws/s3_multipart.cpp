@@ -2,7 +2,6 @@
 // part that still fails, or a cancellation, aborts the whole upload so no orphaned parts keep
 // costing storage; a Complete whose answer was lost is recognised as done).
 #include "aws/s3_client.h"
-#include "cloud/crypto.h"
 #include "cloud/upload.h"
 #include "cloud/xml.h"
 
@@ -30,7 +29,6 @@ std::string S3Client::upload_part(const std::string& bucket, const std::string& 
   c.body_file = path;
   c.body_offset = offset;
   c.body_length = length;
-  if (!config_.bearer) c.payload_hash = cloud::hex(cloud::sha256_file(path, offset, length));
   std::string etag = execute(c).header("etag");
   if (etag.empty()) throw std::runtime_error("UploadPart " + std::to_string(part_number) + " of " + target(bucket, key) + " returned no ETag");
   return etag;

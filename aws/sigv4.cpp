@@ -8,32 +8,17 @@
 #include <stdexcept>
 
 #include "cloud/crypto.h"
+#include "common/text.h"
 
 namespace aws {
 
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using gan::lower;
 
 // Trimall: "removes excess white space before and after values, and converts sequential
 // spaces to a single space".
-std::string trim_all(const std::string& v) {
-  std::string out;
-  bool space = false;
-  for (char c : v) {
-    if (c == ' ' || c == '\t') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
+std::string trim_all(const std::string& v) { return cloud::fold_spaces(v, " \t"); }
 
 struct CanonicalHeaders {
   std::string text;    // "name:value\n" per header

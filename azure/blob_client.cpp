@@ -12,7 +12,9 @@
 namespace azure {
 
 
-BlobClient::BlobClient(BlobClientConfig config) : config_(std::move(config)), engine_(config_.transport, config_.retry) {
+BlobClient::BlobClient(BlobClientConfig config)
+    : ObjectClient(config.transport, config.retry, {"Content-Type", "x-ms-range", "ContainerNotFound", {{"x-ms-blob-type", "BlockBlob"}}}),
+      config_(std::move(config)) {
   if (config_.account.empty()) throw std::invalid_argument("BlobClient needs an account name");
   if (!config_.clock) config_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
   if (config_.concurrency < 1) config_.concurrency = 1;
@@ -103,73 +105,11 @@ BlobError BlobClient::failure(const Call& call, const BlobErrorInfo& e) const {
                    e, is_transient_blob_error(e));
 }
 
-bool BlobClient::found(const cloud::HttpResponse& r, const std::string& container, const std::string& blob) const {
-  if (r.status != 404) return true;
-  BlobErrorInfo e = parse_blob_error(r);
-  if (e.code == "ContainerNotFound")
-    throw BlobError(describe_blob_error("GET", config_.account, container, blob, e, config_.credential.source, endpoint_), e, false);
-  return false;
-}
-
-std::string BlobClient::put_blob(const std::string& container, const std::string& blob, const std::string& bytes,
-                                 const std::string& content_type) {
-  Call c("PUT", "PUT", container, blob);
-  c.body = bytes;
-  c.headers = {{"x-ms-blob-type", "BlockBlob"}};
-  if (!content_type.empty()) c.headers.emplace_back("Content-Type", content_type);
-  return execute(c).header("etag");
-}
-
 std::string BlobClient::put_file(const std::string& container, const std::string& blob, const std::string& path,
                                  const std::string& content_type) {
   const int64_t size = cloud::upload_size(path);
   if (size > config_.block_threshold) return upload_blocks(container, blob, path, size, content_type);
-  Call c("PUT", "PUT", container, blob);
-  c.body_file = path;
-  c.body_length = size;
-  c.headers = {{"x-ms-blob-type", "BlockBlob"}};
-  if (!content_type.empty()) c.headers.emplace_back("Content-Type", content_type);
-  return execute(c).header("etag");
-}
-
-std::optional<std::string> BlobClient::get_blob(const std::string& container, const std::string& blob,
-                                                std::optional<std::pair<int64_t, int64_t>> range) {
-  Call c("GET", "GET", container, blob);
-  c.expect_object(false, range);
-  if (range) c.headers.emplace_back("x-ms-range", "bytes=" + std::to_string(range->first) + "-" + std::to_string(range->second));
-  c.quiet_statuses = {404};
-  cloud::HttpResponse r = execute(c);
-  if (!found(r, container, blob)) return std::nullopt;
-  return std::move(r.body);
-}
-
-bool BlobClient::get_blob_to_file(const std::string& container, const std::string& blob, const std::string& path) {
-  Call c("GET", "GET", container, blob);
-  c.response_file = path;
-  c.expect_object(true, std::nullopt);
-  c.quiet_statuses = {404};
-  return found(execute(c), container, blob);
-}
-
-std::optional<BlobInfo> BlobClient::get_properties(const std::string& container, const std::string& blob) {
-  Call c("HEAD", "HEAD", container, blob);
-  c.quiet_statuses = {404};
-  cloud::HttpResponse r = execute(c);
-  if (r.status == 404) return std::nullopt;
-  BlobInfo b;
-  b.key = blob;
-  b.size = std::atoll(r.header("content-length").c_str());
-  b.etag = r.header("etag");
-  b.content_type = r.header("content-type");
-  int64_t t = cloud::parse_http_date(r.header("last-modified"));
-  b.last_modified = t < 0 ? 0 : t;
-  return b;
-}
-
-void BlobClient::delete_blob(const std::string& container, const std::string& blob) {
-  Call c("DELETE", "DELETE", container, blob);
-  c.quiet_statuses = {404};  // deleting what is not there is done
-  execute(c);
+  return put(container, blob, "", path, size, content_type);
 }
 
 BlobListing BlobClient::list_blobs(const std::string& container, const std::string& prefix, const std::string& delimiter,

@@ -50,27 +50,39 @@ struct BlobClientConfig {
 using BlobInfo = cloud::Object;     // key: the blob's name; content_type from its properties
 using BlobListing = cloud::Listing;
 
-class BlobClient : private cloud::Dialect {
+class BlobClient : public cloud::ObjectClient {
  public:
   static constexpr int kMaxBlocks = 50000;
   explicit BlobClient(BlobClientConfig config);
 
   // Put Blob (a block blob in one request). Returns the ETag.
   std::string put_blob(const std::string& container, const std::string& blob, const std::string& bytes,
-                       const std::string& content_type = "");
+                       const std::string& content_type = "") {
+    return put(container, blob, bytes, "", 0, content_type);
+  }
   // Put Blob for a file, or Put Block (in parallel) + Put Block List above block_threshold.
   std::string put_file(const std::string& container, const std::string& blob, const std::string& path,
-                       const std::string& content_type = "");
+                       const std::string& content_type = "") override;
   // Get Blob; nullopt when the blob does not exist. range = [first, last] inclusive.
   std::optional<std::string> get_blob(const std::string& container, const std::string& blob,
-                                      std::optional<std::pair<int64_t, int64_t>> range = std::nullopt);
-  bool get_blob_to_file(const std::string& container, const std::string& blob, const std::string& path);
+                                      std::optional<std::pair<int64_t, int64_t>> range = std::nullopt) {
+    return get(container, blob, range);
+  }
+  bool get_blob_to_file(const std::string& container, const std::string& blob, const std::string& path) {
+    return get_to_file(container, blob, path);
+  }
   // Get Blob Properties; nullopt when it does not exist.
-  std::optional<BlobInfo> get_properties(const std::string& container, const std::string& blob);
-  void delete_blob(const std::string& container, const std::string& blob);  // absent is fine
+  std::optional<BlobInfo> get_properties(const std::string& container, const std::string& blob) {
+    return head(container, blob);
+  }
+  // Delete Blob; absent is fine.
+  void delete_blob(const std::string& container, const std::string& blob) { remove(container, blob); }
   // List Blobs, following NextMarker through every page (max_results > 0 sets the page size).
   BlobListing list_blobs(const std::string& container, const std::string& prefix, const std::string& delimiter = "",
                          int max_results = 0);
+  BlobListing list(const std::string& container, const std::string& prefix, const std::string& delimiter) override {
+    return list_blobs(container, prefix, delimiter);
+  }
   void create_container(const std::string& container);  // already there is fine
 
   // The block primitives put_file uses (exposed for tests).
@@ -98,16 +110,11 @@ class BlobClient : private cloud::Dialect {
   // Seconds the service's clock is ahead of ours, learnt from a rejected x-ms-date (0 until then).
   int64_t clock_skew() const { return skew_.load(); }
 
-  // While cancelled, every call in progress stops within about a second (its transfer and its
-  // retry waits) and every new call fails at once, with BlobError code "Cancelled" (transient: the
-  // same call may be made again later). A block upload cut short leaves only uncommitted blocks,
-  // which the service discards by itself (see blob_blocks.cpp), so there is nothing to clean up.
-  void set_cancelled(bool cancelled) { engine_.set_cancelled(cancelled); }
-  bool cancelled() const { return engine_.cancelled(); }
+  // set_cancelled (cloud::ObjectClient's): a block upload cut short leaves only uncommitted
+  // blocks, which the service discards by itself (see blob_blocks.cpp): nothing to clean up.
 
  private:
   using Call = cloud::Call;  // bucket: the container; key: the blob
-  cloud::HttpResponse execute(Call& call) { return engine_.execute(call, *this); }
   // The Blob dialect (see cloud::Dialect).
   cloud::HttpRequest prepare(Call& call) override;
   BlobErrorInfo parse_error(const cloud::HttpResponse& resp) const override { return parse_blob_error(resp); }
@@ -118,14 +125,11 @@ class BlobClient : private cloud::Dialect {
     return "az://" + config_.account + "/" + call.bucket + "/" + call.shown();
   }
   std::string endpoint_url() const override { return endpoint_; }
-  // A 404 is a missing blob (false) unless the container itself is missing (thrown).
-  bool found(const cloud::HttpResponse& r, const std::string& container, const std::string& blob) const;
   std::string upload_blocks(const std::string& container, const std::string& blob, const std::string& path,
                             int64_t size, const std::string& content_type);
   int64_t now() const;
 
   BlobClientConfig config_;
-  cloud::Engine engine_;
   std::string endpoint_;     // without a trailing '/'
   std::string base_scheme_host_;  // "http://127.0.0.1:10000"
   std::string base_path_;    // "" or "/devstoreaccount1"

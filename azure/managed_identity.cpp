@@ -42,14 +42,7 @@ cloud::AccessToken ManagedIdentitySource::fetch(int64_t now) {
                              ". Assign a managed identity to this VM (and, with several, set AZURE_CLIENT_ID), "
                              "and grant it the Storage Blob Data Contributor role on the storage account");
   }
-  cloud::AccessToken t;
-  t.token = f["access_token"];
-  if (t.token.empty()) throw std::runtime_error(name() + " answered without an access_token");
-  int64_t on = std::atoll(f["expires_on"].c_str());
-  int64_t in = std::atoll(f["expires_in"].c_str());
-  t.expires_at = on > 0 ? on : now + (in > 0 ? in : 300);
-  t.source = name();
-  return t;
+  return cloud::token_from_fields(f, now, name());
 }
 
 }  // namespace azure

@@ -9,33 +9,16 @@
 #include <vector>
 
 #include "cloud/crypto.h"
+#include "common/text.h"
 
 namespace azure {
 
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+using gan::lower;
 
 // Trims, and folds every run of whitespace inside to one space ("unfold the string").
-std::string fold(const std::string& v) {
-  std::string out;
-  bool pending_space = false;
-  for (char c : v) {
-    if (is_space(c)) {
-      pending_space = !out.empty();
-      continue;
-    }
-    if (pending_space) out += ' ';
-    pending_space = false;
-    out += c;
-  }
-  return out;
-}
+std::string fold(const std::string& v) { return cloud::fold_spaces(v, " \t\r\n"); }
 
 std::string header_value(const KeyValues& headers, const std::string& lowercase_name) {
   for (const auto& [k, v] : headers)

@@ -2,6 +2,7 @@
 #include "cloud/engine.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace cloud {
 
@@ -53,6 +54,63 @@ HttpResponse Engine::execute(Call& call, Dialect& d) {
     if (d.transient(err) && retry()) continue;
     throw d.failure(call, err);
   }
+}
+
+std::string ObjectClient::put(const std::string& bucket, const std::string& key, const std::string& bytes,
+                              const std::string& path, int64_t size, const std::string& content_type) {
+  Call c("PUT", "PUT", bucket, key);
+  c.body = bytes;
+  c.body_file = path;
+  if (!path.empty()) c.body_length = size;
+  c.headers = names_.put_headers;
+  if (!content_type.empty()) c.headers.emplace_back(names_.content_type, content_type);
+  return execute(c).header("etag");
+}
+
+bool ObjectClient::found(const HttpResponse& r, const Call& call) const {
+  if (r.status != 404) return true;
+  ErrorInfo e = parse_error(r);
+  if (e.code == names_.missing_bucket) throw failure(call, e);
+  return false;
+}
+
+std::optional<std::string> ObjectClient::get(const std::string& bucket, const std::string& key,
+                                             std::optional<std::pair<int64_t, int64_t>> range) {
+  Call c("GET", "GET", bucket, key);
+  c.expect_object(false, range);
+  if (range) c.headers.emplace_back(names_.range, "bytes=" + std::to_string(range->first) + "-" + std::to_string(range->second));
+  c.quiet_statuses = {404};
+  HttpResponse r = execute(c);
+  if (!found(r, c)) return std::nullopt;
+  return std::move(r.body);
+}
+
+bool ObjectClient::get_to_file(const std::string& bucket, const std::string& key, const std::string& path) {
+  Call c("GET", "GET", bucket, key);
+  c.response_file = path;
+  c.expect_object(true, std::nullopt);
+  c.quiet_statuses = {404};
+  return found(execute(c), c);
+}
+
+std::optional<Object> ObjectClient::head(const std::string& bucket, const std::string& key) {
+  Call c("HEAD", "HEAD", bucket, key);
+  c.quiet_statuses = {404};
+  HttpResponse r = execute(c);
+  if (r.status == 404) return std::nullopt;
+  Object o;
+  o.key = key;
+  o.size = std::atoll(r.header("content-length").c_str());
+  o.etag = r.header("etag");
+  o.content_type = r.header("content-type");
+  o.last_modified = std::max<int64_t>(parse_http_date(r.header("last-modified")), 0);
+  return o;
+}
+
+void ObjectClient::remove(const std::string& bucket, const std::string& key) {
+  Call c("DELETE", "DELETE", bucket, key);
+  c.quiet_statuses = {404};  // deleting what is not there is done
+  execute(c);
 }
 
 }  // namespace cloud

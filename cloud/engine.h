@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,6 +75,49 @@ class Engine {
   std::shared_ptr<HttpTransport> transport_;
   RetryPolicy retry_;
   std::atomic<bool> cancelled_{false};
+};
+
+// A dialect's client: its engine, and the object calls every service makes the same way (put
+// bytes or a file in one request, get all of an object, a range of it or into a file, head,
+// delete), which differ only in header names and in the code of a 404 that means the bucket
+// (the container) is missing rather than the object. The storage adaptors use only this.
+class ObjectClient : protected Dialect {
+ public:
+  // While cancelled, every call in progress stops within about a second (its transfer and its
+  // retry waits) and every new call fails at once, with Error code "Cancelled" (transient: the
+  // same call may be made again later).
+  void set_cancelled(bool cancelled) { engine_.set_cancelled(cancelled); }
+  bool cancelled() const { return engine_.cancelled(); }
+  // PUT of `bytes`, or of the file's first `size` bytes when path is set. Returns the ETag.
+  std::string put(const std::string& bucket, const std::string& key, const std::string& bytes,
+                  const std::string& path, int64_t size, const std::string& content_type);
+  // nullopt (false) when the object does not exist; range = [first, last] inclusive.
+  std::optional<std::string> get(const std::string& bucket, const std::string& key,
+                                 std::optional<std::pair<int64_t, int64_t>> range);
+  bool get_to_file(const std::string& bucket, const std::string& key, const std::string& path);
+  std::optional<Object> head(const std::string& bucket, const std::string& key);
+  void remove(const std::string& bucket, const std::string& key);  // absent is fine
+  // The dialect's own: a file in one request or in parts; every page of a listing.
+  virtual std::string put_file(const std::string& bucket, const std::string& key, const std::string& path,
+                               const std::string& content_type) = 0;
+  virtual Listing list(const std::string& bucket, const std::string& prefix, const std::string& delimiter) = 0;
+
+ protected:
+  struct Names {
+    std::string content_type;    // "content-type" (S3), "Content-Type" (Azure)
+    std::string range;           // "range", "x-ms-range"
+    std::string missing_bucket;  // "NoSuchBucket", "ContainerNotFound": thrown, not "absent"
+    KeyValues put_headers;       // sent with every put (Azure's x-ms-blob-type)
+  };
+  ObjectClient(const TransportOptions& transport, RetryPolicy retry, Names names)
+      : engine_(transport, retry), names_(std::move(names)) {}
+  HttpResponse execute(Call& call) { return engine_.execute(call, *this); }
+  Engine engine_;
+
+ private:
+  // A 404 is a missing object (false) unless the bucket itself is missing (thrown).
+  bool found(const HttpResponse& r, const Call& call) const;
+  Names names_;
 };
 
 }  // namespace cloud

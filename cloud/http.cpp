@@ -14,6 +14,9 @@
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <string_view>
+
+#include "common/text.h"
 
 namespace cloud {
 
@@ -140,8 +143,7 @@ size_t write_header(char* data, size_t size, size_t n, void* user) {
   }
   size_t colon = line.find(':');
   if (colon == std::string::npos) return len;
-  std::string name = line.substr(0, colon);
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string name = gan::lower(line.substr(0, colon));
   size_t b = colon + 1, e = line.size();
   while (b < e && (line[b] == ' ' || line[b] == '\t')) b++;
   while (e > b && (line[e - 1] == '\r' || line[e - 1] == '\n' || line[e - 1] == ' ')) e--;
@@ -193,15 +195,11 @@ std::string url_host(const std::string& url) {
   } else {
     host = authority.substr(0, authority.find(':'));
   }
-  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return host;
+  return gan::lower(host);
 }
 
 bool starts_with_nocase(const std::string& s, const std::string& prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); i++)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) return false;
-  return true;
+  return gan::lower(s.substr(0, prefix.size())) == gan::lower(prefix);
 }
 
 std::string human_bytes(int64_t n) {
@@ -212,8 +210,7 @@ std::string human_bytes(int64_t n) {
 }  // namespace
 
 bool is_loopback_host(const std::string& host_in) {
-  std::string host = host_in;
-  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string host = gan::lower(host_in);
   if (host == "localhost" || host == "[::1]" || host == "::1") return true;
   if (host.rfind("127.", 0) != 0) return false;
   int parts = 0;
@@ -380,6 +377,21 @@ int64_t parse_http_date(const std::string& text) {
   const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm);
   if (!end) return -1;
   return static_cast<int64_t>(timegm(&tm));
+}
+
+std::string fold_spaces(const std::string& v, const char* spaces) {
+  std::string out;
+  bool pending_space = false;
+  for (char c : v) {
+    if (std::string_view(spaces).find(c) != std::string_view::npos) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out += ' ';
+    pending_space = false;
+    out += c;
+  }
+  return out;
 }
 
 std::string uri_encode(const std::string& s, bool encode_slash) {

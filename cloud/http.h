@@ -30,6 +30,9 @@ using KeyValues = std::vector<std::pair<std::string, std::string>>;
 // RFC 3986 percent-encoding: every byte but A-Z a-z 0-9 - . _ ~ (and '/' unless encode_slash)
 // as %XX, uppercase; what SigV4's canonical request and Azure's URLs both expect.
 std::string uri_encode(const std::string& s, bool encode_slash);
+// `v` trimmed, with each run of the characters in `spaces` inside it folded to one space, as the
+// signers canonicalise header values: SigV4's Trimall (" \t") and Azure's unfolding (" \t\r\n").
+std::string fold_spaces(const std::string& v, const char* spaces);
 
 // The response-body limits of a request; the S3, Blob and GCS clients' calls carry them too and
 // hand them to the HttpRequest they build.

@@ -2,6 +2,7 @@
 #include "cloud/token_cache.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "cloud/retry.h"
@@ -34,9 +35,10 @@ int TokenCache::fetches() const {
   return fetches_;
 }
 
-std::shared_ptr<HttpTransport> metadata_transport() {
+std::shared_ptr<HttpTransport> metadata_transport(long low_speed_seconds) {
   TransportOptions o;
   o.connect_timeout_ms = 1000;
+  o.low_speed_seconds = low_speed_seconds;
   return std::make_shared<HttpTransport>(o);
 }
 
@@ -59,6 +61,17 @@ HttpResponse ask_metadata_service(const HttpTransport& transport, HttpRequest re
       continue;
     return resp;
   }
+}
+
+AccessToken token_from_fields(std::map<std::string, std::string>& f, int64_t now, const std::string& source) {
+  AccessToken t;
+  t.token = f["access_token"];
+  if (t.token.empty()) throw std::runtime_error(source + " answered without an access_token");
+  int64_t on = std::atoll(f["expires_on"].c_str());
+  int64_t in = std::atoll(f["expires_in"].c_str());
+  t.expires_at = on > 0 ? on : now + (in > 0 ? in : 300);
+  t.source = source;
+  return t;
 }
 
 }  // namespace cloud

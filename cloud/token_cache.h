@@ -7,6 +7,7 @@
 // which a client calls when the service rejects a token it believed valid.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -48,12 +49,15 @@ class TokenCache {
 };
 
 // A transport for a VM's link-local metadata service: connecting gives up after 1 s, as off the
-// cloud nothing answers there.
-std::shared_ptr<HttpTransport> metadata_transport();
+// cloud nothing answers there; a transfer stalled for low_speed_seconds is cut short.
+std::shared_ptr<HttpTransport> metadata_transport(long low_speed_seconds = 30);
 // Sends a metadata service's token request straight (never through a proxy), 5 s per attempt, up
 // to 4 attempts while nothing answers or the status is transient (or retry_status). When nothing
 // answers, throws std::runtime_error "<name> did not answer (<why>): <what to do instead>".
 HttpResponse ask_metadata_service(const HttpTransport& transport, HttpRequest req, const std::string& name,
                                   const std::string& instead, long retry_status = 0);
+// The token of a metadata service's JSON answer (`fields`): access_token, expiring at expires_on,
+// else expires_in seconds from now, else in 5 minutes. Throws when it has no access_token.
+AccessToken token_from_fields(std::map<std::string, std::string>& fields, int64_t now, const std::string& source);
 
 }  // namespace cloud

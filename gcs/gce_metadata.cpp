@@ -33,13 +33,7 @@ cloud::AccessToken GceMetadataSource::fetch(int64_t now) {
     throw std::runtime_error(name() + " answered without 'Metadata-Flavor: Google': that is not a GCE metadata "
                              "server (a proxy?); set GCE_METADATA_HOST or use HMAC keys");
   auto f = cloud::json_fields(resp.body);
-  cloud::AccessToken t;
-  t.token = f["access_token"];
-  if (t.token.empty()) throw std::runtime_error(name() + " answered without an access_token");
-  int64_t in = std::atoll(f["expires_in"].c_str());
-  t.expires_at = now + (in > 0 ? in : 300);
-  t.source = name();
-  return t;
+  return cloud::token_from_fields(f, now, name());
 }
 
 }  // namespace gcs

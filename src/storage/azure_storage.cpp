@@ -1,28 +1,14 @@
 // AzureStorage over azure::BlobClient; see azure_storage.h.
 #include "storage/azure_storage.h"
-#include "storage/remote_keys.h"
 
-#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 
 #include "storage/local.h"
-#include "storage/upload_queue.h"
 
 namespace gan {
 
 namespace {
-
-template <class F>
-auto remote_call(F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const azure::BlobError& e) {
-    throw RemoteStorageError(e.what(), e.transient());
-  } catch (const std::invalid_argument& e) {
-    throw RemoteStorageError(e.what(), false);  // a malformed key from the environment
-  }
-}
 
 bool valid_container(const std::string& c) {
   if (c.size() < 3 || c.size() > 63 || c.front() == '-' || c.back() == '-') return false;
@@ -50,20 +36,20 @@ std::string reference_azure_storage_url() {
   return "az://" + account + "/" + kReferenceAzureContainer;
 }
 
-AzureStorage::AzureStorage(const std::string& url, const AzureOptions& options) : url_(url) {
+AzureStorage::AzureStorage(const std::string& url, const AzureOptions& options) : RemoteStorage(url) {
   if (url.rfind("az://", 0) != 0) throw std::invalid_argument("not an az:// URL: '" + url + "'");
   std::string rest = url.substr(5);
   size_t s1 = rest.find('/');
   account_ = rest.substr(0, s1);
   std::string after = s1 == std::string::npos ? "" : rest.substr(s1 + 1);
   size_t s2 = after.find('/');
-  container_ = after.substr(0, s2);
+  bucket_ = after.substr(0, s2);
   prefix_ = s2 == std::string::npos ? "" : after.substr(s2 + 1);
   while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
-  if (account_.empty() || container_.empty())
+  if (account_.empty() || bucket_.empty())
     throw std::invalid_argument("storage " + url + ": expected az://account/container[/prefix]");
-  if (!valid_container(container_))
-    throw std::invalid_argument("storage " + url + ": the container name '" + container_ +
+  if (!valid_container(bucket_))
+    throw std::invalid_argument("storage " + url + ": the container name '" + bucket_ +
                                 "' must be 3 to 63 lowercase letters, digits and single hyphens");
   if (!prefix_.empty()) validate_storage_prefix(prefix_);
 
@@ -89,63 +75,21 @@ AzureStorage::AzureStorage(const std::string& url, const AzureOptions& options) 
   client_ = std::make_unique<azure::BlobClient>(cfg);
 }
 
-std::string AzureStorage::full_key(const std::string& key) const { return remote_full_key(prefix_, key); }
-
-template <class F>
-auto AzureStorage::write_call(F&& f) -> decltype(f()) {
-  return remote_call([&] {
+void AzureStorage::write(const std::function<std::string()>& f) {
+  remote_call([&] {
     try {
       return f();
-    } catch (const azure::BlobError& e) {
+    } catch (const cloud::Error& e) {
       if (e.code() != "ContainerNotFound") throw;
-      client_->create_container(container_);
+      client().create_container(bucket_);
       return f();
     }
   });
 }
 
-void AzureStorage::put(const std::string& key, const std::string& bytes) {
-  write_call([&] { return client_->put_blob(container_, full_key(key), bytes, content_type_for_key(key)); });
-}
-
-void AzureStorage::put_file(const std::string& key, const std::string& local_path) {
-  write_call([&] { return client_->put_file(container_, full_key(key), local_path, content_type_for_key(key)); });
-}
-
-std::optional<std::string> AzureStorage::get(const std::string& key) {
-  return remote_call([&] { return client_->get_blob(container_, full_key(key)); });
-}
-
-std::optional<ObjectInfo> AzureStorage::stat(const std::string& key) {
-  auto b = remote_call([&] { return client_->get_properties(container_, full_key(key)); });
-  if (!b) return std::nullopt;
-  return ObjectInfo{key, b->size, b->last_modified};
-}
-
-std::vector<ObjectInfo> AzureStorage::list(const std::string& prefix) {
-  const std::string names = remote_list_prefix(prefix_, prefix);
-  azure::BlobListing l = remote_call([&] { return client_->list_blobs(container_, names); });
-  std::vector<ObjectInfo> listed;
-  for (auto& b : l.objects) listed.push_back(ObjectInfo{b.key, b.size, b.last_modified});
-  return remote_objects(prefix_, std::move(listed));
-}
-
-std::vector<std::string> AzureStorage::list_dirs(const std::string& prefix) {
-  const std::string dir = remote_dir_prefix(prefix_, prefix);
-  azure::BlobListing l = remote_call([&] { return client_->list_blobs(container_, dir, "/"); });
-  return remote_dirs(dir, l.common_prefixes);
-}
-
-void AzureStorage::remove(const std::string& key) {
-  remote_call([&] {
-    client_->delete_blob(container_, full_key(key));
-    return 0;
-  });
-}
-
 std::string AzureStorage::presign(const std::string& key, int64_t expires_seconds) {
   try {
-    return remote_call([&] { return client_->sas_url(container_, full_key(key), expires_seconds); });
+    return remote_call([&] { return client().sas_url(bucket_, full_key(key), expires_seconds); });
   } catch (const azure::NoSasLink& e) {
     throw PresignUnavailable(e.what());
   }

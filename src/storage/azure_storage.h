@@ -1,8 +1,6 @@
 // AzureStorage: the Storage seam over azure::BlobClient, for az://account/container/prefix URLs.
 //
-// A thin adapter like S3Storage: keys validated like local ones, joined under the URL's prefix,
-// given a Content-Type so SAS links open in a browser; failures surface as RemoteStorageError
-// (upload_queue.h) saying whether waiting can help. The one Azure-specific kindness: the first
+// A RemoteStorage (remote_keys.h) like S3Storage. The one Azure-specific kindness: the first
 // write into a container that does not exist creates it (the reference system's infra made
 // container gan-training-storage; a fresh Azurite or account has none). CURL_CA_BUNDLE, when set,
 // is the CA file trusted for the endpoint (see cloud/http.h).
@@ -13,7 +11,7 @@
 
 #include "cloud/retry.h"
 #include "azure/blob_client.h"
-#include "storage/storage.h"
+#include "storage/remote_keys.h"
 
 namespace gan {
 
@@ -36,36 +34,27 @@ struct AzureOptions {
 constexpr const char* kReferenceAzureContainer = "gan-training-storage";
 std::string reference_azure_storage_url();
 
-class AzureStorage : public Storage {
+class AzureStorage : public RemoteStorage {
  public:
   // url = "az://account/container[/prefix]". Throws std::invalid_argument naming the URL.
   AzureStorage(const std::string& url, const AzureOptions& options);
 
-  std::string url() const override { return url_; }
-  void put(const std::string& key, const std::string& bytes) override;
-  void put_file(const std::string& key, const std::string& local_path) override;
-  std::optional<std::string> get(const std::string& key) override;
-  std::optional<ObjectInfo> stat(const std::string& key) override;
-  std::vector<ObjectInfo> list(const std::string& prefix) override;
-  std::vector<std::string> list_dirs(const std::string& prefix) override;
-  void remove(const std::string& key) override;
   // A read-only service SAS URL for the blob, signed with the account key; with a read-only SAS
   // credential (sp=r or rl), the blob URL with it. Throws PresignUnavailable for a managed
   // identity and for a SAS that can write or delete (see BlobClient::sas_url).
   std::string presign(const std::string& key, int64_t expires_seconds) override;
-  void set_cancelled(bool cancelled) override { client_->set_cancelled(cancelled); }
 
   const std::string& account() const { return account_; }
-  const std::string& container() const { return container_; }
-  const std::string& prefix() const { return prefix_; }
-  azure::BlobClient& client() { return *client_; }
+  const std::string& container() const { return bucket_; }
+  azure::BlobClient& client() { return static_cast<azure::BlobClient&>(*client_); }
 
  private:
-  std::string full_key(const std::string& key) const;
-  template <class F>
-  auto write_call(F&& f) -> decltype(f());
-  std::string url_, account_, container_, prefix_;
-  std::unique_ptr<azure::BlobClient> client_;
+  // A malformed key from the environment.
+  bool permanent(const std::exception& e) const override {
+    return dynamic_cast<const std::invalid_argument*>(&e) != nullptr;
+  }
+  void write(const std::function<std::string()>& f) override;
+  std::string account_;
 };
 
 

@@ -54,11 +54,7 @@ GcsStorage::GcsStorage(const std::string& url, const GcsOptions& options) : S3St
                                           const cloud::ErrorInfo& e, const std::string&) {
     return gcs::describe_gcs_error(op, bucket, key, e, source, auth);
   };
-  cfg.retry = options.retry;
-  cfg.concurrency = options.concurrency;
-  cfg.multipart_threshold = options.multipart_threshold;
-  cfg.part_size = options.part_size;
-  client_ = std::make_unique<aws::S3Client>(cfg);
+  open_client(std::move(cfg), options);
 }
 
 std::string GcsStorage::presign(const std::string& key, int64_t expires_seconds) {

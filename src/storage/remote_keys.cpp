@@ -62,4 +62,43 @@ std::string content_type_for_key(const std::string& key) {
   return "application/octet-stream";
 }
 
+void RemoteStorage::put(const std::string& key, const std::string& bytes) {
+  write([&] { return client_->put(bucket_, full_key(key), bytes, "", 0, content_type_for_key(key)); });
+}
+
+void RemoteStorage::put_file(const std::string& key, const std::string& local_path) {
+  write([&] { return client_->put_file(bucket_, full_key(key), local_path, content_type_for_key(key)); });
+}
+
+std::optional<std::string> RemoteStorage::get(const std::string& key) {
+  return remote_call([&] { return client_->get(bucket_, full_key(key), std::nullopt); });
+}
+
+std::optional<ObjectInfo> RemoteStorage::stat(const std::string& key) {
+  auto o = remote_call([&] { return client_->head(bucket_, full_key(key)); });
+  if (!o) return std::nullopt;
+  return ObjectInfo{key, o->size, o->last_modified};
+}
+
+std::vector<ObjectInfo> RemoteStorage::list(const std::string& prefix) {
+  const std::string names = remote_list_prefix(prefix_, prefix);
+  cloud::Listing l = remote_call([&] { return client_->list(bucket_, names, ""); });
+  std::vector<ObjectInfo> listed;
+  for (auto& o : l.objects) listed.push_back(ObjectInfo{o.key, o.size, o.last_modified});
+  return remote_objects(prefix_, std::move(listed));
+}
+
+std::vector<std::string> RemoteStorage::list_dirs(const std::string& prefix) {
+  const std::string dir = remote_dir_prefix(prefix_, prefix);
+  cloud::Listing l = remote_call([&] { return client_->list(bucket_, dir, "/"); });
+  return remote_dirs(dir, l.common_prefixes);
+}
+
+void RemoteStorage::remove(const std::string& key) {
+  remote_call([&] {
+    client_->remove(bucket_, full_key(key));
+    return 0;
+  });
+}
+
 }  // namespace gan

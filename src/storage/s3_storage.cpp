@@ -1,32 +1,13 @@
 // S3Storage over aws::S3Client; see s3_storage.h.
 #include "storage/s3_storage.h"
 
-#include <algorithm>
 #include <cstdlib>
 
 #include "storage/local.h"
-#include "storage/remote_keys.h"
-#include "storage/upload_queue.h"
 
 namespace gan {
 
-namespace {
-
-// Runs a client call, turning the library's errors into RemoteStorageError.
-template <class F>
-auto remote_call(F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const aws::S3Error& e) {
-    throw RemoteStorageError(e.what(), e.transient());
-  } catch (const aws::CredentialsError& e) {
-    throw RemoteStorageError(e.what(), false);
-  }
-}
-
-}  // namespace
-
-S3Storage::S3Storage(const std::string& url, const std::string& scheme, size_t max_bucket) : url_(url) {
+S3Storage::S3Storage(const std::string& url, const std::string& scheme, size_t max_bucket) : RemoteStorage(url) {
   if (url.rfind(scheme + "://", 0) != 0) throw std::invalid_argument("not an " + scheme + ":// URL: '" + url + "'");
   std::string rest = url.substr(scheme.size() + 3);
   size_t slash = rest.find('/');
@@ -51,56 +32,11 @@ S3Storage::S3Storage(const std::string& url, const S3Options& options) : S3Stora
   cfg.region = aws::resolve_region(options.region, options.profile, nullptr, cfg.endpoint.empty());
   cfg.addressing = options.path_style ? aws::S3ClientConfig::Addressing::PathStyle : aws::S3ClientConfig::Addressing::Auto;
   cfg.credentials = options.credentials ? options.credentials : aws::default_credentials(options.profile);
-  cfg.retry = options.retry;
-  cfg.concurrency = options.concurrency;
-  cfg.multipart_threshold = options.multipart_threshold;
-  cfg.part_size = options.part_size;
-  client_ = std::make_unique<aws::S3Client>(cfg);
-}
-
-std::string S3Storage::full_key(const std::string& key) const { return remote_full_key(prefix_, key); }
-
-void S3Storage::put(const std::string& key, const std::string& bytes) {
-  remote_call([&] { return client_->put_object(bucket_, full_key(key), bytes, content_type_for_key(key)); });
-}
-
-void S3Storage::put_file(const std::string& key, const std::string& local_path) {
-  remote_call([&] { return client_->put_file(bucket_, full_key(key), local_path, content_type_for_key(key)); });
-}
-
-std::optional<std::string> S3Storage::get(const std::string& key) {
-  return remote_call([&] { return client_->get_object(bucket_, full_key(key)); });
-}
-
-std::optional<ObjectInfo> S3Storage::stat(const std::string& key) {
-  auto o = remote_call([&] { return client_->head_object(bucket_, full_key(key)); });
-  if (!o) return std::nullopt;
-  return ObjectInfo{key, o->size, o->last_modified};
-}
-
-std::vector<ObjectInfo> S3Storage::list(const std::string& prefix) {
-  const std::string names = remote_list_prefix(prefix_, prefix);
-  aws::S3Listing l = remote_call([&] { return client_->list_objects(bucket_, names); });
-  std::vector<ObjectInfo> listed;
-  for (auto& o : l.objects) listed.push_back(ObjectInfo{o.key, o.size, o.last_modified});
-  return remote_objects(prefix_, std::move(listed));
-}
-
-std::vector<std::string> S3Storage::list_dirs(const std::string& prefix) {
-  const std::string dir = remote_dir_prefix(prefix_, prefix);
-  aws::S3Listing l = remote_call([&] { return client_->list_objects(bucket_, dir, "/"); });
-  return remote_dirs(dir, l.common_prefixes);
-}
-
-void S3Storage::remove(const std::string& key) {
-  remote_call([&] {
-    client_->delete_object(bucket_, full_key(key));
-    return 0;
-  });
+  open_client(std::move(cfg), options);
 }
 
 std::string S3Storage::presign(const std::string& key, int64_t expires_seconds) {
-  return remote_call([&] { return client_->presign_get(bucket_, full_key(key), expires_seconds); });
+  return remote_call([&] { return client().presign_get(bucket_, full_key(key), expires_seconds); });
 }
 
 std::unique_ptr<Storage> open_s3_storage(const std::string& url, const S3Options& options) {

@@ -1,17 +1,11 @@
-// S3Storage: the Storage seam over aws::S3Client, for s3://bucket/prefix URLs.
-//
-// A thin adapter: keys are validated like local ones (the monitor passes keys from URLs), joined
-// under the URL's prefix, and given a Content-Type so presigned links open in a browser. Remote
-// failures surface as RemoteStorageError (upload_queue.h), which says whether trying again later
-// can help — the upload queue keeps retrying those, and reports the rest. set_cancelled is the
-// client's, so the queue's shutdown deadline cuts a stalled upload short.
+// S3Storage: the Storage seam over aws::S3Client, for s3://bucket/prefix URLs (RemoteStorage,
+// remote_keys.h, does the work).
 #pragma once
 #include <memory>
 #include <string>
 
 #include "aws/s3_client.h"
-#include "storage/storage.h"
-#include "storage/upload_queue.h"
+#include "storage/remote_keys.h"
 
 namespace gan {
 
@@ -30,33 +24,32 @@ struct S3Options {
 // The reference system's `-c aws_s3`: runs at the root of bucket gan-training-storage.
 constexpr const char* kReferenceS3Url = "s3://gan-training-storage";
 
-class S3Storage : public Storage {
+class S3Storage : public RemoteStorage {
  public:
   // url = "s3://bucket" or "s3://bucket/prefix". Throws std::invalid_argument naming the URL.
   S3Storage(const std::string& url, const S3Options& options);
 
-  std::string url() const override { return url_; }
-  void put(const std::string& key, const std::string& bytes) override;
-  void put_file(const std::string& key, const std::string& local_path) override;
-  std::optional<std::string> get(const std::string& key) override;
-  std::optional<ObjectInfo> stat(const std::string& key) override;
-  std::vector<ObjectInfo> list(const std::string& prefix) override;
-  std::vector<std::string> list_dirs(const std::string& prefix) override;
-  void remove(const std::string& key) override;
   std::string presign(const std::string& key, int64_t expires_seconds) override;
-  void set_cancelled(bool cancelled) override { client_->set_cancelled(cancelled); }
 
   const std::string& bucket() const { return bucket_; }
-  const std::string& prefix() const { return prefix_; }
-  aws::S3Client& client() { return *client_; }
+  aws::S3Client& client() { return static_cast<aws::S3Client&>(*client_); }
 
  protected:
   // Any service that speaks S3's protocol (GCS): `scheme`://bucket[/prefix] over `client`, the
   // bucket name max_bucket characters at most.
   S3Storage(const std::string& url, const std::string& scheme, size_t max_bucket);
-  std::string full_key(const std::string& key) const;
-  std::string url_, bucket_, prefix_;  // prefix_ without a trailing '/'
-  std::unique_ptr<aws::S3Client> client_;
+  // Opens the client for `cfg` with the options' retries, concurrency and multipart sizes.
+  template <class Options>
+  void open_client(aws::S3ClientConfig cfg, const Options& options) {
+    cfg.retry = options.retry;
+    cfg.concurrency = options.concurrency;
+    cfg.multipart_threshold = options.multipart_threshold;
+    cfg.part_size = options.part_size;
+    client_ = std::make_unique<aws::S3Client>(std::move(cfg));
+  }
+  bool permanent(const std::exception& e) const override {
+    return dynamic_cast<const aws::CredentialsError*>(&e) != nullptr;
+  }
 };
 
 // Opens s3://bucket/prefix with explicit options (the CLI's --s3-endpoint, --region).
