@@ -69,7 +69,6 @@ class Engine {
   HttpResponse execute(Call& call, Dialect& dialect);
   void set_cancelled(bool cancelled) { cancelled_.store(cancelled); }
   bool cancelled() const { return cancelled_.load(); }
-  const std::atomic<bool>* cancel_flag() const { return &cancelled_; }
 
  private:
   std::shared_ptr<HttpTransport> transport_;
