@@ -194,9 +194,9 @@ class Bound {
       bufs_.push_back(ops.alloc(b.bytes() + 2 * kGuard));
       std::vector<uint8_t> all(b.bytes() + 2 * kGuard, kGuardByte);
       uint8_t* data = all.data() + kGuard;
+      const void* from = b.type == Type::I32 ? (const void*)b.i32.data() : (const void*)b.f.data();
       if (b.role == Role::Out) std::memset(data, poison, b.bytes());
-      else if (b.type == Type::I32) std::memcpy(data, b.i32.data(), b.bytes());
-      else std::memcpy(data, b.f.data(), b.bytes());
+      else if (b.bytes() > 0) std::memcpy(data, from, b.bytes());  // an empty input has no source (null)
       ops.copy_to_device(bufs_.back()->data(), all.data(), all.size());
       ptrs.push_back(static_cast<uint8_t*>(bufs_.back()->data()) + kGuard);
     }
