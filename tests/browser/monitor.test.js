@@ -215,6 +215,10 @@ async function startGan() {
     });
 
     await check("summary and mini-batch table show the epoch", async () => {
+      // An epoch before the newest: the page stops following the live run, so the epoch it shows
+      // stays put while new ones arrive (on a loaded machine they can arrive faster than an image).
+      const older = await page.$$eval("#epoch option", (os) => os[1].value);
+      await page.selectOption("#epoch", older);
       await page.waitForFunction(() => document.getElementById("generated").dataset.epoch === document.getElementById("epoch").value, null, { timeout: 3000 });
       await page.waitForFunction(() => document.querySelectorAll("#rows tbody tr").length > 0, null, { timeout: 3000 });
       const n = await page.$$eval("#rows tbody tr", (r) => r.length);
