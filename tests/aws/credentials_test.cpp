@@ -34,7 +34,7 @@ class ExpiringProvider : public aws::CredentialsProvider {
     aws::Credentials c;
     c.access_key_id = "AK" + std::to_string(++loads);
     c.secret_access_key = "s";
-    c.expiration = now + lifetime;
+    c.expires_at = now + lifetime;
     return c;
   }
 };
@@ -43,18 +43,18 @@ class ExpiringProvider : public aws::CredentialsProvider {
 
 TEST(Credentials, EnvironmentVariables) {
   ScopedEnv env(clean_env);
-  aws::EnvProvider p;
+  aws::CredentialSource p = aws::env_source();
   std::string why;
-  EXPECT_FALSE(p.load(0, &why));
+  EXPECT_FALSE(p.load(&why));
   EXPECT_NE(why.find("AWS_ACCESS_KEY_ID"), std::string::npos);
   ScopedEnv keys({{"AWS_ACCESS_KEY_ID", "AKENV"}, {"AWS_SECRET_ACCESS_KEY", "secret"}, {"AWS_SESSION_TOKEN", "tok"}});
-  auto c = p.load(0, &why);
+  auto c = p.load(&why);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->access_key_id, "AKENV");
   EXPECT_EQ(c->session_token, "tok");
   ScopedEnv half({{"AWS_SECRET_ACCESS_KEY", nullptr}});
   try {
-    p.load(0, &why);
+    p.load(&why);
     FAIL();
   } catch (const aws::CredentialsError& e) {
     EXPECT_NE(std::string(e.what()).find("AWS_SECRET_ACCESS_KEY"), std::string::npos) << e.what();
@@ -73,17 +73,17 @@ TEST(Credentials, SharedFilesWithProfilesAndRegion) {
   ScopedEnv env(clean_env);
   ScopedEnv files({{"AWS_SHARED_CREDENTIALS_FILE", cred.c_str()}, {"AWS_CONFIG_FILE", conf.c_str()}});
   std::string why;
-  EXPECT_EQ(aws::SharedFileProvider().load(0, &why)->access_key_id, "AKDEFAULT");
-  auto work = aws::SharedFileProvider("work").load(0, &why);
+  EXPECT_EQ(aws::shared_file_source().load(&why)->access_key_id, "AKDEFAULT");
+  auto work = aws::shared_file_source("work").load(&why);
   EXPECT_EQ(work->access_key_id, "AKWORK");
   EXPECT_EQ(work->session_token, "twork");
-  EXPECT_EQ(aws::SharedFileProvider("cfgonly").load(0, &why)->access_key_id, "AKCFG");
-  EXPECT_FALSE(aws::SharedFileProvider("nobody").load(0, &why));
+  EXPECT_EQ(aws::shared_file_source("cfgonly").load(&why)->access_key_id, "AKCFG");
+  EXPECT_FALSE(aws::shared_file_source("nobody").load(&why));
   EXPECT_NE(why.find("nobody"), std::string::npos) << why;
-  EXPECT_THROW(aws::SharedFileProvider("broken").load(0, &why), aws::CredentialsError);
+  EXPECT_THROW(aws::shared_file_source("broken").load(&why), aws::CredentialsError);
   {
     ScopedEnv profile({{"AWS_PROFILE", "work"}});
-    EXPECT_EQ(aws::SharedFileProvider().load(0, &why)->access_key_id, "AKWORK");
+    EXPECT_EQ(aws::shared_file_source().load(&why)->access_key_id, "AKWORK");
     std::string source;
     EXPECT_EQ(aws::resolve_region("", "", &source), "eu-west-3");
     EXPECT_EQ(source, conf);
@@ -131,6 +131,30 @@ TEST(Credentials, CacheRefreshesFiveMinutesBeforeExpiryAndAfterInvalidate) {
   EXPECT_THROW(cache.get(t0 + 301 + 700), aws::CredentialsError);  // ...but not expired ones
 }
 
+// Tokens share the cache: one that lives under ten minutes is refreshed at half its life, and a
+// refresh that fails while the old token is still valid keeps it.
+TEST(Credentials, TokenCacheRefreshesShortTokensAtHalfLifeAndKeepsAValidOneWhenARefreshFails) {
+  struct Tokens : cloud::TokenSource {
+    int fetched = 0;
+    bool fail = false;
+    std::string name() const override { return "test tokens"; }
+    cloud::AccessToken fetch(int64_t now) override {
+      if (fail) throw std::runtime_error("metadata service down");
+      return {"tok-" + std::to_string(++fetched), now + 120, name()};
+    }
+  };
+  auto src = std::make_shared<Tokens>();
+  cloud::TokenCache cache(src);
+  const int64_t t0 = 1000000;
+  EXPECT_EQ(cache.get(t0).token, "tok-1");       // expires t0 + 120
+  EXPECT_EQ(cache.get(t0 + 59).token, "tok-1");  // 61 s left: still good
+  EXPECT_EQ(cache.get(t0 + 60).token, "tok-2");  // half its life left: refresh (expires t0 + 180)
+  src->fail = true;
+  EXPECT_EQ(cache.get(t0 + 170).token, "tok-2");  // the refresh failed; the token is still valid
+  EXPECT_THROW(cache.get(t0 + 180), std::runtime_error);
+  EXPECT_EQ(cache.fetches(), 2);
+}
+
 TEST(Credentials, ImdsV2TokenRoleCredentialsExpiryAndRefresh) {
   if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "/usr/bin/python3 is needed for the fake metadata server";
   int port = gan_test::free_port();
@@ -156,19 +180,19 @@ TEST(Credentials, ImdsV2TokenRoleCredentialsExpiryAndRefresh) {
 
   ScopedEnv env(clean_env);
   ScopedEnv on({{"AWS_EC2_METADATA_DISABLED", nullptr}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint.c_str()}});
-  auto provider = std::make_shared<aws::ImdsProvider>(std::make_shared<aws::ImdsClient>());
+  aws::CredentialSource role = aws::imds_source(std::make_shared<aws::ImdsClient>());
   std::string why;
-  auto c = provider->load(std::time(nullptr), &why);
+  auto c = role.load(&why);
   ASSERT_TRUE(c) << why;
   EXPECT_EQ(c->access_key_id, "AKIDIMDS1");
   EXPECT_EQ(c->session_token, "session-token-1");
-  EXPECT_NEAR(static_cast<double>(c->expiration - std::time(nullptr)), 6 * 3600.0, 60.0);
+  EXPECT_NEAR(static_cast<double>(c->expires_at - std::time(nullptr)), 6 * 3600.0, 60.0);
   EXPECT_NE(c->source.find("gan-training-storage-access"), std::string::npos);
   EXPECT_EQ(stats()["tokens"], "1");
 
   // Keys that expire within 5 minutes are fetched again on every use; longer ones are cached.
   control(R"({"expiry": 200})");
-  aws::CredentialsCache cache(provider);
+  aws::CredentialsCache cache(std::make_shared<aws::ProviderChain>(std::vector<aws::CredentialSource>{role}));
   EXPECT_EQ(cache.get(std::time(nullptr)).access_key_id, "AKIDIMDS2");
   control(R"({"expiry": 21600})");
   EXPECT_EQ(cache.get(std::time(nullptr)).access_key_id, "AKIDIMDS3");
@@ -183,11 +207,11 @@ TEST(Credentials, ImdsV2TokenRoleCredentialsExpiryAndRefresh) {
   EXPECT_EQ(source, "instance metadata");
 
   control(R"({"role": ""})");
-  EXPECT_FALSE(provider->load(std::time(nullptr), &why));
+  EXPECT_FALSE(role.load(&why));
   EXPECT_NE(why.find("no IAM role"), std::string::npos) << why;
 
   ScopedEnv off({{"AWS_EC2_METADATA_DISABLED", "true"}});
-  EXPECT_FALSE(provider->load(std::time(nullptr), &why));
+  EXPECT_FALSE(role.load(&why));
   EXPECT_NE(why.find("AWS_EC2_METADATA_DISABLED"), std::string::npos) << why;
 }
 
@@ -195,9 +219,8 @@ TEST(Credentials, ImdsUnreachableIsNotAnError) {
   ScopedEnv env(clean_env);
   const std::string endpoint = "http://127.0.0.1:" + std::to_string(gan_test::free_port());
   ScopedEnv on({{"AWS_EC2_METADATA_DISABLED", nullptr}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint.c_str()}});
-  aws::ImdsProvider p;
   std::string why;
-  EXPECT_FALSE(p.load(0, &why));
+  EXPECT_FALSE(aws::imds_source().load(&why));
   EXPECT_NE(why.find("not on EC2"), std::string::npos) << why;
 }
 
@@ -214,9 +237,8 @@ TEST(Credentials, ImdsRefusingTheSessionTokenIsAReasonInTheChainsList) {
 
   ScopedEnv env(clean_env);
   ScopedEnv on({{"AWS_EC2_METADATA_DISABLED", nullptr}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint.c_str()}});
-  aws::ImdsProvider provider(std::make_shared<aws::ImdsClient>());
   std::string why;
-  EXPECT_FALSE(provider.load(std::time(nullptr), &why));
+  EXPECT_FALSE(aws::imds_source(std::make_shared<aws::ImdsClient>()).load(&why));
   EXPECT_NE(why.find("refused a session token (HTTP 403)"), std::string::npos) << why;
   // The chain goes on and, with nothing anywhere, lists every source with its reason.
   try {
@@ -231,8 +253,7 @@ TEST(Credentials, ImdsRefusingTheSessionTokenIsAReasonInTheChainsList) {
   }
   // ...and a source later in a chain is still reached.
   ScopedEnv keys({{"AWS_ACCESS_KEY_ID", "AKENV"}, {"AWS_SECRET_ACCESS_KEY", "secret"}});
-  aws::ProviderChain imds_first({std::make_shared<aws::ImdsProvider>(std::make_shared<aws::ImdsClient>()),
-                                 std::make_shared<aws::EnvProvider>()});
+  aws::ProviderChain imds_first({aws::imds_source(std::make_shared<aws::ImdsClient>()), aws::env_source()});
   auto c = imds_first.load(std::time(nullptr), &why);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->access_key_id, "AKENV");
