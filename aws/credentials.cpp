@@ -195,10 +195,8 @@ ImdsClient::ImdsClient(std::string endpoint, std::shared_ptr<cloud::HttpTranspor
   if (!transport_) transport_ = cloud::metadata_transport(2);
 }
 
-std::string ImdsClient::token(bool refresh) {
+cloud::AccessToken ImdsClient::new_session(int64_t now) {
   constexpr int64_t kTtl = 21600;  // the maximum IMDSv2 session, 6 hours
-  int64_t now = static_cast<int64_t>(std::time(nullptr));
-  if (!refresh && !token_.empty() && now < token_expires_ - 60) return token_;
   cloud::HttpRequest req;
   req.method = "PUT";
   req.url = endpoint_ + "/latest/api/token";
@@ -210,23 +208,21 @@ std::string ImdsClient::token(bool refresh) {
     throw CredentialsError("IMDSv2 at " + endpoint_ + " refused a session token (HTTP " + std::to_string(r.status) +
                            "); if this instance requires a hop limit above 1 (containers), raise "
                            "HttpPutResponseHopLimit");
-  token_ = trim(r.body);
-  token_expires_ = now + kTtl;
-  return token_;
+  return {trim(r.body), now + kTtl, "IMDSv2 at " + endpoint_};
 }
 
 std::optional<std::string> ImdsClient::get(const std::string& path) {
-  std::lock_guard<std::mutex> lock(mu_);
   for (int attempt = 0; attempt < 2; attempt++) {
+    if (attempt > 0) session_.invalidate();  // the session token expired: get a new one
     cloud::HttpRequest req;
     req.url = endpoint_ + path;
-    req.headers = {{"X-aws-ec2-metadata-token", token(attempt > 0)}};
+    req.headers = {{"X-aws-ec2-metadata-token", session_.get(std::time(nullptr)).token}};
     req.timeout_ms = 2000;
     req.no_proxy = true;
     cloud::HttpResponse r = transport_->perform(req);
     if (r.status == 200) return r.body;
     if (r.status == 404) return std::nullopt;
-    if (r.status == 401 && attempt == 0) continue;  // the session token expired: get a new one
+    if (r.status == 401 && attempt == 0) continue;
     throw CredentialsError("IMDS GET " + endpoint_ + path + " answered HTTP " + std::to_string(r.status));
   }
   return std::nullopt;

@@ -9,7 +9,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -56,12 +55,11 @@ class ImdsClient {
   static bool disabled();
 
  private:
-  std::string token(bool refresh);
+  cloud::AccessToken new_session(int64_t now);  // PUT /latest/api/token
   std::string endpoint_;
   std::shared_ptr<cloud::HttpTransport> transport_;
-  std::mutex mu_;
-  std::string token_;
-  int64_t token_expires_ = 0;
+  // Refreshed 5 minutes before the session's 6 hours are up, and at once when a read is refused.
+  cloud::ExpiringCache<cloud::AccessToken> session_{[this](int64_t now) { return new_session(now); }, false};
 };
 
 // One source of the chain: its name (for the chain's error) and its load, which answers as

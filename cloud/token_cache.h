@@ -36,15 +36,16 @@ class ExpiringCache {
 
   T get(int64_t now) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (cached_ && (cached_->expires_at == 0 || now < cached_->expires_at - margin())) return *cached_;
+    if (cached_ && (cached_->expires_at == 0 || now < refresh_at_)) return *cached_;
     try {
       cached_ = fetch_(now);
     } catch (const std::exception&) {
       if (cached_ && cached_->expires_at != 0 && now < cached_->expires_at) return *cached_;
       throw;
     }
+    const int64_t half = std::max<int64_t>((cached_->expires_at - now) / 2, 0);
+    refresh_at_ = cached_->expires_at - (half_life_ ? std::min(kRefreshBeforeExpiry, half) : kRefreshBeforeExpiry);
     fetches_++;
-    fetched_at_ = now;
     return *cached_;
   }
   void invalidate() {
@@ -57,15 +58,11 @@ class ExpiringCache {
   }
 
  private:
-  int64_t margin() const {
-    const int64_t lifetime = cached_->expires_at - fetched_at_;
-    return half_life_ ? std::min<int64_t>(kRefreshBeforeExpiry, std::max<int64_t>(lifetime / 2, 0)) : kRefreshBeforeExpiry;
-  }
   std::function<T(int64_t)> fetch_;
   bool half_life_;
   mutable std::mutex mu_;
   std::optional<T> cached_;
-  int64_t fetched_at_ = 0;
+  int64_t refresh_at_ = 0;
   int fetches_ = 0;
 };
 
