@@ -39,6 +39,26 @@ class ExpiringProvider : public aws::CredentialsProvider {
   }
 };
 
+// The fake IMDSv2 server (tests/fixtures/s3/fake_imds.py) on a free port; control() changes what
+// it answers, stats() counts what it handed out.
+struct FakeImds {
+  int port = gan_test::free_port();
+  gan_test::Child child{{"/usr/bin/python3", gan_test::fixture_path("fake_imds.py"), std::to_string(port)}, "ready"};
+  std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
+  void control(const std::string& json) const {
+    cloud::HttpRequest r;
+    r.method = "POST";
+    r.url = endpoint + "/__control";
+    r.body = json;
+    ASSERT_EQ(cloud::HttpTransport().perform(r).status, 200);
+  }
+  std::map<std::string, std::string> stats() const {
+    cloud::HttpRequest r;
+    r.url = endpoint + "/__stats";
+    return cloud::json_fields(cloud::HttpTransport().perform(r).body);
+  }
+};
+
 }  // namespace
 
 TEST(Credentials, EnvironmentVariables) {
@@ -157,22 +177,9 @@ TEST(Credentials, TokenCacheRefreshesShortTokensAtHalfLifeAndKeepsAValidOneWhenA
 
 TEST(Credentials, ImdsV2TokenRoleCredentialsExpiryAndRefresh) {
   if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "/usr/bin/python3 is needed for the fake metadata server";
-  int port = gan_test::free_port();
-  gan_test::Child imds({"/usr/bin/python3", gan_test::fixture_path("fake_imds.py"), std::to_string(port)}, "ready");
-  const std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
+  FakeImds imds;
+  const std::string& endpoint = imds.endpoint;
   cloud::HttpTransport t;
-  auto control = [&](const std::string& json) {
-    cloud::HttpRequest r;
-    r.method = "POST";
-    r.url = endpoint + "/__control";
-    r.body = json;
-    ASSERT_EQ(t.perform(r).status, 200);
-  };
-  auto stats = [&] {
-    cloud::HttpRequest r;
-    r.url = endpoint + "/__stats";
-    return cloud::json_fields(t.perform(r).body);
-  };
   // v2 only: a request without a session token is refused.
   cloud::HttpRequest plain;
   plain.url = endpoint + "/latest/meta-data/iam/security-credentials/";
@@ -188,17 +195,17 @@ TEST(Credentials, ImdsV2TokenRoleCredentialsExpiryAndRefresh) {
   EXPECT_EQ(c->session_token, "session-token-1");
   EXPECT_NEAR(static_cast<double>(c->expires_at - std::time(nullptr)), 6 * 3600.0, 60.0);
   EXPECT_NE(c->source.find("gan-training-storage-access"), std::string::npos);
-  EXPECT_EQ(stats()["tokens"], "1");
+  EXPECT_EQ(imds.stats()["tokens"], "1");
 
   // Keys that expire within 5 minutes are fetched again on every use; longer ones are cached.
-  control(R"({"expiry": 200})");
+  imds.control(R"({"expiry": 200})");
   aws::CredentialsCache cache(std::make_shared<aws::ProviderChain>(std::vector<aws::CredentialSource>{role}));
   EXPECT_EQ(cache.get(std::time(nullptr)).access_key_id, "AKIDIMDS2");
-  control(R"({"expiry": 21600})");
+  imds.control(R"({"expiry": 21600})");
   EXPECT_EQ(cache.get(std::time(nullptr)).access_key_id, "AKIDIMDS3");
   EXPECT_EQ(cache.get(std::time(nullptr)).access_key_id, "AKIDIMDS3");
-  EXPECT_EQ(stats()["tokens"], "1") << "the IMDSv2 session token should be reused";
-  EXPECT_EQ(stats()["credentials"], "3");
+  EXPECT_EQ(imds.stats()["tokens"], "1") << "the IMDSv2 session token should be reused";
+  EXPECT_EQ(imds.stats()["credentials"], "3");
 
   // The default chain finds the role when nothing else is configured, and the region comes from IMDS.
   EXPECT_EQ(aws::default_credentials()->get(std::time(nullptr)).access_key_id, "AKIDIMDS4");
@@ -206,7 +213,7 @@ TEST(Credentials, ImdsV2TokenRoleCredentialsExpiryAndRefresh) {
   EXPECT_EQ(aws::resolve_region("", "", &source), "eu-central-1");
   EXPECT_EQ(source, "instance metadata");
 
-  control(R"({"role": ""})");
+  imds.control(R"({"role": ""})");
   EXPECT_FALSE(role.load(&why));
   EXPECT_NE(why.find("no IAM role"), std::string::npos) << why;
 
@@ -226,14 +233,9 @@ TEST(Credentials, ImdsUnreachableIsNotAnError) {
 
 TEST(Credentials, ImdsRefusingTheSessionTokenIsAReasonInTheChainsList) {
   if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "/usr/bin/python3 is needed for the fake metadata server";
-  int port = gan_test::free_port();
-  gan_test::Child imds({"/usr/bin/python3", gan_test::fixture_path("fake_imds.py"), std::to_string(port)}, "ready");
-  const std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
-  cloud::HttpRequest control;
-  control.method = "POST";
-  control.url = endpoint + "/__control";
-  control.body = R"({"token_status": 403})";
-  ASSERT_EQ(cloud::HttpTransport().perform(control).status, 200);
+  FakeImds imds;
+  const std::string& endpoint = imds.endpoint;
+  imds.control(R"({"token_status": 403})");
 
   ScopedEnv env(clean_env);
   ScopedEnv on({{"AWS_EC2_METADATA_DISABLED", nullptr}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint.c_str()}});
