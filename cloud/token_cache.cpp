@@ -7,6 +7,7 @@
 
 #include "cloud/json.h"
 #include "cloud/retry.h"
+#include "common/text.h"
 
 namespace cloud {
 
@@ -48,7 +49,8 @@ AccessToken MetadataTokenSource::fetch(int64_t now) {
     throw std::runtime_error(name_ + " refused a token: HTTP " + std::to_string(resp.status) + " " + detail + ". " +
                              refused_);
   }
-  if (check_) check_(resp);
+  if (!not_genuine_.empty() && resp.header(gan::lower(header_.first)) != header_.second)
+    throw std::runtime_error(name_ + " answered without '" + header_.first + ": " + header_.second + "': " + not_genuine_);
   AccessToken t;
   t.token = f["access_token"];
   if (t.token.empty()) throw std::runtime_error(name_ + " answered without an access_token");

@@ -92,9 +92,10 @@ std::shared_ptr<HttpTransport> metadata_transport(long low_speed_seconds = 30);
 // fills in the fields. The request goes straight (never through a proxy), 5 s per attempt, up to
 // 4 attempts while nothing answers or the status is transient (or retry_status_). When nothing
 // answers: "<name> did not answer (<why>): <instead_>"; any status but 200: "<name> refused a
-// token: HTTP <status> <error_description or the body>. <refused_>"; then check_, if set, may
-// refuse the answer too. The token is the JSON answer's access_token, expiring at expires_on,
-// else expires_in seconds from now, else in 5 minutes.
+// token: HTTP <status> <error_description or the body>. <refused_>". Where not_genuine_ is set, a
+// genuine service echoes header_ (a captive portal or proxy would not); an answer without it is
+// "<name> answered without '<header_>': <not_genuine_>". The token is the JSON answer's
+// access_token, expiring at expires_on, else expires_in seconds from now, else in 5 minutes.
 class MetadataTokenSource : public TokenSource {
  public:
   std::string name() const override { return name_; }
@@ -103,9 +104,8 @@ class MetadataTokenSource : public TokenSource {
  protected:
   std::string name_, url_;
   std::pair<std::string, std::string> header_;
-  std::string instead_, refused_;
+  std::string instead_, refused_, not_genuine_;
   long retry_status_ = 0;
-  std::function<void(const HttpResponse&)> check_;
   std::shared_ptr<HttpTransport> transport_ = metadata_transport();
 };
 

@@ -1,8 +1,6 @@
 // GCE metadata tokens; see gce_metadata.h.
 #include "gcs/gce_metadata.h"
 
-#include <stdexcept>
-
 namespace gcs {
 
 GceMetadataSource::GceMetadataSource(std::string host) {
@@ -14,11 +12,7 @@ GceMetadataSource::GceMetadataSource(std::string host) {
   instead_ = "not on a GCE VM? Set GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET (an HMAC key from Cloud Storage > "
              "Settings > Interoperability) instead";
   refused_ = "Give the VM a service account with the cloud-platform (or devstorage) scope";
-  check_ = [name = name_](const cloud::HttpResponse& resp) {
-    if (resp.header("metadata-flavor") != "Google")
-      throw std::runtime_error(name + " answered without 'Metadata-Flavor: Google': that is not a GCE metadata "
-                               "server (a proxy?); set GCE_METADATA_HOST or use HMAC keys");
-  };
+  not_genuine_ = "that is not a GCE metadata server (a proxy?); set GCE_METADATA_HOST or use HMAC keys";
 }
 
 }  // namespace gcs
