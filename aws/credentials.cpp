@@ -69,6 +69,12 @@ std::string value(const IniFile& ini, const std::string& section, const std::str
   return v == s->second.end() ? "" : v->second;
 }
 
+// "No credentials here", with the reason for the chain's list of sources tried.
+std::nullopt_t none(std::string* why, const std::string& reason) {
+  if (why) *why = reason;
+  return std::nullopt;
+}
+
 // In the config file a profile is "[profile NAME]", except "[default]".
 std::string config_section(const IniFile& ini, const std::string& profile) {
   return profile == "default" && !ini.count("profile default") ? "default" : "profile " + profile;
@@ -80,10 +86,8 @@ std::optional<Credentials> load_env(std::string* why) {
   c.secret_access_key = env("AWS_SECRET_ACCESS_KEY");
   c.session_token = env("AWS_SESSION_TOKEN");
   c.source = "environment";
-  if (c.access_key_id.empty() && c.secret_access_key.empty()) {
-    if (why) *why = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set";
-    return std::nullopt;
-  }
+  if (c.access_key_id.empty() && c.secret_access_key.empty())
+    return none(why, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
   if (c.access_key_id.empty() || c.secret_access_key.empty())
     throw CredentialsError(std::string(c.access_key_id.empty() ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID") +
                            " is set but " + (c.access_key_id.empty() ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY") +
@@ -105,13 +109,10 @@ std::optional<Credentials> load_shared_files(const std::string& given, std::stri
     where = conf_path;
     section = config_section(ini, profile);
   }
-  if (value(ini, section, "aws_access_key_id").empty()) {
-    if (why) {
-      if (!cred_text && !conf_text) *why = "neither " + cred_path + " nor " + conf_path + " exists";
-      else *why = "no profile '" + profile + "' with aws_access_key_id in " + cred_path + " or " + conf_path;
-    }
-    return std::nullopt;
-  }
+  if (value(ini, section, "aws_access_key_id").empty())
+    return none(why, !cred_text && !conf_text
+                         ? "neither " + cred_path + " nor " + conf_path + " exists"
+                         : "no profile '" + profile + "' with aws_access_key_id in " + cred_path + " or " + conf_path);
   Credentials c;
   c.access_key_id = value(ini, section, "aws_access_key_id");
   c.secret_access_key = value(ini, section, "aws_secret_access_key");
@@ -124,29 +125,21 @@ std::optional<Credentials> load_shared_files(const std::string& given, std::stri
 }
 
 std::optional<Credentials> load_imds(ImdsClient& imds, std::string* why) {
-  if (ImdsClient::disabled()) {
-    if (why) *why = "disabled by AWS_EC2_METADATA_DISABLED";
-    return std::nullopt;
-  }
+  if (ImdsClient::disabled()) return none(why, "disabled by AWS_EC2_METADATA_DISABLED");
   const std::string base = "/latest/meta-data/iam/security-credentials/";
   std::optional<std::string> roles;
   try {
     roles = imds.get(base);
   } catch (const cloud::TransportError& e) {
-    if (why) *why = std::string("no metadata service answered (not on EC2?): ") + e.what();
-    return std::nullopt;
+    return none(why, std::string("no metadata service answered (not on EC2?): ") + e.what());
   } catch (const CredentialsError& e) {
     // Something answers but will not hand out a session token or the role list (a hop limit of
     // 1 seen from a container, a proxy, IMDSv1 only): a reason for the chain's list of sources
     // tried, not an error that hides that list.
-    if (why) *why = e.what();
-    return std::nullopt;
+    return none(why, e.what());
   }
   std::string role = trim(roles ? roles->substr(0, roles->find('\n')) : "");
-  if (role.empty()) {
-    if (why) *why = "this instance has no IAM role attached (attach an instance profile)";
-    return std::nullopt;
-  }
+  if (role.empty()) return none(why, "this instance has no IAM role attached (attach an instance profile)");
   auto doc = imds.get(base + role);
   if (!doc) throw CredentialsError("IMDS lists role '" + role + "' but has no credentials for it");
   auto f = cloud::json_fields(*doc);
@@ -161,6 +154,20 @@ std::optional<Credentials> load_imds(ImdsClient& imds, std::string* why) {
   if (c.access_key_id.empty() || c.secret_access_key.empty())
     throw CredentialsError("IMDS credentials for role '" + role + "' lack AccessKeyId or SecretAccessKey");
   return c;
+}
+
+// The credentials of the first source in `chain` that has them.
+Credentials first_in(const std::vector<CredentialSource>& chain) {
+  std::string tried;
+  for (const auto& s : chain) {
+    std::string reason;
+    if (auto c = s.load(&reason)) return *c;
+    tried += "\n  - " + s.name + ": " + reason;
+  }
+  throw CredentialsError(
+      "no AWS credentials found. Tried, in order:" + tried +
+      "\nSet AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure a profile (aws configure), "
+      "or run on an EC2 instance with an IAM role.");
 }
 
 }  // namespace
@@ -228,19 +235,6 @@ std::optional<std::string> ImdsClient::get(const std::string& path) {
   return std::nullopt;
 }
 
-std::optional<Credentials> ProviderChain::load(int64_t, std::string*) {
-  std::string tried;
-  for (const auto& s : sources_) {
-    std::string reason;
-    if (auto c = s.load(&reason)) return c;
-    tried += "\n  - " + s.name + ": " + reason;
-  }
-  throw CredentialsError(
-      "no AWS credentials found. Tried, in order:" + tried +
-      "\nSet AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure a profile (aws configure), "
-      "or run on an EC2 instance with an IAM role.");
-}
-
 CredentialsCache::CredentialsCache(std::shared_ptr<CredentialsProvider> provider)
     : ExpiringCache(
           [provider](int64_t now) {
@@ -251,9 +245,12 @@ CredentialsCache::CredentialsCache(std::shared_ptr<CredentialsProvider> provider
           },
           false) {}
 
+CredentialsCache::CredentialsCache(std::vector<CredentialSource> chain)
+    : ExpiringCache([chain](int64_t) { return first_in(chain); }, false) {}
+
 std::shared_ptr<CredentialsCache> default_credentials(const std::string& profile) {
-  return std::make_shared<CredentialsCache>(std::make_shared<ProviderChain>(
-      std::vector<CredentialSource>{env_source(), shared_file_source(profile), imds_source()}));
+  return std::make_shared<CredentialsCache>(
+      std::vector<CredentialSource>{env_source(), shared_file_source(profile), imds_source()});
 }
 
 std::string resolve_region(const std::string& flag, const std::string& profile, std::string* source, bool use_imds) {

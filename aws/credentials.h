@@ -79,22 +79,12 @@ CredentialSource shared_file_source(const std::string& profile = "");
 // read throws.
 CredentialSource imds_source(std::shared_ptr<ImdsClient> imds = nullptr);
 
-// Tries sources in order; the first with credentials wins.
-class ProviderChain : public CredentialsProvider {
- public:
-  explicit ProviderChain(std::vector<CredentialSource> sources) : sources_(std::move(sources)) {}
-  std::string name() const override { return "credential chain"; }
-  // Throws CredentialsError listing every source tried when none has credentials.
-  std::optional<Credentials> load(int64_t now, std::string* why) override;
-
- private:
-  std::vector<CredentialSource> sources_;
-};
-
-// The provider's current credentials (throws CredentialsError when it has none); thread-safe.
+// The current credentials of `provider`, or of the first source in `chain` that has them; throws
+// CredentialsError when there are none (for a chain, listing every source tried). Thread-safe.
 class CredentialsCache : public cloud::ExpiringCache<Credentials> {
  public:
   explicit CredentialsCache(std::shared_ptr<CredentialsProvider> provider);
+  explicit CredentialsCache(std::vector<CredentialSource> chain);
 };
 
 // Environment, shared files (profile), IMDSv2 — cached.
