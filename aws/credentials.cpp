@@ -239,9 +239,8 @@ CredentialsCache::CredentialsCache(std::shared_ptr<CredentialsProvider> provider
     : ExpiringCache(
           [provider](int64_t now) {
             std::string why;
-            auto c = provider->load(now, &why);
-            if (!c) throw CredentialsError("no AWS credentials from " + provider->name() + ": " + why);
-            return *c;
+            if (auto c = provider->load(now, &why)) return *c;
+            throw CredentialsError("no AWS credentials from " + provider->name() + ": " + why);
           },
           false) {}
 
