@@ -1,5 +1,6 @@
 // Credential providers, the chain and its error, the cache's refresh window, region resolution,
 // and IMDSv2 against a local fake metadata server (tests/fixtures/s3/fake_imds.py).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -15,6 +16,9 @@
 namespace {
 
 using gan_test::ScopedEnv;
+using testing::AllOf;
+using testing::HasSubstr;
+using testing::ThrowsMessage;
 
 // Everything that could leak credentials in from the machine running the tests, switched off.
 std::initializer_list<std::pair<const char*, const char*>> clean_env = {
@@ -73,12 +77,7 @@ TEST(Credentials, EnvironmentVariables) {
   EXPECT_EQ(c->access_key_id, "AKENV");
   EXPECT_EQ(c->session_token, "tok");
   ScopedEnv half({{"AWS_SECRET_ACCESS_KEY", nullptr}});
-  try {
-    p.load(&why);
-    FAIL();
-  } catch (const aws::CredentialsError& e) {
-    EXPECT_NE(std::string(e.what()).find("AWS_SECRET_ACCESS_KEY"), std::string::npos) << e.what();
-  }
+  EXPECT_THAT([&] { p.load(&why); }, ThrowsMessage<aws::CredentialsError>(HasSubstr("AWS_SECRET_ACCESS_KEY")));
 }
 
 TEST(Credentials, SharedFilesWithProfilesAndRegion) {
@@ -123,16 +122,9 @@ TEST(Credentials, SharedFilesWithProfilesAndRegion) {
 TEST(Credentials, ChainTakesTheFirstSourceAndListsEverySourceTriedWhenNoneHasKeys) {
   ScopedEnv env(clean_env);
   auto chain = aws::default_credentials();
-  try {
-    chain->get(std::time(nullptr));
-    FAIL() << "expected no credentials";
-  } catch (const aws::CredentialsError& e) {
-    std::string m = e.what();
-    EXPECT_NE(m.find("environment"), std::string::npos) << m;
-    EXPECT_NE(m.find("/nonexistent/credentials"), std::string::npos) << m;
-    EXPECT_NE(m.find("AWS_EC2_METADATA_DISABLED"), std::string::npos) << m;
-    EXPECT_NE(m.find("aws configure"), std::string::npos) << m;
-  }
+  EXPECT_THAT([&] { chain->get(std::time(nullptr)); },
+              ThrowsMessage<aws::CredentialsError>(AllOf(HasSubstr("environment"), HasSubstr("/nonexistent/credentials"),
+                                                         HasSubstr("AWS_EC2_METADATA_DISABLED"), HasSubstr("aws configure"))));
   ScopedEnv keys({{"AWS_ACCESS_KEY_ID", "AKENV"}, {"AWS_SECRET_ACCESS_KEY", "secret"}});
   EXPECT_EQ(aws::default_credentials()->get(0).source, "environment");
 }
@@ -243,16 +235,10 @@ TEST(Credentials, ImdsRefusingTheSessionTokenIsAReasonInTheChainsList) {
   EXPECT_FALSE(aws::imds_source(std::make_shared<aws::ImdsClient>()).load(&why));
   EXPECT_NE(why.find("refused a session token (HTTP 403)"), std::string::npos) << why;
   // The chain goes on and, with nothing anywhere, lists every source with its reason.
-  try {
-    aws::default_credentials()->get(std::time(nullptr));
-    FAIL() << "expected no credentials";
-  } catch (const aws::CredentialsError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("Tried, in order"), std::string::npos) << m;
-    EXPECT_NE(m.find("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"), std::string::npos) << m;
-    EXPECT_NE(m.find("/nonexistent/credentials"), std::string::npos) << m;
-    EXPECT_NE(m.find("refused a session token (HTTP 403)"), std::string::npos) << m;
-  }
+  EXPECT_THAT([] { aws::default_credentials()->get(std::time(nullptr)); },
+              ThrowsMessage<aws::CredentialsError>(AllOf(
+                  HasSubstr("Tried, in order"), HasSubstr("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"),
+                  HasSubstr("/nonexistent/credentials"), HasSubstr("refused a session token (HTTP 403)"))));
   // ...and a source later in a chain is still reached.
   ScopedEnv keys({{"AWS_ACCESS_KEY_ID", "AKENV"}, {"AWS_SECRET_ACCESS_KEY", "secret"}});
   aws::CredentialsCache imds_first({aws::imds_source(std::make_shared<aws::ImdsClient>()), aws::env_source()});
