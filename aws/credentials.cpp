@@ -1,24 +1,44 @@
-// Credential providers and the cache; see credentials.h.
+// Credential sources, the chain and the cache; see credentials.h.
 #include "aws/credentials.h"
-#include "cloud/http.h"
 
-#include <cctype>
-#include <cstdlib>
+#include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <sstream>
 
 #include "cloud/json.h"
-#include "cloud/token_cache.h"
 #include "common/text.h"
 
 namespace aws {
 
 using cloud::env;
+using gan::trim;
+
+IniFile parse_ini(const std::string& text) {
+  IniFile out;
+  std::map<std::string, std::string>* section = nullptr;
+  std::map<std::string, std::string> repeated;  // a section's second appearance, not used
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string t = trim(line);
+    if (t.empty() || t[0] == '#' || t[0] == ';') continue;
+    if (t.front() == '[' && t.back() == ']') {
+      std::string name = trim(t.substr(1, t.size() - 2));
+      // "[profile   x]" → "profile x"
+      if (name.rfind("profile", 0) == 0 && name.size() > 7 && (name[7] == ' ' || name[7] == '\t'))
+        name = "profile " + trim(name.substr(7));
+      section = out.count(name) ? &repeated : &out[name];
+      continue;
+    }
+    size_t eq = t.find('=');
+    if (eq == std::string::npos || !section) continue;  // nested (indented) values are not used here
+    section->emplace(trim(t.substr(0, eq)), trim(t.substr(eq + 1)));
+  }
+  return out;
+}
 
 namespace {
-
-using gan::trim;
 
 std::string home_file(const char* env_name, const char* default_rel) {
   std::string p = env(env_name);
@@ -42,60 +62,32 @@ std::string profile_name(const std::string& given) {
   return p.empty() ? "default" : p;
 }
 
-// The key/value pairs of `section` in an INI file, or nullptr.
-const std::vector<std::pair<std::string, std::string>>* section(const IniFile& ini, const std::string& name) {
-  for (const auto& s : ini)
-    if (s.first == name) return &s.second;
-  return nullptr;
+std::string value(const IniFile& ini, const std::string& section, const std::string& key) {
+  auto s = ini.find(section);
+  if (s == ini.end()) return "";
+  auto v = s->second.find(key);
+  return v == s->second.end() ? "" : v->second;
 }
 
-std::string value(const std::vector<std::pair<std::string, std::string>>* kv, const std::string& key) {
-  if (!kv) return "";
-  for (const auto& p : *kv)
-    if (p.first == key) return p.second;
-  return "";
+// "No credentials here", with the reason for the chain's list of sources tried.
+std::nullopt_t none(std::string* why, const std::string& reason) {
+  if (why) *why = reason;
+  return std::nullopt;
 }
 
 // In the config file a profile is "[profile NAME]", except "[default]".
-const std::vector<std::pair<std::string, std::string>>* config_section(const IniFile& ini, const std::string& profile) {
-  if (auto* s = section(ini, "profile " + profile)) return s;
-  return profile == "default" ? section(ini, "default") : nullptr;
+std::string config_section(const IniFile& ini, const std::string& profile) {
+  return profile == "default" && !ini.count("profile default") ? "default" : "profile " + profile;
 }
 
-}  // namespace
-
-IniFile parse_ini(const std::string& text) {
-  IniFile out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::string t = trim(line);
-    if (t.empty() || t[0] == '#' || t[0] == ';') continue;
-    if (t.front() == '[' && t.back() == ']') {
-      std::string name = trim(t.substr(1, t.size() - 2));
-      // "[profile   x]" → "profile x"
-      if (name.rfind("profile", 0) == 0 && name.size() > 7 && (name[7] == ' ' || name[7] == '\t'))
-        name = "profile " + trim(name.substr(7));
-      out.emplace_back(name, std::vector<std::pair<std::string, std::string>>{});
-      continue;
-    }
-    size_t eq = t.find('=');
-    if (eq == std::string::npos || out.empty()) continue;  // nested (indented) values are not used here
-    out.back().second.emplace_back(trim(t.substr(0, eq)), trim(t.substr(eq + 1)));
-  }
-  return out;
-}
-
-std::optional<Credentials> EnvProvider::load(int64_t, std::string* why) {
+std::optional<Credentials> load_env(std::string* why) {
   Credentials c;
   c.access_key_id = env("AWS_ACCESS_KEY_ID");
   c.secret_access_key = env("AWS_SECRET_ACCESS_KEY");
   c.session_token = env("AWS_SESSION_TOKEN");
   c.source = "environment";
-  if (c.access_key_id.empty() && c.secret_access_key.empty()) {
-    if (why) *why = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set";
-    return std::nullopt;
-  }
+  if (c.access_key_id.empty() && c.secret_access_key.empty())
+    return none(why, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
   if (c.access_key_id.empty() || c.secret_access_key.empty())
     throw CredentialsError(std::string(c.access_key_id.empty() ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID") +
                            " is set but " + (c.access_key_id.empty() ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY") +
@@ -103,48 +95,95 @@ std::optional<Credentials> EnvProvider::load(int64_t, std::string* why) {
   return c;
 }
 
-std::string SharedFileProvider::name() const {
-  return "shared files (" + home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials") + ", " +
-         home_file("AWS_CONFIG_FILE", ".aws/config") + "), profile '" + profile_name(profile_) + "'";
-}
-
-std::optional<Credentials> SharedFileProvider::load(int64_t, std::string* why) {
-  const std::string profile = profile_name(profile_);
+std::optional<Credentials> load_shared_files(const std::string& given, std::string* why) {
+  const std::string profile = profile_name(given);
   const std::string cred_path = home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
   const std::string conf_path = home_file("AWS_CONFIG_FILE", ".aws/config");
   auto cred_text = read_text(cred_path);
   auto conf_text = read_text(conf_path);
-  const std::vector<std::pair<std::string, std::string>>* kv = nullptr;
-  std::string where;
-  IniFile cred_ini, conf_ini;
-  if (cred_text) {
-    cred_ini = parse_ini(*cred_text);
-    kv = section(cred_ini, profile);
-    where = cred_path;
+  // The profile's section of the credentials file, else of the config file.
+  IniFile ini = cred_text ? parse_ini(*cred_text) : IniFile{};
+  std::string where = cred_path, section = profile;
+  if (value(ini, section, "aws_access_key_id").empty()) {
+    ini = conf_text ? parse_ini(*conf_text) : IniFile{};
+    where = conf_path;
+    section = config_section(ini, profile);
   }
-  if ((!kv || value(kv, "aws_access_key_id").empty()) && conf_text) {
-    conf_ini = parse_ini(*conf_text);
-    if (auto* c = config_section(conf_ini, profile); c && !value(c, "aws_access_key_id").empty()) {
-      kv = c;
-      where = conf_path;
-    }
-  }
-  if (!kv || value(kv, "aws_access_key_id").empty()) {
-    if (why) {
-      if (!cred_text && !conf_text) *why = "neither " + cred_path + " nor " + conf_path + " exists";
-      else *why = "no profile '" + profile + "' with aws_access_key_id in " + cred_path + " or " + conf_path;
-    }
-    return std::nullopt;
-  }
+  if (value(ini, section, "aws_access_key_id").empty())
+    return none(why, !cred_text && !conf_text
+                         ? "neither " + cred_path + " nor " + conf_path + " exists"
+                         : "no profile '" + profile + "' with aws_access_key_id in " + cred_path + " or " + conf_path);
   Credentials c;
-  c.access_key_id = value(kv, "aws_access_key_id");
-  c.secret_access_key = value(kv, "aws_secret_access_key");
-  c.session_token = value(kv, "aws_session_token");
+  c.access_key_id = value(ini, section, "aws_access_key_id");
+  c.secret_access_key = value(ini, section, "aws_secret_access_key");
+  c.session_token = value(ini, section, "aws_session_token");
   c.source = "profile '" + profile + "' in " + where;
   if (c.secret_access_key.empty())
     throw CredentialsError("profile '" + profile + "' in " + where +
                            " has aws_access_key_id but no aws_secret_access_key: add it");
   return c;
+}
+
+std::optional<Credentials> load_imds(ImdsClient& imds, std::string* why) {
+  if (ImdsClient::disabled()) return none(why, "disabled by AWS_EC2_METADATA_DISABLED");
+  const std::string base = "/latest/meta-data/iam/security-credentials/";
+  std::optional<std::string> roles;
+  try {
+    roles = imds.get(base);
+  } catch (const cloud::TransportError& e) {
+    return none(why, std::string("no metadata service answered (not on EC2?): ") + e.what());
+  } catch (const CredentialsError& e) {
+    // Something answers but will not hand out a session token or the role list (a hop limit of
+    // 1 seen from a container, a proxy, IMDSv1 only): a reason for the chain's list of sources
+    // tried, not an error that hides that list.
+    return none(why, e.what());
+  }
+  std::string role = trim(roles ? roles->substr(0, roles->find('\n')) : "");
+  if (role.empty()) return none(why, "this instance has no IAM role attached (attach an instance profile)");
+  auto doc = imds.get(base + role);
+  if (!doc) throw CredentialsError("IMDS lists role '" + role + "' but has no credentials for it");
+  auto f = cloud::json_fields(*doc);
+  if (f.count("Code") && f["Code"] != "Success")
+    throw CredentialsError("IMDS credentials for role '" + role + "': " + f["Code"] + " " + f["Message"]);
+  Credentials c;
+  c.access_key_id = f["AccessKeyId"];
+  c.secret_access_key = f["SecretAccessKey"];
+  c.session_token = f["Token"];
+  c.expires_at = f.count("Expiration") ? std::max<int64_t>(cloud::parse_iso8601(f["Expiration"]), 0) : 0;
+  c.source = "EC2 instance role '" + role + "'";
+  if (c.access_key_id.empty() || c.secret_access_key.empty())
+    throw CredentialsError("IMDS credentials for role '" + role + "' lack AccessKeyId or SecretAccessKey");
+  return c;
+}
+
+// The credentials of the first source in `chain` that has them.
+Credentials first_in(const std::vector<CredentialSource>& chain) {
+  std::string tried;
+  for (const auto& s : chain) {
+    std::string reason;
+    if (auto c = s.load(&reason)) return *c;
+    tried += "\n  - " + s.name + ": " + reason;
+  }
+  throw CredentialsError(
+      "no AWS credentials found. Tried, in order:" + tried +
+      "\nSet AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure a profile (aws configure), "
+      "or run on an EC2 instance with an IAM role.");
+}
+
+}  // namespace
+
+CredentialSource env_source() { return {"environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)", load_env}; }
+
+CredentialSource shared_file_source(const std::string& profile) {
+  return {"shared files (" + home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials") + ", " +
+              home_file("AWS_CONFIG_FILE", ".aws/config") + "), profile '" + profile_name(profile) + "'",
+          [profile](std::string* why) { return load_shared_files(profile, why); }};
+}
+
+CredentialSource imds_source(std::shared_ptr<ImdsClient> imds) {
+  if (!imds) imds = std::make_shared<ImdsClient>();
+  return {"EC2 instance role (IMDSv2 at " + imds->endpoint() + ")",
+          [imds](std::string* why) { return load_imds(*imds, why); }};
 }
 
 // ---- IMDSv2 ----
@@ -163,10 +202,8 @@ ImdsClient::ImdsClient(std::string endpoint, std::shared_ptr<cloud::HttpTranspor
   if (!transport_) transport_ = cloud::metadata_transport(2);
 }
 
-std::string ImdsClient::token(bool refresh) {
+cloud::AccessToken ImdsClient::new_session(int64_t now) {
   constexpr int64_t kTtl = 21600;  // the maximum IMDSv2 session, 6 hours
-  int64_t now = static_cast<int64_t>(std::time(nullptr));
-  if (!refresh && !token_.empty() && now < token_expires_ - 60) return token_;
   cloud::HttpRequest req;
   req.method = "PUT";
   req.url = endpoint_ + "/latest/api/token";
@@ -178,114 +215,41 @@ std::string ImdsClient::token(bool refresh) {
     throw CredentialsError("IMDSv2 at " + endpoint_ + " refused a session token (HTTP " + std::to_string(r.status) +
                            "); if this instance requires a hop limit above 1 (containers), raise "
                            "HttpPutResponseHopLimit");
-  token_ = trim(r.body);
-  token_expires_ = now + kTtl;
-  return token_;
+  return {trim(r.body), now + kTtl, "IMDSv2 at " + endpoint_};
 }
 
 std::optional<std::string> ImdsClient::get(const std::string& path) {
-  std::lock_guard<std::mutex> lock(mu_);
   for (int attempt = 0; attempt < 2; attempt++) {
+    if (attempt > 0) session_.invalidate();  // the session token expired: get a new one
     cloud::HttpRequest req;
     req.url = endpoint_ + path;
-    req.headers = {{"X-aws-ec2-metadata-token", token(attempt > 0)}};
+    req.headers = {{"X-aws-ec2-metadata-token", session_.get(std::time(nullptr)).token}};
     req.timeout_ms = 2000;
     req.no_proxy = true;
     cloud::HttpResponse r = transport_->perform(req);
     if (r.status == 200) return r.body;
     if (r.status == 404) return std::nullopt;
-    if (r.status == 401 && attempt == 0) continue;  // the session token expired: get a new one
+    if (r.status == 401 && attempt == 0) continue;
     throw CredentialsError("IMDS GET " + endpoint_ + path + " answered HTTP " + std::to_string(r.status));
   }
   return std::nullopt;
 }
 
-ImdsProvider::ImdsProvider(std::shared_ptr<ImdsClient> imds)
-    : imds_(imds ? std::move(imds) : std::make_shared<ImdsClient>()) {}
+CredentialsCache::CredentialsCache(std::shared_ptr<CredentialsProvider> provider)
+    : ExpiringCache(
+          [provider](int64_t now) {
+            std::string why;
+            if (auto c = provider->load(now, &why)) return *c;
+            throw CredentialsError("no AWS credentials from " + provider->name() + ": " + why);
+          },
+          false) {}
 
-std::optional<Credentials> ImdsProvider::load(int64_t, std::string* why) {
-  if (ImdsClient::disabled()) {
-    if (why) *why = "disabled by AWS_EC2_METADATA_DISABLED";
-    return std::nullopt;
-  }
-  const std::string base = "/latest/meta-data/iam/security-credentials/";
-  std::optional<std::string> roles;
-  try {
-    roles = imds_->get(base);
-  } catch (const cloud::TransportError& e) {
-    if (why) *why = std::string("no metadata service answered (not on EC2?): ") + e.what();
-    return std::nullopt;
-  } catch (const CredentialsError& e) {
-    // Something answers but will not hand out a session token or the role list (a hop limit of
-    // 1 seen from a container, a proxy, IMDSv1 only): a reason for the chain's list of sources
-    // tried, not an error that hides that list.
-    if (why) *why = e.what();
-    return std::nullopt;
-  }
-  std::string role = trim(roles ? roles->substr(0, roles->find('\n')) : "");
-  if (role.empty()) {
-    if (why) *why = "this instance has no IAM role attached (attach an instance profile)";
-    return std::nullopt;
-  }
-  auto doc = imds_->get(base + role);
-  if (!doc) throw CredentialsError("IMDS lists role '" + role + "' but has no credentials for it");
-  auto f = cloud::json_fields(*doc);
-  if (f.count("Code") && f["Code"] != "Success")
-    throw CredentialsError("IMDS credentials for role '" + role + "': " + f["Code"] + " " + f["Message"]);
-  Credentials c;
-  c.access_key_id = f["AccessKeyId"];
-  c.secret_access_key = f["SecretAccessKey"];
-  c.session_token = f["Token"];
-  c.expiration = f.count("Expiration") ? cloud::parse_iso8601(f["Expiration"]) : 0;
-  if (c.expiration < 0) c.expiration = 0;
-  c.source = "EC2 instance role '" + role + "'";
-  if (c.access_key_id.empty() || c.secret_access_key.empty())
-    throw CredentialsError("IMDS credentials for role '" + role + "' lack AccessKeyId or SecretAccessKey");
-  return c;
-}
-
-std::optional<Credentials> ProviderChain::load(int64_t now, std::string* why) {
-  std::string tried;
-  for (const auto& p : providers_) {
-    std::string reason;
-    auto c = p->load(now, &reason);
-    if (c) return c;
-    tried += "\n  - " + p->name() + ": " + reason;
-  }
-  throw CredentialsError(
-      "no AWS credentials found. Tried, in order:" + tried +
-      "\nSet AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure a profile (aws configure), "
-      "or run on an EC2 instance with an IAM role.");
-}
-
-CredentialsCache::CredentialsCache(std::shared_ptr<CredentialsProvider> provider) : provider_(std::move(provider)) {}
-
-Credentials CredentialsCache::get(int64_t now) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (cached_ && (cached_->expiration == 0 || now < cached_->expiration - kRefreshBeforeExpiry)) return *cached_;
-  try {
-    std::string why;
-    auto c = provider_->load(now, &why);
-    if (!c) throw CredentialsError("no AWS credentials from " + provider_->name() + ": " + why);
-    cached_ = c;
-  } catch (const std::exception&) {
-    // A refresh that fails while the old keys are still valid is not yet an error.
-    if (cached_ && cached_->expiration != 0 && now < cached_->expiration) return *cached_;
-    throw;
-  }
-  return *cached_;
-}
-
-void CredentialsCache::invalidate() {
-  std::lock_guard<std::mutex> lock(mu_);
-  cached_.reset();
-}
+CredentialsCache::CredentialsCache(std::vector<CredentialSource> chain)
+    : ExpiringCache([chain](int64_t) { return first_in(chain); }, false) {}
 
 std::shared_ptr<CredentialsCache> default_credentials(const std::string& profile) {
-  std::vector<std::shared_ptr<CredentialsProvider>> chain = {
-      std::make_shared<EnvProvider>(), std::make_shared<SharedFileProvider>(profile),
-      std::make_shared<ImdsProvider>()};
-  return std::make_shared<CredentialsCache>(std::make_shared<ProviderChain>(std::move(chain)));
+  return std::make_shared<CredentialsCache>(
+      std::vector<CredentialSource>{env_source(), shared_file_source(profile), imds_source()});
 }
 
 std::string resolve_region(const std::string& flag, const std::string& profile, std::string* source, bool use_imds) {
@@ -298,9 +262,8 @@ std::string resolve_region(const std::string& flag, const std::string& profile, 
   if (auto r = env("AWS_DEFAULT_REGION"); !r.empty()) return found(r, "AWS_DEFAULT_REGION");
   const std::string conf_path = home_file("AWS_CONFIG_FILE", ".aws/config");
   if (auto text = read_text(conf_path)) {
-    IniFile ini = parse_ini(*text);
-    std::string r = value(config_section(ini, profile_name(profile)), "region");
-    if (!r.empty()) return found(r, conf_path);
+    const IniFile ini = parse_ini(*text);
+    if (auto r = value(ini, config_section(ini, profile_name(profile)), "region"); !r.empty()) return found(r, conf_path);
   }
   if (use_imds && !ImdsClient::disabled()) {
     try {

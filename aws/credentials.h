@@ -2,14 +2,13 @@
 //
 // The default chain is the AWS CLI's order for what gan supports: environment variables, the
 // shared credentials and config files (a profile), then the EC2 instance role through IMDSv2.
-// Each provider answers "none here, because ..." or credentials, and throws only when a source
+// Each source answers "none here, because ..." or credentials, and throws only when a source
 // exists but is broken; the chain's error lists every source tried and why it had nothing, so a
-// user knows what to set. CredentialsCache refreshes 5 minutes before expiry (IMDS role keys
-// last hours) and can be told the server rejected a token (ExpiredToken) to reload at once.
+// user knows what to set. CredentialsCache refreshes them as cloud/token_cache.h says.
 #pragma once
 #include <functional>
+#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -17,6 +16,7 @@
 
 #include "aws/credentials_types.h"
 #include "cloud/http.h"
+#include "cloud/token_cache.h"
 
 namespace aws {
 
@@ -43,25 +43,6 @@ class StaticProvider : public CredentialsProvider {
   Credentials c_;
 };
 
-// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
-class EnvProvider : public CredentialsProvider {
- public:
-  std::string name() const override { return "environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"; }
-  std::optional<Credentials> load(int64_t now, std::string* why) override;
-};
-
-// ~/.aws/credentials and ~/.aws/config (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE), profile
-// `profile`, or AWS_PROFILE, or "default".
-class SharedFileProvider : public CredentialsProvider {
- public:
-  explicit SharedFileProvider(std::string profile = "") : profile_(std::move(profile)) {}
-  std::string name() const override;
-  std::optional<Credentials> load(int64_t now, std::string* why) override;
-
- private:
-  std::string profile_;
-};
-
 // EC2 instance metadata, IMDSv2 only: a session token first (PUT /latest/api/token), then
 // every read carries it. Endpoint from AWS_EC2_METADATA_SERVICE_ENDPOINT (default
 // http://169.254.169.254); AWS_EC2_METADATA_DISABLED=true turns it off.
@@ -74,52 +55,36 @@ class ImdsClient {
   static bool disabled();
 
  private:
-  std::string token(bool refresh);
+  cloud::AccessToken new_session(int64_t now);  // PUT /latest/api/token
   std::string endpoint_;
   std::shared_ptr<cloud::HttpTransport> transport_;
-  std::mutex mu_;
-  std::string token_;
-  int64_t token_expires_ = 0;
+  // Refreshed 5 minutes before the session's 6 hours are up, and at once when a read is refused.
+  cloud::ExpiringCache<cloud::AccessToken> session_{[this](int64_t now) { return new_session(now); }, false};
 };
 
-// A metadata service that is unreachable, or that refuses the session token or the role list,
-// is "no credentials here" with the reason; a role whose credentials cannot be read throws.
-class ImdsProvider : public CredentialsProvider {
- public:
-  explicit ImdsProvider(std::shared_ptr<ImdsClient> imds = nullptr);
-  std::string name() const override { return "EC2 instance role (IMDSv2 at " + imds_->endpoint() + ")"; }
-  std::optional<Credentials> load(int64_t now, std::string* why) override;
-
- private:
-  std::shared_ptr<ImdsClient> imds_;
+// One source of the chain: its name (for the chain's error) and its load, which answers as
+// CredentialsProvider::load does.
+struct CredentialSource {
+  std::string name;
+  std::function<std::optional<Credentials>(std::string* why)> load;
 };
 
-// Tries providers in order; the first with credentials wins.
-class ProviderChain : public CredentialsProvider {
- public:
-  explicit ProviderChain(std::vector<std::shared_ptr<CredentialsProvider>> providers)
-      : providers_(std::move(providers)) {}
-  std::string name() const override { return "credential chain"; }
-  // Throws CredentialsError listing every source tried when none has credentials.
-  std::optional<Credentials> load(int64_t now, std::string* why) override;
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
+CredentialSource env_source();
+// ~/.aws/credentials and ~/.aws/config (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE), profile
+// `profile`, or AWS_PROFILE, or "default".
+CredentialSource shared_file_source(const std::string& profile = "");
+// The instance role. A metadata service that is unreachable, or that refuses the session token or
+// the role list, is "no credentials here" with the reason; a role whose credentials cannot be
+// read throws.
+CredentialSource imds_source(std::shared_ptr<ImdsClient> imds = nullptr);
 
- private:
-  std::vector<std::shared_ptr<CredentialsProvider>> providers_;
-};
-
-// Holds the current credentials; thread-safe. Reloads when they are within 5 minutes of
-// expiring, or after invalidate().
-class CredentialsCache {
+// The current credentials of `provider`, or of the first source in `chain` that has them; throws
+// CredentialsError when there are none (for a chain, listing every source tried). Thread-safe.
+class CredentialsCache : public cloud::ExpiringCache<Credentials> {
  public:
-  static constexpr int64_t kRefreshBeforeExpiry = 300;
   explicit CredentialsCache(std::shared_ptr<CredentialsProvider> provider);
-  Credentials get(int64_t now);
-  void invalidate();
-
- private:
-  std::shared_ptr<CredentialsProvider> provider_;
-  std::mutex mu_;
-  std::optional<Credentials> cached_;
+  explicit CredentialsCache(std::vector<CredentialSource> chain);
 };
 
 // Environment, shared files (profile), IMDSv2 — cached.
@@ -130,8 +95,9 @@ std::shared_ptr<CredentialsCache> default_credentials(const std::string& profile
 std::string resolve_region(const std::string& flag, const std::string& profile = "", std::string* source = nullptr,
                            bool use_imds = true);
 
-// INI files as the AWS CLI reads them: section → key → value. Exposed for tests.
-using IniFile = std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>;
+// INI files as the AWS CLI reads them: section → key → value; a section or key written twice
+// keeps its first. Exposed for tests.
+using IniFile = std::map<std::string, std::map<std::string, std::string>>;
 IniFile parse_ini(const std::string& text);
 
 }  // namespace aws

@@ -10,7 +10,7 @@ struct Credentials {
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;  // empty for long-term keys
-  int64_t expiration = 0;     // unix seconds; 0 = does not expire
+  int64_t expires_at = 0;     // unix seconds; 0 = does not expire
   std::string source;         // which provider produced them ("environment", "imds", ...)
 };
 

@@ -8,24 +8,16 @@
 // AZURE_IMDS_ENDPOINT overrides the address (tests run a fake one); AZURE_CLIENT_ID picks a
 // user-assigned identity when the VM has several.
 #pragma once
-#include <memory>
 #include <string>
 
-#include "cloud/http.h"
 #include "cloud/token_cache.h"
 
 namespace azure {
 
-class ManagedIdentitySource : public cloud::TokenSource {
+class ManagedIdentitySource : public cloud::MetadataTokenSource {
  public:
   // endpoint "" = AZURE_IMDS_ENDPOINT or http://169.254.169.254; client_id "" = AZURE_CLIENT_ID.
   explicit ManagedIdentitySource(std::string endpoint = "", std::string client_id = "");
-  std::string name() const override { return "Azure managed identity (IMDS at " + endpoint_ + ")"; }
-  cloud::AccessToken fetch(int64_t now) override;
-
- private:
-  std::string endpoint_, client_id_;
-  std::shared_ptr<cloud::HttpTransport> transport_;
 };
 
 }  // namespace azure

@@ -1,39 +1,15 @@
-// Token cache; see token_cache.h.
+// Metadata service tokens; see token_cache.h.
 #include "cloud/token_cache.h"
 
-#include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <stdexcept>
 
+#include "cloud/json.h"
 #include "cloud/retry.h"
+#include "common/text.h"
 
 namespace cloud {
-
-TokenCache::TokenCache(std::shared_ptr<TokenSource> source) : source_(std::move(source)) {}
-
-AccessToken TokenCache::get(int64_t now) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (cached_) {
-    int64_t lifetime = cached_->expires_at - fetched_at_;
-    int64_t margin = std::min<int64_t>(kRefreshBeforeExpiry, std::max<int64_t>(lifetime / 2, 0));
-    if (now < cached_->expires_at - margin) return *cached_;
-  }
-  AccessToken t = source_->fetch(now);
-  fetches_++;
-  fetched_at_ = now;
-  cached_ = t;
-  return t;
-}
-
-void TokenCache::invalidate() {
-  std::lock_guard<std::mutex> lock(mu_);
-  cached_.reset();
-}
-
-int TokenCache::fetches() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return fetches_;
-}
 
 std::shared_ptr<HttpTransport> metadata_transport(long low_speed_seconds) {
   TransportOptions o;
@@ -42,35 +18,46 @@ std::shared_ptr<HttpTransport> metadata_transport(long low_speed_seconds) {
   return std::make_shared<HttpTransport>(o);
 }
 
-HttpResponse ask_metadata_service(const HttpTransport& transport, HttpRequest req, const std::string& name,
-                                  const std::string& instead, long retry_status) {
+AccessToken MetadataTokenSource::fetch(int64_t now) {
+  HttpRequest req;
+  req.url = url_;
+  req.headers = {header_};
   req.timeout_ms = 5000;
   req.no_proxy = true;  // link-local: never through http_proxy
   RetryPolicy policy;
   policy.max_attempts = 4;
   Backoff backoff(policy);
+  HttpResponse resp;
   for (;;) {
-    HttpResponse resp;
     try {
-      resp = transport.perform(req);
+      resp = transport_->perform(req);
     } catch (const TransportError& e) {
       if (backoff.wait()) continue;
-      throw std::runtime_error(name + " did not answer (" + e.what() + "): " + instead);
+      throw std::runtime_error(name_ + " did not answer (" + e.what() + "): " + instead_);
     }
-    if ((is_transient_http_status(resp.status) || (retry_status && resp.status == retry_status)) && backoff.wait())
+    if ((is_transient_http_status(resp.status) || (retry_status_ && resp.status == retry_status_)) && backoff.wait())
       continue;
-    return resp;
+    break;
   }
-}
-
-AccessToken token_from_fields(std::map<std::string, std::string>& f, int64_t now, const std::string& source) {
+  std::map<std::string, std::string> f;
+  try {
+    f = json_fields(resp.body);
+  } catch (const std::exception&) {  // a refusal need not be JSON
+  }
+  if (resp.status != 200) {
+    const std::string detail = f.count("error_description") ? f["error_description"] : resp.body.substr(0, 200);
+    throw std::runtime_error(name_ + " refused a token: HTTP " + std::to_string(resp.status) + " " + detail + ". " +
+                             refused_);
+  }
+  if (!not_genuine_.empty() && resp.header(gan::lower(header_.first)) != header_.second)
+    throw std::runtime_error(name_ + " answered without '" + header_.first + ": " + header_.second + "': " + not_genuine_);
   AccessToken t;
   t.token = f["access_token"];
-  if (t.token.empty()) throw std::runtime_error(source + " answered without an access_token");
+  if (t.token.empty()) throw std::runtime_error(name_ + " answered without an access_token");
   int64_t on = std::atoll(f["expires_on"].c_str());
   int64_t in = std::atoll(f["expires_in"].c_str());
   t.expires_at = on > 0 ? on : now + (in > 0 ? in : 300);
-  t.source = source;
+  t.source = name_;
   return t;
 }
 

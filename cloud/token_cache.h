@@ -1,17 +1,20 @@
-// OAuth bearer tokens from a VM's metadata service, cached and refreshed before they expire.
+// Secrets that expire, cached and refreshed before they do: AWS keys (aws/credentials.h) and the
+// OAuth bearer tokens of a VM's metadata service (Azure managed identity, GCE service accounts).
 //
-// Shared by Azure managed identity (azure/managed_identity.h) and GCE service accounts
-// (gcs/gce_metadata.h): both hand out tokens that last about an hour. A token is refreshed
-// ahead of expiry by five minutes, or by half its lifetime when it lives less than ten (so a
-// short-lived test token is not refreshed on every request), and at once after invalidate() —
-// which a client calls when the service rejects a token it believed valid.
+// A secret is refreshed ahead of expiry by five minutes (IMDS role keys last hours, tokens about an
+// hour) — a token by half its lifetime when it lives less than ten (so a short-lived test token is
+// not refreshed on every request) — and at once after invalidate(), which a client calls when the
+// service rejects a secret it believed valid (ExpiredToken, a 401). A refresh that fails while
+// the old secret is still valid is not yet an error.
 #pragma once
+#include <algorithm>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "cloud/http.h"
 
@@ -23,6 +26,46 @@ struct AccessToken {
   std::string source;      // "Azure managed identity (IMDS at http://169.254.169.254)", ...
 };
 
+// T has expires_at (unix seconds; 0 = does not expire). Thread-safe.
+template <class T>
+class ExpiringCache {
+ public:
+  static constexpr int64_t kRefreshBeforeExpiry = 300;
+  ExpiringCache(std::function<T(int64_t now)> fetch, bool half_life_when_short)
+      : fetch_(std::move(fetch)), half_life_(half_life_when_short) {}
+
+  T get(int64_t now) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cached_ && (cached_->expires_at == 0 || now < refresh_at_)) return *cached_;
+    try {
+      cached_ = fetch_(now);
+    } catch (const std::exception&) {
+      if (cached_ && cached_->expires_at != 0 && now < cached_->expires_at) return *cached_;
+      throw;
+    }
+    const int64_t half = std::max<int64_t>((cached_->expires_at - now) / 2, 0);
+    refresh_at_ = cached_->expires_at - (half_life_ ? std::min(kRefreshBeforeExpiry, half) : kRefreshBeforeExpiry);
+    fetches_++;
+    return *cached_;
+  }
+  void invalidate() {
+    std::lock_guard<std::mutex> lock(mu_);
+    cached_.reset();
+  }
+  int fetches() const {  // how many times the source was asked (for tests)
+    std::lock_guard<std::mutex> lock(mu_);
+    return fetches_;
+  }
+
+ private:
+  std::function<T(int64_t)> fetch_;
+  bool half_life_;
+  mutable std::mutex mu_;
+  std::optional<T> cached_;
+  int64_t refresh_at_ = 0;
+  int fetches_ = 0;
+};
+
 class TokenSource {
  public:
   virtual ~TokenSource() = default;
@@ -31,33 +74,39 @@ class TokenSource {
   virtual AccessToken fetch(int64_t now) = 0;
 };
 
-class TokenCache {
+class TokenCache : public ExpiringCache<AccessToken> {
  public:
-  static constexpr int64_t kRefreshBeforeExpiry = 300;
-  explicit TokenCache(std::shared_ptr<TokenSource> source);
-  AccessToken get(int64_t now);
-  void invalidate();
+  explicit TokenCache(std::shared_ptr<TokenSource> source)
+      : ExpiringCache([source](int64_t now) { return source->fetch(now); }, true), source_(std::move(source)) {}
   std::string name() const { return source_->name(); }
-  int fetches() const;  // how many times the source was asked (for tests)
 
  private:
   std::shared_ptr<TokenSource> source_;
-  mutable std::mutex mu_;
-  std::optional<AccessToken> cached_;
-  int64_t fetched_at_ = 0;
-  int fetches_ = 0;
 };
 
 // A transport for a VM's link-local metadata service: connecting gives up after 1 s, as off the
 // cloud nothing answers there; a transfer stalled for low_speed_seconds is cut short.
 std::shared_ptr<HttpTransport> metadata_transport(long low_speed_seconds = 30);
-// Sends a metadata service's token request straight (never through a proxy), 5 s per attempt, up
-// to 4 attempts while nothing answers or the status is transient (or retry_status). When nothing
-// answers, throws std::runtime_error "<name> did not answer (<why>): <what to do instead>".
-HttpResponse ask_metadata_service(const HttpTransport& transport, HttpRequest req, const std::string& name,
-                                  const std::string& instead, long retry_status = 0);
-// The token of a metadata service's JSON answer (`fields`): access_token, expiring at expires_on,
-// else expires_in seconds from now, else in 5 minutes. Throws when it has no access_token.
-AccessToken token_from_fields(std::map<std::string, std::string>& fields, int64_t now, const std::string& source);
+
+// A token from a VM's metadata service, one GET of url_ with header_. Each cloud's constructor
+// fills in the fields. The request goes straight (never through a proxy), 5 s per attempt, up to
+// 4 attempts while nothing answers or the status is transient (or retry_status_). When nothing
+// answers: "<name> did not answer (<why>): <instead_>"; any status but 200: "<name> refused a
+// token: HTTP <status> <error_description or the body>. <refused_>". Where not_genuine_ is set, a
+// genuine service echoes header_ (a captive portal or proxy would not); an answer without it is
+// "<name> answered without '<header_>': <not_genuine_>". The token is the JSON answer's
+// access_token, expiring at expires_on, else expires_in seconds from now, else in 5 minutes.
+class MetadataTokenSource : public TokenSource {
+ public:
+  std::string name() const override { return name_; }
+  AccessToken fetch(int64_t now) override;
+
+ protected:
+  std::string name_, url_;
+  std::pair<std::string, std::string> header_;
+  std::string instead_, refused_, not_genuine_;
+  long retry_status_ = 0;
+  std::shared_ptr<HttpTransport> transport_ = metadata_transport();
+};
 
 }  // namespace cloud

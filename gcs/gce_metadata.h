@@ -6,26 +6,17 @@
 // answers {"access_token": ..., "expires_in": <seconds>, "token_type": "Bearer"}; a genuine server
 // echoes "Metadata-Flavor: Google" (a captive portal or proxy would not). GCE_METADATA_HOST
 // ("host[:port]", as Google's client libraries read it) overrides the address for tests.
-// Cached and refreshed before expiry by cloud::TokenCache (shared with Azure's managed identity).
 #pragma once
-#include <memory>
 #include <string>
 
-#include "cloud/http.h"
 #include "cloud/token_cache.h"
 
 namespace gcs {
 
-class GceMetadataSource : public cloud::TokenSource {
+class GceMetadataSource : public cloud::MetadataTokenSource {
  public:
   // host "" = GCE_METADATA_HOST or metadata.google.internal.
   explicit GceMetadataSource(std::string host = "");
-  std::string name() const override { return "GCE metadata server (" + host_ + ")"; }
-  cloud::AccessToken fetch(int64_t now) override;
-
- private:
-  std::string host_;
-  std::shared_ptr<cloud::HttpTransport> transport_;
 };
 
 }  // namespace gcs

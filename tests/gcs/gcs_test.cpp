@@ -496,6 +496,23 @@ TEST(GcsMetadata, TokenExpiryRefreshAndFailures) {
   }
 }
 
+// A server that answers the token request without echoing "Metadata-Flavor: Google" is not GCE's
+// metadata server (a captive portal, a proxy): its answer is not used.
+TEST(GcsMetadata, AnAnswerWithoutTheFlavorHeaderIsRefused) {
+  gan_test::FakeServer portal([](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"access_token":"tok-1","expires_in":3600})", "application/json");
+  });
+  gcs::GceMetadataSource src(portal.endpoint().substr(std::string("http://").size()));
+  std::string error;
+  try {
+    src.fetch(0);
+  } catch (const std::runtime_error& e) {
+    error = e.what();
+  }
+  EXPECT_NE(error.find("answered without 'Metadata-Flavor: Google': that is not a GCE metadata server"),
+            std::string::npos) << error;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
