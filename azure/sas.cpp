@@ -1,22 +1,13 @@
-// SAS tokens; see sas.h.
+// Service SAS tokens and reading a SAS query string; see sas.h.
 #include "azure/sas.h"
 
 #include <cctype>
-#include <cstdio>
-#include <ctime>
 
-#include "cloud/http.h"
 #include "azure/shared_key.h"
+#include "cloud/http.h"
+#include "cloud/json.h"
 
 namespace azure {
-
-namespace {
-
-std::string q(const std::string& name, const std::string& value) {
-  return name + "=" + cloud::uri_encode(value, true);
-}
-
-}  // namespace
 
 std::string sas_time(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%Y-%m-%dT%H:%M:%SZ"); }
 
@@ -28,39 +19,12 @@ std::string service_sas_string_to_sign(const ServiceSas& s) {
 }
 
 std::string service_sas_query(const ServiceSas& s, const std::string& key_base64) {
-  std::string sig = shared_key_signature(key_base64, service_sas_string_to_sign(s));
-  std::string out = q("sv", kSasVersion) + "&" + q("sr", s.blob.empty() ? "c" : "b") + "&" + q("sp", s.permissions);
-  if (s.start) out += "&" + q("st", sas_time(s.start));
-  out += "&" + q("se", sas_time(s.expiry));
-  if (!s.protocol.empty()) out += "&" + q("spr", s.protocol);
-  return out + "&" + q("sig", sig);
-}
-
-std::string account_sas_string_to_sign(const AccountSas& s) {
-  return s.account + "\n" + s.permissions + "\n" + s.services + "\n" + s.resource_types + "\n" +
-         (s.start ? sas_time(s.start) : "") + "\n" + sas_time(s.expiry) + "\n" + /*sip*/ "\n" + s.protocol + "\n" +
-         kSasVersion + "\n";
-}
-
-std::string account_sas_query(const AccountSas& s, const std::string& key_base64) {
-  std::string sig = shared_key_signature(key_base64, account_sas_string_to_sign(s));
-  std::string out = q("sv", kSasVersion) + "&" + q("ss", s.services) + "&" + q("srt", s.resource_types) + "&" +
-                    q("sp", s.permissions);
-  if (s.start) out += "&" + q("st", sas_time(s.start));
-  out += "&" + q("se", sas_time(s.expiry));
-  if (!s.protocol.empty()) out += "&" + q("spr", s.protocol);
-  return out + "&" + q("sig", sig);
-}
-
-std::string sas_permissions(const std::string& sas_query) {
-  size_t pos = 0;
-  while (pos <= sas_query.size()) {
-    size_t end = sas_query.find('&', pos);
-    if (end == std::string::npos) end = sas_query.size();
-    if (sas_query.compare(pos, 3, "sp=") == 0 && pos + 3 <= end) return sas_query.substr(pos + 3, end - pos - 3);
-    pos = end + 1;
-  }
-  return "";
+  KeyValues q = {{"sv", kSasVersion}, {"sr", s.blob.empty() ? "c" : "b"}, {"sp", s.permissions}};
+  if (s.start) q.emplace_back("st", sas_time(s.start));
+  q.emplace_back("se", sas_time(s.expiry));
+  if (!s.protocol.empty()) q.emplace_back("spr", s.protocol);
+  q.emplace_back("sig", shared_key_signature(key_base64, service_sas_string_to_sign(s)));
+  return encode_query(q);
 }
 
 std::string sas_field(const std::string& sas_query, const std::string& name) {
@@ -86,30 +50,14 @@ std::string sas_field(const std::string& sas_query, const std::string& name) {
   return "";
 }
 
-int64_t sas_expiry(const std::string& sas_query) {
-  const std::string se = sas_field(sas_query, "se");
-  std::tm tm{};
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  char z = 0;
-  int n = std::sscanf(se.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &z);
-  if (n == 3 && se.size() == 10) {
-    h = mi = sec = 0;  // a date alone: its midnight, UTC
-  } else if (!(n == 7 && z == 'Z') && !(n == 6 && se.size() == 19)) {
-    return -1;
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return -1;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return static_cast<int64_t>(timegm(&tm));
-}
+// Decoded, as the service reads it.
+std::string sas_permissions(const std::string& sas_query) { return sas_field(sas_query, "sp"); }
 
 bool sas_is_read_only(const std::string& sas_query) {
   const std::string sp = sas_permissions(sas_query);
   return sp.find('r') != std::string::npos && sp.find_first_not_of("rl") == std::string::npos;
 }
+
+int64_t sas_expiry(const std::string& sas_query) { return cloud::parse_iso8601(sas_field(sas_query, "se")); }
 
 }  // namespace azure

@@ -61,9 +61,14 @@ std::map<std::string, std::string> json_fields(const std::string& json) {
 }
 
 int64_t parse_iso8601(const std::string& text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, end = 0;
+  const int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &end);
+  // After the seconds only a fraction, then Z or nothing: an offset ("+01:00") would be misread as UTC.
+  const size_t zone = text.find_first_not_of("0123456789", end + (text[end] == '.' ? 1 : 0));
+  const bool date_alone = n == 3 && text.size() == 10;  // a SAS's se= may be one: its midnight, UTC
+  if (!date_alone && !(n == 6 && (zone == std::string::npos || text[zone] == 'Z'))) return -1;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return -1;
   std::tm tm{};
-  int y, mo, d, h, mi, s;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6) return -1;
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
   tm.tm_mday = d;

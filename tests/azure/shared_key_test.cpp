@@ -9,6 +9,7 @@
 #include "azure/credentials.h"
 #include "azure/sas.h"
 #include "azure/shared_key.h"
+#include "tests/azure/azurite.h"
 
 namespace {
 
@@ -112,12 +113,12 @@ TEST(AzureSas, ServiceSasStringToSignLayout) {
 }
 
 TEST(AzureSas, AccountSasStringToSignLayout) {
-  azure::AccountSas s;
+  gan_test::AccountSas s;
   s.account = "myaccount";
   s.permissions = "rwdlac";
   s.expiry = 1795687200;
   s.protocol = "https";
-  EXPECT_EQ(azure::account_sas_string_to_sign(s), "myaccount\nrwdlac\nb\nsco\n\n2026-11-26T10:00:00Z\n\nhttps\n2019-12-12\n");
+  EXPECT_EQ(gan_test::account_sas_string_to_sign(s), "myaccount\nrwdlac\nb\nsco\n\n2026-11-26T10:00:00Z\n\nhttps\n2019-12-12\n");
 }
 
 TEST(AzureCredentials, ConnectionStringParsing) {
