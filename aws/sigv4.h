@@ -11,8 +11,6 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "aws/credentials_types.h"
 #include "cloud/http.h"
@@ -33,10 +31,9 @@ struct SignableRequest {
   std::string payload_hash = kEmptySha256;  // lowercase cloud::hex SHA-256 of the body, or UNSIGNED-PAYLOAD
 };
 
-// URIEncode(): every byte but A-Z a-z 0-9 - . _ ~ becomes %XY (uppercase hex); '/' is kept
-// when encode_slash is false (object key names in the path).
-std::string encoded_path(const std::string& raw_path);    // uri_encode(path, false)
-std::string encoded_query(const KeyValues& raw_query);    // the canonical query string
+// SigV4's URIEncode() is cloud::uri_encode: '/' kept in the path ("/" when empty), encoded in the query.
+std::string encoded_path(const std::string& raw_path);
+std::string encoded_query(const KeyValues& raw_query);  // the canonical query string (sorted)
 
 // "20130524T000000Z" for a unix time (UTC).
 std::string amz_date(int64_t unix_seconds);

@@ -2,8 +2,6 @@
 #include "azure/shared_key.h"
 
 #include <algorithm>
-#include <cctype>
-#include <ctime>
 #include <map>
 #include <stdexcept>
 #include <vector>
@@ -72,22 +70,13 @@ std::string canonicalized_resource(const std::string& account, const std::string
 }
 
 std::string standard_header_lines(const BlobRequest& req) {
-  std::string length = header_value(req.headers, "content-length");
-  if (length == "0") length = "";  // 2015-02-21 and later: an empty line for a zero length
-  const std::string lines[] = {req.method,
-                               header_value(req.headers, "content-encoding"),
-                               header_value(req.headers, "content-language"),
-                               length,
-                               header_value(req.headers, "content-md5"),
-                               header_value(req.headers, "content-type"),
-                               header_value(req.headers, "date"),
-                               header_value(req.headers, "if-modified-since"),
-                               header_value(req.headers, "if-match"),
-                               header_value(req.headers, "if-none-match"),
-                               header_value(req.headers, "if-unmodified-since"),
-                               header_value(req.headers, "range")};
-  std::string out;
-  for (const auto& l : lines) out += l + "\n";
+  std::string out = req.method + "\n";
+  for (const char* name : {"content-encoding", "content-language", "content-length", "content-md5", "content-type",
+                           "date", "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range"}) {
+    std::string value = header_value(req.headers, name);
+    if (value == "0" && std::string(name) == "content-length") value = "";  // 2015-02-21 and later: empty for zero
+    out += value + "\n";
+  }
   return out;
 }
 

@@ -31,9 +31,9 @@ struct BlobRequest {
   KeyValues headers;       // names in any case; Content-Length as the body's size
 };
 
-// The path as sent: every byte but A-Z a-z 0-9 - . _ ~ and '/' percent-encoded (uppercase hex).
+// The path and query as sent, by cloud::uri_encode ('/' kept in the path): the query's name=value
+// pairs stay in their order.
 std::string encode_path(const std::string& raw_path);
-// The query as sent: name=value pairs, both percent-encoded the same way ('/' too), in order.
 std::string encode_query(const KeyValues& raw_query);
 
 // "Sun, 11 Oct 2009 21:49:13 GMT" (RFC 1123) for a unix time.
