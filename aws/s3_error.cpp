@@ -65,18 +65,13 @@ S3Permission s3_permission_for(const std::string& op, const std::string& bucket)
 namespace {
 
 // "Access key AKIA... (EC2 instance role 'r')" and whom to grant the permission to.
-void describe_principal(const std::string& access_key_id, const std::string& source, std::string* who,
-                        std::string* grantee) {
-  *who = "Access key " + (access_key_id.empty() ? std::string("(unknown)") : access_key_id);
+std::pair<std::string, std::string> principal(const std::string& access_key_id, const std::string& source) {
+  std::string who = "Access key " + (access_key_id.empty() ? std::string("(unknown)") : access_key_id);
   const std::string role_prefix = "EC2 instance role '";
-  if (source.rfind(role_prefix, 0) == 0) {
-    *who += " (" + source + ")";
-    *grantee = "role " + source.substr(role_prefix.size() - 1);
-    return;
-  }
-  if (source == "environment") *who += " (from AWS_ACCESS_KEY_ID)";
-  else if (!source.empty() && source != "static") *who += " (from " + source + ")";
-  *grantee = "the IAM user or role that owns it (aws sts get-caller-identity names it)";
+  if (source.rfind(role_prefix, 0) == 0) return {who + " (" + source + ")", "role " + source.substr(role_prefix.size() - 1)};
+  if (source == "environment") who += " (from AWS_ACCESS_KEY_ID)";
+  else if (!source.empty() && source != "static") who += " (from " + source + ")";
+  return {who, "the IAM user or role that owns it (aws sts get-caller-identity names it)"};
 }
 
 }  // namespace
@@ -85,9 +80,7 @@ std::string describe_s3_error(const std::string& op, const std::string& bucket, 
                               const S3ErrorInfo& e, const std::string& access_key_id, const std::string& endpoint,
                               const std::string& credential_source) {
   std::string target = "s3://" + bucket + (key.empty() ? "" : "/" + key);
-  std::string msg = op + " " + target + " failed: HTTP " + std::to_string(e.status);
-  if (!e.code.empty()) msg += " " + e.code;
-  if (!e.message.empty()) msg += ": " + e.message;
+  std::string msg = cloud::failure_head(op, target, e);
   std::string advice;
   const std::string& c = e.code;
   if (c == "NoSuchBucket") {
@@ -95,8 +88,7 @@ std::string describe_s3_error(const std::string& op, const std::string& bucket, 
              ": create it (aws s3 mb s3://" + bucket + ") or fix the bucket in --storage.";
   } else if (c == "AccessDenied" || c == "Forbidden" || c == "AllAccessDisabled") {
     const S3Permission p = s3_permission_for(op, bucket);
-    std::string who, grantee;
-    describe_principal(access_key_id, credential_source, &who, &grantee);
+    const auto [who, grantee] = principal(access_key_id, credential_source);
     advice = who + " is not allowed to " + op + " " + target + ": grant " + grantee + " " + p.action + " on " +
              p.resource + ", or use other credentials (AWS_PROFILE).";
     if (p.action == "s3:GetObject")

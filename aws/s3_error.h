@@ -3,7 +3,6 @@
 // (AccessDenied → which principal lacks which IAM action on which resource; NoSuchBucket → create
 // it or fix --storage; ...).
 #pragma once
-#include <stdexcept>
 #include <string>
 
 #include "cloud/http.h"

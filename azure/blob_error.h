@@ -3,7 +3,6 @@
 // message, and a sentence saying what to do (ContainerNotFound → create it or fix --storage;
 // AuthenticationFailed → which key, and the clock; AuthorizationPermissionMismatch → the role).
 #pragma once
-#include <stdexcept>
 #include <string>
 
 #include "cloud/http.h"
