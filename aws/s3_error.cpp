@@ -1,6 +1,8 @@
 // S3 error parsing and advice; see s3_error.h.
 #include "aws/s3_error.h"
 
+#include <map>
+
 #include "cloud/xml.h"
 
 namespace aws {
@@ -24,13 +26,9 @@ S3ErrorInfo parse_s3_error(const cloud::HttpResponse& resp) {
   }
   if (e.code.empty()) {
     // HEAD and some proxies answer without a body: name the status.
-    switch (resp.status) {
-      case 301: e.code = "PermanentRedirect"; break;
-      case 403: e.code = "Forbidden"; break;
-      case 404: e.code = "NotFound"; break;
-      case 503: e.code = "ServiceUnavailable"; break;
-      default: break;
-    }
+    static const std::map<long, const char*> kByStatus = {
+        {301, "PermanentRedirect"}, {403, "Forbidden"}, {404, "NotFound"}, {503, "ServiceUnavailable"}};
+    if (auto it = kByStatus.find(resp.status); it != kByStatus.end()) e.code = it->second;
   }
   return e;
 }

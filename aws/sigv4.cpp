@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <stdexcept>
-#include <vector>
 
 #include "cloud/crypto.h"
 #include "common/text.h"
@@ -49,26 +48,16 @@ void set_header(KeyValues& headers, const std::string& name, const std::string& 
 
 }  // namespace
 
-std::string encoded_path(const std::string& raw_path) {
-  return raw_path.empty() ? "/" : uri_encode(raw_path, false);
-}
-
 // CanonicalQueryString: URIEncode(name) + "=" + URIEncode(value) pairs joined by '&', sorted by
 // encoded name (then value); a parameter without a value has an empty value ("acl=").
 std::string encoded_query(const KeyValues& raw_query) {
-  std::vector<std::pair<std::string, std::string>> enc;
-  enc.reserve(raw_query.size());
-  for (const auto& [k, v] : raw_query) enc.emplace_back(uri_encode(k, true), uri_encode(v, true));
+  KeyValues enc;
+  for (const auto& [k, v] : raw_query) enc.emplace_back(cloud::uri_encode(k, true), cloud::uri_encode(v, true));
   std::sort(enc.begin(), enc.end());
   std::string out;
-  for (const auto& [k, v] : enc) {
-    if (!out.empty()) out += '&';
-    out += k + "=" + v;
-  }
+  for (const auto& [k, v] : enc) out += (out.empty() ? "" : "&") + k + "=" + v;
   return out;
 }
-
-std::string amz_date(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%Y%m%dT%H%M%SZ"); }
 
 std::string canonical_request(const SignableRequest& req, std::string* signed_headers) {
   CanonicalHeaders h = canonical_headers(req.headers);

@@ -18,7 +18,6 @@
 namespace aws {
 
 using cloud::KeyValues;
-using cloud::uri_encode;
 
 constexpr const char* kUnsignedPayload = "UNSIGNED-PAYLOAD";
 constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -32,11 +31,13 @@ struct SignableRequest {
 };
 
 // SigV4's URIEncode() is cloud::uri_encode: '/' kept in the path ("/" when empty), encoded in the query.
-std::string encoded_path(const std::string& raw_path);
+inline std::string encoded_path(const std::string& raw_path) {
+  return raw_path.empty() ? "/" : cloud::uri_encode(raw_path, false);
+}
 std::string encoded_query(const KeyValues& raw_query);  // the canonical query string (sorted)
 
 // "20130524T000000Z" for a unix time (UTC).
-std::string amz_date(int64_t unix_seconds);
+inline std::string amz_date(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%Y%m%dT%H%M%SZ"); }
 
 struct SigningStages {
   std::string canonical_request;

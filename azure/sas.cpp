@@ -4,12 +4,9 @@
 #include <cctype>
 
 #include "azure/shared_key.h"
-#include "cloud/http.h"
 #include "cloud/json.h"
 
 namespace azure {
-
-std::string sas_time(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string service_sas_string_to_sign(const ServiceSas& s) {
   std::string resource = "/blob/" + s.account + "/" + s.container + (s.blob.empty() ? "" : "/" + s.blob);
@@ -49,9 +46,6 @@ std::string sas_field(const std::string& sas_query, const std::string& name) {
   }
   return "";
 }
-
-// Decoded, as the service reads it.
-std::string sas_permissions(const std::string& sas_query) { return sas_field(sas_query, "sp"); }
 
 bool sas_is_read_only(const std::string& sas_query) {
   const std::string sp = sas_permissions(sas_query);

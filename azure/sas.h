@@ -13,12 +13,14 @@
 #include <cstdint>
 #include <string>
 
+#include "cloud/http.h"
+
 namespace azure {
 
 constexpr const char* kSasVersion = "2019-12-12";
 
 // "2026-11-26T12:00:00Z" (ISO 8601, UTC, no fraction), SAS's time format.
-std::string sas_time(int64_t unix_seconds);
+inline std::string sas_time(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%Y-%m-%dT%H:%M:%SZ"); }
 
 struct ServiceSas {
   std::string account, container, blob;  // blob "" = the container (sr=c)
@@ -33,9 +35,10 @@ std::string service_sas_query(const ServiceSas& sas, const std::string& key_base
 
 // One field of a SAS query string, percent-decoded ("" when absent): sas_field(q, "sr").
 std::string sas_field(const std::string& sas_query, const std::string& name);
-// The permissions a SAS query string grants (its sp= value), "" when it has none (the SAS then
-// takes them from a stored access policy on the service, si=, which gan cannot see).
-std::string sas_permissions(const std::string& sas_query);
+// The permissions a SAS query string grants (its sp= value, decoded as the service reads it), ""
+// when it has none (the SAS then takes them from a stored access policy on the service, si=,
+// which gan cannot see).
+inline std::string sas_permissions(const std::string& sas_query) { return sas_field(sas_query, "sp"); }
 // True when a SAS can only read: sp= holds r and nothing but r and l (list). Only such a SAS may
 // be handed to others inside a link; one with w, d, c, a, ... would let them write or delete.
 bool sas_is_read_only(const std::string& sas_query);

@@ -26,24 +26,14 @@ std::string header_value(const KeyValues& headers, const std::string& lowercase_
 
 }  // namespace
 
-std::string encode_path(const std::string& raw_path) { return cloud::uri_encode(raw_path, false); }
-
 std::string encode_query(const KeyValues& raw_query) {
   std::string out;
-  for (const auto& [k, v] : raw_query) {
-    if (!out.empty()) out += '&';
-    out += cloud::uri_encode(k, true) + "=" + cloud::uri_encode(v, true);
-  }
+  for (const auto& [k, v] : raw_query)
+    out += (out.empty() ? "" : "&") + cloud::uri_encode(k, true) + "=" + cloud::uri_encode(v, true);
   return out;
 }
 
-std::string rfc1123_date(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%a, %d %b %Y %H:%M:%S GMT"); }
-
 std::string canonicalized_headers(const KeyValues& headers) {
-  // "Retrieve all headers for the resource that begin with x-ms-, including the x-ms-date header.
-  //  Convert each HTTP header name to lowercase. Sort the headers lexicographically by header
-  //  name, in ascending order. ... Replace any linear whitespace in the header value with a
-  //  single space. Trim any whitespace around the colon in the header."
   std::vector<std::pair<std::string, std::string>> ms;
   for (const auto& [k, v] : headers) {
     std::string name = lower(fold(k));
@@ -56,8 +46,6 @@ std::string canonicalized_headers(const KeyValues& headers) {
 }
 
 std::string canonicalized_resource(const std::string& account, const std::string& raw_path, const KeyValues& raw_query) {
-  // "/" + account name + the resource's encoded URI path; then each query parameter name
-  // lowercased, sorted, with its values sorted and comma-separated: "\nname:v1,v2".
   std::string out = "/" + account + encode_path(raw_path.empty() ? "/" : raw_path);
   std::map<std::string, std::vector<std::string>> params;
   for (const auto& [k, v] : raw_query) params[lower(k)].push_back(v);

@@ -33,11 +33,13 @@ struct BlobRequest {
 
 // The path and query as sent, by cloud::uri_encode ('/' kept in the path): the query's name=value
 // pairs stay in their order.
-std::string encode_path(const std::string& raw_path);
+inline std::string encode_path(const std::string& raw_path) { return cloud::uri_encode(raw_path, false); }
 std::string encode_query(const KeyValues& raw_query);
 
 // "Sun, 11 Oct 2009 21:49:13 GMT" (RFC 1123) for a unix time.
-std::string rfc1123_date(int64_t unix_seconds);
+inline std::string rfc1123_date(int64_t unix_seconds) {
+  return cloud::utc_time(unix_seconds, "%a, %d %b %Y %H:%M:%S GMT");
+}
 
 // CanonicalizedHeaders: every x-ms- header, name lowercased, sorted by name, value with its
 // surrounding whitespace trimmed and inner runs of whitespace folded to one space, as

@@ -3,7 +3,6 @@
 #include "cloud/json.h"
 
 #include <rapidjson/error/en.h>
-#include <rapidjson/encodedstream.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
@@ -49,8 +48,7 @@ std::map<std::string, std::string> json_fields(const std::string& json) {
   if (first == std::string::npos || json[first] != '{') throw std::runtime_error("malformed JSON at byte 0: expected '{'");
   Fields f;
   rapidjson::Reader reader;
-  rapidjson::MemoryStream bytes(json.data(), json.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
+  rapidjson::MemoryStream in(json.data(), json.size());  // UTF-8 bytes, NULs included
   constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
                               rapidjson::kParseStopWhenDoneFlag;
   rapidjson::ParseResult ok = reader.Parse<kFlags>(in, f);

@@ -81,9 +81,9 @@ TEST(Sigv4, SigningKeyMatchesTheDocumentedDerivation) {
 }
 
 TEST(Sigv4, UriEncodingFollowsS3Rules) {
-  EXPECT_EQ(aws::uri_encode("a b+c=d@e?f%g~h-i_j.k/l", false), "a%20b%2Bc%3Dd%40e%3Ff%25g~h-i_j.k/l");
-  EXPECT_EQ(aws::uri_encode("a/b", true), "a%2Fb");
-  EXPECT_EQ(aws::uri_encode("\xc3\xa9", false), "%C3%A9");  // é: each UTF-8 byte, uppercase hex
+  EXPECT_EQ(cloud::uri_encode("a b+c=d@e?f%g~h-i_j.k/l", false), "a%20b%2Bc%3Dd%40e%3Ff%25g~h-i_j.k/l");
+  EXPECT_EQ(cloud::uri_encode("a/b", true), "a%2Fb");
+  EXPECT_EQ(cloud::uri_encode("\xc3\xa9", false), "%C3%A9");  // é: each UTF-8 byte, uppercase hex
   // S3 paths are never normalised.
   EXPECT_EQ(aws::encoded_path("/a//b/../c/./d"), "/a//b/../c/./d");
   EXPECT_EQ(aws::amz_date(kS3ExampleTime), "20130524T000000Z");
