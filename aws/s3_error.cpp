@@ -66,7 +66,8 @@ namespace {
 std::pair<std::string, std::string> principal(const std::string& access_key_id, const std::string& source) {
   std::string who = "Access key " + (access_key_id.empty() ? std::string("(unknown)") : access_key_id);
   const std::string role_prefix = "EC2 instance role '";
-  if (source.rfind(role_prefix, 0) == 0) return {who + " (" + source + ")", "role " + source.substr(role_prefix.size() - 1)};
+  if (source.rfind(role_prefix, 0) == 0)
+    return {who + " (" + source + ")", "role " + source.substr(role_prefix.size() - 1)};
   if (source == "environment") who += " (from AWS_ACCESS_KEY_ID)";
   else if (!source.empty() && source != "static") who += " (from " + source + ")";
   return {who, "the IAM user or role that owns it (aws sts get-caller-identity names it)"};

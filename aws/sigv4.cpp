@@ -146,7 +146,8 @@ SigningStages presign(const SignableRequest& req_in, const Credentials& creds, c
   const std::string when = amz_date(now);
   // The authentication parameters are part of the canonical query string (all but the signature).
   req.query.emplace_back("X-Amz-Algorithm", "AWS4-HMAC-SHA256");
-  req.query.emplace_back("X-Amz-Credential", creds.access_key_id + "/" + credential_scope(when.substr(0, 8), region, service));
+  req.query.emplace_back("X-Amz-Credential",
+                         creds.access_key_id + "/" + credential_scope(when.substr(0, 8), region, service));
   req.query.emplace_back("X-Amz-Date", when);
   req.query.emplace_back("X-Amz-Expires", std::to_string(expires_seconds));
   req.query.emplace_back("X-Amz-SignedHeaders", canonical_headers(req.headers).signed_);

@@ -68,14 +68,9 @@ std::string standard_header_lines(const BlobRequest& req) {
   return out;
 }
 
-std::string string_to_sign(const BlobRequest& req, const std::string& account, SharedKeyStages* stages) {
-  SharedKeyStages s;
-  s.standard_lines = standard_header_lines(req);
-  s.canonical_headers = canonicalized_headers(req.headers);
-  s.canonical_resource = canonicalized_resource(account, req.path, req.query);
-  s.string_to_sign = s.standard_lines + s.canonical_headers + s.canonical_resource;
-  if (stages) *stages = s;
-  return s.string_to_sign;
+std::string string_to_sign(const BlobRequest& req, const std::string& account) {
+  return standard_header_lines(req) + canonicalized_headers(req.headers) +
+         canonicalized_resource(account, req.path, req.query);
 }
 
 std::string shared_key_signature(const std::string& key_base64, const std::string& sts) {
@@ -108,7 +103,7 @@ SharedKeyStages sign_shared_key(BlobRequest& req, const std::string& account, co
   req.headers.emplace_back("x-ms-date", rfc1123_date(now));
   if (!has_version) req.headers.emplace_back("x-ms-version", kApiVersion);
   SharedKeyStages s;
-  string_to_sign(req, account, &s);
+  s.string_to_sign = string_to_sign(req, account);
   s.signature = shared_key_signature(key_base64, s.string_to_sign);
   s.authorization = "SharedKey " + account + ":" + s.signature;
   return s;

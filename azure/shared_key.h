@@ -53,20 +53,18 @@ std::string canonicalized_resource(const std::string& account, const std::string
 // The twelve standard header lines (VERB through Range, each followed by "\n").
 std::string standard_header_lines(const BlobRequest& req);
 
-struct SharedKeyStages {
-  std::string standard_lines;
-  std::string canonical_headers;
-  std::string canonical_resource;
-  std::string string_to_sign;
-  std::string signature;      // base64
-  std::string authorization;  // "SharedKey account:signature"
-};
-
-std::string string_to_sign(const BlobRequest& req, const std::string& account, SharedKeyStages* stages = nullptr);
+// The standard lines, then CanonicalizedHeaders, then CanonicalizedResource.
+std::string string_to_sign(const BlobRequest& req, const std::string& account);
 
 // Base64(HMAC-SHA256(Base64Decode(key_base64), string_to_sign)). Throws std::invalid_argument when
 // the key is not base64 (the message says where such keys come from).
 std::string shared_key_signature(const std::string& key_base64, const std::string& string_to_sign);
+
+struct SharedKeyStages {
+  std::string string_to_sign;
+  std::string signature;      // base64
+  std::string authorization;  // "SharedKey account:signature"
+};
 
 // Sets x-ms-date (from now) and x-ms-version (when absent) on req.headers, then signs. Send
 // req.headers plus "Authorization: <stages.authorization>".

@@ -63,12 +63,13 @@ TEST(AzureSharedKey, DocumentationStringToSignAndSignature) {
   r.path = "/myaccount/mycontainer";
   r.query = {{"restype", "container"}, {"comp", "metadata"}, {"timeout", "20"}};
   r.headers = {{"x-ms-date", "Sun, 11 Oct 2009 21:49:13 GMT"}, {"x-ms-version", "2009-09-19"}};
-  azure::SharedKeyStages s;
-  std::string sts = azure::string_to_sign(r, "myaccount", &s);
-  EXPECT_EQ(s.standard_lines, "GET\n\n\n\n\n\n\n\n\n\n\n\n");
-  EXPECT_EQ(s.canonical_headers, "x-ms-date:Sun, 11 Oct 2009 21:49:13 GMT\nx-ms-version:2009-09-19\n");
-  EXPECT_EQ(s.canonical_resource, "/myaccount/myaccount/mycontainer\ncomp:metadata\nrestype:container\ntimeout:20");
-  EXPECT_EQ(sts, s.standard_lines + s.canonical_headers + s.canonical_resource);
+  const std::string lines = azure::standard_header_lines(r), headers = azure::canonicalized_headers(r.headers),
+                    resource = azure::canonicalized_resource("myaccount", r.path, r.query);
+  EXPECT_EQ(lines, "GET\n\n\n\n\n\n\n\n\n\n\n\n");
+  EXPECT_EQ(headers, "x-ms-date:Sun, 11 Oct 2009 21:49:13 GMT\nx-ms-version:2009-09-19\n");
+  EXPECT_EQ(resource, "/myaccount/myaccount/mycontainer\ncomp:metadata\nrestype:container\ntimeout:20");
+  const std::string sts = azure::string_to_sign(r, "myaccount");
+  EXPECT_EQ(sts, lines + headers + resource);
   EXPECT_EQ(azure::shared_key_signature(azure::kDevKey, sts), "Su5rvibNeMxB7A4I87rOtEgCDtdICsL8v5H+yJs0W+M=");
 }
 
