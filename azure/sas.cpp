@@ -1,6 +1,7 @@
 // Service SAS tokens and reading a SAS query string; see sas.h.
 #include "azure/sas.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "azure/shared_key.h"
@@ -25,19 +26,18 @@ std::string service_sas_query(const ServiceSas& s, const std::string& key_base64
 }
 
 std::string sas_field(const std::string& sas_query, const std::string& name) {
-  size_t pos = 0;
-  while (pos <= sas_query.size()) {
-    size_t end = sas_query.find('&', pos);
-    if (end == std::string::npos) end = sas_query.size();
-    if (sas_query.compare(pos, name.size() + 1, name + "=") == 0 && pos + name.size() + 1 <= end) {
-      std::string raw = sas_query.substr(pos + name.size() + 1, end - pos - name.size() - 1), out;
-      for (size_t i = 0; i < raw.size(); i++) {
-        if (raw[i] == '%' && i + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
-            std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
-          out += static_cast<char>(std::stoi(raw.substr(i + 1, 2), nullptr, 16));
+  const std::string key = name + "=";
+  for (size_t pos = 0; pos <= sas_query.size();) {
+    const size_t end = std::min(sas_query.find('&', pos), sas_query.size());
+    if (sas_query.compare(pos, key.size(), key) == 0 && pos + key.size() <= end) {
+      std::string out;
+      for (size_t i = pos + key.size(); i < end; i++) {
+        if (sas_query[i] == '%' && i + 2 < end && std::isxdigit(static_cast<unsigned char>(sas_query[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(sas_query[i + 2]))) {
+          out += static_cast<char>(std::stoi(sas_query.substr(i + 1, 2), nullptr, 16));
           i += 2;
         } else {
-          out += raw[i] == '+' ? ' ' : raw[i];
+          out += sas_query[i] == '+' ? ' ' : sas_query[i];
         }
       }
       return out;
