@@ -55,14 +55,19 @@ TEST(AzureSharedKey, TwelveStandardLinesInOrder) {
   EXPECT_EQ(azure::standard_header_lines(z), "PUT\n\n\n\n\n\n\n\n\n\n\n\n");
 }
 
-TEST(AzureSharedKey, DocumentationStringToSignAndSignature) {
-  // The documentation's Get Container Metadata example (on an emulator-style path, where the
-  // account is the first path segment: "/myaccount/myaccount/mycontainer").
+// The documentation's Get Container Metadata example (on an emulator-style path, where the
+// account is the first path segment: "/myaccount/myaccount/mycontainer"), with these headers.
+BlobRequest get_container_metadata(azure::KeyValues headers) {
   BlobRequest r;
   r.method = "GET";
   r.path = "/myaccount/mycontainer";
   r.query = {{"restype", "container"}, {"comp", "metadata"}, {"timeout", "20"}};
-  r.headers = {{"x-ms-date", "Sun, 11 Oct 2009 21:49:13 GMT"}, {"x-ms-version", "2009-09-19"}};
+  r.headers = std::move(headers);
+  return r;
+}
+
+TEST(AzureSharedKey, DocumentationStringToSignAndSignature) {
+  BlobRequest r = get_container_metadata({{"x-ms-date", "Sun, 11 Oct 2009 21:49:13 GMT"}, {"x-ms-version", "2009-09-19"}});
   const std::string lines = azure::standard_header_lines(r), headers = azure::canonicalized_headers(r.headers),
                     resource = azure::canonicalized_resource("myaccount", r.path, r.query);
   EXPECT_EQ(lines, "GET\n\n\n\n\n\n\n\n\n\n\n\n");
@@ -74,11 +79,7 @@ TEST(AzureSharedKey, DocumentationStringToSignAndSignature) {
 }
 
 TEST(AzureSharedKey, SignRequestAddsDateAndVersionAndAuthorization) {
-  BlobRequest r;
-  r.method = "GET";
-  r.path = "/myaccount/mycontainer";
-  r.query = {{"restype", "container"}, {"comp", "metadata"}, {"timeout", "20"}};
-  r.headers = {{"x-ms-version", "2009-09-19"}, {"x-ms-date", "stale"}};
+  BlobRequest r = get_container_metadata({{"x-ms-version", "2009-09-19"}, {"x-ms-date", "stale"}});
   azure::SharedKeyStages s = azure::sign_shared_key(r, "myaccount", azure::kDevKey, 1255297753);
   EXPECT_EQ(azure::rfc1123_date(1255297753), "Sun, 11 Oct 2009 21:49:13 GMT");
   EXPECT_EQ(s.authorization, "SharedKey myaccount:Su5rvibNeMxB7A4I87rOtEgCDtdICsL8v5H+yJs0W+M=");
