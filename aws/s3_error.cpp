@@ -40,10 +40,9 @@ bool body_is_error(const std::string& body) {
 }
 
 bool is_transient_s3_error(const S3ErrorInfo& e) {
-  if (e.code == "SlowDown" || e.code == "RequestTimeout" || e.code == "InternalError" ||
-      e.code == "ServiceUnavailable" || e.code == "OperationAborted" || e.code == "RequestTimeTooSkewed")
-    return true;
-  return e.status >= 500 || e.status == 429 || e.status == 408;
+  return e.code == "SlowDown" || e.code == "RequestTimeout" || e.code == "InternalError" ||
+         e.code == "ServiceUnavailable" || e.code == "OperationAborted" || e.code == "RequestTimeTooSkewed" ||
+         e.status >= 500 || e.status == 429 || e.status == 408;
 }
 
 S3Permission s3_permission_for(const std::string& op, const std::string& bucket) {

@@ -33,8 +33,7 @@ CanonicalHeaders canonical_headers(const KeyValues& headers) {
   CanonicalHeaders out;
   for (const auto& [n, v] : merged) {
     out.text += n + ":" + v + "\n";
-    if (!out.signed_.empty()) out.signed_ += ";";
-    out.signed_ += n;
+    out.signed_ += (out.signed_.empty() ? "" : ";") + n;
   }
   return out;
 }
@@ -44,6 +43,26 @@ void set_header(KeyValues& headers, const std::string& name, const std::string& 
                                [&](const auto& kv) { return lower(kv.first) == name; }),
                 headers.end());
   headers.emplace_back(name, value);
+}
+
+void require_host(const KeyValues& headers) {
+  for (const auto& kv : headers)
+    if (lower(kv.first) == "host") return;
+  throw std::invalid_argument("SigV4: the request has no Host header to sign");
+}
+
+// The stages of a request dated `when` (amz_date) for a key with this secret, whether its
+// authentication travels in headers or in the query.
+SigningStages stages_for(const SignableRequest& req, const std::string& secret, const std::string& when,
+                         const std::string& region, const std::string& service, SigningKeyCache* cache) {
+  const std::string day = when.substr(0, 8);
+  SigningStages s;
+  s.canonical_request = canonical_request(req, &s.signed_headers);
+  s.string_to_sign = string_to_sign(when, credential_scope(day, region, service), s.canonical_request);
+  std::string key = cache ? cache->get(secret, day, region, service) : signing_key(secret, day, region, service);
+  // signature = Hex(HMAC-SHA256(SigningKey, StringToSign))
+  s.signature = cloud::hex(cloud::hmac_sha256(key, s.string_to_sign));
+  return s;
 }
 
 }  // namespace
@@ -94,30 +113,6 @@ std::string SigningKeyCache::get(const std::string& secret, const std::string& y
   if (keys_.size() > 16) keys_.clear();
   return keys_[id] = signing_key(secret, yyyymmdd, region, service);
 }
-
-namespace {
-
-void require_host(const KeyValues& headers) {
-  for (const auto& kv : headers)
-    if (lower(kv.first) == "host") return;
-  throw std::invalid_argument("SigV4: the request has no Host header to sign");
-}
-
-// The stages of a request dated `when` (amz_date) for a key with this secret, whether its
-// authentication travels in headers or in the query.
-SigningStages stages_for(const SignableRequest& req, const std::string& secret, const std::string& when,
-                         const std::string& region, const std::string& service, SigningKeyCache* cache) {
-  const std::string day = when.substr(0, 8);
-  SigningStages s;
-  s.canonical_request = canonical_request(req, &s.signed_headers);
-  s.string_to_sign = string_to_sign(when, credential_scope(day, region, service), s.canonical_request);
-  std::string key = cache ? cache->get(secret, day, region, service) : signing_key(secret, day, region, service);
-  // signature = Hex(HMAC-SHA256(SigningKey, StringToSign))
-  s.signature = cloud::hex(cloud::hmac_sha256(key, s.string_to_sign));
-  return s;
-}
-
-}  // namespace
 
 SigningStages sign_request(SignableRequest& req, const Credentials& creds, const std::string& region,
                            const std::string& service, int64_t now, SigningKeyCache* cache) {

@@ -1,5 +1,4 @@
-// Flat JSON field reader over RapidJSON's SAX reader; see json.h. The iterative parse keeps
-// deeply nested input off the stack; numbers arrive as their text.
+// Flat JSON field reader over RapidJSON's SAX reader (iterative, numbers as their text); see json.h.
 #include "cloud/json.h"
 
 #include <rapidjson/error/en.h>
