@@ -9,6 +9,7 @@
 
 #include "azure/blob_client.h"
 #include "azure/sas.h"
+#include "cloud/json.h"
 
 namespace {
 
@@ -101,6 +102,9 @@ TEST(AzureSasLink, ExpiryReadsTheTimesSasAccepts) {
   EXPECT_EQ(azure::sas_expiry("se=2026-11-30T00:53:20"), kNow);
   EXPECT_EQ(azure::sas_expiry("se=2026-11-30T00:53:20.0000000Z"), kNow);
   EXPECT_EQ(azure::sas_expiry("se=2026-11-30"), kNow - 3200);
+  // The same reader serves S3's LastModified and the metadata services' Expiration.
+  EXPECT_EQ(cloud::parse_iso8601("2026-11-30T00:53:20.000Z"), kNow);
+  EXPECT_EQ(cloud::parse_iso8601("2026-11-30T01:53:20+01:00"), -1);  // not misread as 01:53 UTC
   for (const char* bad : {"se=2026-11-30T00:53:20%2B01:00", "se=2026-13-30T00:53:20Z", "se=2026-11-30T25:00:00Z",
                           "se=2026-11-30T00:53", "se=2026-11-30x", "se=", "sr=b"}) {
     SCOPED_TRACE(bad);
