@@ -1,6 +1,8 @@
 // S3 error parsing and advice; see s3_error.h.
 #include "aws/s3_error.h"
 
+#include <map>
+
 #include "cloud/xml.h"
 
 namespace aws {
@@ -24,13 +26,9 @@ S3ErrorInfo parse_s3_error(const cloud::HttpResponse& resp) {
   }
   if (e.code.empty()) {
     // HEAD and some proxies answer without a body: name the status.
-    switch (resp.status) {
-      case 301: e.code = "PermanentRedirect"; break;
-      case 403: e.code = "Forbidden"; break;
-      case 404: e.code = "NotFound"; break;
-      case 503: e.code = "ServiceUnavailable"; break;
-      default: break;
-    }
+    static const std::map<long, const char*> kByStatus = {
+        {301, "PermanentRedirect"}, {403, "Forbidden"}, {404, "NotFound"}, {503, "ServiceUnavailable"}};
+    if (auto it = kByStatus.find(resp.status); it != kByStatus.end()) e.code = it->second;
   }
   return e;
 }
@@ -42,10 +40,9 @@ bool body_is_error(const std::string& body) {
 }
 
 bool is_transient_s3_error(const S3ErrorInfo& e) {
-  if (e.code == "SlowDown" || e.code == "RequestTimeout" || e.code == "InternalError" ||
-      e.code == "ServiceUnavailable" || e.code == "OperationAborted" || e.code == "RequestTimeTooSkewed")
-    return true;
-  return e.status >= 500 || e.status == 429 || e.status == 408;
+  return e.code == "SlowDown" || e.code == "RequestTimeout" || e.code == "InternalError" ||
+         e.code == "ServiceUnavailable" || e.code == "OperationAborted" || e.code == "RequestTimeTooSkewed" ||
+         e.status >= 500 || e.status == 429 || e.status == 408;
 }
 
 S3Permission s3_permission_for(const std::string& op, const std::string& bucket) {
@@ -65,18 +62,14 @@ S3Permission s3_permission_for(const std::string& op, const std::string& bucket)
 namespace {
 
 // "Access key AKIA... (EC2 instance role 'r')" and whom to grant the permission to.
-void describe_principal(const std::string& access_key_id, const std::string& source, std::string* who,
-                        std::string* grantee) {
-  *who = "Access key " + (access_key_id.empty() ? std::string("(unknown)") : access_key_id);
+std::pair<std::string, std::string> principal(const std::string& access_key_id, const std::string& source) {
+  std::string who = "Access key " + (access_key_id.empty() ? std::string("(unknown)") : access_key_id);
   const std::string role_prefix = "EC2 instance role '";
-  if (source.rfind(role_prefix, 0) == 0) {
-    *who += " (" + source + ")";
-    *grantee = "role " + source.substr(role_prefix.size() - 1);
-    return;
-  }
-  if (source == "environment") *who += " (from AWS_ACCESS_KEY_ID)";
-  else if (!source.empty() && source != "static") *who += " (from " + source + ")";
-  *grantee = "the IAM user or role that owns it (aws sts get-caller-identity names it)";
+  if (source.rfind(role_prefix, 0) == 0)
+    return {who + " (" + source + ")", "role " + source.substr(role_prefix.size() - 1)};
+  if (source == "environment") who += " (from AWS_ACCESS_KEY_ID)";
+  else if (!source.empty() && source != "static") who += " (from " + source + ")";
+  return {who, "the IAM user or role that owns it (aws sts get-caller-identity names it)"};
 }
 
 }  // namespace
@@ -85,9 +78,7 @@ std::string describe_s3_error(const std::string& op, const std::string& bucket, 
                               const S3ErrorInfo& e, const std::string& access_key_id, const std::string& endpoint,
                               const std::string& credential_source) {
   std::string target = "s3://" + bucket + (key.empty() ? "" : "/" + key);
-  std::string msg = op + " " + target + " failed: HTTP " + std::to_string(e.status);
-  if (!e.code.empty()) msg += " " + e.code;
-  if (!e.message.empty()) msg += ": " + e.message;
+  std::string msg = cloud::failure_head(op, target, e);
   std::string advice;
   const std::string& c = e.code;
   if (c == "NoSuchBucket") {
@@ -95,8 +86,7 @@ std::string describe_s3_error(const std::string& op, const std::string& bucket, 
              ": create it (aws s3 mb s3://" + bucket + ") or fix the bucket in --storage.";
   } else if (c == "AccessDenied" || c == "Forbidden" || c == "AllAccessDisabled") {
     const S3Permission p = s3_permission_for(op, bucket);
-    std::string who, grantee;
-    describe_principal(access_key_id, credential_source, &who, &grantee);
+    const auto [who, grantee] = principal(access_key_id, credential_source);
     advice = who + " is not allowed to " + op + " " + target + ": grant " + grantee + " " + p.action + " on " +
              p.resource + ", or use other credentials (AWS_PROFILE).";
     if (p.action == "s3:GetObject")

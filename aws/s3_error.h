@@ -1,9 +1,7 @@
-// S3's failures as one exception type carrying what a user needs to act: the operation, the
-// bucket and key, the HTTP status, S3's error code and message, and a sentence saying what to do
-// (AccessDenied → which principal lacks which IAM action on which resource; NoSuchBucket → create
-// it or fix --storage; ...).
+// S3's side of cloud::Error (object.h): its <Error> documents, the codes worth retrying, and a
+// sentence saying what to do (AccessDenied → which principal lacks which IAM action on which
+// resource; NoSuchBucket → create it or fix --storage; ...).
 #pragma once
-#include <stdexcept>
 #include <string>
 
 #include "cloud/http.h"

@@ -3,8 +3,6 @@
 #include "aws/sigv4.h"
 
 #include <algorithm>
-#include <cctype>
-#include <ctime>
 #include <stdexcept>
 
 #include "cloud/crypto.h"
@@ -16,32 +14,26 @@ namespace {
 
 using gan::lower;
 
-// Trimall: "removes excess white space before and after values, and converts sequential
-// spaces to a single space".
-std::string trim_all(const std::string& v) { return cloud::fold_spaces(v, " \t"); }
-
 struct CanonicalHeaders {
   std::string text;    // "name:value\n" per header
   std::string signed_; // "a;b;c"
 };
 
 // CanonicalHeaders = Lowercase(HeaderName) + ":" + Trimall(HeaderValue) + "\n" ..., sorted by
-// name; repeated headers join their values with ',' in the order they were given.
+// name; repeated headers join their values with ',' in the order they were given. Trimall
+// "removes excess white space before and after values, and converts sequential spaces to a
+// single space".
 CanonicalHeaders canonical_headers(const KeyValues& headers) {
   std::map<std::string, std::string> merged;
   for (const auto& [name, value] : headers) {
-    std::string n = lower(name);
-    auto it = merged.find(n);
-    if (it == merged.end())
-      merged.emplace(n, trim_all(value));
-    else
-      it->second += "," + trim_all(value);
+    const std::string v = cloud::fold_spaces(value, " \t");
+    auto [it, added] = merged.emplace(lower(name), v);
+    if (!added) it->second += "," + v;
   }
   CanonicalHeaders out;
   for (const auto& [n, v] : merged) {
     out.text += n + ":" + v + "\n";
-    if (!out.signed_.empty()) out.signed_ += ";";
-    out.signed_ += n;
+    out.signed_ += (out.signed_.empty() ? "" : ";") + n;
   }
   return out;
 }
@@ -53,28 +45,38 @@ void set_header(KeyValues& headers, const std::string& name, const std::string& 
   headers.emplace_back(name, value);
 }
 
-}  // namespace
-
-std::string encoded_path(const std::string& raw_path) {
-  return raw_path.empty() ? "/" : uri_encode(raw_path, false);
+void require_host(const KeyValues& headers) {
+  for (const auto& kv : headers)
+    if (lower(kv.first) == "host") return;
+  throw std::invalid_argument("SigV4: the request has no Host header to sign");
 }
+
+// The stages of a request dated `when` (amz_date) for a key with this secret, whether its
+// authentication travels in headers or in the query.
+SigningStages stages_for(const SignableRequest& req, const std::string& secret, const std::string& when,
+                         const std::string& region, const std::string& service, SigningKeyCache* cache) {
+  const std::string day = when.substr(0, 8);
+  SigningStages s;
+  s.canonical_request = canonical_request(req, &s.signed_headers);
+  s.string_to_sign = string_to_sign(when, credential_scope(day, region, service), s.canonical_request);
+  std::string key = cache ? cache->get(secret, day, region, service) : signing_key(secret, day, region, service);
+  // signature = Hex(HMAC-SHA256(SigningKey, StringToSign))
+  s.signature = cloud::hex(cloud::hmac_sha256(key, s.string_to_sign));
+  return s;
+}
+
+}  // namespace
 
 // CanonicalQueryString: URIEncode(name) + "=" + URIEncode(value) pairs joined by '&', sorted by
 // encoded name (then value); a parameter without a value has an empty value ("acl=").
 std::string encoded_query(const KeyValues& raw_query) {
-  std::vector<std::pair<std::string, std::string>> enc;
-  enc.reserve(raw_query.size());
-  for (const auto& [k, v] : raw_query) enc.emplace_back(uri_encode(k, true), uri_encode(v, true));
+  KeyValues enc;
+  for (const auto& [k, v] : raw_query) enc.emplace_back(cloud::uri_encode(k, true), cloud::uri_encode(v, true));
   std::sort(enc.begin(), enc.end());
   std::string out;
-  for (const auto& [k, v] : enc) {
-    if (!out.empty()) out += '&';
-    out += k + "=" + v;
-  }
+  for (const auto& [k, v] : enc) out += (out.empty() ? "" : "&") + k + "=" + v;
   return out;
 }
-
-std::string amz_date(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%Y%m%dT%H%M%SZ"); }
 
 std::string canonical_request(const SignableRequest& req, std::string* signed_headers) {
   CanonicalHeaders h = canonical_headers(req.headers);
@@ -112,39 +114,18 @@ std::string SigningKeyCache::get(const std::string& secret, const std::string& y
   return keys_[id] = signing_key(secret, yyyymmdd, region, service);
 }
 
-namespace {
-
-std::string signature_for(const std::string& secret, const std::string& date, const std::string& region,
-                          const std::string& service, const std::string& sts, SigningKeyCache* cache) {
-  std::string key = cache ? cache->get(secret, date, region, service)
-                          : signing_key(secret, date, region, service);
-  // signature = Hex(HMAC-SHA256(SigningKey, StringToSign))
-  return cloud::hex(cloud::hmac_sha256(key, sts));
-}
-
-void require_host(const KeyValues& headers) {
-  for (const auto& kv : headers)
-    if (lower(kv.first) == "host") return;
-  throw std::invalid_argument("SigV4: the request has no Host header to sign");
-}
-
-}  // namespace
-
 SigningStages sign_request(SignableRequest& req, const Credentials& creds, const std::string& region,
                            const std::string& service, int64_t now, SigningKeyCache* cache) {
   require_host(req.headers);
-  const std::string when = amz_date(now), day = when.substr(0, 8);
+  const std::string when = amz_date(now);
   set_header(req.headers, "x-amz-date", when);
   set_header(req.headers, "x-amz-content-sha256", req.payload_hash);
   if (!creds.session_token.empty()) set_header(req.headers, "x-amz-security-token", creds.session_token);
-  SigningStages s;
-  s.canonical_request = canonical_request(req, &s.signed_headers);
-  const std::string scope = credential_scope(day, region, service);
-  s.string_to_sign = string_to_sign(when, scope, s.canonical_request);
-  s.signature = signature_for(creds.secret_access_key, day, region, service, s.string_to_sign, cache);
+  SigningStages s = stages_for(req, creds.secret_access_key, when, region, service, cache);
   // Authorization: AWS4-HMAC-SHA256 Credential=<key>/<scope>, SignedHeaders=<list>, Signature=<hex>
-  s.authorization = "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id + "/" + scope +
-                    ", SignedHeaders=" + s.signed_headers + ", Signature=" + s.signature;
+  s.authorization = "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id + "/" +
+                    credential_scope(when.substr(0, 8), region, service) + ", SignedHeaders=" + s.signed_headers +
+                    ", Signature=" + s.signature;
   return s;
 }
 
@@ -157,20 +138,16 @@ SigningStages presign(const SignableRequest& req_in, const Credentials& creds, c
                                 std::to_string(expires_seconds));
   SignableRequest req = req_in;
   req.payload_hash = kUnsignedPayload;
-  const std::string when = amz_date(now), day = when.substr(0, 8);
-  const std::string scope = credential_scope(day, region, service);
-  SigningStages s;
-  s.signed_headers = canonical_headers(req.headers).signed_;
+  const std::string when = amz_date(now);
   // The authentication parameters are part of the canonical query string (all but the signature).
   req.query.emplace_back("X-Amz-Algorithm", "AWS4-HMAC-SHA256");
-  req.query.emplace_back("X-Amz-Credential", creds.access_key_id + "/" + scope);
+  req.query.emplace_back("X-Amz-Credential",
+                         creds.access_key_id + "/" + credential_scope(when.substr(0, 8), region, service));
   req.query.emplace_back("X-Amz-Date", when);
   req.query.emplace_back("X-Amz-Expires", std::to_string(expires_seconds));
-  req.query.emplace_back("X-Amz-SignedHeaders", s.signed_headers);
+  req.query.emplace_back("X-Amz-SignedHeaders", canonical_headers(req.headers).signed_);
   if (!creds.session_token.empty()) req.query.emplace_back("X-Amz-Security-Token", creds.session_token);
-  s.canonical_request = canonical_request(req);
-  s.string_to_sign = string_to_sign(when, scope, s.canonical_request);
-  s.signature = signature_for(creds.secret_access_key, day, region, service, s.string_to_sign, nullptr);
+  SigningStages s = stages_for(req, creds.secret_access_key, when, region, service, nullptr);
   if (query_out) *query_out = encoded_query(req.query) + "&X-Amz-Signature=" + s.signature;
   return s;
 }

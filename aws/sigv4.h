@@ -11,8 +11,6 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "aws/credentials_types.h"
 #include "cloud/http.h"
@@ -20,7 +18,6 @@
 namespace aws {
 
 using cloud::KeyValues;
-using cloud::uri_encode;
 
 constexpr const char* kUnsignedPayload = "UNSIGNED-PAYLOAD";
 constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -33,13 +30,14 @@ struct SignableRequest {
   std::string payload_hash = kEmptySha256;  // lowercase cloud::hex SHA-256 of the body, or UNSIGNED-PAYLOAD
 };
 
-// URIEncode(): every byte but A-Z a-z 0-9 - . _ ~ becomes %XY (uppercase hex); '/' is kept
-// when encode_slash is false (object key names in the path).
-std::string encoded_path(const std::string& raw_path);    // uri_encode(path, false)
-std::string encoded_query(const KeyValues& raw_query);    // the canonical query string
+// SigV4's URIEncode() is cloud::uri_encode: '/' kept in the path ("/" when empty), encoded in the query.
+inline std::string encoded_path(const std::string& raw_path) {
+  return raw_path.empty() ? "/" : cloud::uri_encode(raw_path, false);
+}
+std::string encoded_query(const KeyValues& raw_query);  // the canonical query string (sorted)
 
 // "20130524T000000Z" for a unix time (UTC).
-std::string amz_date(int64_t unix_seconds);
+inline std::string amz_date(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%Y%m%dT%H%M%SZ"); }
 
 struct SigningStages {
   std::string canonical_request;

@@ -39,11 +39,7 @@ bool is_transient_blob_error(const BlobErrorInfo& e) {
 std::string describe_blob_error(const std::string& op, const std::string& account, const std::string& container,
                                 const std::string& blob, const BlobErrorInfo& e, const std::string& credential_source,
                                 const std::string& endpoint) {
-  std::string where = "az://" + account + "/" + container + (blob.empty() ? "" : "/" + blob);
-  std::string out = op + " " + where + " failed: HTTP " + std::to_string(e.status);
-  if (!e.code.empty()) out += " " + e.code;
-  if (!e.message.empty()) out += ": " + e.message;
-  if (!e.detail.empty()) out += " (" + e.detail + ")";
+  std::string out = cloud::failure_head(op, "az://" + account + "/" + container + (blob.empty() ? "" : "/" + blob), e);
   while (!out.empty() && out.back() == '.') out.pop_back();  // the advice below adds its own
   std::string advice;
   const std::string& c = e.code;

@@ -1,9 +1,7 @@
-// Azure Blob failures as one exception type carrying what a user needs to act on: the operation,
-// the blob, the HTTP status, Azure's error code (x-ms-error-code, or <Code> of the error XML) and
-// message, and a sentence saying what to do (ContainerNotFound → create it or fix --storage;
-// AuthenticationFailed → which key, and the clock; AuthorizationPermissionMismatch → the role).
+// Azure Blob's side of cloud::Error (object.h): its code (x-ms-error-code, or <Code> of the error
+// XML) and message, and a sentence saying what to do (ContainerNotFound → create it or fix
+// --storage; AuthenticationFailed → which key, and the clock; AuthorizationPermissionMismatch → the role).
 #pragma once
-#include <stdexcept>
 #include <string>
 
 #include "cloud/http.h"
@@ -22,7 +20,6 @@ std::string strip_bom(const std::string& body);
 
 // 500 InternalError, 503 ServerBusy, OperationTimedOut, 429 and the other transient statuses.
 bool is_transient_blob_error(const BlobErrorInfo& e);
-
 
 // "<op> az://account/container/blob failed: HTTP 404 ContainerNotFound: <msg>. <advice>"
 std::string describe_blob_error(const std::string& op, const std::string& account, const std::string& container,

@@ -1,24 +1,26 @@
-// Shared access signatures, made with the account key: pure functions, time passed in.
+// Service shared access signatures, made with the account key: pure functions, time passed in.
 //
 // A service SAS grants one blob (sr=b) or container (sr=c) for a while: what `./gan --presign
-// az://...` prints so a checkpoint can be shared. An account SAS grants the Blob service across
-// containers (what AZURE_STORAGE_SAS_TOKEN usually holds). Both use signed version 2019-12-12,
-// whose strings to sign are, from "Create a service SAS" and "Create an account SAS":
-//   service: sp \n st \n se \n canonicalizedResource \n si \n sip \n spr \n sv \n sr \n
-//            snapshot \n rscc \n rscd \n rsce \n rscl \n rsct
-//            canonicalizedResource = "/blob/" + account + "/" + container [+ "/" + blob] (raw)
-//   account: account \n sp \n ss \n srt \n st \n se \n sip \n spr \n sv \n
+// az://...` prints so a checkpoint can be shared. The SAS gan may be given instead of a key
+// (AZURE_STORAGE_SAS_TOKEN) is often an account SAS: it grants the Blob service across containers,
+// which is why only a blob-scoped one is ever passed on in a link. Signed version 2019-12-12,
+// whose string to sign is, from "Create a service SAS":
+//   sp \n st \n se \n canonicalizedResource \n si \n sip \n spr \n sv \n sr \n
+//   snapshot \n rscc \n rscd \n rsce \n rscl \n rsct
+//   canonicalizedResource = "/blob/" + account + "/" + container [+ "/" + blob] (raw)
 // and sig = Base64(HMAC-SHA256(Base64Decode(key), UTF-8(StringToSign))).
 #pragma once
 #include <cstdint>
 #include <string>
+
+#include "cloud/http.h"
 
 namespace azure {
 
 constexpr const char* kSasVersion = "2019-12-12";
 
 // "2026-11-26T12:00:00Z" (ISO 8601, UTC, no fraction), SAS's time format.
-std::string sas_time(int64_t unix_seconds);
+inline std::string sas_time(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%Y-%m-%dT%H:%M:%SZ"); }
 
 struct ServiceSas {
   std::string account, container, blob;  // blob "" = the container (sr=c)
@@ -31,27 +33,16 @@ std::string service_sas_string_to_sign(const ServiceSas& sas);
 // The query string (no leading '?'): sv, sr, sp, [st], se, [spr], sig — percent-encoded.
 std::string service_sas_query(const ServiceSas& sas, const std::string& key_base64);
 
-struct AccountSas {
-  std::string account;
-  std::string permissions = "rwdlac";  // in the order rwdlacup
-  std::string services = "b";
-  std::string resource_types = "sco";
-  int64_t start = 0;
-  int64_t expiry = 0;
-  std::string protocol;
-};
-std::string account_sas_string_to_sign(const AccountSas& sas);
-std::string account_sas_query(const AccountSas& sas, const std::string& key_base64);
-
-// The permissions a SAS query string grants (its sp= value, as written), "" when it has none (the
-// SAS then takes them from a stored access policy on the service, si=, which gan cannot see).
-std::string sas_permissions(const std::string& sas_query);
+// One field of a SAS query string, percent-decoded ("" when absent): sas_field(q, "sr").
+std::string sas_field(const std::string& sas_query, const std::string& name);
+// The permissions a SAS query string grants (its sp= value, decoded as the service reads it), ""
+// when it has none (the SAS then takes them from a stored access policy on the service, si=,
+// which gan cannot see).
+inline std::string sas_permissions(const std::string& sas_query) { return sas_field(sas_query, "sp"); }
 // True when a SAS can only read: sp= holds r and nothing but r and l (list). Only such a SAS may
 // be handed to others inside a link; one with w, d, c, a, ... would let them write or delete.
 bool sas_is_read_only(const std::string& sas_query);
-// One field of a SAS query string, percent-decoded ("" when absent): sas_field(q, "sr").
-std::string sas_field(const std::string& sas_query, const std::string& name);
-// Its se= (expiry) as unix seconds, -1 when absent or not a date SAS accepts.
+// Its se= (expiry) as unix seconds, -1 when absent or not a date SAS accepts (cloud::parse_iso8601).
 int64_t sas_expiry(const std::string& sas_query);
 
 }  // namespace azure

@@ -2,8 +2,6 @@
 #include "azure/shared_key.h"
 
 #include <algorithm>
-#include <cctype>
-#include <ctime>
 #include <map>
 #include <stdexcept>
 #include <vector>
@@ -28,24 +26,14 @@ std::string header_value(const KeyValues& headers, const std::string& lowercase_
 
 }  // namespace
 
-std::string encode_path(const std::string& raw_path) { return cloud::uri_encode(raw_path, false); }
-
 std::string encode_query(const KeyValues& raw_query) {
   std::string out;
-  for (const auto& [k, v] : raw_query) {
-    if (!out.empty()) out += '&';
-    out += cloud::uri_encode(k, true) + "=" + cloud::uri_encode(v, true);
-  }
+  for (const auto& [k, v] : raw_query)
+    out += (out.empty() ? "" : "&") + cloud::uri_encode(k, true) + "=" + cloud::uri_encode(v, true);
   return out;
 }
 
-std::string rfc1123_date(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%a, %d %b %Y %H:%M:%S GMT"); }
-
 std::string canonicalized_headers(const KeyValues& headers) {
-  // "Retrieve all headers for the resource that begin with x-ms-, including the x-ms-date header.
-  //  Convert each HTTP header name to lowercase. Sort the headers lexicographically by header
-  //  name, in ascending order. ... Replace any linear whitespace in the header value with a
-  //  single space. Trim any whitespace around the colon in the header."
   std::vector<std::pair<std::string, std::string>> ms;
   for (const auto& [k, v] : headers) {
     std::string name = lower(fold(k));
@@ -58,8 +46,6 @@ std::string canonicalized_headers(const KeyValues& headers) {
 }
 
 std::string canonicalized_resource(const std::string& account, const std::string& raw_path, const KeyValues& raw_query) {
-  // "/" + account name + the resource's encoded URI path; then each query parameter name
-  // lowercased, sorted, with its values sorted and comma-separated: "\nname:v1,v2".
   std::string out = "/" + account + encode_path(raw_path.empty() ? "/" : raw_path);
   std::map<std::string, std::vector<std::string>> params;
   for (const auto& [k, v] : raw_query) params[lower(k)].push_back(v);
@@ -72,33 +58,19 @@ std::string canonicalized_resource(const std::string& account, const std::string
 }
 
 std::string standard_header_lines(const BlobRequest& req) {
-  std::string length = header_value(req.headers, "content-length");
-  if (length == "0") length = "";  // 2015-02-21 and later: an empty line for a zero length
-  const std::string lines[] = {req.method,
-                               header_value(req.headers, "content-encoding"),
-                               header_value(req.headers, "content-language"),
-                               length,
-                               header_value(req.headers, "content-md5"),
-                               header_value(req.headers, "content-type"),
-                               header_value(req.headers, "date"),
-                               header_value(req.headers, "if-modified-since"),
-                               header_value(req.headers, "if-match"),
-                               header_value(req.headers, "if-none-match"),
-                               header_value(req.headers, "if-unmodified-since"),
-                               header_value(req.headers, "range")};
-  std::string out;
-  for (const auto& l : lines) out += l + "\n";
+  std::string out = req.method + "\n";
+  for (const char* name : {"content-encoding", "content-language", "content-length", "content-md5", "content-type",
+                           "date", "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range"}) {
+    std::string value = header_value(req.headers, name);
+    if (value == "0" && std::string(name) == "content-length") value = "";  // 2015-02-21 and later: empty for zero
+    out += value + "\n";
+  }
   return out;
 }
 
-std::string string_to_sign(const BlobRequest& req, const std::string& account, SharedKeyStages* stages) {
-  SharedKeyStages s;
-  s.standard_lines = standard_header_lines(req);
-  s.canonical_headers = canonicalized_headers(req.headers);
-  s.canonical_resource = canonicalized_resource(account, req.path, req.query);
-  s.string_to_sign = s.standard_lines + s.canonical_headers + s.canonical_resource;
-  if (stages) *stages = s;
-  return s.string_to_sign;
+std::string string_to_sign(const BlobRequest& req, const std::string& account) {
+  return standard_header_lines(req) + canonicalized_headers(req.headers) +
+         canonicalized_resource(account, req.path, req.query);
 }
 
 std::string shared_key_signature(const std::string& key_base64, const std::string& sts) {
@@ -131,7 +103,7 @@ SharedKeyStages sign_shared_key(BlobRequest& req, const std::string& account, co
   req.headers.emplace_back("x-ms-date", rfc1123_date(now));
   if (!has_version) req.headers.emplace_back("x-ms-version", kApiVersion);
   SharedKeyStages s;
-  string_to_sign(req, account, &s);
+  s.string_to_sign = string_to_sign(req, account);
   s.signature = shared_key_signature(key_base64, s.string_to_sign);
   s.authorization = "SharedKey " + account + ":" + s.signature;
   return s;

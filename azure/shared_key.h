@@ -31,13 +31,15 @@ struct BlobRequest {
   KeyValues headers;       // names in any case; Content-Length as the body's size
 };
 
-// The path as sent: every byte but A-Z a-z 0-9 - . _ ~ and '/' percent-encoded (uppercase hex).
-std::string encode_path(const std::string& raw_path);
-// The query as sent: name=value pairs, both percent-encoded the same way ('/' too), in order.
+// The path and query as sent, by cloud::uri_encode ('/' kept in the path): the query's name=value
+// pairs stay in their order.
+inline std::string encode_path(const std::string& raw_path) { return cloud::uri_encode(raw_path, false); }
 std::string encode_query(const KeyValues& raw_query);
 
 // "Sun, 11 Oct 2009 21:49:13 GMT" (RFC 1123) for a unix time.
-std::string rfc1123_date(int64_t unix_seconds);
+inline std::string rfc1123_date(int64_t unix_seconds) {
+  return cloud::utc_time(unix_seconds, "%a, %d %b %Y %H:%M:%S GMT");
+}
 
 // CanonicalizedHeaders: every x-ms- header, name lowercased, sorted by name, value with its
 // surrounding whitespace trimmed and inner runs of whitespace folded to one space, as
@@ -51,20 +53,18 @@ std::string canonicalized_resource(const std::string& account, const std::string
 // The twelve standard header lines (VERB through Range, each followed by "\n").
 std::string standard_header_lines(const BlobRequest& req);
 
-struct SharedKeyStages {
-  std::string standard_lines;
-  std::string canonical_headers;
-  std::string canonical_resource;
-  std::string string_to_sign;
-  std::string signature;      // base64
-  std::string authorization;  // "SharedKey account:signature"
-};
-
-std::string string_to_sign(const BlobRequest& req, const std::string& account, SharedKeyStages* stages = nullptr);
+// The standard lines, then CanonicalizedHeaders, then CanonicalizedResource.
+std::string string_to_sign(const BlobRequest& req, const std::string& account);
 
 // Base64(HMAC-SHA256(Base64Decode(key_base64), string_to_sign)). Throws std::invalid_argument when
 // the key is not base64 (the message says where such keys come from).
 std::string shared_key_signature(const std::string& key_base64, const std::string& string_to_sign);
+
+struct SharedKeyStages {
+  std::string string_to_sign;
+  std::string signature;      // base64
+  std::string authorization;  // "SharedKey account:signature"
+};
 
 // Sets x-ms-date (from now) and x-ms-version (when absent) on req.headers, then signs. Send
 // req.headers plus "Authorization: <stages.authorization>".

@@ -1,9 +1,7 @@
-// Flat JSON field reader over RapidJSON's SAX reader; see json.h. The iterative parse keeps
-// deeply nested input off the stack; numbers arrive as their text.
+// Flat JSON field reader over RapidJSON's SAX reader (iterative, numbers as their text); see json.h.
 #include "cloud/json.h"
 
 #include <rapidjson/error/en.h>
-#include <rapidjson/encodedstream.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
@@ -49,8 +47,7 @@ std::map<std::string, std::string> json_fields(const std::string& json) {
   if (first == std::string::npos || json[first] != '{') throw std::runtime_error("malformed JSON at byte 0: expected '{'");
   Fields f;
   rapidjson::Reader reader;
-  rapidjson::MemoryStream bytes(json.data(), json.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
+  rapidjson::MemoryStream in(json.data(), json.size());  // UTF-8 bytes, NULs included
   constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
                               rapidjson::kParseStopWhenDoneFlag;
   rapidjson::ParseResult ok = reader.Parse<kFlags>(in, f);
@@ -61,9 +58,14 @@ std::map<std::string, std::string> json_fields(const std::string& json) {
 }
 
 int64_t parse_iso8601(const std::string& text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, end = 0;
+  const int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &end);
+  // After the seconds only a fraction, then Z or nothing: an offset ("+01:00") would be misread as UTC.
+  const size_t zone = text.find_first_not_of("0123456789", end + (text[end] == '.' ? 1 : 0));
+  const bool date_alone = n == 3 && text.size() == 10;  // a SAS's se= may be one: its midnight, UTC
+  if (!date_alone && !(n == 6 && (zone == std::string::npos || text[zone] == 'Z'))) return -1;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return -1;
   std::tm tm{};
-  int y, mo, d, h, mi, s;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6) return -1;
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
   tm.tm_mday = d;

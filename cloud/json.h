@@ -12,7 +12,8 @@ namespace cloud {
 // std::runtime_error on malformed JSON.
 std::map<std::string, std::string> json_fields(const std::string& json);
 
-// "2026-11-26T16:00:00Z" (ISO 8601, UTC, optional fraction) → unix seconds; -1 when unparsable.
+// "2026-11-26T16:00:00Z" (ISO 8601, UTC, optional fraction and Z) or a date alone ("2026-11-26",
+// its midnight) → unix seconds; -1 when unparsable, out of range or with another time zone.
 int64_t parse_iso8601(const std::string& text);
 
 }  // namespace cloud

@@ -32,6 +32,16 @@ struct ErrorInfo {
   std::string server_time;  // the response's Date header (RFC 1123)
 };
 
+// How every dialect's message for a failed call begins, before its advice:
+// "<op> <target> failed: HTTP <status>[ <code>][: <message>][ (<detail>)]".
+inline std::string failure_head(const std::string& op, const std::string& target, const ErrorInfo& e) {
+  std::string out = op + " " + target + " failed: HTTP " + std::to_string(e.status);
+  if (!e.code.empty()) out += " " + e.code;
+  if (!e.message.empty()) out += ": " + e.message;
+  if (!e.detail.empty()) out += " (" + e.detail + ")";
+  return out;
+}
+
 class Error : public std::runtime_error {
  public:
   Error(const std::string& what, ErrorInfo info, bool transient)

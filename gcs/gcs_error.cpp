@@ -5,9 +5,7 @@ namespace gcs {
 
 std::string describe_gcs_error(const std::string& op, const std::string& bucket, const std::string& key,
                                const cloud::ErrorInfo& e, const std::string& credential_source, GcsAuth auth) {
-  std::string out = op + " gs://" + bucket + (key.empty() ? "" : "/" + key) + " failed: HTTP " + std::to_string(e.status);
-  if (!e.code.empty()) out += " " + e.code;
-  if (!e.message.empty()) out += ": " + e.message;
+  std::string out = cloud::failure_head(op, "gs://" + bucket + (key.empty() ? "" : "/" + key), e);
   const bool hmac = auth == GcsAuth::Hmac;
   std::string advice;
   if (e.code == "NoSuchBucket")

@@ -7,6 +7,8 @@
 // and post-sts-header-before's are also the signatures of the suite's published .authz files).
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "cloud/crypto.h"
 #include "aws/sigv4.h"
 
@@ -81,9 +83,9 @@ TEST(Sigv4, SigningKeyMatchesTheDocumentedDerivation) {
 }
 
 TEST(Sigv4, UriEncodingFollowsS3Rules) {
-  EXPECT_EQ(aws::uri_encode("a b+c=d@e?f%g~h-i_j.k/l", false), "a%20b%2Bc%3Dd%40e%3Ff%25g~h-i_j.k/l");
-  EXPECT_EQ(aws::uri_encode("a/b", true), "a%2Fb");
-  EXPECT_EQ(aws::uri_encode("\xc3\xa9", false), "%C3%A9");  // é: each UTF-8 byte, uppercase hex
+  EXPECT_EQ(cloud::uri_encode("a b+c=d@e?f%g~h-i_j.k/l", false), "a%20b%2Bc%3Dd%40e%3Ff%25g~h-i_j.k/l");
+  EXPECT_EQ(cloud::uri_encode("a/b", true), "a%2Fb");
+  EXPECT_EQ(cloud::uri_encode("\xc3\xa9", false), "%C3%A9");  // é: each UTF-8 byte, uppercase hex
   // S3 paths are never normalised.
   EXPECT_EQ(aws::encoded_path("/a//b/../c/./d"), "/a//b/../c/./d");
   EXPECT_EQ(aws::amz_date(kS3ExampleTime), "20130524T000000Z");
@@ -111,61 +113,60 @@ TEST(Sigv4, S3ExampleGetObjectWithRange) {
             "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
 }
 
-TEST(Sigv4, S3ExamplePutObject) {
-  aws::SignableRequest r;
-  r.method = "PUT";
-  r.path = "/test$file.text";
-  r.headers = {{"Host", "examplebucket.s3.amazonaws.com"},
-               {"Date", "Fri, 24 May 2013 00:00:00 GMT"},
-               {"x-amz-storage-class", "REDUCED_REDUNDANCY"}};
-  r.payload_hash = cloud::sha256_hex("Welcome to Amazon S3.");
-  EXPECT_EQ(r.payload_hash, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
-  aws::SigningStages s = aws::sign_request(r, s3_example_creds(), "us-east-1", "s3", kS3ExampleTime);
-  EXPECT_EQ(s.canonical_request,
-            "PUT\n/test%24file.text\n\ndate:Fri, 24 May 2013 00:00:00 GMT\n"
-            "host:examplebucket.s3.amazonaws.com\n"
-            "x-amz-content-sha256:44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072\n"
-            "x-amz-date:20130524T000000Z\nx-amz-storage-class:REDUCED_REDUNDANCY\n\n"
-            "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class\n"
-            "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
-  EXPECT_EQ(s.string_to_sign,
-            "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
-            "9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7f6a76b4158342019d");
-  EXPECT_EQ(s.signature, "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
-}
+// Three more of the reference's header-signing examples, each stage compared.
+struct S3Example {
+  std::string name, method, path;
+  aws::KeyValues query, headers;
+  std::string payload_hash, creq, sts_hash, sig;
+};
 
-TEST(Sigv4, S3ExampleGetBucketLifecycle) {
-  aws::SignableRequest r;
-  r.path = "/";
-  r.query = {{"lifecycle", ""}};
-  r.headers = {{"Host", "examplebucket.s3.amazonaws.com"}};
-  aws::SigningStages s = aws::sign_request(r, s3_example_creds(), "us-east-1", "s3", kS3ExampleTime);
-  EXPECT_EQ(s.canonical_request,
-            "GET\n/\nlifecycle=\nhost:examplebucket.s3.amazonaws.com\n"
-            "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-            "x-amz-date:20130524T000000Z\n\nhost;x-amz-content-sha256;x-amz-date\n"
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(s.string_to_sign,
-            "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
-            "9766c798316ff2757b517bc739a67f6213b4ab36dd5da2f94eaebf79c77395ca");
-  EXPECT_EQ(s.signature, "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
-}
-
-TEST(Sigv4, S3ExampleListObjectsWithMaxKeysAndPrefix) {
-  aws::SignableRequest r;
-  r.path = "/";
-  r.query = {{"prefix", "J"}, {"max-keys", "2"}};  // given out of order: the signer sorts
-  r.headers = {{"Host", "examplebucket.s3.amazonaws.com"}};
-  aws::SigningStages s = aws::sign_request(r, s3_example_creds(), "us-east-1", "s3", kS3ExampleTime);
-  EXPECT_EQ(s.canonical_request,
-            "GET\n/\nmax-keys=2&prefix=J\nhost:examplebucket.s3.amazonaws.com\n"
-            "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-            "x-amz-date:20130524T000000Z\n\nhost;x-amz-content-sha256;x-amz-date\n"
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(s.string_to_sign,
-            "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
-            "df57d21db20da04d7fa30298dd4488ba3a2b47ca3a489c74750e0f1e7df1b9b7");
-  EXPECT_EQ(s.signature, "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
+TEST(Sigv4, S3ExamplesPutObjectGetBucketLifecycleListObjects) {
+  const std::string put_hash = cloud::sha256_hex("Welcome to Amazon S3.");
+  EXPECT_EQ(put_hash, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
+  const aws::KeyValues host = {{"Host", "examplebucket.s3.amazonaws.com"}};
+  const std::vector<S3Example> examples = {
+      {"PUT object", "PUT", "/test$file.text", {},
+       {{"Host", "examplebucket.s3.amazonaws.com"},
+        {"Date", "Fri, 24 May 2013 00:00:00 GMT"},
+        {"x-amz-storage-class", "REDUCED_REDUNDANCY"}},
+       put_hash,
+       "PUT\n/test%24file.text\n\ndate:Fri, 24 May 2013 00:00:00 GMT\n"
+       "host:examplebucket.s3.amazonaws.com\n"
+       "x-amz-content-sha256:44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072\n"
+       "x-amz-date:20130524T000000Z\nx-amz-storage-class:REDUCED_REDUNDANCY\n\n"
+       "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class\n"
+       "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
+       "9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7f6a76b4158342019d",
+       "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"},
+      {"GET bucket lifecycle", "GET", "/", {{"lifecycle", ""}}, host, kEmpty,
+       "GET\n/\nlifecycle=\nhost:examplebucket.s3.amazonaws.com\n"
+       "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+       "x-amz-date:20130524T000000Z\n\nhost;x-amz-content-sha256;x-amz-date\n"
+       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+       "9766c798316ff2757b517bc739a67f6213b4ab36dd5da2f94eaebf79c77395ca",
+       "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"},
+      // The query given out of order: the signer sorts.
+      {"list objects, max-keys and prefix", "GET", "/", {{"prefix", "J"}, {"max-keys", "2"}}, host, kEmpty,
+       "GET\n/\nmax-keys=2&prefix=J\nhost:examplebucket.s3.amazonaws.com\n"
+       "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+       "x-amz-date:20130524T000000Z\n\nhost;x-amz-content-sha256;x-amz-date\n"
+       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+       "df57d21db20da04d7fa30298dd4488ba3a2b47ca3a489c74750e0f1e7df1b9b7",
+       "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"},
+  };
+  for (const S3Example& x : examples) {
+    SCOPED_TRACE(x.name);
+    aws::SignableRequest r;
+    r.method = x.method;
+    r.path = x.path;
+    r.query = x.query;
+    r.headers = x.headers;
+    r.payload_hash = x.payload_hash;
+    aws::SigningStages s = aws::sign_request(r, s3_example_creds(), "us-east-1", "s3", kS3ExampleTime);
+    EXPECT_EQ(s.canonical_request, x.creq);
+    EXPECT_EQ(s.string_to_sign, "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n" + x.sts_hash);
+    EXPECT_EQ(s.signature, x.sig);
+  }
 }
 
 TEST(Sigv4, S3ExamplePresignedUrl) {

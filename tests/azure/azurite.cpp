@@ -7,6 +7,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "azure/sas.h"
+#include "azure/shared_key.h"
 #include "cloud/http.h"
 #include "tests/aws/fixture.h"
 
@@ -210,6 +212,21 @@ const FakeMetadata* fake_metadata(std::string* why) {
     return nullptr;
   }
   return &h->fake;
+}
+
+std::string account_sas_string_to_sign(const AccountSas& s) {
+  const std::string start = s.start ? azure::sas_time(s.start) : "";
+  return s.account + "\n" + s.permissions + "\n" + s.services + "\n" + s.resource_types + "\n" + start + "\n" +
+         azure::sas_time(s.expiry) + "\n" + /*sip*/ "\n" + s.protocol + "\n" + azure::kSasVersion + "\n";
+}
+
+std::string account_sas_query(const AccountSas& s, const std::string& key_base64) {
+  cloud::KeyValues q = {{"sv", azure::kSasVersion}, {"ss", s.services}, {"srt", s.resource_types}, {"sp", s.permissions}};
+  if (s.start) q.emplace_back("st", azure::sas_time(s.start));
+  q.emplace_back("se", azure::sas_time(s.expiry));
+  if (!s.protocol.empty()) q.emplace_back("spr", s.protocol);
+  q.emplace_back("sig", azure::shared_key_signature(key_base64, account_sas_string_to_sign(s)));
+  return azure::encode_query(q);
 }
 
 }  // namespace gan_test

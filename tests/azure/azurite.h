@@ -4,6 +4,7 @@
 // starts once per test binary, on first use; when node, Azurite or python3 is missing the
 // functions say why and the tests skip.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -47,6 +48,22 @@ struct FaultProxy {
 };
 // nullptr (with *why) when it cannot start.
 std::unique_ptr<FaultProxy> start_faultproxy(int upstream_port, std::string* why);
+
+// An account SAS for the Blob service (what AZURE_STORAGE_SAS_TOKEN usually holds; gan itself only
+// reads one), signed with the key as "Create an account SAS" says for signed version 2019-12-12:
+//   StringToSign = account \n sp \n ss \n srt \n st \n se \n sip \n spr \n sv \n
+struct AccountSas {
+  std::string account;
+  std::string permissions = "rwdlac";  // in the order rwdlacup
+  std::string services = "b";
+  std::string resource_types = "sco";
+  int64_t start = 0;
+  int64_t expiry = 0;
+  std::string protocol;
+};
+std::string account_sas_string_to_sign(const AccountSas& sas);
+// The query string (no leading '?'): sv, ss, srt, sp, [st], se, [spr], sig — percent-encoded.
+std::string account_sas_query(const AccountSas& sas, const std::string& key_base64);
 
 // A BlobClient for devstoreaccount1 with its well-known key (quick retries for the fault tests).
 azure::BlobClientConfig azurite_config(const std::string& endpoint);

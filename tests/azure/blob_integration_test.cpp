@@ -114,14 +114,14 @@ TEST(AzureBlob, ServiceSasLinkDownloadsTheSameBytes) {
 }
 
 azure::BlobClientConfig sas_config(const gan_test::AzuriteStack* st, const std::string& permissions) {
-  azure::AccountSas sas;
+  gan_test::AccountSas sas;
   sas.account = azure::kDevAccount;
   sas.permissions = permissions;
   sas.expiry = time(nullptr) + 3600;
   sas.start = time(nullptr) - 300;
   auto cfg = azurite_config(st->direct_endpoint());
   cfg.credential.kind = azure::AzureCredential::Kind::Sas;
-  cfg.credential.sas = azure::account_sas_query(sas, azure::kDevKey);
+  cfg.credential.sas = gan_test::account_sas_query(sas, azure::kDevKey);
   cfg.credential.source = "AZURE_STORAGE_SAS_TOKEN";
   return cfg;
 }

@@ -9,6 +9,7 @@
 
 #include "azure/blob_client.h"
 #include "azure/sas.h"
+#include "cloud/json.h"
 
 namespace {
 
@@ -91,4 +92,22 @@ TEST(AzureSasLink, ALinkSignedWithTheKeyIsBlobScopedShortLivedAndHttpsOnly) {
   azure::BlobClient emulator(cfg);
   const std::string local = emulator.sas_url("runs", "r1/a.png", 3600);
   EXPECT_EQ(azure::sas_field(local.substr(local.find('?') + 1), "spr"), "") << local;
+}
+
+// se= in the forms SAS accepts (read by cloud::parse_iso8601): seconds with Z or without, a fraction,
+// a date alone (its midnight, UTC). Another time zone, a month 13 or a truncated time is unreadable:
+// a link is then refused rather than judged by a misread expiry.
+TEST(AzureSasLink, ExpiryReadsTheTimesSasAccepts) {
+  EXPECT_EQ(azure::sas_expiry("sr=b&se=2026-11-30T00%3A53%3A20Z&sig=S"), kNow);
+  EXPECT_EQ(azure::sas_expiry("se=2026-11-30T00:53:20"), kNow);
+  EXPECT_EQ(azure::sas_expiry("se=2026-11-30T00:53:20.0000000Z"), kNow);
+  EXPECT_EQ(azure::sas_expiry("se=2026-11-30"), kNow - 3200);
+  // The same reader serves S3's LastModified and the metadata services' Expiration.
+  EXPECT_EQ(cloud::parse_iso8601("2026-11-30T00:53:20.000Z"), kNow);
+  EXPECT_EQ(cloud::parse_iso8601("2026-11-30T01:53:20+01:00"), -1);  // not misread as 01:53 UTC
+  for (const char* bad : {"se=2026-11-30T00:53:20%2B01:00", "se=2026-13-30T00:53:20Z", "se=2026-11-30T25:00:00Z",
+                          "se=2026-11-30T00:53", "se=2026-11-30x", "se=", "sr=b"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(azure::sas_expiry(bad), -1);
+  }
 }

@@ -95,37 +95,35 @@ TEST(AzureSharedKeyDiff, AzuriteAcceptsAThousandRandomSignedRequests) {
     const std::string body = gan_test::random_bytes(rng() % 300, rng());
     int64_t now = time(nullptr);
 
-    azure::BlobRequest put;
-    put.method = "PUT";
-    put.path = path;
-    put.headers = {{"x-ms-blob-type", "BlockBlob"}};
-    if (rng() % 2) put.headers.emplace_back("Content-Type", "text/plain; charset=" + pick(rng, kLower, 1, 4));
-    random_headers(put);
-    random_query(put);
-    Sent s = send(st, put, body, now);
-    requests++;
-    rejected += s.status == 403;
+    // A request for p with random x-ms- headers (after `headers`) and random query parameters.
+    auto randomized = [&](const char* method, const std::string& p, azure::KeyValues headers = {}) {
+      azure::BlobRequest r;
+      r.method = method;
+      r.path = p;
+      r.headers = std::move(headers);
+      random_headers(r);
+      random_query(r);
+      return r;
+    };
+    auto counted = [&](const azure::BlobRequest& r, const std::string& b) {
+      Sent s = send(st, r, b, now);
+      requests++;
+      rejected += s.status == 403;
+      return s;
+    };
+
+    azure::KeyValues put_headers = {{"x-ms-blob-type", "BlockBlob"}};
+    if (rng() % 2) put_headers.emplace_back("Content-Type", "text/plain; charset=" + pick(rng, kLower, 1, 4));
+    Sent s = counted(randomized("PUT", path, put_headers), body);
     ASSERT_EQ(s.status, 201) << "PUT " << name << ": " << s.body;
 
-    azure::BlobRequest get;
-    get.method = "GET";
-    get.path = path;
-    random_headers(get);
-    random_query(get);
+    azure::BlobRequest get = randomized("GET", path);
     bool ranged = body.size() > 10 && rng() % 2;
     if (ranged) get.headers.emplace_back(rng() % 2 ? "x-ms-range" : "Range", "bytes=2-9");
-    s = send(st, get, "", now);
-    requests++;
-    rejected += s.status == 403;
+    s = counted(get, "");
     ASSERT_EQ(s.status, ranged ? 206 : 200) << "GET " << name << ": " << s.body;
 
-    azure::BlobRequest head;
-    head.method = "HEAD";
-    head.path = path;
-    random_headers(head);
-    random_query(head);
-    s = send(st, head, "", now);
-    requests++;
+    s = counted(randomized("HEAD", path), "");
     ASSERT_EQ(s.status, 200) << "HEAD " << name << ": " << s.body;
 
     azure::BlobRequest list;
@@ -134,18 +132,11 @@ TEST(AzureSharedKeyDiff, AzuriteAcceptsAThousandRandomSignedRequests) {
     list.query = {{"restype", "container"}, {"comp", "list"}, {"prefix", rng() % 2 ? name : name.substr(0, name.find('/') + 1)}};
     if (rng() % 2) list.query.emplace_back("delimiter", "/");
     random_headers(list);
-    s = send(st, list, "", now);
-    requests++;
+    s = counted(list, "");
     ASSERT_EQ(s.status, 200) << "LIST " << name << ": " << s.body;
 
     if (rng() % 2) {
-      azure::BlobRequest del;
-      del.method = "DELETE";
-      del.path = path;
-      random_headers(del);
-      random_query(del);
-      s = send(st, del, "", now);
-      requests++;
+      s = counted(randomized("DELETE", path), "");
       ASSERT_EQ(s.status, 202) << "DELETE " << name << ": " << s.body;
     }
   }

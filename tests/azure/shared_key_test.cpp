@@ -9,6 +9,7 @@
 #include "azure/credentials.h"
 #include "azure/sas.h"
 #include "azure/shared_key.h"
+#include "tests/azure/azurite.h"
 
 namespace {
 
@@ -54,29 +55,31 @@ TEST(AzureSharedKey, TwelveStandardLinesInOrder) {
   EXPECT_EQ(azure::standard_header_lines(z), "PUT\n\n\n\n\n\n\n\n\n\n\n\n");
 }
 
-TEST(AzureSharedKey, DocumentationStringToSignAndSignature) {
-  // The documentation's Get Container Metadata example (on an emulator-style path, where the
-  // account is the first path segment: "/myaccount/myaccount/mycontainer").
+// The documentation's Get Container Metadata example (on an emulator-style path, where the
+// account is the first path segment: "/myaccount/myaccount/mycontainer"), with these headers.
+BlobRequest get_container_metadata(azure::KeyValues headers) {
   BlobRequest r;
   r.method = "GET";
   r.path = "/myaccount/mycontainer";
   r.query = {{"restype", "container"}, {"comp", "metadata"}, {"timeout", "20"}};
-  r.headers = {{"x-ms-date", "Sun, 11 Oct 2009 21:49:13 GMT"}, {"x-ms-version", "2009-09-19"}};
-  azure::SharedKeyStages s;
-  std::string sts = azure::string_to_sign(r, "myaccount", &s);
-  EXPECT_EQ(s.standard_lines, "GET\n\n\n\n\n\n\n\n\n\n\n\n");
-  EXPECT_EQ(s.canonical_headers, "x-ms-date:Sun, 11 Oct 2009 21:49:13 GMT\nx-ms-version:2009-09-19\n");
-  EXPECT_EQ(s.canonical_resource, "/myaccount/myaccount/mycontainer\ncomp:metadata\nrestype:container\ntimeout:20");
-  EXPECT_EQ(sts, s.standard_lines + s.canonical_headers + s.canonical_resource);
+  r.headers = std::move(headers);
+  return r;
+}
+
+TEST(AzureSharedKey, DocumentationStringToSignAndSignature) {
+  BlobRequest r = get_container_metadata({{"x-ms-date", "Sun, 11 Oct 2009 21:49:13 GMT"}, {"x-ms-version", "2009-09-19"}});
+  const std::string lines = azure::standard_header_lines(r), headers = azure::canonicalized_headers(r.headers),
+                    resource = azure::canonicalized_resource("myaccount", r.path, r.query);
+  EXPECT_EQ(lines, "GET\n\n\n\n\n\n\n\n\n\n\n\n");
+  EXPECT_EQ(headers, "x-ms-date:Sun, 11 Oct 2009 21:49:13 GMT\nx-ms-version:2009-09-19\n");
+  EXPECT_EQ(resource, "/myaccount/myaccount/mycontainer\ncomp:metadata\nrestype:container\ntimeout:20");
+  const std::string sts = azure::string_to_sign(r, "myaccount");
+  EXPECT_EQ(sts, lines + headers + resource);
   EXPECT_EQ(azure::shared_key_signature(azure::kDevKey, sts), "Su5rvibNeMxB7A4I87rOtEgCDtdICsL8v5H+yJs0W+M=");
 }
 
 TEST(AzureSharedKey, SignRequestAddsDateAndVersionAndAuthorization) {
-  BlobRequest r;
-  r.method = "GET";
-  r.path = "/myaccount/mycontainer";
-  r.query = {{"restype", "container"}, {"comp", "metadata"}, {"timeout", "20"}};
-  r.headers = {{"x-ms-version", "2009-09-19"}, {"x-ms-date", "stale"}};
+  BlobRequest r = get_container_metadata({{"x-ms-version", "2009-09-19"}, {"x-ms-date", "stale"}});
   azure::SharedKeyStages s = azure::sign_shared_key(r, "myaccount", azure::kDevKey, 1255297753);
   EXPECT_EQ(azure::rfc1123_date(1255297753), "Sun, 11 Oct 2009 21:49:13 GMT");
   EXPECT_EQ(s.authorization, "SharedKey myaccount:Su5rvibNeMxB7A4I87rOtEgCDtdICsL8v5H+yJs0W+M=");
@@ -112,12 +115,12 @@ TEST(AzureSas, ServiceSasStringToSignLayout) {
 }
 
 TEST(AzureSas, AccountSasStringToSignLayout) {
-  azure::AccountSas s;
+  gan_test::AccountSas s;
   s.account = "myaccount";
   s.permissions = "rwdlac";
   s.expiry = 1795687200;
   s.protocol = "https";
-  EXPECT_EQ(azure::account_sas_string_to_sign(s), "myaccount\nrwdlac\nb\nsco\n\n2026-11-26T10:00:00Z\n\nhttps\n2019-12-12\n");
+  EXPECT_EQ(gan_test::account_sas_string_to_sign(s), "myaccount\nrwdlac\nb\nsco\n\n2026-11-26T10:00:00Z\n\nhttps\n2019-12-12\n");
 }
 
 TEST(AzureCredentials, ConnectionStringParsing) {
