@@ -131,7 +131,7 @@ TEST(HttpTransport, ObjectDownloadsAreBoundedByTheRangeOrTheDeclaredLength) {
   r.expect_object(false);
   EXPECT_EQ(t.perform(r).body.size(), nine_mib.size());
   // A range is exactly its length: a server ignoring it does not hand over the whole object.
-  r.expect_object(false, 0, 1023);
+  r.expect_object(false, {{0, 1023}});
   EXPECT_THROW(t.perform(r), cloud::ResponseTooLarge);
   // A declared length past the object limit is refused before a byte of it is read.
   gan_test::FakeServer huge([](const httplib::Request&, httplib::Response& res) {
@@ -218,6 +218,10 @@ TEST(HttpTransport, BearerTokensTravelOverPlainHttpOnlyToLoopback) {
   r.headers = {{"authorization", "bearer ya29.token"}};
   EXPECT_THROW(t.perform(r), cloud::InsecureRequest);
   r.url = "http://user@10.0.0.1:80/x";
+  EXPECT_THROW(t.perform(r), cloud::InsecureRequest);
+  r.url = "http://127.0.0.1@storage.example.invalid/x";  // the host is after the userinfo
+  EXPECT_THROW(t.perform(r), cloud::InsecureRequest);
+  r.url = "HTTP://storage.example.invalid/x";  // a scheme in capitals is still plain http
   EXPECT_THROW(t.perform(r), cloud::InsecureRequest);
   // A local server (a test fake, an emulator) still gets it.
   gan_test::FakeServer local([](const httplib::Request& req, httplib::Response& res) {
