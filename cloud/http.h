@@ -56,13 +56,9 @@ struct BodyLimits {
 
   // Sets the two limits for downloading an object (or the range [first, last] of one).
   void expect_object(bool to_file, std::optional<std::pair<int64_t, int64_t>> range = std::nullopt) {
-    if (range && range->first >= 0 && range->second >= range->first) {
-      max_body_bytes = range->second - range->first + 1;
-      max_declared_body_bytes = 0;
-      return;
-    }
-    max_body_bytes = kMaxObjectUndeclared;
-    max_declared_body_bytes = to_file ? kMaxObjectToFile : kMaxObjectInMemory;
+    const bool ranged = range && range->first >= 0 && range->second >= range->first;
+    max_body_bytes = ranged ? range->second - range->first + 1 : kMaxObjectUndeclared;
+    max_declared_body_bytes = ranged ? 0 : to_file ? kMaxObjectToFile : kMaxObjectInMemory;
   }
 };
 

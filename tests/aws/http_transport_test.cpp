@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "aws/credentials.h"
+#include "cloud/crypto.h"
 #include "cloud/http.h"
 #include "aws/s3_client.h"
 #include "azure/managed_identity.h"
@@ -265,4 +266,18 @@ TEST(HttpTransport, MetadataServicesAreNeverAskedThroughAProxy) {
   gcs::GceMetadataSource gce("127.0.0.1:" + metadata.endpoint().substr(metadata.endpoint().rfind(':') + 1));
   EXPECT_EQ(gce.fetch(0).token, "tok");
   EXPECT_EQ(proxy.hits(), 1) << "a metadata request went through http_proxy";
+}
+
+// sha256_file hashes exactly the byte range asked for (a part of a multipart upload), and
+// base64_decode drops the bytes that OpenSSL's block decoder counts for '=' padding.
+TEST(CloudCrypto, FileRangesAreHashedExactlyAndBase64PaddingIsDropped) {
+  gan_test::TempDir dir;
+  const std::string path = gan_test::write_file(dir.path() + "/part.bin", "0123456789");
+  EXPECT_EQ(cloud::sha256_file(path), cloud::sha256("0123456789"));
+  EXPECT_EQ(cloud::sha256_file(path, 3, 4), cloud::sha256("3456"));
+  EXPECT_EQ(cloud::sha256_file(path, 3), cloud::sha256("3456789"));
+  EXPECT_EQ(cloud::sha256_file(path, 10, 0), cloud::sha256(""));
+  EXPECT_THROW(cloud::sha256_file(path, 8, 4), std::runtime_error);  // the file ends first
+  for (const std::string s : {"", "a", "ab", "abc", "abcd"}) EXPECT_EQ(cloud::base64_decode(cloud::base64_encode(s)), s);
+  EXPECT_THROW(cloud::base64_decode("abc"), std::invalid_argument);
 }
