@@ -1,6 +1,5 @@
-// libcurl transport; see http.h. The easy handle lives in a thread_local owner: libcurl keeps its
-// connection cache per handle, so reusing it per thread is what keeps connections alive without
-// sharing a handle across threads (which libcurl forbids).
+// libcurl transport; see http.h. One easy handle per thread: libcurl keeps its connection cache
+// per handle, and forbids sharing a handle across threads.
 #include "cloud/http.h"
 
 #include <arpa/inet.h>
@@ -15,19 +14,12 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
-#include <mutex>
-#include <string_view>
 
 #include "common/text.h"
 
 namespace cloud {
 
 namespace {
-
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 using Easy = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
 
@@ -146,17 +138,6 @@ int check_cancel(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<const std::atomic<bool>*>(user)->load() ? 1 : 0;
 }
 
-// CURL_CA_BUNDLE, as the curl tool reads it: the CA file to trust, or "" when unset.
-std::string ca_bundle_from_environment() {
-  const char* path = std::getenv("CURL_CA_BUNDLE");
-  if (!path || !*path) return "";
-  File f(std::fopen(path, "rb"));
-  if (!f)
-    throw std::invalid_argument(std::string("CURL_CA_BUNDLE=") + path + ": cannot read it (" + std::strerror(errno) +
-                                "); point it at a PEM file of CA certificates, or unset it to trust the system's");
-  return path;
-}
-
 // The scheme and host of a URL as libcurl reads it (userinfo and port dropped, an IPv6 host in
 // its brackets), lowercased; both "" when libcurl cannot parse it.
 std::pair<std::string, std::string> url_scheme_host(const std::string& url) {
@@ -195,8 +176,15 @@ std::string HttpResponse::header(const std::string& lowercase_name) const {
 }
 
 HttpTransport::HttpTransport(TransportOptions options) : options_(std::move(options)) {
-  global_init();
-  if (options_.ca_file.empty()) options_.ca_file = ca_bundle_from_environment();
+  // Once per process (a function-local static), before this transport's first handle.
+  [[maybe_unused]] static const CURLcode global_init = curl_global_init(CURL_GLOBAL_DEFAULT);
+  // CURL_CA_BUNDLE, as the curl tool reads it, when no CA file is given.
+  const char* bundle = std::getenv("CURL_CA_BUNDLE");
+  if (!options_.ca_file.empty() || !bundle || !*bundle) return;
+  if (!File(std::fopen(bundle, "rb")))
+    throw std::invalid_argument(std::string("CURL_CA_BUNDLE=") + bundle + ": cannot read it (" + std::strerror(errno) +
+                                "); point it at a PEM file of CA certificates, or unset it to trust the system's");
+  options_.ca_file = bundle;
 }
 
 HttpResponse HttpTransport::perform(const HttpRequest& req) const {
@@ -323,15 +311,11 @@ int64_t parse_http_date(const std::string& text) {
 
 std::string fold_spaces(const std::string& v, const char* spaces) {
   std::string out;
-  bool pending_space = false;
-  for (char c : v) {
-    if (std::string_view(spaces).find(c) != std::string_view::npos) {
-      pending_space = !out.empty();
-      continue;
-    }
-    if (pending_space) out += ' ';
-    pending_space = false;
-    out += c;
+  for (size_t b = v.find_first_not_of(spaces); b != std::string::npos; b = v.find_first_not_of(spaces, b)) {
+    const size_t e = v.find_first_of(spaces, b);  // the end of this run of other characters
+    if (!out.empty()) out += ' ';
+    out += v.substr(b, e - b);
+    b = e;
   }
   return out;
 }

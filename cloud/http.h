@@ -97,8 +97,7 @@ class TransportError : public std::runtime_error {
   bool cancelled() const { return cancelled_; }  // HttpRequest::cancel stopped it
 
  private:
-  bool timed_out_;
-  bool cancelled_;
+  bool timed_out_, cancelled_;
 };
 
 // A response body went past HttpRequest::max_body_bytes (or its declared length past

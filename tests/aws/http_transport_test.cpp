@@ -281,3 +281,11 @@ TEST(CloudCrypto, FileRangesAreHashedExactlyAndBase64PaddingIsDropped) {
   for (const std::string s : {"", "a", "ab", "abc", "abcd"}) EXPECT_EQ(cloud::base64_decode(cloud::base64_encode(s)), s);
   EXPECT_THROW(cloud::base64_decode("abc"), std::invalid_argument);
 }
+
+// The signers' header-value canonicalisation: trimmed, each run of the given spaces one space.
+TEST(HttpTransport, FoldSpacesTrimsAndFoldsEachRun) {
+  EXPECT_EQ(cloud::fold_spaces("  a \t b\t\tc  ", " \t"), "a b c");
+  EXPECT_EQ(cloud::fold_spaces(" \t ", " \t"), "");
+  EXPECT_EQ(cloud::fold_spaces("a\r\n b", " \t\r\n"), "a b");
+  EXPECT_EQ(cloud::fold_spaces("a\r\nb", " \t"), "a\r\nb");
+}
