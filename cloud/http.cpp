@@ -76,14 +76,12 @@ struct Sink {
   int64_t max_declared;             // HttpRequest::max_declared_body_bytes (>= max_body)
   int64_t declared = -1;            // this response's Content-Length, -1 = none
   int64_t received = 0;             // body bytes of this response so far
-  bool too_large = false;
-  int64_t limit_hit = 0;            // the limit that stopped it
+  int64_t limit_hit = -1;           // the limit that stopped the transfer, -1 = none
   File file{};                      // req.response_file, opened at a 2xx response's first byte
   bool file_failed = false;
 
   // Ends the transfer (CURLE_WRITE_ERROR) as past `limit`.
   size_t stop(int64_t limit) {
-    too_large = true;
     limit_hit = limit;
     return 0;
   }
@@ -273,7 +271,7 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   // The connection may be half-dead, or the server still sending: the next request on this
   // thread starts from a fresh handle.
   if (rc != CURLE_OK) handle.reset();
-  if (sink.too_large) {
+  if (sink.limit_hit >= 0) {
     if (sink.file) {
       sink.file.reset();
       std::remove(req.response_file.c_str());  // a partial download is no object
@@ -293,12 +291,11 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
                          rc == CURLE_OPERATION_TIMEDOUT, cancelled);
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
-  if (sink.file) {
+  if (!req.response_file.empty() && resp.status >= 200 && resp.status < 300 && req.method != "HEAD") {
+    if (!sink.file) sink.file.reset(std::fopen(req.response_file.c_str(), "wb"));  // a 0-byte object is still a file
+    if (!sink.file) throw std::runtime_error("cannot create '" + req.response_file + "'");
     if (std::fflush(sink.file.get()) != 0)
       throw std::runtime_error("cannot write the download to '" + req.response_file + "' (disk full?)");
-  } else if (!req.response_file.empty() && resp.status >= 200 && resp.status < 300 && req.method != "HEAD") {
-    File empty(std::fopen(req.response_file.c_str(), "wb"));  // a 0-byte object is still a file
-    if (!empty) throw std::runtime_error("cannot create '" + req.response_file + "'");
   }
   return resp;
 }

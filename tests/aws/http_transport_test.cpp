@@ -289,3 +289,26 @@ TEST(HttpTransport, FoldSpacesTrimsAndFoldsEachRun) {
   EXPECT_EQ(cloud::fold_spaces("a\r\n b", " \t\r\n"), "a b");
   EXPECT_EQ(cloud::fold_spaces("a\r\nb", " \t"), "a\r\nb");
 }
+
+// A 2xx body goes to response_file, a 0-byte one too (an empty object is still a file); another
+// status leaves no file and keeps its body (an error document) in memory.
+TEST(HttpTransport, ResponseFilesHoldSuccessfulBodiesEvenEmptyOnes) {
+  gan_test::FakeServer server([](const httplib::Request& req, httplib::Response& res) {
+    if (req.path == "/missing") res.status = 404;
+    res.set_content(req.path == "/empty" ? "" : "body of " + req.path, "application/octet-stream");
+  });
+  gan_test::TempDir dir;
+  cloud::HttpTransport t;
+  cloud::HttpRequest r;
+  auto get = [&](const std::string& path) {
+    r.url = server.endpoint() + path;
+    r.response_file = dir.path() + path;
+    return t.perform(r);
+  };
+  EXPECT_EQ(get("/full").body, "");
+  EXPECT_EQ(gan_test::read_file(dir.path() + "/full"), "body of /full");
+  EXPECT_EQ(get("/empty").status, 200);
+  EXPECT_TRUE(std::ifstream(dir.path() + "/empty").good()) << "a 0-byte object left no file";
+  EXPECT_EQ(get("/missing").body, "body of /missing");
+  EXPECT_FALSE(std::ifstream(dir.path() + "/missing").good()) << "an error document was taken for the object";
+}
