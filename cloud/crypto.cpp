@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -21,13 +23,6 @@ std::string digest(const EVP_MD* md, const std::string& data) {
   return std::string(reinterpret_cast<char*>(out), n);
 }
 
-struct FileCloser {
-  void operator()(FILE* f) const { std::fclose(f); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
 }  // namespace
 
 std::string sha256(const std::string& data) { return digest(EVP_sha256(), data); }
@@ -43,18 +38,15 @@ std::string hmac_sha256(const std::string& key, const std::string& data) {
 }
 
 std::string sha256_file(const std::string& path, int64_t offset, int64_t length) {
-  std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) throw std::runtime_error("cannot open '" + path + "' to hash it");
   if (offset && fseeko(f.get(), offset, SEEK_SET) != 0)
     throw std::runtime_error("cannot seek to " + std::to_string(offset) + " in '" + path + "'");
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
   std::vector<char> buf(1 << 20);
-  int64_t left = length;
-  while (length < 0 || left > 0) {
-    size_t want = buf.size();
-    if (length >= 0 && static_cast<int64_t>(want) > left) want = static_cast<size_t>(left);
-    size_t got = std::fread(buf.data(), 1, want, f.get());
+  for (int64_t left = length < 0 ? INT64_MAX : length; left > 0;) {
+    size_t got = std::fread(buf.data(), 1, static_cast<size_t>(std::min<int64_t>(left, buf.size())), f.get());
     if (got == 0) {
       if (std::ferror(f.get())) throw std::runtime_error("read error while hashing '" + path + "'");
       if (length >= 0) throw std::runtime_error("'" + path + "' is shorter than expected");
@@ -96,11 +88,8 @@ std::string base64_decode(const std::string& text) {
                           reinterpret_cast<const unsigned char*>(text.data()),
                           static_cast<int>(text.size()));
   if (n < 0) throw std::invalid_argument("invalid base64 text");
-  // EVP_DecodeBlock counts padding bytes as output; drop one per '='.
-  size_t pad = 0;
-  if (!text.empty() && text.back() == '=') pad++;
-  if (text.size() > 1 && text[text.size() - 2] == '=') pad++;
-  out.resize(static_cast<size_t>(n) - pad);
+  // EVP_DecodeBlock counts padding bytes as output; drop one per '=' among the last two characters.
+  out.resize(static_cast<size_t>(n) - std::count(text.end() - std::min<size_t>(text.size(), 2), text.end(), '='));
   return out;
 }
 

@@ -1,20 +1,19 @@
-// libcurl transport; see http_transport.h. The easy handle lives in a thread_local owner: libcurl
-// keeps its connection cache per handle, so reusing it per thread is what keeps connections alive
-// without sharing a handle across threads (which libcurl forbids).
+// libcurl transport; see http.h. One easy handle per thread: libcurl keeps its connection cache
+// per handle, and forbids sharing a handle across threads.
 #include "cloud/http.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <memory>
-#include <mutex>
-#include <string_view>
 
 #include "common/text.h"
 
@@ -22,29 +21,14 @@ namespace cloud {
 
 namespace {
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+using Easy = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
 
-struct EasyHandle {
-  CURL* h = nullptr;
-  EasyHandle() {
-    global_init();
-    h = curl_easy_init();
-  }
-  ~EasyHandle() {
-    if (h) curl_easy_cleanup(h);
-  }
-  EasyHandle(const EasyHandle&) = delete;
-  EasyHandle& operator=(const EasyHandle&) = delete;
-};
-
-EasyHandle& thread_handle() {
-  thread_local EasyHandle handle;
-  if (!handle.h) handle.h = curl_easy_init();
-  if (!handle.h) throw TransportError("libcurl: curl_easy_init failed (out of memory?)", false);
-  curl_easy_reset(handle.h);  // keeps the connection cache, clears every option
+// This thread's handle; reset (dropping its connection) after a failed transfer.
+Easy& thread_handle() {
+  thread_local Easy handle(nullptr, curl_easy_cleanup);
+  if (!handle) handle.reset(curl_easy_init());
+  if (!handle) throw TransportError("libcurl: curl_easy_init failed (out of memory?)", false);
+  curl_easy_reset(handle.get());  // keeps the connection cache, clears every option
   return handle;
 }
 
@@ -63,45 +47,44 @@ struct FileCloser {
 };
 using File = std::unique_ptr<FILE, FileCloser>;
 
-// Where the request body comes from: a string or a byte range of a file.
+// The request body: the next `left` bytes of `file`, or of `mem` when there is no file.
 struct BodySource {
-  const std::string* mem = nullptr;
-  size_t mem_pos = 0;
+  const char* mem = nullptr;
   FILE* file = nullptr;
   int64_t left = 0;
 };
 
 size_t read_body(char* buf, size_t size, size_t n, void* user) {
   auto* src = static_cast<BodySource*>(user);
-  size_t want = size * n;
-  if (src->mem) {
-    size_t k = std::min(want, src->mem->size() - src->mem_pos);
-    std::copy_n(src->mem->data() + src->mem_pos, k, buf);
-    src->mem_pos += k;
-    return k;
+  size_t got = static_cast<size_t>(std::min(static_cast<int64_t>(size * n), src->left));
+  if (got == 0) return 0;
+  if (!src->file) {
+    std::memcpy(buf, src->mem, got);
+    src->mem += got;
+  } else if ((got = std::fread(buf, 1, got, src->file)) == 0) {
+    return CURL_READFUNC_ABORT;  // the file shrank under us
   }
-  if (static_cast<int64_t>(want) > src->left) want = static_cast<size_t>(src->left);
-  if (want == 0) return 0;
-  size_t got = std::fread(buf, 1, want, src->file);
-  if (got == 0) return CURL_READFUNC_ABORT;  // the file shrank under us
   src->left -= static_cast<int64_t>(got);
   return got;
 }
 
 struct Sink {
-  CURL* h = nullptr;
-  bool head = false;                // a HEAD's Content-Length is the object's, with no body
-  int64_t max_body = 0;             // HttpRequest::max_body_bytes
-  int64_t max_declared = 0;         // HttpRequest::max_declared_body_bytes (>= max_body)
+  CURL* h;
+  const HttpRequest& req;
+  HttpResponse& resp;
+  int64_t max_body;                 // HttpRequest::max_body_bytes
+  int64_t max_declared;             // HttpRequest::max_declared_body_bytes (>= max_body)
   int64_t declared = -1;            // this response's Content-Length, -1 = none
   int64_t received = 0;             // body bytes of this response so far
-  bool too_large = false;
-  int64_t limit_hit = 0;            // the limit that stopped it
-  std::string* body = nullptr;
-  const std::string* file_path = nullptr;
-  File file;
+  int64_t limit_hit = -1;           // the limit that stopped the transfer, -1 = none
+  File file{};                      // req.response_file, opened at a 2xx response's first byte
   bool file_failed = false;
-  HttpHeaders* headers = nullptr;
+
+  // Ends the transfer (CURLE_WRITE_ERROR) as past `limit`.
+  size_t stop(int64_t limit) {
+    limit_hit = limit;
+    return 0;
+  }
 };
 
 size_t write_body(char* data, size_t size, size_t n, void* user) {
@@ -109,59 +92,42 @@ size_t write_body(char* data, size_t size, size_t n, void* user) {
   size_t len = size * n;
   const int64_t limit = sink->declared >= 0 && sink->declared <= sink->max_declared ? std::max(sink->declared, sink->max_body)
                                                                                       : sink->max_body;
-  if (sink->received + static_cast<int64_t>(len) > limit) {
-    sink->too_large = true;
-    sink->limit_hit = limit;
-    return 0;  // CURLE_WRITE_ERROR: the transfer stops here
-  }
+  if (sink->received + static_cast<int64_t>(len) > limit) return sink->stop(limit);
   sink->received += static_cast<int64_t>(len);
   long status = 0;
   curl_easy_getinfo(sink->h, CURLINFO_RESPONSE_CODE, &status);
-  if (sink->file_path && !sink->file_path->empty() && status >= 200 && status < 300) {
+  if (!sink->req.response_file.empty() && status >= 200 && status < 300) {
+    if (!sink->file) sink->file.reset(std::fopen(sink->req.response_file.c_str(), "wb"));
     if (!sink->file) {
-      sink->file.reset(std::fopen(sink->file_path->c_str(), "wb"));
-      if (!sink->file) {
-        sink->file_failed = true;
-        return 0;
-      }
+      sink->file_failed = true;
+      return 0;
     }
     return std::fwrite(data, 1, len, sink->file.get());
   }
-  sink->body->append(data, len);
+  sink->resp.body.append(data, len);
   return len;
 }
 
 size_t write_header(char* data, size_t size, size_t n, void* user) {
   auto* sink = static_cast<Sink*>(user);
-  size_t len = size * n;
-  std::string line(data, len);
+  const std::string line(data, size * n);
   if (line.rfind("HTTP/", 0) == 0) {
-    sink->headers->clear();  // a new status line (after a 100 Continue or a redirect)
+    sink->resp.headers.clear();  // a new status line (after a 100 Continue or a redirect)
     sink->declared = -1;
     sink->received = 0;
-    return len;
+    return line.size();
   }
   size_t colon = line.find(':');
-  if (colon == std::string::npos) return len;
-  std::string name = gan::lower(line.substr(0, colon));
-  size_t b = colon + 1, e = line.size();
-  while (b < e && (line[b] == ' ' || line[b] == '\t')) b++;
-  while (e > b && (line[e - 1] == '\r' || line[e - 1] == '\n' || line[e - 1] == ' ')) e--;
-  sink->headers->emplace_back(name, line.substr(b, e - b));
-  if (name == "content-length" && !sink->head) {
-    char* end = nullptr;
-    errno = 0;
-    long long v = std::strtoll(sink->headers->back().second.c_str(), &end, 10);
-    if (errno == 0 && end && *end == '\0' && v >= 0) {
-      sink->declared = v;
-      if (v > sink->max_declared) {  // refuse before reading any of it
-        sink->too_large = true;
-        sink->limit_hit = sink->max_declared;
-        return 0;
-      }
-    }
-  }
-  return len;
+  if (colon == std::string::npos) return line.size();
+  const auto& [name, value] =
+      sink->resp.headers.emplace_back(gan::lower(line.substr(0, colon)), gan::trim(line.substr(colon + 1)));
+  // A HEAD's Content-Length is the object's, with no body.
+  if (name != "content-length" || sink->req.method == "HEAD") return line.size();
+  int64_t v = 0;
+  const char* end = value.data() + value.size();
+  if (auto [stop, ec] = std::from_chars(value.data(), end, v); ec != std::errc() || stop != end || v < 0) return line.size();
+  sink->declared = v;
+  return v > sink->max_declared ? sink->stop(sink->max_declared) : line.size();  // refuse before reading any of it
 }
 
 // libcurl calls this about once a second even while nothing moves (waiting for an answer), and
@@ -170,36 +136,18 @@ int check_cancel(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<const std::atomic<bool>*>(user)->load() ? 1 : 0;
 }
 
-// CURL_CA_BUNDLE, as the curl tool reads it: the CA file to trust, or "" when unset.
-std::string ca_bundle_from_environment() {
-  const char* path = std::getenv("CURL_CA_BUNDLE");
-  if (!path || !*path) return "";
-  File f(std::fopen(path, "rb"));
-  if (!f)
-    throw std::invalid_argument(std::string("CURL_CA_BUNDLE=") + path + ": cannot read it (" + std::strerror(errno) +
-                                "); point it at a PEM file of CA certificates, or unset it to trust the system's");
-  return path;
-}
-
-// The host of "scheme://[userinfo@]host[:port]/...", lowercased, brackets kept for IPv6.
-std::string url_host(const std::string& url) {
-  size_t b = url.find("://");
-  b = b == std::string::npos ? 0 : b + 3;
-  size_t e = url.find_first_of("/?#", b);
-  std::string authority = url.substr(b, e == std::string::npos ? std::string::npos : e - b);
-  size_t at = authority.rfind('@');
-  if (at != std::string::npos) authority = authority.substr(at + 1);
-  std::string host;
-  if (!authority.empty() && authority[0] == '[') {
-    host = authority.substr(0, authority.find(']') + 1);
-  } else {
-    host = authority.substr(0, authority.find(':'));
+// The scheme and host of a URL as libcurl reads it (userinfo and port dropped, an IPv6 host in
+// its brackets), lowercased; both "" when libcurl cannot parse it.
+std::pair<std::string, std::string> url_scheme_host(const std::string& url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
+  std::pair<std::string, std::string> out;
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) return out;
+  for (auto [part, to] : {std::pair{CURLUPART_SCHEME, &out.first}, std::pair{CURLUPART_HOST, &out.second}}) {
+    char* text = nullptr;
+    if (curl_url_get(u.get(), part, &text, 0) == CURLUE_OK) *to = gan::lower(text);
+    curl_free(text);
   }
-  return gan::lower(host);
-}
-
-bool starts_with_nocase(const std::string& s, const std::string& prefix) {
-  return gan::lower(s.substr(0, prefix.size())) == gan::lower(prefix);
+  return out;
 }
 
 std::string human_bytes(int64_t n) {
@@ -210,22 +158,13 @@ std::string human_bytes(int64_t n) {
 }  // namespace
 
 bool is_loopback_host(const std::string& host_in) {
-  const std::string host = gan::lower(host_in);
-  if (host == "localhost" || host == "[::1]" || host == "::1") return true;
-  if (host.rfind("127.", 0) != 0) return false;
-  int parts = 0;
-  size_t i = 0;
-  while (i <= host.size()) {  // four decimal parts of at most 3 digits each
-    size_t j = host.find('.', i);
-    if (j == std::string::npos) j = host.size();
-    if (j == i || j - i > 3) return false;
-    for (size_t k = i; k < j; k++)
-      if (!std::isdigit(static_cast<unsigned char>(host[k]))) return false;
-    if (std::atoi(host.substr(i, j - i).c_str()) > 255) return false;
-    parts++;
-    i = j + 1;
-  }
-  return parts == 4;
+  std::string host = gan::lower(host_in);
+  if (host == "localhost") return true;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return ntohl(v4.s_addr) >> 24 == 127;
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 std::string HttpResponse::header(const std::string& lowercase_name) const {
@@ -235,55 +174,53 @@ std::string HttpResponse::header(const std::string& lowercase_name) const {
 }
 
 HttpTransport::HttpTransport(TransportOptions options) : options_(std::move(options)) {
-  global_init();
-  if (options_.ca_file.empty()) options_.ca_file = ca_bundle_from_environment();
+  // Once per process (a function-local static), before this transport's first handle.
+  [[maybe_unused]] static const CURLcode global_init = curl_global_init(CURL_GLOBAL_DEFAULT);
+  // CURL_CA_BUNDLE, as the curl tool reads it, when no CA file is given.
+  const char* bundle = std::getenv("CURL_CA_BUNDLE");
+  if (!options_.ca_file.empty() || !bundle || !*bundle) return;
+  if (!File(std::fopen(bundle, "rb")))
+    throw std::invalid_argument(std::string("CURL_CA_BUNDLE=") + bundle + ": cannot read it (" + std::strerror(errno) +
+                                "); point it at a PEM file of CA certificates, or unset it to trust the system's");
+  options_.ca_file = bundle;
 }
 
 HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   const std::string what = req.method + " " + req.url.substr(0, req.url.find('?'));
   if (req.cancel && req.cancel->load()) throw TransportError(what + ": cancelled", false, true);
-  if (!starts_with_nocase(req.url, "http://") && !starts_with_nocase(req.url, "https://"))
+  const auto [scheme, host] = url_scheme_host(req.url);
+  if (scheme != "http" && scheme != "https")
     throw InsecureRequest(what + ": only http:// and https:// URLs are fetched; check the endpoint");
-  if (starts_with_nocase(req.url, "http://") && !is_loopback_host(url_host(req.url))) {
+  if (scheme == "http" && !is_loopback_host(host)) {
     for (const auto& [k, v] : req.headers)
-      if (starts_with_nocase(k, "authorization") && k.size() == 13 && starts_with_nocase(v, "bearer "))
-        throw InsecureRequest(what + ": refusing to send a bearer token over plain http to " + url_host(req.url) +
+      if (gan::lower(k) == "authorization" && gan::lower(v.substr(0, 7)) == "bearer ")
+        throw InsecureRequest(what + ": refusing to send a bearer token over plain http to " + host +
                               " (anyone on the path could read and reuse it); use an https:// endpoint");
   }
-  EasyHandle& owner = thread_handle();
-  CURL* h = owner.h;
+  Easy& handle = thread_handle();
+  CURL* h = handle.get();
   HttpResponse resp;
   CurlSlist headers;
   for (const auto& [k, v] : req.headers) headers.add(v.empty() ? k + ";" : k + ": " + v);
   headers.add("Expect:");  // no 100-continue round trip: S3 answers errors before reading the body anyway
 
-  BodySource body;
+  BodySource body{req.body.data(), nullptr, static_cast<int64_t>(req.body.size())};
   File body_file;
-  int64_t body_size = 0;
   if (!req.body_file.empty()) {
     body_file.reset(std::fopen(req.body_file.c_str(), "rb"));
     if (!body_file) throw std::runtime_error("cannot open '" + req.body_file + "' to upload it");
     if (fseeko(body_file.get(), 0, SEEK_END) != 0) throw std::runtime_error("cannot seek in '" + req.body_file + "'");
     int64_t file_size = ftello(body_file.get());
-    body_size = req.body_length < 0 ? file_size - req.body_offset : req.body_length;
-    if (req.body_offset + body_size > file_size)
+    body.left = req.body_length < 0 ? file_size - req.body_offset : req.body_length;
+    if (req.body_offset + body.left > file_size)
       throw std::runtime_error("'" + req.body_file + "' is shorter than the part being uploaded");
     fseeko(body_file.get(), req.body_offset, SEEK_SET);
     body.file = body_file.get();
-    body.left = body_size;
-  } else {
-    body.mem = &req.body;
-    body_size = static_cast<int64_t>(req.body.size());
   }
+  const auto body_size = static_cast<curl_off_t>(body.left);
 
-  Sink sink;
-  sink.h = h;
-  sink.body = &resp.body;
-  sink.file_path = &req.response_file;
-  sink.headers = &resp.headers;
-  sink.head = req.method == "HEAD";
-  sink.max_body = std::max<int64_t>(0, req.max_body_bytes);
-  sink.max_declared = std::max(sink.max_body, req.max_declared_body_bytes);
+  const int64_t max_body = std::max<int64_t>(0, req.max_body_bytes);
+  Sink sink{h, req, resp, max_body, std::max(max_body, req.max_declared_body_bytes)};
 
   curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -315,30 +252,26 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
   }
 
-  if (req.method == "GET") {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-  } else if (req.method == "HEAD") {
+  if (req.method == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  } else if (req.method == "PUT") {
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body_size));
   } else if (req.method == "POST") {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_size));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, body_size);
     headers.add("Content-Type:");  // no default form type: a signer may not have seen it
-  } else {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-    if (body_size > 0) {
+  } else if (req.method != "GET") {  // PUT, or any other method with or without a body
+    if (req.method != "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    if (req.method == "PUT" || body_size > 0) {
       curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body_size));
+      curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, body_size);
     }
   }
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.list);
 
   CURLcode rc = curl_easy_perform(h);
-  if (sink.too_large) {
-    curl_easy_cleanup(owner.h);  // the server was still sending: do not reuse that connection
-    owner.h = nullptr;
+  // The connection may be half-dead, or the server still sending: the next request on this
+  // thread starts from a fresh handle.
+  if (rc != CURLE_OK) handle.reset();
+  if (sink.limit_hit >= 0) {
     if (sink.file) {
       sink.file.reset();
       std::remove(req.response_file.c_str());  // a partial download is no object
@@ -353,25 +286,19 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   }
   if (sink.file_failed) throw std::runtime_error("cannot write the download to '" + req.response_file + "'");
   if (rc != CURLE_OK) {
-    bool timed_out = rc == CURLE_OPERATION_TIMEDOUT;
     bool cancelled = rc == CURLE_ABORTED_BY_CALLBACK && req.cancel && req.cancel->load();
-    // The connection may be half-dead: start the next request on this thread from a fresh handle.
-    curl_easy_cleanup(owner.h);
-    owner.h = nullptr;
-    throw TransportError(what + ": " + (cancelled ? std::string("cancelled") : curl_easy_strerror(rc)), timed_out,
-                         cancelled);
+    throw TransportError(what + ": " + (cancelled ? std::string("cancelled") : curl_easy_strerror(rc)),
+                         rc == CURLE_OPERATION_TIMEDOUT, cancelled);
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
-  if (sink.file) {
+  if (!req.response_file.empty() && resp.status >= 200 && resp.status < 300 && req.method != "HEAD") {
+    if (!sink.file) sink.file.reset(std::fopen(req.response_file.c_str(), "wb"));  // a 0-byte object is still a file
+    if (!sink.file) throw std::runtime_error("cannot create '" + req.response_file + "'");
     if (std::fflush(sink.file.get()) != 0)
       throw std::runtime_error("cannot write the download to '" + req.response_file + "' (disk full?)");
-  } else if (!req.response_file.empty() && resp.status >= 200 && resp.status < 300 && req.method != "HEAD") {
-    File empty(std::fopen(req.response_file.c_str(), "wb"));  // a 0-byte object is still a file
-    if (!empty) throw std::runtime_error("cannot create '" + req.response_file + "'");
   }
   return resp;
 }
-
 int64_t parse_http_date(const std::string& text) {
   std::tm tm{};
   const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm);
@@ -381,15 +308,11 @@ int64_t parse_http_date(const std::string& text) {
 
 std::string fold_spaces(const std::string& v, const char* spaces) {
   std::string out;
-  bool pending_space = false;
-  for (char c : v) {
-    if (std::string_view(spaces).find(c) != std::string_view::npos) {
-      pending_space = !out.empty();
-      continue;
-    }
-    if (pending_space) out += ' ';
-    pending_space = false;
-    out += c;
+  for (size_t b = v.find_first_not_of(spaces); b != std::string::npos; b = v.find_first_not_of(spaces, b)) {
+    const size_t e = v.find_first_of(spaces, b);  // the end of this run of other characters
+    if (!out.empty()) out += ' ';
+    out += v.substr(b, e - b);
+    b = e;
   }
   return out;
 }

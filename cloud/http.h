@@ -55,17 +55,10 @@ struct BodyLimits {
   int64_t max_declared_body_bytes = 0;
 
   // Sets the two limits for downloading an object (or the range [first, last] of one).
-  void expect_object(bool to_file, int64_t range_first = -1, int64_t range_last = -1) {
-    if (range_first >= 0 && range_last >= range_first) {
-      max_body_bytes = range_last - range_first + 1;
-      max_declared_body_bytes = 0;
-      return;
-    }
-    max_body_bytes = kMaxObjectUndeclared;
-    max_declared_body_bytes = to_file ? kMaxObjectToFile : kMaxObjectInMemory;
-  }
-  void expect_object(bool to_file, std::optional<std::pair<int64_t, int64_t>> range) {
-    expect_object(to_file, range ? range->first : -1, range ? range->second : -1);
+  void expect_object(bool to_file, std::optional<std::pair<int64_t, int64_t>> range = std::nullopt) {
+    const bool ranged = range && range->first >= 0 && range->second >= range->first;
+    max_body_bytes = ranged ? range->second - range->first + 1 : kMaxObjectUndeclared;
+    max_declared_body_bytes = ranged ? 0 : to_file ? kMaxObjectToFile : kMaxObjectInMemory;
   }
 };
 
@@ -86,7 +79,6 @@ struct HttpRequest : BodyLimits {
   // services (169.254.169.254, metadata.google.internal) are link-local, and a proxy in between
   // would see the credentials they hand out.
   bool no_proxy = false;
-
 };
 
 struct HttpResponse {
@@ -105,20 +97,17 @@ class TransportError : public std::runtime_error {
   bool cancelled() const { return cancelled_; }  // HttpRequest::cancel stopped it
 
  private:
-  bool timed_out_;
-  bool cancelled_;
+  bool timed_out_, cancelled_;
 };
 
 // A response body went past HttpRequest::max_body_bytes (or its declared length past
 // max_declared_body_bytes): not a network failure, so not retried; what() names the URL.
-class ResponseTooLarge : public std::runtime_error {
- public:
+struct ResponseTooLarge : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
 // A request the transport will not send (a bearer token over plain http to a remote host).
-class InsecureRequest : public std::invalid_argument {
- public:
+struct InsecureRequest : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
@@ -152,7 +141,6 @@ class HttpTransport {
   // variable names a file that cannot be read (rather than failing every HTTPS request later).
   explicit HttpTransport(TransportOptions options = {});
   HttpResponse perform(const HttpRequest& request) const;
-  const TransportOptions& options() const { return options_; }
 
  private:
   TransportOptions options_;

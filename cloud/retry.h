@@ -24,22 +24,19 @@ struct RetryPolicy {
 // The delay before attempt number `attempt` + 1 (attempt counts from 1): random between
 // min_fraction of the ceiling and the ceiling (0: full jitter; 0.5: keeps making progress).
 double backoff_delay(const RetryPolicy& policy, int attempt, std::mt19937_64& rng, double min_fraction = 0.0);
-void sleep_seconds(double seconds);
-// Sleeps up to `seconds`, waking within about 20 ms once *cancel turns true; returns false then.
-bool sleep_unless_cancelled(double seconds, const std::atomic<bool>* cancel);
 
 // 500, 502, 503, 504 and 429: the server (or something before it) is overloaded or failing, and
 // the same request may succeed later.
 bool is_transient_http_status(long status);
 
-// Counts attempts and sleeps between them. Usage:
-//   Backoff b(policy); while (true) { ...; if (!retryable || !b.wait()) throw ...; }
 // The message of a call ended by cancellation; `what` names the call and its object
 // ("PUT s3://bucket/key").
 inline std::string cancelled_message(const std::string& what) {
   return what + " cancelled before it finished (the caller stopped waiting); it can be made again later";
 }
 
+// Counts attempts and sleeps between them. Usage:
+//   Backoff b(policy); while (true) { ...; if (!retryable || !b.wait()) throw ...; }
 class Backoff {
  public:
   // cancel (may be null): once it is true, wait() returns false at once, or within about 20 ms

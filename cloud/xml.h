@@ -2,7 +2,6 @@
 // of elements and their text, read by expat. No entity definitions, no namespaces (prefixes are
 // dropped), attributes skipped: cloud storage responses use none of them for data.
 #pragma once
-#include <memory>
 #include <string>
 #include <vector>
 

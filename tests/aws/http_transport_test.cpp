@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "aws/credentials.h"
+#include "cloud/crypto.h"
 #include "cloud/http.h"
 #include "aws/s3_client.h"
 #include "azure/managed_identity.h"
@@ -131,7 +132,7 @@ TEST(HttpTransport, ObjectDownloadsAreBoundedByTheRangeOrTheDeclaredLength) {
   r.expect_object(false);
   EXPECT_EQ(t.perform(r).body.size(), nine_mib.size());
   // A range is exactly its length: a server ignoring it does not hand over the whole object.
-  r.expect_object(false, 0, 1023);
+  r.expect_object(false, {{0, 1023}});
   EXPECT_THROW(t.perform(r), cloud::ResponseTooLarge);
   // A declared length past the object limit is refused before a byte of it is read.
   gan_test::FakeServer huge([](const httplib::Request&, httplib::Response& res) {
@@ -219,6 +220,10 @@ TEST(HttpTransport, BearerTokensTravelOverPlainHttpOnlyToLoopback) {
   EXPECT_THROW(t.perform(r), cloud::InsecureRequest);
   r.url = "http://user@10.0.0.1:80/x";
   EXPECT_THROW(t.perform(r), cloud::InsecureRequest);
+  r.url = "http://127.0.0.1@storage.example.invalid/x";  // the host is after the userinfo
+  EXPECT_THROW(t.perform(r), cloud::InsecureRequest);
+  r.url = "HTTP://storage.example.invalid/x";  // a scheme in capitals is still plain http
+  EXPECT_THROW(t.perform(r), cloud::InsecureRequest);
   // A local server (a test fake, an emulator) still gets it.
   gan_test::FakeServer local([](const httplib::Request& req, httplib::Response& res) {
     res.set_content(req.get_header_value("Authorization"), "text/plain");
@@ -261,4 +266,49 @@ TEST(HttpTransport, MetadataServicesAreNeverAskedThroughAProxy) {
   gcs::GceMetadataSource gce("127.0.0.1:" + metadata.endpoint().substr(metadata.endpoint().rfind(':') + 1));
   EXPECT_EQ(gce.fetch(0).token, "tok");
   EXPECT_EQ(proxy.hits(), 1) << "a metadata request went through http_proxy";
+}
+
+// sha256_file hashes exactly the byte range asked for (a part of a multipart upload), and
+// base64_decode drops the bytes that OpenSSL's block decoder counts for '=' padding.
+TEST(CloudCrypto, FileRangesAreHashedExactlyAndBase64PaddingIsDropped) {
+  gan_test::TempDir dir;
+  const std::string path = gan_test::write_file(dir.path() + "/part.bin", "0123456789");
+  EXPECT_EQ(cloud::sha256_file(path), cloud::sha256("0123456789"));
+  EXPECT_EQ(cloud::sha256_file(path, 3, 4), cloud::sha256("3456"));
+  EXPECT_EQ(cloud::sha256_file(path, 3), cloud::sha256("3456789"));
+  EXPECT_EQ(cloud::sha256_file(path, 10, 0), cloud::sha256(""));
+  EXPECT_THROW(cloud::sha256_file(path, 8, 4), std::runtime_error);  // the file ends first
+  for (const std::string s : {"", "a", "ab", "abc", "abcd"}) EXPECT_EQ(cloud::base64_decode(cloud::base64_encode(s)), s);
+  EXPECT_THROW(cloud::base64_decode("abc"), std::invalid_argument);
+}
+
+// The signers' header-value canonicalisation: trimmed, each run of the given spaces one space.
+TEST(HttpTransport, FoldSpacesTrimsAndFoldsEachRun) {
+  EXPECT_EQ(cloud::fold_spaces("  a \t b\t\tc  ", " \t"), "a b c");
+  EXPECT_EQ(cloud::fold_spaces(" \t ", " \t"), "");
+  EXPECT_EQ(cloud::fold_spaces("a\r\n b", " \t\r\n"), "a b");
+  EXPECT_EQ(cloud::fold_spaces("a\r\nb", " \t"), "a\r\nb");
+}
+
+// A 2xx body goes to response_file, a 0-byte one too (an empty object is still a file); another
+// status leaves no file and keeps its body (an error document) in memory.
+TEST(HttpTransport, ResponseFilesHoldSuccessfulBodiesEvenEmptyOnes) {
+  gan_test::FakeServer server([](const httplib::Request& req, httplib::Response& res) {
+    if (req.path == "/missing") res.status = 404;
+    res.set_content(req.path == "/empty" ? "" : "body of " + req.path, "application/octet-stream");
+  });
+  gan_test::TempDir dir;
+  cloud::HttpTransport t;
+  cloud::HttpRequest r;
+  auto get = [&](const std::string& path) {
+    r.url = server.endpoint() + path;
+    r.response_file = dir.path() + path;
+    return t.perform(r);
+  };
+  EXPECT_EQ(get("/full").body, "");
+  EXPECT_EQ(gan_test::read_file(dir.path() + "/full"), "body of /full");
+  EXPECT_EQ(get("/empty").status, 200);
+  EXPECT_TRUE(std::ifstream(dir.path() + "/empty").good()) << "a 0-byte object left no file";
+  EXPECT_EQ(get("/missing").body, "body of /missing");
+  EXPECT_FALSE(std::ifstream(dir.path() + "/missing").good()) << "an error document was taken for the object";
 }
