@@ -1,30 +1,28 @@
-// The S3 request engine and the single-request calls; multipart lives in s3_multipart.cpp.
+// The S3 dialect: addressing, signing, recovery, and the calls only S3 has; multipart lives in
+// s3_multipart.cpp.
 #include "aws/s3_client.h"
 
-#include <algorithm>
 #include <cctype>
-#include <cstring>
-#include <ctime>
 
 #include "cloud/crypto.h"
 #include "cloud/json.h"
-#include "cloud/paging.h"
-#include "cloud/upload.h"
-#include "cloud/xml.h"
 
 namespace aws {
 
-
+// ListObjectsV2's query and elements (GCS's XML listing is the same); see cloud::ListingNames.
+static const cloud::ListingNames kListing = {
+    {{"list-type", "2"}}, "max-keys", "continuation-token",
+    "", "Contents", "Key", "", "Size", "ETag", "", "LastModified", cloud::parse_iso8601,
+    "CommonPrefixes", "Prefix", "NextContinuationToken", "IsTruncated"};
 
 S3Client::S3Client(S3ClientConfig config)
-    : ObjectClient(config.transport, config.retry, {"content-type", "range", "NoSuchBucket", {}}), config_(std::move(config)) {
+    : ObjectClient(config, {"content-type", "range", "NoSuchBucket", {}, kListing, kMinPartSize, kMaxParts}),
+      config_(std::move(config)) {
   if (!config_.credentials && !config_.bearer) throw std::invalid_argument("S3Client needs a credentials provider");
   if (config_.region.empty()) config_.region = "us-east-1";
-  if (!config_.clock) config_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
-  if (config_.concurrency < 1) config_.concurrency = 1;
   region_ = config_.region;
   if (!config_.endpoint.empty()) {
-    std::string e = config_.endpoint;
+    const std::string& e = config_.endpoint;
     size_t sep = e.find("://");
     if (sep == std::string::npos)
       throw std::invalid_argument("--s3-endpoint '" + e + "' needs a scheme: http://host:port or https://host");
@@ -33,8 +31,6 @@ S3Client::S3Client(S3ClientConfig config)
     while (!endpoint_host_.empty() && endpoint_host_.back() == '/') endpoint_host_.pop_back();
     if (endpoint_host_.find('/') != std::string::npos)
       throw std::invalid_argument("--s3-endpoint '" + e + "' must not have a path");
-  } else {
-    scheme_ = "https";
   }
 }
 
@@ -43,20 +39,14 @@ std::string S3Client::region() const {
   return region_;
 }
 
-int64_t S3Client::now() const { return config_.clock() + skew_.load(); }
-
-std::string S3Client::target(const std::string& bucket, const std::string& key) const {
-  return config_.scheme + "://" + bucket + "/" + key;
-}
-
-S3Error S3Client::failure(const std::string& op, const std::string& bucket, const std::string& key,
-                          const S3ErrorInfo& e) const {
+S3Error S3Client::failure(const Call& call, const S3ErrorInfo& e) const {
   Credentials creds;  // cached: only for the advice (which principal was refused)
   try {
     if (!config_.bearer) creds = config_.credentials->get(now());
   } catch (const std::exception&) {
   }
   const std::string source = config_.bearer ? config_.bearer->name() : creds.source;
+  const std::string &op = call.op, &bucket = call.bucket, &key = call.shown();
   return S3Error(config_.describe ? config_.describe(op, bucket, key, e, source)
                                   : describe_s3_error(op, bucket, key, e, creds.access_key_id, endpoint_url(), source),
                  e, is_transient_s3_error(e));
@@ -135,7 +125,7 @@ bool S3Client::recover(const Call&, const cloud::HttpResponse& resp, const S3Err
   }
   if (err.code == "RequestTimeTooSkewed") {  // sign with the server's clock; retried as transient
     int64_t server = cloud::parse_http_date(err.server_time);
-    if (server > 0) skew_.store(server - config_.clock());
+    if (server > 0) set_server_time(server);
     return false;
   }
   // An expired session token, or a bearer token the server rejects (expired early or revoked):
@@ -148,44 +138,6 @@ bool S3Client::recover(const Call&, const cloud::HttpResponse& resp, const S3Err
   return true;
 }
 
-std::string S3Client::put_file(const std::string& bucket, const std::string& key, const std::string& path,
-                               const std::string& content_type) {
-  const int64_t size = cloud::upload_size(path);
-  if (size > config_.multipart_threshold) return upload_multipart(bucket, key, path, size, content_type);
-  return put(bucket, key, "", path, size, content_type);
-}
-
-S3Listing S3Client::list_objects(const std::string& bucket, const std::string& prefix, const std::string& delimiter,
-                                 int max_keys) {
-  S3Listing out;
-  std::string token;
-  cloud::ListingPages pages("LIST " + target(bucket, prefix));
-  for (;;) {
-    Call c("LIST", "GET", bucket);
-    c.prefix = prefix;
-    c.query = {{"list-type", "2"}, {"prefix", prefix}};
-    if (!delimiter.empty()) c.query.emplace_back("delimiter", delimiter);
-    if (max_keys > 0) c.query.emplace_back("max-keys", std::to_string(max_keys));
-    if (!token.empty()) c.query.emplace_back("continuation-token", token);
-    cloud::HttpResponse r = execute(c);
-    cloud::XmlNode doc = cloud::parse_xml(r.body);
-    for (const cloud::XmlNode* n : doc.children_named("Contents")) {
-      S3Object o;
-      o.key = n->child_text("Key");
-      o.size = std::atoll(n->child_text("Size").c_str());
-      o.etag = n->child_text("ETag");
-      int64_t t = cloud::parse_iso8601(n->child_text("LastModified"));
-      o.last_modified = t < 0 ? 0 : t;
-      out.objects.push_back(std::move(o));
-    }
-    for (const cloud::XmlNode* n : doc.children_named("CommonPrefixes")) out.common_prefixes.push_back(n->child_text("Prefix"));
-    token = doc.child_text("NextContinuationToken");
-    if (doc.child_text("IsTruncated") != "true" || token.empty()) break;
-    pages.next(token);
-  }
-  return out;
-}
-
 void S3Client::create_bucket(const std::string& bucket) {
   Call c("CREATE BUCKET", "PUT", bucket);
   const std::string r = region();
@@ -194,11 +146,9 @@ void S3Client::create_bucket(const std::string& bucket) {
              "</LocationConstraint></CreateBucketConfiguration>";
   c.quiet_statuses = {409};
   cloud::HttpResponse resp = execute(c);
-  if (resp.status == 409) {
-    S3ErrorInfo e = parse_s3_error(resp);
-    if (e.code != "BucketAlreadyOwnedByYou")
-      throw failure("CREATE BUCKET", bucket, "", e);
-  }
+  if (resp.status != 409) return;
+  S3ErrorInfo e = parse_s3_error(resp);
+  if (e.code != "BucketAlreadyOwnedByYou") throw failure(c, e);
 }
 
 std::string S3Client::presign_get(const std::string& bucket, const std::string& key, int64_t expires_seconds) {

@@ -70,8 +70,8 @@ AzureStorage::AzureStorage(const std::string& url, const AzureOptions& options) 
   cfg.credential = rc.credential;
   cfg.retry = options.retry;
   cfg.concurrency = options.concurrency;
-  cfg.block_threshold = options.block_threshold;
-  cfg.block_size = options.block_size;
+  cfg.multipart_threshold = options.block_threshold;
+  cfg.part_size = options.block_size;
   client_ = std::make_unique<azure::BlobClient>(cfg);
 }
 
