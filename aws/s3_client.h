@@ -64,7 +64,7 @@ class S3Client : public cloud::ObjectClient {
   bool recover(const Call& call, const cloud::HttpResponse& resp, const S3ErrorInfo& e, unsigned& used) override;
   S3Error failure(const Call& call, const S3ErrorInfo& e) const override;
   std::string target(const Call& call) const override { return config_.scheme + "://" + call.bucket + "/" + call.shown(); }
-  // Multipart: create, parts, complete (s3_multipart.cpp).
+  // Multipart: create, parts, complete, abort.
   cloud::PartedUpload parted_upload(const std::string& bucket, const std::string& key, const std::string& path,
                                     int64_t size, const std::string& content_type) override;
   bool virtual_hosted(const std::string& bucket) const;

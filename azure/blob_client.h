@@ -49,7 +49,7 @@ class BlobClient : public cloud::ObjectClient {
   std::string endpoint_url() const override { return endpoint_; }  // without a trailing '/'
 
   // set_cancelled (cloud::ObjectClient's): a block upload cut short leaves only uncommitted
-  // blocks, which the service discards by itself (see blob_blocks.cpp): nothing to clean up.
+  // blocks, which the service discards by itself: nothing to clean up.
 
  private:
   using Call = cloud::Call;  // bucket: the container; key: the blob
@@ -62,7 +62,7 @@ class BlobClient : public cloud::ObjectClient {
   std::string target(const Call& call) const override {
     return "az://" + config_.account + "/" + call.bucket + "/" + call.shown();
   }
-  // Put Block (in parallel) + Put Block List (blob_blocks.cpp).
+  // Put Block (in parallel) + Put Block List.
   cloud::PartedUpload parted_upload(const std::string& container, const std::string& blob, const std::string& path,
                                     int64_t size, const std::string& content_type) override;
   // The blob's URL without a query ("http://127.0.0.1:10000/devstoreaccount1/c/a%20b").

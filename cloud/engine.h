@@ -1,9 +1,8 @@
 // The one request engine of every cloud client (ObjectClient::execute): it sends a dialect's
-// calls through the libcurl transport and handles failure in one place. Transient failures (connection resets, stalls,
-// timeouts, and what the dialect calls transient) are retried with jittered backoff; a failure
-// the dialect can fix at once (a refreshed token, a corrected clock, the bucket's region) is
-// retried right away; anything else becomes the dialect's cloud::Error. set_cancelled(true) cuts
-// every call short (transfers and retry waits) within about a second, for callers on a deadline.
+// calls through the libcurl transport and handles failure in one place. Transient failures
+// (connection resets, stalls, timeouts, and what the dialect calls transient) are retried with
+// jittered backoff; a failure the dialect can fix at once (a refreshed token, a corrected clock,
+// the bucket's region) is retried right away; anything else becomes the dialect's cloud::Error.
 // The dialect (aws/ S3, azure/ Blob) knows URLs, signing and error documents; this knows none.
 #pragma once
 #include <atomic>
@@ -109,7 +108,7 @@ struct ListingNames {
   int64_t (*parse_time)(const std::string&);  // parse_iso8601 (S3), parse_http_date (Azure)
   std::string prefix_entry, prefix_name;  // "CommonPrefixes", "Prefix"; "BlobPrefix", "Name"
   std::string next_token;           // "NextContinuationToken", "NextMarker"
-  std::string truncated;            // "IsTruncated", "true" while pages follow; "" = a token says so
+  std::string truncated;            // "IsTruncated" ("true" while pages follow); "": a next token says so
 };
 
 // A dialect's client: the engine, and the object calls every service makes the same way (put
