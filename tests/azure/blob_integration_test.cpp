@@ -355,8 +355,8 @@ TEST(AzureCancel, UploadQueueShutdownIsBoundedByTheDrainTimeoutAgainstAHungServe
   gan::AzureOptions o;
   o.endpoint = hung.endpoint() + "/devstoreaccount1";
   o.credential = azurite_config(o.endpoint).credential;
-  o.block_threshold = 1 << 20;
-  o.block_size = 256 << 10;
+  o.multipart_threshold = 1 << 20;
+  o.part_size = 256 << 10;
   auto remote = std::make_shared<gan::AzureStorage>("az://devstoreaccount1/hung/runs", o);
   const std::string journal = dir.path() + "/journal";
   gan::UploadQueueOptions qo;
