@@ -46,9 +46,9 @@ S3Error S3Client::failure(const Call& call, const S3ErrorInfo& e) const {
   } catch (const std::exception&) {
   }
   const std::string source = config_.bearer ? config_.bearer->name() : creds.source;
-  const std::string &op = call.op, &bucket = call.bucket, &key = call.shown();
-  return S3Error(config_.describe ? config_.describe(op, bucket, key, e, source)
-                                  : describe_s3_error(op, bucket, key, e, creds.access_key_id, endpoint_url(), source),
+  const std::string& key = call.shown();
+  return S3Error(config_.describe ? config_.describe(call.op, call.bucket, key, e, source)
+                                  : describe_s3_error(call.op, call.bucket, key, e, creds.access_key_id, endpoint_url(), source),
                  e, is_transient_s3_error(e));
 }
 

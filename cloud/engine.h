@@ -23,7 +23,6 @@ namespace cloud {
 
 // One call as a dialect describes it; the dialect's prepare() turns it into an HTTP request.
 struct Call : BodyLimits {
-  Call() = default;
   Call(std::string op_, std::string method_, std::string bucket_, std::string key_ = "")
       : op(std::move(op_)), method(std::move(method_)), bucket(std::move(bucket_)), key(std::move(key_)) {}
   std::string op;  // for messages and permissions: "PUT", "GET", "LIST", "UPLOAD PART 3 of", ...
