@@ -19,8 +19,7 @@ S3Client::S3Client(S3ClientConfig config)
     : ObjectClient(config, {"content-type", "range", "NoSuchBucket", {}, kListing, kMinPartSize, kMaxParts}),
       config_(std::move(config)) {
   if (!config_.credentials && !config_.bearer) throw std::invalid_argument("S3Client needs a credentials provider");
-  if (config_.region.empty()) config_.region = "us-east-1";
-  region_ = config_.region;
+  region_ = config_.region.empty() ? "us-east-1" : config_.region;
   if (!config_.endpoint.empty()) {
     const std::string& e = config_.endpoint;
     size_t sep = e.find("://");
