@@ -1,6 +1,7 @@
 // Every Blob call against Azurite, which checks each request's Shared Key (or SAS) signature
-// itself: a signing mistake is a 403 here. Skips when node or Azurite is absent. Last, the
-// cancellation of a stalled upload, against a local socket that never answers (no Azurite).
+// itself: a signing mistake is a 403 here. Skips when node or Azurite is absent. Last, without
+// Azurite: the cancellation of a stalled upload, against a local socket that never answers, and a
+// listing page as Azure's own service writes it.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "azure/shared_key.h"
 #include "storage/azure_storage.h"
 #include "storage/upload_queue.h"
+#include "tests/aws/fake_server.h"
 #include "tests/aws/fixture.h"
 #include "tests/azure/azurite.h"
 
@@ -388,6 +390,32 @@ TEST(AzureCancel, UploadQueueShutdownIsBoundedByTheDrainTimeoutAgainstAHungServe
     EXPECT_GT(hung.connections(), before) << "the second queue's upload was never sent";
   }
   EXPECT_LT(seconds_since(t1), 5.0 + 2.0);
+}
+
+// Azure starts a listing with a UTF-8 byte order mark and puts a blob's size, ETag, type and time
+// (an HTTP date) in <Properties>: the one listing loop reads Azure's names, without Azurite.
+TEST(AzureBlob, ListingReadsAzuresElementNamesAfterAByteOrderMark) {
+  std::string query;
+  gan_test::FakeServer server([&](const httplib::Request& req, httplib::Response& res) {
+    query = req.target.substr(req.target.find('?') + 1);
+    res.set_content("\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults><Blobs><Blob>"
+                    "<Name>run/a.png</Name><Properties><Last-Modified>Tue, 02 Jan 2024 03:04:05 GMT</Last-Modified>"
+                    "<Etag>0x8D1</Etag><Content-Length>42</Content-Length><Content-Type>image/png</Content-Type>"
+                    "</Properties></Blob><BlobPrefix><Name>run/epoch/</Name></BlobPrefix></Blobs><NextMarker/>"
+                    "</EnumerationResults>",
+                    "application/xml");
+  });
+  azure::BlobClient c(azurite_config(server.endpoint() + "/" + azure::kDevAccount));
+  cloud::Listing l = c.list("gan", "run/", "/", 2);
+  EXPECT_EQ(query, "restype=container&comp=list&prefix=run%2F&delimiter=%2F&maxresults=2");
+  ASSERT_EQ(l.objects.size(), 1u);
+  EXPECT_EQ(l.objects[0].key, "run/a.png");
+  EXPECT_EQ(l.objects[0].size, 42);
+  EXPECT_EQ(l.objects[0].etag, "0x8D1");
+  EXPECT_EQ(l.objects[0].content_type, "image/png");
+  EXPECT_EQ(l.objects[0].last_modified, 1704164645);  // 2024-01-02T03:04:05Z
+  EXPECT_EQ(l.common_prefixes, std::vector<std::string>{"run/epoch/"});
+  EXPECT_EQ(server.requests(), 1);
 }
 
 }  // namespace
