@@ -1,30 +1,27 @@
-// The S3 request engine and the single-request calls; multipart lives in s3_multipart.cpp.
+// The S3 dialect: addressing, signing, recovery, multipart, and the calls only S3 has.
 #include "aws/s3_client.h"
 
-#include <algorithm>
 #include <cctype>
-#include <cstring>
-#include <ctime>
 
 #include "cloud/crypto.h"
 #include "cloud/json.h"
-#include "cloud/paging.h"
-#include "cloud/upload.h"
 #include "cloud/xml.h"
 
 namespace aws {
 
-
+// ListObjectsV2's query and elements (GCS's XML listing is the same); see cloud::ListingNames.
+static const cloud::ListingNames kListing = {
+    {{"list-type", "2"}}, "max-keys", "continuation-token",
+    "", "Contents", "Key", "", "Size", "ETag", "", "LastModified", cloud::parse_iso8601,
+    "CommonPrefixes", "Prefix", "NextContinuationToken", "IsTruncated"};
 
 S3Client::S3Client(S3ClientConfig config)
-    : ObjectClient(config.transport, config.retry, {"content-type", "range", "NoSuchBucket", {}}), config_(std::move(config)) {
+    : ObjectClient(config, {"content-type", "range", "NoSuchBucket", {}, kListing, kMinPartSize, kMaxParts}),
+      config_(std::move(config)) {
   if (!config_.credentials && !config_.bearer) throw std::invalid_argument("S3Client needs a credentials provider");
-  if (config_.region.empty()) config_.region = "us-east-1";
-  if (!config_.clock) config_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
-  if (config_.concurrency < 1) config_.concurrency = 1;
-  region_ = config_.region;
+  region_ = config_.region.empty() ? "us-east-1" : config_.region;
   if (!config_.endpoint.empty()) {
-    std::string e = config_.endpoint;
+    const std::string& e = config_.endpoint;
     size_t sep = e.find("://");
     if (sep == std::string::npos)
       throw std::invalid_argument("--s3-endpoint '" + e + "' needs a scheme: http://host:port or https://host");
@@ -33,8 +30,6 @@ S3Client::S3Client(S3ClientConfig config)
     while (!endpoint_host_.empty() && endpoint_host_.back() == '/') endpoint_host_.pop_back();
     if (endpoint_host_.find('/') != std::string::npos)
       throw std::invalid_argument("--s3-endpoint '" + e + "' must not have a path");
-  } else {
-    scheme_ = "https";
   }
 }
 
@@ -43,22 +38,16 @@ std::string S3Client::region() const {
   return region_;
 }
 
-int64_t S3Client::now() const { return config_.clock() + skew_.load(); }
-
-std::string S3Client::target(const std::string& bucket, const std::string& key) const {
-  return config_.scheme + "://" + bucket + "/" + key;
-}
-
-S3Error S3Client::failure(const std::string& op, const std::string& bucket, const std::string& key,
-                          const S3ErrorInfo& e) const {
+S3Error S3Client::failure(const Call& call, const S3ErrorInfo& e) const {
   Credentials creds;  // cached: only for the advice (which principal was refused)
   try {
     if (!config_.bearer) creds = config_.credentials->get(now());
   } catch (const std::exception&) {
   }
   const std::string source = config_.bearer ? config_.bearer->name() : creds.source;
-  return S3Error(config_.describe ? config_.describe(op, bucket, key, e, source)
-                                  : describe_s3_error(op, bucket, key, e, creds.access_key_id, endpoint_url(), source),
+  const std::string& key = call.shown();
+  return S3Error(config_.describe ? config_.describe(call.op, call.bucket, key, e, source)
+                                  : describe_s3_error(call.op, call.bucket, key, e, creds.access_key_id, endpoint_url(), source),
                  e, is_transient_s3_error(e));
 }
 
@@ -135,7 +124,7 @@ bool S3Client::recover(const Call&, const cloud::HttpResponse& resp, const S3Err
   }
   if (err.code == "RequestTimeTooSkewed") {  // sign with the server's clock; retried as transient
     int64_t server = cloud::parse_http_date(err.server_time);
-    if (server > 0) skew_.store(server - config_.clock());
+    if (server > 0) set_server_time(server);
     return false;
   }
   // An expired session token, or a bearer token the server rejects (expired early or revoked):
@@ -148,44 +137,6 @@ bool S3Client::recover(const Call&, const cloud::HttpResponse& resp, const S3Err
   return true;
 }
 
-std::string S3Client::put_file(const std::string& bucket, const std::string& key, const std::string& path,
-                               const std::string& content_type) {
-  const int64_t size = cloud::upload_size(path);
-  if (size > config_.multipart_threshold) return upload_multipart(bucket, key, path, size, content_type);
-  return put(bucket, key, "", path, size, content_type);
-}
-
-S3Listing S3Client::list_objects(const std::string& bucket, const std::string& prefix, const std::string& delimiter,
-                                 int max_keys) {
-  S3Listing out;
-  std::string token;
-  cloud::ListingPages pages("LIST " + target(bucket, prefix));
-  for (;;) {
-    Call c("LIST", "GET", bucket);
-    c.prefix = prefix;
-    c.query = {{"list-type", "2"}, {"prefix", prefix}};
-    if (!delimiter.empty()) c.query.emplace_back("delimiter", delimiter);
-    if (max_keys > 0) c.query.emplace_back("max-keys", std::to_string(max_keys));
-    if (!token.empty()) c.query.emplace_back("continuation-token", token);
-    cloud::HttpResponse r = execute(c);
-    cloud::XmlNode doc = cloud::parse_xml(r.body);
-    for (const cloud::XmlNode* n : doc.children_named("Contents")) {
-      S3Object o;
-      o.key = n->child_text("Key");
-      o.size = std::atoll(n->child_text("Size").c_str());
-      o.etag = n->child_text("ETag");
-      int64_t t = cloud::parse_iso8601(n->child_text("LastModified"));
-      o.last_modified = t < 0 ? 0 : t;
-      out.objects.push_back(std::move(o));
-    }
-    for (const cloud::XmlNode* n : doc.children_named("CommonPrefixes")) out.common_prefixes.push_back(n->child_text("Prefix"));
-    token = doc.child_text("NextContinuationToken");
-    if (doc.child_text("IsTruncated") != "true" || token.empty()) break;
-    pages.next(token);
-  }
-  return out;
-}
-
 void S3Client::create_bucket(const std::string& bucket) {
   Call c("CREATE BUCKET", "PUT", bucket);
   const std::string r = region();
@@ -194,11 +145,9 @@ void S3Client::create_bucket(const std::string& bucket) {
              "</LocationConstraint></CreateBucketConfiguration>";
   c.quiet_statuses = {409};
   cloud::HttpResponse resp = execute(c);
-  if (resp.status == 409) {
-    S3ErrorInfo e = parse_s3_error(resp);
-    if (e.code != "BucketAlreadyOwnedByYou")
-      throw failure("CREATE BUCKET", bucket, "", e);
-  }
+  if (resp.status != 409) return;
+  S3ErrorInfo e = parse_s3_error(resp);
+  if (e.code != "BucketAlreadyOwnedByYou") throw failure(c, e);
 }
 
 std::string S3Client::presign_get(const std::string& bucket, const std::string& key, int64_t expires_seconds) {
@@ -209,6 +158,68 @@ std::string S3Client::presign_get(const std::string& bucket, const std::string& 
   std::string query;
   presign(sr, config_.credentials->get(now()), region(), "s3", now(), expires_seconds, &query);
   return scheme_ + "://" + host + encoded_path(sr.path) + "?" + query;
+}
+
+// Multipart upload for cloud::upload_parts: any part that still fails, or a cancellation, aborts
+// the whole upload so no orphaned parts keep costing storage; a Complete whose answer was lost is
+// recognised as done.
+cloud::PartedUpload S3Client::parted_upload(const std::string& bucket, const std::string& key, const std::string& path,
+                                            int64_t size, const std::string& content_type) {
+  const int64_t started = now();
+  Call create("CREATE MULTIPART UPLOAD", "POST", bucket, key);
+  create.query = {{"uploads", ""}};
+  if (!content_type.empty()) create.headers.emplace_back("content-type", content_type);
+  const std::string id = cloud::parse_xml(execute(create).body).child_text("UploadId");
+  if (id.empty()) throw std::runtime_error("CreateMultipartUpload for " + target(create) + " returned no UploadId");
+  cloud::PartedUpload up;
+  up.send_part = [=](int i, int64_t offset, int64_t length) {
+    const std::string n = std::to_string(i + 1);
+    Call c("UPLOAD PART " + n + " of", "PUT", bucket, key);
+    c.query = {{"partNumber", n}, {"uploadId", id}};
+    c.body_file = path;
+    c.body_offset = offset;
+    c.body_length = length;
+    std::string etag = execute(c).header("etag");
+    if (etag.empty()) throw std::runtime_error("UploadPart " + n + " of " + target(c) + " returned no ETag");
+    return etag;
+  };
+  up.commit = [=](const std::vector<std::string>& etags) {
+    Call c("COMPLETE MULTIPART UPLOAD", "POST", bucket, key);
+    c.query = {{"uploadId", id}};
+    c.body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+    for (size_t i = 0; i < etags.size(); i++)
+      c.body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + cloud::xml_escape(etags[i]) + "</ETag></Part>";
+    c.body += "</CompleteMultipartUpload>";
+    c.error_in_200 = true;  // S3 may answer 200 and then fail the assembly in the body
+    std::string etag = cloud::parse_xml(execute(c).body).child_text("ETag");
+    if (etag.empty()) {  // Ceph RGW (Pacific) answers <ETag></ETag>: ask the object itself
+      if (auto o = head(bucket, key)) etag = o->etag;
+    }
+    return etag;
+  };
+  // A Complete whose answer was lost finds, when retried, the upload already assembled (S3 says
+  // NoSuchUpload, others fail otherwise): if an object of the right size was written since this
+  // upload began, the first attempt succeeded.
+  up.committed_anyway = [=]() -> std::string {
+    if (cancelled()) return "";
+    try {
+      if (auto o = head(bucket, key); o && o->size == size && o->last_modified >= started - 1) return o->etag;
+    } catch (...) {
+    }
+    return "";
+  };
+  up.abort = [=] {
+    Call c("ABORT MULTIPART UPLOAD", "DELETE", bucket, key);
+    c.query = {{"uploadId", id}};
+    c.quiet_statuses = {404};
+    if (cancelled()) {  // one attempt of at most 3 s, so a caller on a deadline is not held up by it
+      c.ignores_cancel = true;
+      c.timeout_ms = 3000;
+      c.max_attempts = 1;
+    }
+    execute(c);
+  };
+  return up;
 }
 
 }  // namespace aws

@@ -1,23 +1,27 @@
-// The Blob request engine and the single-request calls; block uploads live in blob_blocks.cpp.
+// The Blob dialect: addressing, authorisation, recovery, block uploads, and the calls only Azure
+// has (a container, a SAS link).
 #include "azure/blob_client.h"
 
-#include <cstring>
-#include <ctime>
+#include <cstdio>
+#include <cstdlib>
 
-#include "cloud/paging.h"
-#include "cloud/upload.h"
-#include "cloud/xml.h"
 #include "azure/sas.h"
+#include "cloud/crypto.h"
+#include "cloud/xml.h"
 
 namespace azure {
 
+// List Blobs' query and elements; see cloud::ListingNames.
+static const cloud::ListingNames kListing = {
+    {{"restype", "container"}, {"comp", "list"}}, "maxresults", "marker",
+    "Blobs", "Blob", "Name", "Properties", "Content-Length", "Etag", "Content-Type", "Last-Modified", cloud::parse_http_date,
+    "BlobPrefix", "Name", "NextMarker", ""};
 
 BlobClient::BlobClient(BlobClientConfig config)
-    : ObjectClient(config.transport, config.retry, {"Content-Type", "x-ms-range", "ContainerNotFound", {{"x-ms-blob-type", "BlockBlob"}}}),
+    : ObjectClient(config, {"Content-Type", "x-ms-range", "ContainerNotFound", {{"x-ms-blob-type", "BlockBlob"}}, kListing,
+                            1, kMaxBlocks}),
       config_(std::move(config)) {
   if (config_.account.empty()) throw std::invalid_argument("BlobClient needs an account name");
-  if (!config_.clock) config_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
-  if (config_.concurrency < 1) config_.concurrency = 1;
   if (config_.credential.kind == AzureCredential::Kind::Bearer && !config_.credential.tokens)
     throw std::invalid_argument("BlobClient: a bearer credential needs a token source");
   endpoint_ = config_.endpoint.empty() ? "https://" + config_.account + ".blob.core.windows.net" : config_.endpoint;
@@ -33,8 +37,6 @@ BlobClient::BlobClient(BlobClientConfig config)
   if (endpoint_.find('?') != std::string::npos)
     throw std::invalid_argument("--azure-endpoint '" + endpoint_ + "' must not carry a query (put a SAS in AZURE_STORAGE_SAS_TOKEN)");
 }
-
-int64_t BlobClient::now() const { return config_.clock() + skew_.load(); }
 
 std::string BlobClient::blob_url(const std::string& container, const std::string& blob) const {
   return base_scheme_host_ + encode_path(base_path_ + "/" + container + (blob.empty() ? "" : "/" + blob));
@@ -68,7 +70,7 @@ cloud::HttpRequest BlobClient::prepare(Call& call) {
   }
   cloud::HttpRequest req;
   req.method = call.method;
-  req.url = base_scheme_host_ + encode_path(br.path);
+  req.url = blob_url(call.bucket, call.key);
   std::string query = encode_query(br.query);
   if (cred.kind == AzureCredential::Kind::Sas) query += (query.empty() ? "" : "&") + cred.sas;
   if (!query.empty()) req.url += "?" + query;
@@ -92,7 +94,7 @@ bool BlobClient::recover(const Call&, const cloud::HttpResponse& resp, const Blo
     // clock (its Date header), and retry this request once.
     int64_t server = cloud::parse_http_date(resp.header("date"));
     if (server > 0 && std::llabs(server - now()) > 300) {
-      skew_.store(server - config_.clock());
+      set_server_time(server);
       used |= kSkewFixed;
       return true;
     }
@@ -103,49 +105,6 @@ bool BlobClient::recover(const Call&, const cloud::HttpResponse& resp, const Blo
 BlobError BlobClient::failure(const Call& call, const BlobErrorInfo& e) const {
   return BlobError(describe_blob_error(call.op, config_.account, call.bucket, call.shown(), e, config_.credential.source, endpoint_),
                    e, is_transient_blob_error(e));
-}
-
-std::string BlobClient::put_file(const std::string& container, const std::string& blob, const std::string& path,
-                                 const std::string& content_type) {
-  const int64_t size = cloud::upload_size(path);
-  if (size > config_.block_threshold) return upload_blocks(container, blob, path, size, content_type);
-  return put(container, blob, "", path, size, content_type);
-}
-
-BlobListing BlobClient::list_blobs(const std::string& container, const std::string& prefix, const std::string& delimiter,
-                                   int max_results) {
-  BlobListing out;
-  std::string marker;
-  cloud::ListingPages pages("LIST az://" + config_.account + "/" + container + "/" + prefix);
-  for (;;) {
-    Call c("LIST", "GET", container);
-    c.query = {{"restype", "container"}, {"comp", "list"}};
-    if (!prefix.empty()) c.query.emplace_back("prefix", prefix);
-    if (!delimiter.empty()) c.query.emplace_back("delimiter", delimiter);
-    if (max_results > 0) c.query.emplace_back("maxresults", std::to_string(max_results));
-    if (!marker.empty()) c.query.emplace_back("marker", marker);
-    cloud::HttpResponse r = execute(c);
-    cloud::XmlNode doc = cloud::parse_xml(strip_bom(r.body));
-    if (const cloud::XmlNode* blobs = doc.child("Blobs")) {
-      for (const cloud::XmlNode* n : blobs->children_named("Blob")) {
-        BlobInfo b;
-        b.key = n->child_text("Name");
-        if (const cloud::XmlNode* p = n->child("Properties")) {
-          b.size = std::atoll(p->child_text("Content-Length").c_str());
-          b.etag = p->child_text("Etag");
-          b.content_type = p->child_text("Content-Type");
-          int64_t t = cloud::parse_http_date(p->child_text("Last-Modified"));
-          b.last_modified = t < 0 ? 0 : t;
-        }
-        out.objects.push_back(std::move(b));
-      }
-      for (const cloud::XmlNode* n : blobs->children_named("BlobPrefix")) out.common_prefixes.push_back(n->child_text("Name"));
-    }
-    marker = doc.child_text("NextMarker");
-    if (marker.empty()) break;
-    pages.next(marker);
-  }
-  return out;
 }
 
 void BlobClient::create_container(const std::string& container) {
@@ -198,6 +157,39 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
   // emulator's http:// endpoint gets one without spr=https.
   if (endpoint_.rfind("https://", 0) == 0) s.protocol = "https";
   return blob_url(container, blob) + "?" + service_sas_query(s, cred.key);
+}
+
+// Block uploads for cloud::upload_parts: Put Block from byte ranges of the file, several in
+// flight, then one Put Block List that commits them in order. Uncommitted blocks of a failed (or
+// cancelled) upload cost nothing and are discarded by the service after a week, so there is
+// nothing to abort (unlike S3's multipart): a cancellation stops the blocks in flight and hands
+// out no more.
+cloud::PartedUpload BlobClient::parted_upload(const std::string& container, const std::string& blob,
+                                              const std::string& path, int64_t size, const std::string& content_type) {
+  cloud::PartedUpload up;
+  up.send_part = [=](int i, int64_t offset, int64_t length) {
+    // Block ids: base64 of a fixed-width string, as Azure requires equal lengths within a blob.
+    char name[32];
+    std::snprintf(name, sizeof name, "gan-block-%06d", i);
+    const std::string id = cloud::base64_encode(name);
+    Call c("PUT BLOCK of", "PUT", container, blob);
+    c.query = {{"comp", "block"}, {"blockid", id}};
+    c.body_file = path;
+    c.body_offset = offset;
+    c.body_length = length;
+    execute(c);
+    return id;
+  };
+  up.commit = [=](const std::vector<std::string>& ids) {
+    Call c("PUT BLOCK LIST of", "PUT", container, blob);
+    c.query = {{"comp", "blocklist"}};
+    if (!content_type.empty()) c.headers.emplace_back("x-ms-blob-content-type", content_type);
+    c.body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>";
+    for (const auto& id : ids) c.body += "<Latest>" + cloud::xml_escape(id) + "</Latest>";
+    c.body += "</BlockList>";
+    return execute(c).header("etag");
+  };
+  return up;
 }
 
 }  // namespace azure

@@ -1,16 +1,20 @@
 // The request engine; see engine.h.
 #include "cloud/engine.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+#include "cloud/xml.h"
 
 namespace cloud {
 
-Engine::Engine(const TransportOptions& transport, RetryPolicy retry)
-    : transport_(std::make_shared<HttpTransport>(transport)), retry_(retry) {}
-
-HttpResponse Engine::execute(Call& call, Dialect& d) {
-  RetryPolicy policy = retry_;
+HttpResponse ObjectClient::execute(Call& call) {
+  RetryPolicy policy = options_.retry;
   if (call.max_attempts > 0) policy.max_attempts = call.max_attempts;
   const std::atomic<bool>* cancel = call.ignores_cancel ? nullptr : &cancelled_;
   Backoff backoff(policy, cancel);
@@ -19,13 +23,13 @@ HttpResponse Engine::execute(Call& call, Dialect& d) {
     ErrorInfo info;
     info.code = "Cancelled";
     info.message = "cancelled";
-    return Error(cancelled_message(call.op + " " + d.target(call)), info, true);
+    return Error(cancelled_message(call.op + " " + target(call)), info, true);
   };
   auto retry = [&] { return backoff.wait_or_throw(cancelled_error); };
   auto has = [](const std::vector<long>& v, long x) { return std::find(v.begin(), v.end(), x) != v.end(); };
   for (;;) {
     if (cancel && cancel->load()) throw cancelled_error();
-    HttpRequest req = d.prepare(call);
+    HttpRequest req = prepare(call);
     req.body = call.body;
     req.body_file = call.body_file;
     req.body_offset = call.body_offset;
@@ -36,35 +40,68 @@ HttpResponse Engine::execute(Call& call, Dialect& d) {
     req.cancel = cancel;
     HttpResponse resp;
     try {
-      resp = transport_->perform(req);
+      resp = transport_.perform(req);
     } catch (const TransportError& e) {
       if (e.cancelled()) throw cancelled_error();
       if (retry()) continue;
       ErrorInfo info;
       info.code = e.timed_out() ? "Timeout" : "ConnectionFailed";
       info.message = e.what();
-      throw Error(call.op + " " + d.target(call) + " failed after " + std::to_string(backoff.attempt()) +
-                      " attempts: " + e.what() + ". Check the network and the endpoint (" + d.endpoint_url() + ").",
+      throw Error(call.op + " " + target(call) + " failed after " + std::to_string(backoff.attempt()) +
+                      " attempts: " + e.what() + ". Check the network and the endpoint (" + endpoint_url() + ").",
                   info, true);
     }
-    const bool ok = has(call.ok_statuses, resp.status) && !(call.error_in_200 && d.is_error_body(resp.body));
+    const bool ok = has(call.ok_statuses, resp.status) && !(call.error_in_200 && is_error_body(resp.body));
     if (ok || has(call.quiet_statuses, resp.status)) return resp;
-    ErrorInfo err = d.parse_error(resp);
-    if (d.recover(call, resp, err, used)) continue;
-    if (d.transient(err) && retry()) continue;
-    throw d.failure(call, err);
+    ErrorInfo err = parse_error(resp);
+    if (recover(call, resp, err, used)) continue;
+    if (transient(err) && retry()) continue;
+    throw failure(call, err);
   }
 }
 
-std::string ObjectClient::put(const std::string& bucket, const std::string& key, const std::string& bytes,
-                              const std::string& path, int64_t size, const std::string& content_type) {
-  Call c("PUT", "PUT", bucket, key);
-  c.body = bytes;
-  c.body_file = path;
-  if (!path.empty()) c.body_length = size;
+void ListingPages::next(const std::string& token) {
+  if (!seen_.insert(token).second)
+    throw std::runtime_error(what_ + ": the server answered page " + std::to_string(pages_) +
+                             " as truncated with a continuation token it had already given; stopping " +
+                             "rather than listing the same pages forever (a faulty server or proxy?)");
+  if (++pages_ > kMaxPages)
+    throw std::runtime_error(what_ + ": more than " + std::to_string(kMaxPages) +
+                             " pages and the server still says truncated; stopping (a faulty server or proxy?)");
+}
+
+ObjectClient::ObjectClient(const ClientConfig& config, Names names)
+    : options_(config), names_(std::move(names)), transport_(config.transport) {
+  if (!options_.clock) options_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
+  if (options_.concurrency < 1) options_.concurrency = 1;
+}
+
+std::string ObjectClient::send_put(Call& c, const std::string& content_type) {
   c.headers = names_.put_headers;
   if (!content_type.empty()) c.headers.emplace_back(names_.content_type, content_type);
   return execute(c).header("etag");
+}
+
+std::string ObjectClient::put(const std::string& bucket, const std::string& key, const std::string& bytes,
+                              const std::string& content_type) {
+  Call c("PUT", "PUT", bucket, key);
+  c.body = bytes;
+  return send_put(c, content_type);
+}
+
+std::string ObjectClient::put_file(const std::string& bucket, const std::string& key, const std::string& path,
+                                   const std::string& content_type) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("cannot upload '" + path + "': " + std::strerror(errno));
+  const int64_t size = static_cast<int64_t>(st.st_size);
+  if (size > options_.multipart_threshold) {
+    const int64_t part = choose_part_size(size, options_.part_size, names_.min_part, names_.max_parts);
+    return upload_parts(size, part, options_.concurrency, parted_upload(bucket, key, path, size, content_type));
+  }
+  Call c("PUT", "PUT", bucket, key);
+  c.body_file = path;
+  c.body_length = size;
+  return send_put(c, content_type);
 }
 
 bool ObjectClient::found(const HttpResponse& r, const Call& call) const {
@@ -111,6 +148,43 @@ void ObjectClient::remove(const std::string& bucket, const std::string& key) {
   Call c("DELETE", "DELETE", bucket, key);
   c.quiet_statuses = {404};  // deleting what is not there is done
   execute(c);
+}
+
+Listing ObjectClient::list(const std::string& bucket, const std::string& prefix, const std::string& delimiter,
+                           int page_size) {
+  const ListingNames& n = names_.listing;
+  Listing out;
+  std::string token;
+  Call page("LIST", "GET", bucket);
+  page.prefix = prefix;
+  page.query = n.query;
+  if (!prefix.empty()) page.query.emplace_back("prefix", prefix);
+  if (!delimiter.empty()) page.query.emplace_back("delimiter", delimiter);
+  if (page_size > 0) page.query.emplace_back(n.page_size, std::to_string(page_size));
+  ListingPages pages("LIST " + target(page));
+  for (;;) {
+    Call c = page;
+    if (!token.empty()) c.query.emplace_back(n.token, token);
+    const XmlNode doc = parse_xml(execute(c).body);  // expat skips Azure's byte order mark
+    if (const XmlNode* entries = n.entries.empty() ? &doc : doc.child(n.entries)) {
+      for (const XmlNode* e : entries->children_named(n.entry)) {
+        Object o;
+        o.key = e->child_text(n.name);
+        if (const XmlNode* p = n.properties.empty() ? e : e->child(n.properties)) {
+          o.size = std::atoll(p->child_text(n.size).c_str());
+          o.etag = p->child_text(n.etag);
+          o.content_type = p->child_text(n.content_type);  // "": never an element
+          o.last_modified = std::max<int64_t>(n.parse_time(p->child_text(n.last_modified)), 0);
+        }
+        out.objects.push_back(std::move(o));
+      }
+      for (const XmlNode* p : entries->children_named(n.prefix_entry)) out.common_prefixes.push_back(p->child_text(n.prefix_name));
+    }
+    token = doc.child_text(n.next_token);
+    if (token.empty() || (!n.truncated.empty() && doc.child_text(n.truncated) != "true")) break;
+    pages.next(token);
+  }
+  return out;
 }
 
 }  // namespace cloud

@@ -1,15 +1,15 @@
-// The one request engine of every cloud client: it sends a dialect's calls through the libcurl
-// transport and handles failure in one place. Transient failures (connection resets, stalls,
-// timeouts, and what the dialect calls transient) are retried with jittered backoff; a failure
-// the dialect can fix at once (a refreshed token, a corrected clock, the bucket's region) is
-// retried right away; anything else becomes the dialect's cloud::Error. set_cancelled(true) cuts
-// every call short (transfers and retry waits) within about a second, for callers on a deadline.
+// The one request engine of every cloud client (ObjectClient::execute): it sends a dialect's
+// calls through the libcurl transport and handles failure in one place. Transient failures
+// (connection resets, stalls, timeouts, and what the dialect calls transient) are retried with
+// jittered backoff; a failure the dialect can fix at once (a refreshed token, a corrected clock,
+// the bucket's region) is retried right away; anything else becomes the dialect's cloud::Error.
 // The dialect (aws/ S3, azure/ Blob) knows URLs, signing and error documents; this knows none.
 #pragma once
 #include <atomic>
 #include <cstdint>
-#include <memory>
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,12 +17,12 @@
 #include "cloud/http.h"
 #include "cloud/object.h"
 #include "cloud/retry.h"
+#include "cloud/upload.h"
 
 namespace cloud {
 
 // One call as a dialect describes it; the dialect's prepare() turns it into an HTTP request.
 struct Call : BodyLimits {
-  Call() = default;
   Call(std::string op_, std::string method_, std::string bucket_, std::string key_ = "")
       : op(std::move(op_)), method(std::move(method_)), bucket(std::move(bucket_)), key(std::move(key_)) {}
   std::string op;  // for messages and permissions: "PUT", "GET", "LIST", "UPLOAD PART 3 of", ...
@@ -63,43 +63,83 @@ class Dialect {
   virtual std::string endpoint_url() const = 0;
 };
 
-class Engine {
+// The guard every listing loop keeps while it follows the server's continuation token
+// (NextContinuationToken, NextMarker) page after page. A server, or something between gan and
+// it, that answers "truncated" with a token it has already given would keep gan listing forever,
+// growing the listing each time; one that hands out new tokens without end would too. A repeated
+// token, or more than kMaxPages pages, is an error.
+class ListingPages {
  public:
-  Engine(const TransportOptions& transport, RetryPolicy retry);
-  HttpResponse execute(Call& call, Dialect& dialect);
-  void set_cancelled(bool cancelled) { cancelled_.store(cancelled); }
-  bool cancelled() const { return cancelled_.load(); }
+  // 10,000 pages is 10 million objects at the default page size (S3 1,000; Azure 5,000).
+  static constexpr int kMaxPages = 10000;
+  // `what` names the listing in errors: "LIST s3://bucket/prefix".
+  explicit ListingPages(std::string what) : what_(std::move(what)) {}
+  // Call with each page's token for the next page, before asking for it. Throws
+  // std::runtime_error when the server gave this token before or the listing has too many pages.
+  void next(const std::string& token);
 
  private:
-  std::shared_ptr<HttpTransport> transport_;
-  RetryPolicy retry_;
-  std::atomic<bool> cancelled_{false};
+  std::string what_;
+  std::set<std::string> seen_;
+  int pages_ = 1;
 };
 
-// A dialect's client: its engine, and the object calls every service makes the same way (put
-// bytes or a file in one request, get all of an object, a range of it or into a file, head,
-// delete), which differ only in header names and in the code of a 404 that means the bucket
-// (the container) is missing rather than the object. The storage adaptors use only this.
+// What every client is configured with, beside its service's own settings (aws::S3ClientConfig,
+// azure::BlobClientConfig).
+struct ClientConfig {
+  RetryPolicy retry;
+  TransportOptions transport;
+  int64_t multipart_threshold = 16ll << 20;  // files above this go in parts (S3 multipart, Azure blocks)
+  int64_t part_size = 8ll << 20;             // preferred part size (grown for huge files)
+  int concurrency = 8;                       // parts in flight per upload
+  std::function<int64_t()> clock;            // unix seconds; default time(nullptr)
+};
+
+// What a service's listing (S3's ListObjectsV2, GCS's XML listing, Azure's List Blobs) calls its
+// query parameters and XML elements: one listing loop reads them all.
+struct ListingNames {
+  KeyValues query;                  // sent with every page: {{"list-type", "2"}}, Azure's restype + comp
+  std::string page_size, token;     // query names: "max-keys", "continuation-token"; "maxresults", "marker"
+  std::string entries;              // the element holding the entries: "" = the document's root; "Blobs"
+  std::string entry, name;          // "Contents", "Key"; "Blob", "Name"
+  std::string properties;           // the entry's child holding what follows: "" = the entry; "Properties"
+  std::string size, etag, content_type, last_modified;  // content_type "": not listed (S3)
+  int64_t (*parse_time)(const std::string&);  // parse_iso8601 (S3), parse_http_date (Azure)
+  std::string prefix_entry, prefix_name;  // "CommonPrefixes", "Prefix"; "BlobPrefix", "Name"
+  std::string next_token;           // "NextContinuationToken", "NextMarker"
+  std::string truncated;            // "IsTruncated" ("true" while pages follow); "": a next token says so
+};
+
+// A dialect's client: the engine, and the object calls every service makes the same way (put
+// bytes or a file, in one request or in parts; get all of an object, a range of it or into a
+// file; head; delete; list every page), which differ in data: header and element names, the
+// code of a 404 that means the bucket (the container) is missing rather than the object, part
+// limits. The dialect adds its signing, URLs, errors and the calls of a parted upload. The
+// storage adaptors use only this.
 class ObjectClient : protected Dialect {
  public:
   // While cancelled, every call in progress stops within about a second (its transfer and its
   // retry waits) and every new call fails at once, with Error code "Cancelled" (transient: the
   // same call may be made again later).
-  void set_cancelled(bool cancelled) { engine_.set_cancelled(cancelled); }
-  bool cancelled() const { return engine_.cancelled(); }
-  // PUT of `bytes`, or of the file's first `size` bytes when path is set. Returns the ETag.
+  void set_cancelled(bool cancelled) { cancelled_.store(cancelled); }
+  bool cancelled() const { return cancelled_.load(); }
+  // PUT of `bytes`. Returns the ETag.
   std::string put(const std::string& bucket, const std::string& key, const std::string& bytes,
-                  const std::string& path, int64_t size, const std::string& content_type);
+                  const std::string& content_type = "");
+  // A file: one PUT up to the threshold, else parts (S3 multipart, Azure blocks). Returns the ETag.
+  std::string put_file(const std::string& bucket, const std::string& key, const std::string& path,
+                       const std::string& content_type = "");
   // nullopt (false) when the object does not exist; range = [first, last] inclusive.
   std::optional<std::string> get(const std::string& bucket, const std::string& key,
-                                 std::optional<std::pair<int64_t, int64_t>> range);
+                                 std::optional<std::pair<int64_t, int64_t>> range = std::nullopt);
   bool get_to_file(const std::string& bucket, const std::string& key, const std::string& path);
   std::optional<Object> head(const std::string& bucket, const std::string& key);
   void remove(const std::string& bucket, const std::string& key);  // absent is fine
-  // The dialect's own: a file in one request or in parts; every page of a listing.
-  virtual std::string put_file(const std::string& bucket, const std::string& key, const std::string& path,
-                               const std::string& content_type) = 0;
-  virtual Listing list(const std::string& bucket, const std::string& prefix, const std::string& delimiter) = 0;
+  // Every page of a listing (page_size > 0 sets the page size; S3's default is 1,000, Azure's 5,000).
+  Listing list(const std::string& bucket, const std::string& prefix, const std::string& delimiter = "",
+               int page_size = 0);
+  // Seconds the service's clock is ahead of ours, learnt from a refused request (0 until then).
+  int64_t clock_skew() const { return skew_.load(); }
 
  protected:
   struct Names {
@@ -107,16 +147,30 @@ class ObjectClient : protected Dialect {
     std::string range;           // "range", "x-ms-range"
     std::string missing_bucket;  // "NoSuchBucket", "ContainerNotFound": thrown, not "absent"
     KeyValues put_headers;       // sent with every put (Azure's x-ms-blob-type)
+    ListingNames listing;
+    int64_t min_part;            // parts: at least this many bytes (S3: 5 MiB; Azure: 1)
+    int max_parts;               // and at most this many (S3: 10,000; Azure: 50,000 blocks)
   };
-  ObjectClient(const TransportOptions& transport, RetryPolicy retry, Names names)
-      : engine_(transport, retry), names_(std::move(names)) {}
-  HttpResponse execute(Call& call) { return engine_.execute(call, *this); }
-  Engine engine_;
+  ObjectClient(const ClientConfig& config, Names names);
+  // The engine: sends the call, retrying and recovering as the dialect says (see the top).
+  HttpResponse execute(Call& call);
+  // The calls of a file's upload in parts (put_file runs them through upload_parts).
+  virtual PartedUpload parted_upload(const std::string& bucket, const std::string& key, const std::string& path,
+                                     int64_t size, const std::string& content_type) = 0;
+  // Unix seconds by the service's clock (ours plus the skew learnt).
+  int64_t now() const { return options_.clock() + skew_.load(); }
+  // The service's time (its Date), when it refused ours: sign with its clock from now on.
+  void set_server_time(int64_t server) { skew_.store(server - options_.clock()); }
 
  private:
+  std::string send_put(Call& call, const std::string& content_type);
   // A 404 is a missing object (false) unless the bucket itself is missing (thrown).
   bool found(const HttpResponse& r, const Call& call) const;
+  ClientConfig options_;
   Names names_;
+  HttpTransport transport_;
+  std::atomic<bool> cancelled_{false};
+  std::atomic<int64_t> skew_{0};
 };
 
 }  // namespace cloud

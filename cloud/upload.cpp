@@ -1,14 +1,10 @@
 // The upload driver; see upload.h.
 #include "cloud/upload.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <stdexcept>
-
-#include "cloud/paging.h"
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 namespace cloud {
 
@@ -18,12 +14,6 @@ int64_t choose_part_size(int64_t file_size, int64_t preferred, int64_t min_part,
   int64_t needed = (file_size + max_parts - 1) / max_parts;  // the smallest part giving <= max_parts
   if (needed > part) part = (needed + kMiB - 1) / kMiB * kMiB;
   return part;
-}
-
-int64_t upload_size(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("cannot upload '" + path + "': " + std::strerror(errno));
-  return static_cast<int64_t>(st.st_size);
 }
 
 std::string upload_parts(int64_t size, int64_t part, int concurrency, const PartedUpload& up) {
@@ -40,9 +30,37 @@ std::string upload_parts(int64_t size, int64_t part, int concurrency, const Part
     if (!first_error && up.committed_anyway) {
       if (std::string etag = up.committed_anyway(); !etag.empty()) return etag;
     }
-    if (up.abort) up.abort();
+    try {
+      if (up.abort) up.abort();
+    } catch (...) {
+    }
     throw;
   }
+}
+
+std::exception_ptr run_parallel(int count, int threads, const std::function<void(int)>& job) {
+  std::atomic<int> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  std::exception_ptr first;
+  auto worker = [&] {
+    for (;;) {
+      int i = next.fetch_add(1);
+      if (i >= count || failed.load()) return;
+      try {
+        job(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!first) first = std::current_exception();
+        failed.store(true);
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0, n = std::max(1, std::min(threads, count)); t < n; t++) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  return first;
 }
 
 }  // namespace cloud

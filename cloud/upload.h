@@ -5,6 +5,7 @@
 // Block List (uncommitted blocks cost nothing and need no clean-up).
 #pragma once
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -20,7 +21,8 @@ struct PartedUpload {
   // After a failed commit: the object's ETag when it was written after all (a commit whose
   // answer was lost), else "". May be empty.
   std::function<std::string()> committed_anyway;
-  // The clean-up after a failure (best effort); may be empty.
+  // The clean-up after a failure; may be empty. Best effort: its own failure is ignored, as the
+  // original failure is the one to report.
   std::function<void()> abort;
 };
 
@@ -28,11 +30,14 @@ struct PartedUpload {
 // the file needs at most max_parts parts.
 int64_t choose_part_size(int64_t file_size, int64_t preferred, int64_t min_part, int max_parts);
 
-// The size of a file about to be uploaded; throws std::runtime_error "cannot upload '<path>': ...".
-int64_t upload_size(const std::string& path);
-
 // Uploads `size` bytes as parts of part_size, `concurrency` in flight. The first failure stops
 // handing out parts (a cancelled client's parts fail at once), aborts, and is rethrown.
 std::string upload_parts(int64_t size, int64_t part_size, int concurrency, const PartedUpload& upload);
+
+// Runs `count` independent jobs on up to `threads` threads and stops handing out new ones after
+// the first failure, whose exception is returned (null when every job succeeded): the parts of
+// upload_parts, so "parallel parts, stop on first error, then clean up" is written once; a
+// cancelled client's jobs fail at once, so a cancellation stops the whole upload too.
+std::exception_ptr run_parallel(int count, int threads, const std::function<void(int index)>& job);
 
 }  // namespace cloud

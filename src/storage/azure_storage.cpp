@@ -65,13 +65,10 @@ AzureStorage::AzureStorage(const std::string& url, const AzureOptions& options) 
     rc = azure::resolve_credential(account_, endpoint);
   }
   azure::BlobClientConfig cfg;
+  static_cast<cloud::ClientConfig&>(cfg) = options;
   cfg.account = account_;
   cfg.endpoint = !endpoint.empty() ? endpoint : rc.endpoint;
   cfg.credential = rc.credential;
-  cfg.retry = options.retry;
-  cfg.concurrency = options.concurrency;
-  cfg.block_threshold = options.block_threshold;
-  cfg.block_size = options.block_size;
   client_ = std::make_unique<azure::BlobClient>(cfg);
 }
 

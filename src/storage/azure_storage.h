@@ -9,22 +9,18 @@
 #include <optional>
 #include <string>
 
-#include "cloud/retry.h"
+#include "cloud/engine.h"
 #include "azure/blob_client.h"
 #include "storage/remote_keys.h"
 
 namespace gan {
 
-struct AzureOptions {
+struct AzureOptions : cloud::ClientConfig {  // retries, concurrency, block sizes
   // --azure-endpoint URL (Azurite: http://127.0.0.1:10000/devstoreaccount1; sovereign clouds:
   // https://account.blob.core.chinacloudapi.cn). "" = AZURE_STORAGE_BLOB_ENDPOINT, the connection
   // string's BlobEndpoint, else https://<account>.blob.core.windows.net.
   std::string endpoint;
   std::optional<azure::AzureCredential> credential;  // unset = resolve_credential (environment, IMDS)
-  cloud::RetryPolicy retry;
-  int concurrency = 8;
-  int64_t block_threshold = 16ll << 20;
-  int64_t block_size = 8ll << 20;
 };
 
 // The reference system's `-c azure_storage`: container gan-training-storage of the account named by

@@ -15,20 +15,16 @@
 #include <string>
 
 #include "aws/credentials_types.h"
-#include "cloud/retry.h"
+#include "cloud/engine.h"
 #include "cloud/token_cache.h"
 #include "storage/s3_storage.h"
 
 namespace gan {
 
-struct GcsOptions {
+struct GcsOptions : cloud::ClientConfig {  // retries, concurrency, multipart sizes
   std::string endpoint;  // "" = GCS_ENDPOINT_URL, else https://storage.googleapis.com
   std::optional<aws::Credentials> hmac;        // unset = from the environment (see above)
   std::shared_ptr<cloud::TokenCache> tokens;   // unset = the GCE metadata server
-  cloud::RetryPolicy retry;
-  int concurrency = 8;
-  int64_t multipart_threshold = 16ll << 20;
-  int64_t part_size = 8ll << 20;
 };
 
 class GcsStorage : public S3Storage {

@@ -63,7 +63,7 @@ std::string content_type_for_key(const std::string& key) {
 }
 
 void RemoteStorage::put(const std::string& key, const std::string& bytes) {
-  write([&] { return client_->put(bucket_, full_key(key), bytes, "", 0, content_type_for_key(key)); });
+  write([&] { return client_->put(bucket_, full_key(key), bytes, content_type_for_key(key)); });
 }
 
 void RemoteStorage::put_file(const std::string& key, const std::string& local_path) {
@@ -71,7 +71,7 @@ void RemoteStorage::put_file(const std::string& key, const std::string& local_pa
 }
 
 std::optional<std::string> RemoteStorage::get(const std::string& key) {
-  return remote_call([&] { return client_->get(bucket_, full_key(key), std::nullopt); });
+  return remote_call([&] { return client_->get(bucket_, full_key(key)); });
 }
 
 std::optional<ObjectInfo> RemoteStorage::stat(const std::string& key) {
@@ -82,7 +82,7 @@ std::optional<ObjectInfo> RemoteStorage::stat(const std::string& key) {
 
 std::vector<ObjectInfo> RemoteStorage::list(const std::string& prefix) {
   const std::string names = remote_list_prefix(prefix_, prefix);
-  cloud::Listing l = remote_call([&] { return client_->list(bucket_, names, ""); });
+  cloud::Listing l = remote_call([&] { return client_->list(bucket_, names); });
   std::vector<ObjectInfo> listed;
   for (auto& o : l.objects) listed.push_back(ObjectInfo{o.key, o.size, o.last_modified});
   return remote_objects(prefix_, std::move(listed));

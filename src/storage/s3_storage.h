@@ -9,16 +9,12 @@
 
 namespace gan {
 
-struct S3Options {
+struct S3Options : cloud::ClientConfig {  // retries, concurrency, multipart sizes
   std::string endpoint;  // --s3-endpoint URL (MinIO, Ceph, GCS interop); "" = AWS, or AWS_ENDPOINT_URL_S3
   std::string region;    // --region; "" = AWS_REGION, AWS_DEFAULT_REGION, the profile, IMDS, us-east-1
   std::string profile;   // "" = AWS_PROFILE or "default"
   bool path_style = false;  // force path-style addressing on AWS
   std::shared_ptr<aws::CredentialsCache> credentials;  // null = the default chain (env, files, IMDSv2)
-  cloud::RetryPolicy retry;
-  int concurrency = 8;                        // multipart parts in flight
-  int64_t multipart_threshold = 16ll << 20;  // bytes
-  int64_t part_size = 8ll << 20;             // bytes (grown for files over 80 GB)
 };
 
 // The reference system's `-c aws_s3`: runs at the root of bucket gan-training-storage.
@@ -38,13 +34,9 @@ class S3Storage : public RemoteStorage {
   // Any service that speaks S3's protocol (GCS): `scheme`://bucket[/prefix] over `client`, the
   // bucket name max_bucket characters at most.
   S3Storage(const std::string& url, const std::string& scheme, size_t max_bucket);
-  // Opens the client for `cfg` with the options' retries, concurrency and multipart sizes.
-  template <class Options>
-  void open_client(aws::S3ClientConfig cfg, const Options& options) {
-    cfg.retry = options.retry;
-    cfg.concurrency = options.concurrency;
-    cfg.multipart_threshold = options.multipart_threshold;
-    cfg.part_size = options.part_size;
+  // Opens the client for `cfg` with the options' client settings.
+  void open_client(aws::S3ClientConfig cfg, const cloud::ClientConfig& options) {
+    static_cast<cloud::ClientConfig&>(cfg) = options;
     client_ = std::make_unique<aws::S3Client>(std::move(cfg));
   }
   bool permanent(const std::exception& e) const override {

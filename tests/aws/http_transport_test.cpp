@@ -167,16 +167,16 @@ TEST(HttpTransport, S3CallsStopEndlessBodiesWithoutRetryingAndLeaveNoPartialFile
   cfg.credentials = static_creds();
   aws::S3Client s3(cfg);
   try {
-    s3.list_objects("bucket", "run/");
+    s3.list("bucket", "run/");
     FAIL() << "a listing that never ends was read";
   } catch (const cloud::ResponseTooLarge& e) {
     EXPECT_NE(std::string(e.what()).find("/bucket"), std::string::npos) << e.what();
   }
   EXPECT_EQ(server.requests(), 1) << "a body past its limit is no network failure to retry";
   // A whole object with no stated length: 64 MiB at most, in memory or in a file.
-  EXPECT_THROW(s3.get_object("bucket", "run/a"), cloud::ResponseTooLarge);
+  EXPECT_THROW(s3.get("bucket", "run/a"), cloud::ResponseTooLarge);
   const std::string path = dir.path() + "/download.bin";
-  EXPECT_THROW(s3.get_object_to_file("bucket", "run/a", path), cloud::ResponseTooLarge);
+  EXPECT_THROW(s3.get_to_file("bucket", "run/a", path), cloud::ResponseTooLarge);
   EXPECT_FALSE(std::ifstream(path).good()) << "a partial download was left at " << path;
   EXPECT_LE(sent.load(), 3 * (64ll << 20) + (64ll << 20));
 }

@@ -57,7 +57,7 @@ TEST(S3IntegrationBench, DISABLED_Throughput256MiBUploadVersusAwsCli) {
     ASSERT_EQ(std::system(cli.c_str()), 0) << cli;
     theirs.push_back(seconds_since(t0));
   }
-  auto head = s3.head_object("gan-test", "bench/ours.bin");
+  auto head = s3.head("gan-test", "bench/ours.bin");
   ASSERT_TRUE(head);
   EXPECT_EQ(head->size, static_cast<int64_t>(size));
   const double a = median(ours), b = median(theirs);

@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "cloud/json.h"
-#include "cloud/paging.h"
 #include "cloud/retry.h"
 #include "aws/s3_client.h"
+#include "cloud/upload.h"
 #include "cloud/xml.h"
 #include "tests/aws/fake_server.h"
 #include "tests/aws/fixture.h"
@@ -39,10 +39,13 @@ std::thread set_later(std::atomic<bool>* flag, int ms) {
 
 TEST(S3Client, PartSizeKeepsAtMostTenThousandPartsOfAtLeastFiveMiB) {
   constexpr int64_t MiB = 1 << 20;
-  EXPECT_EQ(aws::S3Client::choose_part_size(100 * MiB, 8 * MiB), 8 * MiB);
-  EXPECT_EQ(aws::S3Client::choose_part_size(100 * MiB, 1 * MiB), 5 * MiB);  // S3's minimum
+  auto choose_part_size = [](int64_t size, int64_t preferred) {
+    return cloud::choose_part_size(size, preferred, aws::S3Client::kMinPartSize, aws::S3Client::kMaxParts);
+  };
+  EXPECT_EQ(choose_part_size(100 * MiB, 8 * MiB), 8 * MiB);
+  EXPECT_EQ(choose_part_size(100 * MiB, 1 * MiB), 5 * MiB);  // S3's minimum
   for (int64_t size : {int64_t(1) << 30, int64_t(100) << 30, int64_t(1000) << 30, int64_t(5) << 40}) {
-    int64_t part = aws::S3Client::choose_part_size(size, 8 * MiB);
+    int64_t part = choose_part_size(size, 8 * MiB);
     EXPECT_GE(part, 5 * MiB);
     EXPECT_EQ(part % MiB, 0);
     EXPECT_LE((size + part - 1) / part, 10000) << size;
@@ -154,7 +157,7 @@ TEST(S3Client, ListingStopsWhenTheServerRepeatsItsContinuationToken) {
   cfg.credentials = static_creds();
   aws::S3Client s3(cfg);
   try {
-    aws::S3Listing l = s3.list_objects("bucket", "run/");
+    cloud::Listing l = s3.list("bucket", "run/");
     FAIL() << "listed " << l.objects.size() << " objects from a server repeating its token";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("LIST s3://bucket/run/"), std::string::npos) << e.what();
@@ -333,7 +336,7 @@ TEST(S3Client, CancelledClientStopsStalledCallsAndTheirRetries) {
     });
     auto t0 = std::chrono::steady_clock::now();
     try {
-      if (std::string(what) == "PutObject") s3.put_object("bucket", "k", "bytes");
+      if (std::string(what) == "PutObject") s3.put("bucket", "k", "bytes");
       else s3.put_file("bucket", "big", big);
       FAIL() << "a server that never answers cannot take an upload";
     } catch (const aws::S3Error& e) {
@@ -346,7 +349,7 @@ TEST(S3Client, CancelledClientStopsStalledCallsAndTheirRetries) {
   // While cancelled, a new call fails at once without a request.
   const int before = hung.connections();
   auto t0 = std::chrono::steady_clock::now();
-  EXPECT_THROW(s3.get_object("bucket", "k"), aws::S3Error);
+  EXPECT_THROW(s3.get("bucket", "k"), aws::S3Error);
   EXPECT_LT(seconds_since(t0), 0.1);
   EXPECT_EQ(hung.connections(), before);
 }

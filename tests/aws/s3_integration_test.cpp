@@ -77,37 +77,37 @@ TEST_F(S3Integration, PutGetRangeHeadListDelete) {
   aws::S3Client s3(config());
   const std::string key = "run/a b+c=d@e?f%g~h/\xc3\xa9\xf0\x9f\x98\x80.txt";
   const std::string body = "Welcome to Amazon S3. " + gan_test::random_bytes(1000, 1);
-  s3.put_object("gan-test", key, body, "text/plain");
-  EXPECT_EQ(s3.get_object("gan-test", key).value(), body);
-  EXPECT_EQ(s3.get_object("gan-test", key, std::make_pair<int64_t, int64_t>(0, 9)).value(), "Welcome to");
-  auto head = s3.head_object("gan-test", key);
+  s3.put("gan-test", key, body, "text/plain");
+  EXPECT_EQ(s3.get("gan-test", key).value(), body);
+  EXPECT_EQ(s3.get("gan-test", key, std::make_pair<int64_t, int64_t>(0, 9)).value(), "Welcome to");
+  auto head = s3.head("gan-test", key);
   ASSERT_TRUE(head);
   EXPECT_EQ(head->size, static_cast<int64_t>(body.size()));
   EXPECT_EQ(head->etag, "\"" + cloud::hex(cloud::md5(body)) + "\"");
-  EXPECT_FALSE(s3.get_object("gan-test", "run/missing"));
-  EXPECT_FALSE(s3.head_object("gan-test", "run/missing"));
+  EXPECT_FALSE(s3.get("gan-test", "run/missing"));
+  EXPECT_FALSE(s3.head("gan-test", "run/missing"));
 
-  for (int i = 0; i < 7; i++) s3.put_object("gan-test", "list/p/" + std::to_string(i), std::to_string(i));
-  s3.put_object("gan-test", "list/q/x", "x");
-  aws::S3Listing all = s3.list_objects("gan-test", "list/", "", 2);  // 4 pages of 2
+  for (int i = 0; i < 7; i++) s3.put("gan-test", "list/p/" + std::to_string(i), std::to_string(i));
+  s3.put("gan-test", "list/q/x", "x");
+  cloud::Listing all = s3.list("gan-test", "list/", "", 2);  // 4 pages of 2
   ASSERT_EQ(all.objects.size(), 8u);
   EXPECT_EQ(all.objects[0].key, "list/p/0");
   EXPECT_EQ(all.objects[7].key, "list/q/x");
-  aws::S3Listing dirs = s3.list_objects("gan-test", "list/", "/");
+  cloud::Listing dirs = s3.list("gan-test", "list/", "/");
   EXPECT_EQ(dirs.common_prefixes, (std::vector<std::string>{"list/p/", "list/q/"}));
 
-  s3.delete_object("gan-test", key);
-  EXPECT_FALSE(s3.head_object("gan-test", key));
-  s3.delete_object("gan-test", key);  // deleting what is gone is fine
+  s3.remove("gan-test", key);
+  EXPECT_FALSE(s3.head("gan-test", key));
+  s3.remove("gan-test", key);  // deleting what is gone is fine
   EXPECT_EQ(stat("rejected"), 0) << "the proxy rejected a signature";
   EXPECT_GT(stat("verified"), 20);
 }
 
 TEST_F(S3Integration, ConnectionsAreReusedWithinAThread) {
   aws::S3Client s3(config());
-  s3.put_object("gan-test", "reuse/a", "a");
+  s3.put("gan-test", "reuse/a", "a");
   stack_->proxy("reset");  // the control request itself used a connection of its own
-  for (int i = 0; i < 20; i++) s3.put_object("gan-test", "reuse/" + std::to_string(i), "x");
+  for (int i = 0; i < 20; i++) s3.put("gan-test", "reuse/" + std::to_string(i), "x");
   EXPECT_EQ(stat("requests"), 20);
   EXPECT_LE(stat("connections"), 2) << "each request opened a new connection";
 }
@@ -122,15 +122,15 @@ TEST_F(S3Integration, MultipartUploadInParallelPartsAndDottedBucket) {
   EXPECT_EQ(stat("parts"), 3);
   EXPECT_EQ(stat("parts_in_flight_max"), 3) << "the parts were not uploaded in parallel (concurrency 3)";
   const std::string out = dir_.path() + "/down.bin";
-  ASSERT_TRUE(s3.get_object_to_file("gan.dotted", "ckpt/generator.safetensors", out));
+  ASSERT_TRUE(s3.get_to_file("gan.dotted", "ckpt/generator.safetensors", out));
   EXPECT_TRUE(gan_test::read_file(out) == data);
-  EXPECT_FALSE(s3.get_object_to_file("gan.dotted", "ckpt/none", out));
+  EXPECT_FALSE(s3.get_to_file("gan.dotted", "ckpt/none", out));
   EXPECT_EQ(stat("rejected"), 0);
 }
 
 TEST_F(S3Integration, PresignedGetDownloadsTheObject) {
   aws::S3Client s3(config());
-  s3.put_object("gan-test", "share/generator x.bin", "weights");
+  s3.put("gan-test", "share/generator x.bin", "weights");
   std::string url = s3.presign_get("gan-test", "share/generator x.bin", 600);
   cloud::HttpTransport t;
   cloud::HttpRequest r;
@@ -148,8 +148,8 @@ TEST_F(S3Integration, RetriesServerErrorsThrottlingResetsAndStalls) {
   faults(R"([{"kind":"500","count":2,"method":"PUT"},{"kind":"503","count":2,"method":"PUT"},
              {"kind":"reset","count":2,"method":"PUT"},{"kind":"stall","seconds":4,"count":1,"method":"PUT"},
              {"kind":"503","count":1,"method":"GET"},{"kind":"reset","count":1,"method":"GET"}])");
-  s3.put_object("gan-test", "faults/one.txt", "payload");
-  EXPECT_EQ(s3.get_object("gan-test", "faults/one.txt").value(), "payload");
+  s3.put("gan-test", "faults/one.txt", "payload");
+  EXPECT_EQ(s3.get("gan-test", "faults/one.txt").value(), "payload");
   EXPECT_EQ(stat("faults"), 9);
 }
 
@@ -159,7 +159,7 @@ TEST_F(S3Integration, GivesUpAfterTheRetryBudgetWithATransientError) {
   aws::S3Client s3(cfg);
   faults(R"([{"kind":"503","count":100,"method":"PUT"}])");
   try {
-    s3.put_object("gan-test", "faults/never.txt", "x");
+    s3.put("gan-test", "faults/never.txt", "x");
     FAIL() << "expected an S3Error";
   } catch (const aws::S3Error& e) {
     EXPECT_TRUE(e.transient());
@@ -171,22 +171,22 @@ TEST_F(S3Integration, GivesUpAfterTheRetryBudgetWithATransientError) {
 TEST_F(S3Integration, CorrectsClockSkewFromTheServerDate) {
   aws::S3Client s3(config());
   stack_->proxy("skew", R"({"seconds": 3600})");
-  s3.put_object("gan-test", "skew/a.txt", "a");
+  s3.put("gan-test", "skew/a.txt", "a");
   EXPECT_NEAR(static_cast<double>(s3.clock_skew()), 3600.0, 5.0);
-  EXPECT_EQ(s3.get_object("gan-test", "skew/a.txt").value(), "a");
+  EXPECT_EQ(s3.get("gan-test", "skew/a.txt").value(), "a");
   EXPECT_EQ(stat("rejected"), 1);  // only the first request, before the correction
 }
 
 TEST_F(S3Integration, ExpiredTokenRefreshesCredentialsAndRetriesOnce) {
   aws::S3Client s3(config());
-  s3.put_object("gan-test", "token/a.txt", "a");
+  s3.put("gan-test", "token/a.txt", "a");
   int before = provider_->loads.load();
   faults(R"([{"kind":"expired_token","count":1}])");
-  s3.put_object("gan-test", "token/b.txt", "b");
+  s3.put("gan-test", "token/b.txt", "b");
   EXPECT_EQ(provider_->loads.load(), before + 1);
   faults(R"([{"kind":"expired_token","count":2}])");
   try {
-    s3.put_object("gan-test", "token/c.txt", "c");
+    s3.put("gan-test", "token/c.txt", "c");
     FAIL() << "a token that stays expired must fail";
   } catch (const aws::S3Error& e) {
     EXPECT_EQ(e.code(), "ExpiredToken");
@@ -202,8 +202,8 @@ TEST_F(S3Integration, SessionTokenIsSignedAndAccepted) {
   c.session_token = "FwoGZXIvYXdzEJr//////////wEaDOGan+Token=";
   cfg.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
   aws::S3Client s3(cfg);
-  s3.put_object("gan-test", "token/session.txt", "s");
-  EXPECT_EQ(s3.get_object("gan-test", "token/session.txt").value(), "s");
+  s3.put("gan-test", "token/session.txt", "s");
+  EXPECT_EQ(s3.get("gan-test", "token/session.txt").value(), "s");
   EXPECT_EQ(stat("rejected"), 0);
 }
 
@@ -251,9 +251,9 @@ TEST_F(S3Integration, ProxyRejectsATokenOrPayloadHashThatIsNotSigned) {
 TEST_F(S3Integration, WrongRegionIsResignedForTheBucketsRegion) {
   aws::S3Client s3(config());
   stack_->proxy("region", R"({"name": "eu-west-1"})");
-  s3.put_object("gan-test", "region/a.txt", "a");
+  s3.put("gan-test", "region/a.txt", "a");
   EXPECT_EQ(s3.region(), "eu-west-1");
-  EXPECT_EQ(s3.get_object("gan-test", "region/a.txt").value(), "a");
+  EXPECT_EQ(s3.get("gan-test", "region/a.txt").value(), "a");
 }
 
 TEST_F(S3Integration, CompleteMultipartErrorInA200IsRetried) {
@@ -264,7 +264,7 @@ TEST_F(S3Integration, CompleteMultipartErrorInA200IsRetried) {
              {"kind":"500","count":2,"method":"PUT","match":"partNumber=2"},
              {"kind":"reset","count":1,"method":"PUT","match":"partNumber=1"}])");
   s3.put_file("gan-test", "mp/error200.bin", path);
-  EXPECT_TRUE(s3.get_object("gan-test", "mp/error200.bin").value() == data);
+  EXPECT_TRUE(s3.get("gan-test", "mp/error200.bin").value() == data);
   EXPECT_EQ(stat("faults"), 4);
 }
 
@@ -274,7 +274,7 @@ TEST_F(S3Integration, LostCompleteAnswerStillCountsAsUploaded) {
   const std::string path = gan_test::write_file(dir_.path() + "/mp.bin", data);
   faults(R"([{"kind":"drop_response","count":1,"method":"POST","match":"uploadId="}])");
   s3.put_file("gan-test", "mp/dropped.bin", path);
-  EXPECT_TRUE(s3.get_object("gan-test", "mp/dropped.bin").value() == data);
+  EXPECT_TRUE(s3.get("gan-test", "mp/dropped.bin").value() == data);
 }
 
 TEST_F(S3Integration, FailedPartAbortsTheUpload) {
@@ -284,14 +284,14 @@ TEST_F(S3Integration, FailedPartAbortsTheUpload) {
   const std::string path = gan_test::write_file(dir_.path() + "/mp.bin", gan_test::random_bytes(11 * MiB, 5));
   faults(R"([{"kind":"500","count":100,"method":"PUT","match":"partNumber=2"}])");
   EXPECT_THROW(s3.put_file("gan-test", "mp/aborted.bin", path), aws::S3Error);
-  EXPECT_FALSE(s3.head_object("gan-test", "mp/aborted.bin"));
+  EXPECT_FALSE(s3.head("gan-test", "mp/aborted.bin"));
   EXPECT_EQ(stat("aborts"), 1) << "one AbortMultipartUpload (DELETE ?uploadId=) was expected";
 }
 
 TEST_F(S3Integration, ErrorsNameTheProblem) {
   aws::S3Client bad_secret(config("S3RVER", "not-the-secret"));
   try {
-    bad_secret.put_object("gan-test", "x", "x");
+    bad_secret.put("gan-test", "x", "x");
     FAIL();
   } catch (const aws::S3Error& e) {
     EXPECT_EQ(e.code(), "SignatureDoesNotMatch");
@@ -300,7 +300,7 @@ TEST_F(S3Integration, ErrorsNameTheProblem) {
   }
   aws::S3Client s3(config());
   try {
-    s3.put_object("no-such-bucket", "x", "x");
+    s3.put("no-such-bucket", "x", "x");
     FAIL();
   } catch (const aws::S3Error& e) {
     EXPECT_EQ(e.code(), "NoSuchBucket");
@@ -311,7 +311,7 @@ TEST_F(S3Integration, ErrorsNameTheProblem) {
   cfg.retry.max_attempts = 2;
   aws::S3Client down(cfg);
   try {
-    down.get_object("gan-test", "x");
+    down.get("gan-test", "x");
     FAIL();
   } catch (const aws::S3Error& e) {
     EXPECT_TRUE(e.transient());
@@ -325,7 +325,7 @@ TEST_F(S3Integration, AwsCliReadsWhatWeWriteAndWeReadWhatItWrites) {
   aws::S3Client s3(config());
   const std::string small = gan_test::random_bytes(3000, 6), big = gan_test::random_bytes(12 * MiB + 7, 7);
   const std::string big_path = gan_test::write_file(dir_.path() + "/big.bin", big);
-  s3.put_object("gan-test", "interop/ours small.bin", small);
+  s3.put("gan-test", "interop/ours small.bin", small);
   s3.put_file("gan-test", "interop/ours-big.bin", big_path);
   const std::string env = "AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_EC2_METADATA_DISABLED=true "
                           "AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null ";
@@ -336,6 +336,6 @@ TEST_F(S3Integration, AwsCliReadsWhatWeWriteAndWeReadWhatItWrites) {
   EXPECT_TRUE(gan_test::read_file(dir_.path() + "/b.bin") == big);
   // The reverse: the CLI uploads (multipart above its 8 MiB threshold), we download.
   ASSERT_EQ(std::system((aws + big_path + " 's3://gan-test/interop/theirs big.bin'").c_str()), 0);
-  EXPECT_TRUE(s3.get_object("gan-test", "interop/theirs big.bin").value() == big);
+  EXPECT_TRUE(s3.get("gan-test", "interop/theirs big.bin").value() == big);
   EXPECT_EQ(stat("rejected"), 0);
 }

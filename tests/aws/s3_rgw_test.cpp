@@ -53,19 +53,19 @@ TEST_F(S3IntegrationRgw, ObjectCallsWithAwkwardKeys) {
   aws::S3Client s3(config());
   const std::string key = "run/a b+c=d@e?f%g~h/\xc3\xa9\xf0\x9f\x98\x80.txt";
   const std::string body = "Welcome to Amazon S3. " + gan_test::random_bytes(3000, 11);
-  EXPECT_EQ(s3.put_object("gan-test", key, body, "text/plain"), "\"" + cloud::hex(cloud::md5(body)) + "\"");
-  EXPECT_EQ(s3.get_object("gan-test", key).value(), body);
-  EXPECT_EQ(s3.get_object("gan-test", key, std::make_pair<int64_t, int64_t>(0, 9)).value(), "Welcome to");
-  EXPECT_EQ(s3.head_object("gan-test", key)->size, static_cast<int64_t>(body.size()));
-  EXPECT_FALSE(s3.get_object("gan-test", "run/missing"));
-  EXPECT_FALSE(s3.head_object("gan-test", "run/missing"));
-  for (int i = 0; i < 5; i++) s3.put_object("gan-test", "rgwlist/p/" + std::to_string(i), "x");
-  s3.put_object("gan-test", "rgwlist/q/x", "x");
-  EXPECT_EQ(s3.list_objects("gan-test", "rgwlist/", "", 2).objects.size(), 6u);  // 3 pages
-  EXPECT_EQ(s3.list_objects("gan-test", "rgwlist/", "/").common_prefixes,
+  EXPECT_EQ(s3.put("gan-test", key, body, "text/plain"), "\"" + cloud::hex(cloud::md5(body)) + "\"");
+  EXPECT_EQ(s3.get("gan-test", key).value(), body);
+  EXPECT_EQ(s3.get("gan-test", key, std::make_pair<int64_t, int64_t>(0, 9)).value(), "Welcome to");
+  EXPECT_EQ(s3.head("gan-test", key)->size, static_cast<int64_t>(body.size()));
+  EXPECT_FALSE(s3.get("gan-test", "run/missing"));
+  EXPECT_FALSE(s3.head("gan-test", "run/missing"));
+  for (int i = 0; i < 5; i++) s3.put("gan-test", "rgwlist/p/" + std::to_string(i), "x");
+  s3.put("gan-test", "rgwlist/q/x", "x");
+  EXPECT_EQ(s3.list("gan-test", "rgwlist/", "", 2).objects.size(), 6u);  // 3 pages
+  EXPECT_EQ(s3.list("gan-test", "rgwlist/", "/").common_prefixes,
             (std::vector<std::string>{"rgwlist/p/", "rgwlist/q/"}));
-  s3.delete_object("gan-test", key);
-  EXPECT_FALSE(s3.head_object("gan-test", key));
+  s3.remove("gan-test", key);
+  EXPECT_FALSE(s3.head("gan-test", key));
 }
 
 TEST_F(S3IntegrationRgw, MultipartPartsMeetTheMinimumAndTheEtagCountsThem) {
@@ -75,13 +75,13 @@ TEST_F(S3IntegrationRgw, MultipartPartsMeetTheMinimumAndTheEtagCountsThem) {
   std::string etag = s3.put_file("gan.dotted", "ckpt/state.safetensors", path);
   EXPECT_NE(etag.find("-3"), std::string::npos) << etag;
   const std::string out = dir_.path() + "/down.bin";
-  ASSERT_TRUE(s3.get_object_to_file("gan.dotted", "ckpt/state.safetensors", out));
+  ASSERT_TRUE(s3.get_to_file("gan.dotted", "ckpt/state.safetensors", out));
   EXPECT_TRUE(gan_test::read_file(out) == data);
 }
 
 TEST_F(S3IntegrationRgw, PresignedUrlAndErrors) {
   aws::S3Client s3(config());
-  s3.put_object("gan-test", "share/g x.bin", "weights");
+  s3.put("gan-test", "share/g x.bin", "weights");
   cloud::HttpRequest r;
   r.url = s3.presign_get("gan-test", "share/g x.bin", 300);
   cloud::HttpResponse resp = cloud::HttpTransport().perform(r);
@@ -90,13 +90,13 @@ TEST_F(S3IntegrationRgw, PresignedUrlAndErrors) {
 
   aws::S3Client bad(config("wrong-secret"));
   try {
-    bad.put_object("gan-test", "x", "x");
+    bad.put("gan-test", "x", "x");
     FAIL();
   } catch (const aws::S3Error& e) {
     EXPECT_EQ(e.code(), "SignatureDoesNotMatch") << e.what();
   }
   try {
-    s3.put_object("no-such-bucket", "x", "x");
+    s3.put("no-such-bucket", "x", "x");
     FAIL();
   } catch (const aws::S3Error& e) {
     EXPECT_EQ(e.code(), "NoSuchBucket") << e.what();

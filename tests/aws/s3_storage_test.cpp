@@ -29,6 +29,19 @@ namespace {
 
 constexpr int64_t MiB = 1 << 20;
 
+// Options for a local test server: us-east-1, both keys `key`, files above 6 MiB in 5 MiB parts.
+gan::S3Options server_options(const std::string& endpoint, const std::string& key = "S3RVER") {
+  gan::S3Options o;
+  o.endpoint = endpoint;
+  o.region = "us-east-1";
+  aws::Credentials c;
+  c.access_key_id = c.secret_access_key = key;
+  o.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+  o.multipart_threshold = 6 * MiB;
+  o.part_size = 5 * MiB;
+  return o;
+}
+
 class S3IntegrationStorage : public ::testing::Test {
  public:
   static gan::UploadQueueOptions queue_options() {
@@ -47,17 +60,10 @@ class S3IntegrationStorage : public ::testing::Test {
     stack_->proxy("reset");
   }
   gan::S3Options options() const {
-    gan::S3Options o;
-    o.endpoint = stack_->endpoint();
-    o.region = "us-east-1";
-    aws::Credentials c;
-    c.access_key_id = c.secret_access_key = "S3RVER";
-    o.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+    gan::S3Options o = server_options(stack_->endpoint());
     o.retry.base_delay_s = 0.02;
     o.retry.max_delay_s = 0.3;
     o.retry.max_attempts = 4;
-    o.multipart_threshold = 6 * MiB;
-    o.part_size = 5 * MiB;
     o.concurrency = 2;
     return o;
   }
@@ -212,14 +218,7 @@ TEST_F(S3IntegrationStorage, QueueKilledWhileNonEmptyIsResumedAndUploadsTheRest)
 TEST(UploadQueueOverS3, ShutdownIsBoundedByTheDrainTimeoutAgainstAHungServer) {
   gan_test::HangingServer hung;
   gan_test::TempDir dir;
-  gan::S3Options o;
-  o.endpoint = hung.endpoint();
-  o.region = "us-east-1";
-  aws::Credentials c;
-  c.access_key_id = c.secret_access_key = "S3RVER";
-  o.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
-  o.multipart_threshold = 6 * MiB;
-  o.part_size = 5 * MiB;
+  gan::S3Options o = server_options(hung.endpoint());
   auto remote = std::make_shared<gan::S3Storage>("s3://gan-test/hung", o);
   const std::string journal = dir.path() + "/journal";
   auto t0 = std::chrono::steady_clock::now();
@@ -269,12 +268,7 @@ TEST(S3StorageTls, CurlCaBundleIsTheCaFileTrustedForTheEndpoint) {
   gan_test::Child server({"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert",
                           d + "/cert.pem", "-key", d + "/key.pem", "-www"},
                          "ACCEPT", 20, "", true);
-  gan::S3Options o;
-  o.endpoint = "https://127.0.0.1:" + std::to_string(port);
-  o.region = "us-east-1";
-  aws::Credentials c;
-  c.access_key_id = c.secret_access_key = "S3RVER";
-  o.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+  gan::S3Options o = server_options("https://127.0.0.1:" + std::to_string(port));
   o.retry.max_attempts = 1;
   unsetenv("CURL_CA_BUNDLE");
   try {
@@ -337,14 +331,7 @@ TEST(UploadQueueOverS3, EveryPartOfAMultipartUploadIsTheVersionQueued) {
       res.status = 400;
     }
   });
-  gan::S3Options o;
-  o.endpoint = server.endpoint();
-  o.region = "us-east-1";
-  aws::Credentials c;
-  c.access_key_id = c.secret_access_key = "KEY";
-  o.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
-  o.multipart_threshold = 6 * MiB;
-  o.part_size = 5 * MiB;
+  gan::S3Options o = server_options(server.endpoint(), "KEY");
   o.concurrency = 1;  // part 2 is read after part 1 is answered
   auto remote = std::make_shared<gan::S3Storage>("s3://bucket/runs", o);
   gan::UploadQueue q(remote, dir.path() + "/journal", S3IntegrationStorage::queue_options());

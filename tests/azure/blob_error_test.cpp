@@ -70,7 +70,7 @@ TEST(AzureBlobErrors, NoCredentialsListsEverySourceTried) {
   cfg.credential = rc.credential;
   azure::BlobClient c(cfg);
   try {
-    c.get_blob("gan-training-storage", "x");
+    c.get("gan-training-storage", "x");
     FAIL() << "no error";
   } catch (const azure::BlobError& e) {
     std::string m = e.what();
@@ -98,7 +98,7 @@ TEST(AzureBlobErrors, ListingStopsWhenTheServiceRepeatsItsMarker) {
   cfg.credential.key = azure::kDevKey;
   azure::BlobClient c(cfg);
   try {
-    azure::BlobListing l = c.list_blobs("gan", "run/");
+    cloud::Listing l = c.list("gan", "run/");
     FAIL() << "listed " << l.objects.size() << " blobs from a service repeating its marker";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("LIST az://devstoreaccount1/gan/run/"), std::string::npos) << e.what();

@@ -68,7 +68,7 @@ TEST(AzureManagedIdentity, BlobClientSendsAndRefreshesTheBearerToken) {
   st->proxy("reset");
   st->proxy("faults", R"([{"kind":"401","count":1}])");  // the first token "expired early"
   try {
-    c.get_blob("calls", "x");
+    c.get("calls", "x");
     FAIL() << "Azurite accepted a fake bearer token";
   } catch (const azure::BlobError& e) {
     // The 401 made the client fetch a second token and retry; Azurite (no --oauth) then refused
@@ -113,20 +113,20 @@ TEST(AzureManagedIdentity, AzuriteWithOAuthAcceptsTheToken) {
   }
   md->call("POST", "/__fake/config", R"({"jwt":true})");
   cfg.credential.tokens = std::make_shared<cloud::TokenCache>(std::make_shared<azure::ManagedIdentitySource>(md->url()));
-  cfg.block_threshold = 1 << 20;
-  cfg.block_size = 256 << 10;
+  cfg.multipart_threshold = 1 << 20;
+  cfg.part_size = 256 << 10;
   azure::BlobClient c(cfg);
   c.create_container("identity");
-  c.put_blob("identity", "run/summary.json", "{\"Epoch\":1}", "application/json");
-  EXPECT_EQ(c.get_blob("identity", "run/summary.json"), "{\"Epoch\":1}");
+  c.put("identity", "run/summary.json", "{\"Epoch\":1}", "application/json");
+  EXPECT_EQ(c.get("identity", "run/summary.json"), "{\"Epoch\":1}");
   gan_test::TempDir d;
   const std::string big = gan_test::random_bytes((1 << 20) + 777, 9);
   c.put_file("identity", "run/checkpoint/state.safetensors", gan_test::write_file(d.path() + "/big", big));  // blocks
-  EXPECT_EQ(c.get_blob("identity", "run/checkpoint/state.safetensors"), big);
-  EXPECT_EQ(c.list_blobs("identity", "run/").objects.size(), 2u);
-  EXPECT_EQ(c.get_properties("identity", "run/summary.json")->size, 11);
-  c.delete_blob("identity", "run/summary.json");
-  EXPECT_FALSE(c.get_blob("identity", "run/summary.json"));
+  EXPECT_EQ(c.get("identity", "run/checkpoint/state.safetensors"), big);
+  EXPECT_EQ(c.list("identity", "run/").objects.size(), 2u);
+  EXPECT_EQ(c.head("identity", "run/summary.json")->size, 11);
+  c.remove("identity", "run/summary.json");
+  EXPECT_FALSE(c.get("identity", "run/summary.json"));
   EXPECT_EQ(cfg.credential.tokens->fetches(), 1);  // one token served every call
   EXPECT_THROW(c.sas_url("identity", "run/checkpoint/state.safetensors", 60), azure::NoSasLink);
   md->call("POST", "/__fake/config", R"({"jwt":false})");

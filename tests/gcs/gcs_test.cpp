@@ -425,8 +425,8 @@ TEST(GcsBearer, PartsInParallelAndALostCompleteAnswer) {
   const int in_flight = std::atoi(stats["max_in_flight"].c_str());
   EXPECT_GE(in_flight, 2) << "parts were not sent in parallel";
   EXPECT_LE(in_flight, 3) << "more parts in flight than cfg.concurrency";
-  EXPECT_EQ(c.get_object("gan-test", key), big);
-  c.delete_object("gan-test", key);
+  EXPECT_EQ(c.get("gan-test", key), big);
+  c.remove("gan-test", key);
 }
 
 // The GCE metadata flow itself: the header, expiry and refresh, transient failures retried.
@@ -451,7 +451,7 @@ TEST(GcsBearer, ListingStopsWhenTheServerRepeatsItsContinuationToken) {
   cfg.bearer = std::make_shared<cloud::TokenCache>(std::make_shared<FixedToken>());
   aws::S3Client c(cfg);
   try {
-    aws::S3Listing l = c.list_objects("bucket", "run/");
+    cloud::Listing l = c.list("bucket", "run/");
     FAIL() << "listed " << l.objects.size() << " objects from a server repeating its token";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("LIST gs://bucket/run/"), std::string::npos) << e.what();
