@@ -235,17 +235,13 @@ std::optional<std::string> ImdsClient::get(const std::string& path) {
   return std::nullopt;
 }
 
-CredentialsCache::CredentialsCache(std::shared_ptr<CredentialsProvider> provider)
-    : ExpiringCache(
-          [provider](int64_t now) {
-            std::string why;
-            if (auto c = provider->load(now, &why)) return *c;
-            throw CredentialsError("no AWS credentials from " + provider->name() + ": " + why);
-          },
-          false) {}
-
 CredentialsCache::CredentialsCache(std::vector<CredentialSource> chain)
     : ExpiringCache([chain](int64_t) { return first_in(chain); }, false) {}
+
+std::shared_ptr<CredentialsCache> static_credentials(Credentials c) {
+  c.source = "static";
+  return std::make_shared<CredentialsCache>([c](int64_t) { return c; });
+}
 
 std::shared_ptr<CredentialsCache> default_credentials(const std::string& profile) {
   return std::make_shared<CredentialsCache>(

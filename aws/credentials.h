@@ -25,24 +25,6 @@ class CredentialsError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-class CredentialsProvider {
- public:
-  virtual ~CredentialsProvider() = default;
-  virtual std::string name() const = 0;
-  // Credentials, or nullopt with *why saying what was missing ("AWS_ACCESS_KEY_ID is not set").
-  virtual std::optional<Credentials> load(int64_t now, std::string* why) = 0;
-};
-
-class StaticProvider : public CredentialsProvider {
- public:
-  explicit StaticProvider(Credentials c) : c_(std::move(c)) { c_.source = "static"; }
-  std::string name() const override { return "static keys"; }
-  std::optional<Credentials> load(int64_t, std::string*) override { return c_; }
-
- private:
-  Credentials c_;
-};
-
 // EC2 instance metadata, IMDSv2 only: a session token first (PUT /latest/api/token), then
 // every read carries it. Endpoint from AWS_EC2_METADATA_SERVICE_ENDPOINT (default
 // http://169.254.169.254); AWS_EC2_METADATA_DISABLED=true turns it off.
@@ -62,8 +44,8 @@ class ImdsClient {
   cloud::ExpiringCache<cloud::AccessToken> session_{[this](int64_t now) { return new_session(now); }, false};
 };
 
-// One source of the chain: its name (for the chain's error) and its load, which answers as
-// CredentialsProvider::load does.
+// One source of the chain: its name (for the chain's error) and its load, which gives
+// credentials, or nullopt with *why saying what was missing ("AWS_ACCESS_KEY_ID is not set").
 struct CredentialSource {
   std::string name;
   std::function<std::optional<Credentials>(std::string* why)> load;
@@ -79,13 +61,16 @@ CredentialSource shared_file_source(const std::string& profile = "");
 // read throws.
 CredentialSource imds_source(std::shared_ptr<ImdsClient> imds = nullptr);
 
-// The current credentials of `provider`, or of the first source in `chain` that has them; throws
-// CredentialsError when there are none (for a chain, listing every source tried). Thread-safe.
+// The current credentials of the first source in `chain` that has them (throws CredentialsError
+// listing every source tried when none has), or of `load`. Thread-safe.
 class CredentialsCache : public cloud::ExpiringCache<Credentials> {
  public:
-  explicit CredentialsCache(std::shared_ptr<CredentialsProvider> provider);
   explicit CredentialsCache(std::vector<CredentialSource> chain);
+  explicit CredentialsCache(std::function<Credentials(int64_t now)> load) : ExpiringCache(std::move(load), false) {}
 };
+
+// Fixed keys (source "static"): HMAC keys, test servers.
+std::shared_ptr<CredentialsCache> static_credentials(Credentials c);
 
 // Environment, shared files (profile), IMDSv2 — cached.
 std::shared_ptr<CredentialsCache> default_credentials(const std::string& profile = "");

@@ -43,7 +43,7 @@ GcsStorage::GcsStorage(const std::string& url, const GcsOptions& options) : S3St
   hmac_ = hmac.has_value();
   if (hmac) {
     source_ = hmac->source.empty() ? "HMAC keys" : hmac->source;
-    cfg.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(*hmac));
+    cfg.credentials = aws::static_credentials(*hmac);
   } else {
     cfg.bearer = options.tokens ? options.tokens
                                 : std::make_shared<cloud::TokenCache>(std::make_shared<gcs::GceMetadataSource>());

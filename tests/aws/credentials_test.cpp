@@ -27,22 +27,6 @@ std::initializer_list<std::pair<const char*, const char*>> clean_env = {
     {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"}, {"AWS_CONFIG_FILE", "/nonexistent/config"},
     {"AWS_EC2_METADATA_DISABLED", "true"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", nullptr}};
 
-class ExpiringProvider : public aws::CredentialsProvider {
- public:
-  int loads = 0;
-  int64_t lifetime = 600;
-  bool fail = false;
-  std::string name() const override { return "expiring"; }
-  std::optional<aws::Credentials> load(int64_t now, std::string*) override {
-    if (fail) throw aws::CredentialsError("source unavailable");
-    aws::Credentials c;
-    c.access_key_id = "AK" + std::to_string(++loads);
-    c.secret_access_key = "s";
-    c.expires_at = now + lifetime;
-    return c;
-  }
-};
-
 // The fake IMDSv2 server (tests/fixtures/s3/fake_imds.py) on a free port; control() changes what
 // it answers, stats() counts what it handed out.
 struct FakeImds {
@@ -130,15 +114,23 @@ TEST(Credentials, ChainTakesTheFirstSourceAndListsEverySourceTriedWhenNoneHasKey
 }
 
 TEST(Credentials, CacheRefreshesFiveMinutesBeforeExpiryAndAfterInvalidate) {
-  auto p = std::make_shared<ExpiringProvider>();
-  aws::CredentialsCache cache(p);
+  int loads = 0;
+  bool fail = false;
+  aws::CredentialsCache cache([&](int64_t now) {  // keys that last 10 minutes
+    if (fail) throw aws::CredentialsError("source unavailable");
+    aws::Credentials c;
+    c.access_key_id = "AK" + std::to_string(++loads);
+    c.secret_access_key = "s";
+    c.expires_at = now + 600;
+    return c;
+  });
   const int64_t t0 = 1000000;
   EXPECT_EQ(cache.get(t0).access_key_id, "AK1");           // expires t0 + 600
   EXPECT_EQ(cache.get(t0 + 299).access_key_id, "AK1");     // 301 s left: still good
   EXPECT_EQ(cache.get(t0 + 300).access_key_id, "AK2");     // 300 s left: refresh
   cache.invalidate();
   EXPECT_EQ(cache.get(t0 + 301).access_key_id, "AK3");
-  p->fail = true;  // a failed refresh keeps still-valid keys...
+  fail = true;  // a failed refresh keeps still-valid keys...
   EXPECT_EQ(cache.get(t0 + 301 + 400).access_key_id, "AK3");
   EXPECT_THROW(cache.get(t0 + 301 + 700), aws::CredentialsError);  // ...but not expired ones
 }

@@ -30,7 +30,7 @@ std::shared_ptr<aws::CredentialsCache> static_creds() {
   aws::Credentials c;
   c.access_key_id = "AKIDEXAMPLE";
   c.secret_access_key = "secret";
-  return std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+  return aws::static_credentials(c);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {

@@ -38,7 +38,7 @@ TEST(S3IntegrationBench, DISABLED_Throughput256MiBUploadVersusAwsCli) {
   cfg.endpoint = stack->direct_endpoint();
   aws::Credentials c;
   c.access_key_id = c.secret_access_key = "S3RVER";
-  cfg.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+  cfg.credentials = aws::static_credentials(c);
   // The CLI's defaults, for a like-for-like comparison: 8 MiB threshold and parts, 10 in flight.
   cfg.multipart_threshold = 8 << 20;
   cfg.part_size = 8 << 20;

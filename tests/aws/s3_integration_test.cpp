@@ -20,21 +20,6 @@ namespace {
 
 constexpr int64_t MiB = 1 << 20;
 
-// Counts loads, so tests can see a refresh happen.
-class CountingProvider : public aws::CredentialsProvider {
- public:
-  explicit CountingProvider(aws::Credentials c) : c_(std::move(c)) {}
-  std::string name() const override { return "counting"; }
-  std::optional<aws::Credentials> load(int64_t, std::string*) override {
-    loads++;
-    return c_;
-  }
-  std::atomic<int> loads{0};
-
- private:
-  aws::Credentials c_;
-};
-
 class S3Integration : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -48,10 +33,12 @@ class S3Integration : public ::testing::Test {
     aws::Credentials c;
     c.access_key_id = key;
     c.secret_access_key = secret;
-    provider_ = std::make_shared<CountingProvider>(c);
     aws::S3ClientConfig cfg;
     cfg.endpoint = stack_->endpoint();
-    cfg.credentials = std::make_shared<aws::CredentialsCache>(provider_);
+    cfg.credentials = std::make_shared<aws::CredentialsCache>([this, c](int64_t) {
+      loads_++;  // counted, so tests can see a refresh happen
+      return c;
+    });
     cfg.retry.base_delay_s = 0.01;
     cfg.retry.max_delay_s = 0.2;
     cfg.transport.low_speed_seconds = 2;
@@ -67,7 +54,7 @@ class S3Integration : public ::testing::Test {
   }
 
   const gan_test::S3Stack* stack_ = nullptr;
-  std::shared_ptr<CountingProvider> provider_;
+  std::atomic<int> loads_{0};
   gan_test::TempDir dir_;
 };
 
@@ -180,10 +167,10 @@ TEST_F(S3Integration, CorrectsClockSkewFromTheServerDate) {
 TEST_F(S3Integration, ExpiredTokenRefreshesCredentialsAndRetriesOnce) {
   aws::S3Client s3(config());
   s3.put("gan-test", "token/a.txt", "a");
-  int before = provider_->loads.load();
+  int before = loads_.load();
   faults(R"([{"kind":"expired_token","count":1}])");
   s3.put("gan-test", "token/b.txt", "b");
-  EXPECT_EQ(provider_->loads.load(), before + 1);
+  EXPECT_EQ(loads_.load(), before + 1);
   faults(R"([{"kind":"expired_token","count":2}])");
   try {
     s3.put("gan-test", "token/c.txt", "c");
@@ -200,7 +187,7 @@ TEST_F(S3Integration, SessionTokenIsSignedAndAccepted) {
   c.access_key_id = "S3RVER";  // s3rver knows only this key; the proxy refuses an unsigned token
   c.secret_access_key = "S3RVER";
   c.session_token = "FwoGZXIvYXdzEJr//////////wEaDOGan+Token=";
-  cfg.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+  cfg.credentials = aws::static_credentials(c);
   aws::S3Client s3(cfg);
   s3.put("gan-test", "token/session.txt", "s");
   EXPECT_EQ(s3.get("gan-test", "token/session.txt").value(), "s");

@@ -36,7 +36,7 @@ class S3IntegrationRgw : public ::testing::Test {
     c.secret_access_key = secret.empty() ? rgw_->secret_key : secret;
     aws::S3ClientConfig cfg;
     cfg.endpoint = rgw_->endpoint();
-    cfg.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+    cfg.credentials = aws::static_credentials(c);
     cfg.retry.base_delay_s = 0.05;
     cfg.multipart_threshold = 6 * MiB;
     cfg.part_size = 5 * MiB;
@@ -111,7 +111,7 @@ TEST_F(S3IntegrationRgw, UploadQueueAndAwsCliInterop) {
   aws::Credentials c;
   c.access_key_id = rgw_->access_key;
   c.secret_access_key = rgw_->secret_key;
-  o.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+  o.credentials = aws::static_credentials(c);
   o.multipart_threshold = 6 * MiB;
   o.part_size = 5 * MiB;
   auto remote = std::make_shared<gan::S3Storage>("s3://gan-test/rgw-run", o);

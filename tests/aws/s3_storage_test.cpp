@@ -36,7 +36,7 @@ gan::S3Options server_options(const std::string& endpoint, const std::string& ke
   o.region = "us-east-1";
   aws::Credentials c;
   c.access_key_id = c.secret_access_key = key;
-  o.credentials = std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+  o.credentials = aws::static_credentials(c);
   o.multipart_threshold = 6 * MiB;
   o.part_size = 5 * MiB;
   return o;
