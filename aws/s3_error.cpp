@@ -78,7 +78,6 @@ std::string describe_s3_error(const std::string& op, const std::string& bucket, 
                               const S3ErrorInfo& e, const std::string& access_key_id, const std::string& endpoint,
                               const std::string& credential_source) {
   std::string target = "s3://" + bucket + (key.empty() ? "" : "/" + key);
-  std::string msg = cloud::failure_head(op, target, e);
   std::string advice;
   const std::string& c = e.code;
   if (c == "NoSuchBucket") {
@@ -109,9 +108,8 @@ std::string describe_s3_error(const std::string& op, const std::string& bucket, 
   } else if (e.status >= 500) {
     advice = "The server failed; this was retried. Try again later.";
   }
-  if (!advice.empty()) msg += ". " + advice;
-  if (!e.request_id.empty()) msg += " (request id " + e.request_id + ")";
-  return msg;
+  std::string msg = cloud::failure_message(op, target, e, advice);
+  return e.request_id.empty() ? msg : msg + " (request id " + e.request_id + ")";
 }
 
 }  // namespace aws

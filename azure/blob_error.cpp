@@ -39,8 +39,6 @@ bool is_transient_blob_error(const BlobErrorInfo& e) {
 std::string describe_blob_error(const std::string& op, const std::string& account, const std::string& container,
                                 const std::string& blob, const BlobErrorInfo& e, const std::string& credential_source,
                                 const std::string& endpoint) {
-  std::string out = cloud::failure_head(op, "az://" + account + "/" + container + (blob.empty() ? "" : "/" + blob), e);
-  while (!out.empty() && out.back() == '.') out.pop_back();  // the advice below adds its own
   std::string advice;
   const std::string& c = e.code;
   if (c == "ContainerNotFound")
@@ -64,8 +62,7 @@ std::string describe_blob_error(const std::string& op, const std::string& accoun
     advice = "Access was denied using " + credential_source + ": check the key, SAS or role assignment.";
   else if (is_transient_blob_error(e))
     advice = "The service is busy or failing (" + endpoint + "); it was retried; try again later.";
-  if (!advice.empty()) out += ". " + advice;
-  return out;
+  return cloud::failure_message(op, "az://" + account + "/" + container + (blob.empty() ? "" : "/" + blob), e, advice);
 }
 
 }  // namespace azure

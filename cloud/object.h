@@ -32,14 +32,17 @@ struct ErrorInfo {
   std::string server_time;  // the response's Date header (RFC 1123)
 };
 
-// How every dialect's message for a failed call begins, before its advice:
-// "<op> <target> failed: HTTP <status>[ <code>][: <message>][ (<detail>)]".
-inline std::string failure_head(const std::string& op, const std::string& target, const ErrorInfo& e) {
+// Every dialect's message for a failed call:
+// "<op> <target> failed: HTTP <status>[ <code>][: <message>][ (<detail>)]", then ". <advice>" when
+// there is advice (the service's message may end in a period of its own: it is not doubled).
+inline std::string failure_message(const std::string& op, const std::string& target, const ErrorInfo& e,
+                                   const std::string& advice) {
   std::string out = op + " " + target + " failed: HTTP " + std::to_string(e.status);
   if (!e.code.empty()) out += " " + e.code;
   if (!e.message.empty()) out += ": " + e.message;
   if (!e.detail.empty()) out += " (" + e.detail + ")";
-  return out;
+  while (out.back() == '.') out.pop_back();
+  return advice.empty() ? out : out + ". " + advice;
 }
 
 class Error : public std::runtime_error {

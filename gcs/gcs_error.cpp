@@ -5,7 +5,6 @@ namespace gcs {
 
 std::string describe_gcs_error(const std::string& op, const std::string& bucket, const std::string& key,
                                const cloud::ErrorInfo& e, const std::string& credential_source, GcsAuth auth) {
-  std::string out = cloud::failure_head(op, "gs://" + bucket + (key.empty() ? "" : "/" + key), e);
   const bool hmac = auth == GcsAuth::Hmac;
   std::string advice;
   if (e.code == "NoSuchBucket")
@@ -29,8 +28,7 @@ std::string describe_gcs_error(const std::string& op, const std::string& bucket,
   else if (e.status >= 500 || e.status == 429 || e.status == 408 || e.code == "SlowDown" || e.code == "RequestTimeout" ||
            e.code == "InternalError" || e.code == "OperationAborted")  // what the S3 dialect retries
     advice = "The service is busy or failing; it was retried; try again later.";
-  if (!advice.empty()) out += (out.back() == '.' ? " " : ". ") + advice;
-  return out;
+  return cloud::failure_message(op, "gs://" + bucket + (key.empty() ? "" : "/" + key), e, advice);
 }
 
 }  // namespace gcs

@@ -20,7 +20,7 @@ std::shared_ptr<aws::CredentialsCache> static_creds(const std::string& id = "AKI
   aws::Credentials c;
   c.access_key_id = id;
   c.secret_access_key = secret;
-  return std::make_shared<aws::CredentialsCache>(std::make_shared<aws::StaticProvider>(c));
+  return aws::static_credentials(c);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -182,6 +182,13 @@ TEST(S3Client, ErrorsBecomeActionableMessages) {
   r.body = "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>";
   m = aws::describe_s3_error("GET", "nope", "k", aws::parse_s3_error(r), "AK", "http://127.0.0.1:9000");
   EXPECT_NE(m.find("aws s3 mb s3://nope"), std::string::npos) << m;
+
+  // S3's own message ends in a period; the advice follows it without doubling it.
+  r.status = 403;
+  r.body = "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the "
+           "signature you provided. Check your key and signing method.</Message></Error>";
+  m = aws::describe_s3_error("PUT", "bkt", "k", aws::parse_s3_error(r), "AK", "x");
+  EXPECT_NE(m.find("Check your key and signing method. The secret key does not match access key AK"), std::string::npos) << m;
 
   r.status = 301;
   r.body = "";
