@@ -6,10 +6,6 @@
 
 namespace azure {
 
-std::string strip_bom(const std::string& body) {
-  return body.compare(0, 3, "\xef\xbb\xbf") == 0 ? body.substr(3) : body;
-}
-
 BlobErrorInfo parse_blob_error(const cloud::HttpResponse& resp) {
   BlobErrorInfo e;
   e.status = resp.status;
@@ -17,7 +13,7 @@ BlobErrorInfo parse_blob_error(const cloud::HttpResponse& resp) {
   e.request_id = resp.header("x-ms-request-id");
   if (resp.body.find("<Error") != std::string::npos) {
     try {
-      cloud::XmlNode doc = cloud::parse_xml(strip_bom(resp.body));
+      cloud::XmlNode doc = cloud::parse_xml(resp.body);  // expat skips the byte order mark Azure sends
       if (e.code.empty()) e.code = doc.child_text("Code");
       e.message = doc.child_text("Message");
       e.detail = doc.child_text("AuthenticationErrorDetail");

@@ -14,10 +14,6 @@ using BlobError = cloud::Error;
 
 BlobErrorInfo parse_blob_error(const cloud::HttpResponse& resp);
 
-// The body without the UTF-8 byte-order mark Azure puts before its XML documents (error bodies
-// and List Blobs answers), which cloud::parse_xml does not accept.
-std::string strip_bom(const std::string& body);
-
 // 500 InternalError, 503 ServerBusy, OperationTimedOut, 429 and the other transient statuses.
 bool is_transient_blob_error(const BlobErrorInfo& e);
 
