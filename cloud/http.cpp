@@ -189,6 +189,7 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   const std::string what = req.method + " " + req.url.substr(0, req.url.find('?'));
   if (req.cancel && req.cancel->load()) throw TransportError(what + ": cancelled", false, true);
   const auto [scheme, host] = url_scheme_host(req.url);
+  if (scheme.empty()) throw InsecureRequest(what + ": not a URL libcurl can read; check the endpoint");
   if (scheme != "http" && scheme != "https")
     throw InsecureRequest(what + ": only http:// and https:// URLs are fetched; check the endpoint");
   if (scheme == "http" && !is_loopback_host(host)) {

@@ -191,6 +191,14 @@ TEST(HttpTransport, OnlyHttpAndHttpsUrlsAreFetched) {
     r.url = url;
     EXPECT_THROW(t.perform(r), cloud::InsecureRequest);
   }
+  cloud::HttpRequest r;
+  r.url = "http://bad host/x";  // not a URL: refused at once, saying so (not retried as a network failure)
+  try {
+    t.perform(r);
+    FAIL() << "a malformed URL was sent";
+  } catch (const cloud::InsecureRequest& e) {
+    EXPECT_NE(std::string(e.what()).find("not a URL"), std::string::npos) << e.what();
+  }
 }
 
 TEST(HttpTransport, BearerTokensTravelOverPlainHttpOnlyToLoopback) {
