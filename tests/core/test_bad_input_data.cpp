@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <vector>
 
 #include "data/dataset.h"
 #include <zlib.h>
@@ -307,6 +309,42 @@ TEST(BadInput, FolderJpegWithAnOversizedHuffmanTableIsRefused) {
   EXPECT_EQ(load_logged("folder:" + t.path, &all).n, 1);
   EXPECT_NE(all.find(t / "cats/evil.jpg" + ": a corrupt JPEG (a Huffman table of more than 256 symbols)"), std::string::npos)
       << all;
+}
+
+// stb reads decoder state a corrupt JPEG never sets: here an AC Huffman table that no DHT segment
+// defines (the table's class byte says DC instead), which tests/fuzz/image_folder found as an
+// assertion in stb that came and went with what the heap held before. stb's allocations are
+// zeroed (stb_impl.cpp), so the file decodes the same after every thread's heap was left full of
+// 0x00 as after 0x11.
+TEST(BadInput, FolderJpegWithAnUndefinedHuffmanTableDecodesTheSameWhateverTheHeapHeld) {
+  Bytes jpeg = gray_jpeg_16x16();
+  size_t dht = 0;
+  while (dht + 1 < jpeg.size() && !(jpeg[dht] == 0xff && jpeg[dht + 1] == 0xc4)) ++dht;
+  ASSERT_LT(dht + 21, jpeg.size());
+  size_t table = dht + 4, symbols = 0;  // the segment's first table (DC 0), then the second: AC 0
+  for (size_t k = table + 1; k <= table + 16; ++k) symbols += jpeg[k];
+  table += 17 + symbols;
+  ASSERT_EQ(jpeg[table], 0x10);
+  jpeg[table] = 0x00;
+  TempDir t;
+  make_dir(t / "cats");
+  write_file(t / "cats/a.jpg", jpeg);
+  auto load_after_heap_held = [&](uint8_t fill) {
+#pragma omp parallel
+    {
+      std::vector<void*> blocks;
+      for (size_t size = 1 << 10; size <= 1 << 16; size <<= 1) blocks.push_back(std::memset(std::malloc(size), fill, size));
+      for (void* b : blocks) std::free(b);
+    }
+    std::string log;
+    try {
+      const gan::Dataset d = load_logged("folder:" + t.path, &log);
+      return std::string(reinterpret_cast<const char*>(d.images.data()), d.images.size() * sizeof(float));
+    } catch (const gan::DataError& e) {
+      return std::string(e.what());
+    }
+  };
+  EXPECT_TRUE(load_after_heap_held(0x00) == load_after_heap_held(0x11)) << "the decoded file depends on the heap's history";
 }
 
 // Sizes come from the header (stbi_info) and are checked before decoding: a small PNG cannot ask
