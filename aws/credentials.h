@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "aws/credentials_types.h"
+#include "aws/sigv4.h"  // Credentials
 #include "cloud/http.h"
 #include "cloud/token_cache.h"
 

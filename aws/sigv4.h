@@ -12,12 +12,20 @@
 #include <mutex>
 #include <string>
 
-#include "aws/credentials_types.h"
 #include "cloud/http.h"
 
 namespace aws {
 
 using cloud::KeyValues;
+
+// The credentials a request is signed with; their providers are in credentials.h.
+struct Credentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // empty for long-term keys
+  int64_t expires_at = 0;     // unix seconds; 0 = does not expire
+  std::string source;         // which provider produced them ("environment", "imds", ...)
+};
 
 constexpr const char* kUnsignedPayload = "UNSIGNED-PAYLOAD";
 constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include "aws/credentials_types.h"
+#include "aws/sigv4.h"  // Credentials
 #include "cloud/engine.h"
 #include "cloud/token_cache.h"
 #include "storage/s3_storage.h"
