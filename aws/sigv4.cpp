@@ -14,28 +14,24 @@ namespace {
 
 using gan::lower;
 
-struct CanonicalHeaders {
-  std::string text;    // "name:value\n" per header
-  std::string signed_; // "a;b;c"
-};
-
 // CanonicalHeaders = Lowercase(HeaderName) + ":" + Trimall(HeaderValue) + "\n" ..., sorted by
 // name; repeated headers join their values with ',' in the order they were given. Trimall
 // "removes excess white space before and after values, and converts sequential spaces to a
-// single space".
-CanonicalHeaders canonical_headers(const KeyValues& headers) {
+// single space". Returns the text and the SignedHeaders ("a;b;c").
+std::pair<std::string, std::string> canonical_headers(const KeyValues& headers) {
   std::map<std::string, std::string> merged;
   for (const auto& [name, value] : headers) {
     const std::string v = cloud::fold_spaces(value, " \t");
     auto [it, added] = merged.emplace(lower(name), v);
     if (!added) it->second += "," + v;
   }
-  CanonicalHeaders out;
+  if (!merged.count("host")) throw std::invalid_argument("SigV4: the request has no Host header to sign");
+  std::string text, names;
   for (const auto& [n, v] : merged) {
-    out.text += n + ":" + v + "\n";
-    out.signed_ += (out.signed_.empty() ? "" : ";") + n;
+    text += n + ":" + v + "\n";
+    names += (names.empty() ? "" : ";") + n;
   }
-  return out;
+  return {text, names};
 }
 
 void set_header(KeyValues& headers, const std::string& name, const std::string& value) {
@@ -43,12 +39,6 @@ void set_header(KeyValues& headers, const std::string& name, const std::string& 
                                [&](const auto& kv) { return lower(kv.first) == name; }),
                 headers.end());
   headers.emplace_back(name, value);
-}
-
-void require_host(const KeyValues& headers) {
-  for (const auto& kv : headers)
-    if (lower(kv.first) == "host") return;
-  throw std::invalid_argument("SigV4: the request has no Host header to sign");
 }
 
 // The stages of a request dated `when` (amz_date) for a key with this secret, whether its
@@ -79,10 +69,10 @@ std::string encoded_query(const KeyValues& raw_query) {
 }
 
 std::string canonical_request(const SignableRequest& req, std::string* signed_headers) {
-  CanonicalHeaders h = canonical_headers(req.headers);
-  if (signed_headers) *signed_headers = h.signed_;
-  return req.method + "\n" + encoded_path(req.path) + "\n" + encoded_query(req.query) + "\n" +
-         h.text + "\n" + h.signed_ + "\n" + req.payload_hash;
+  const auto [text, names] = canonical_headers(req.headers);
+  if (signed_headers) *signed_headers = names;
+  return req.method + "\n" + encoded_path(req.path) + "\n" + encoded_query(req.query) + "\n" + text + "\n" + names +
+         "\n" + req.payload_hash;
 }
 
 std::string credential_scope(const std::string& yyyymmdd, const std::string& region,
@@ -116,7 +106,6 @@ std::string SigningKeyCache::get(const std::string& secret, const std::string& y
 
 SigningStages sign_request(SignableRequest& req, const Credentials& creds, const std::string& region,
                            const std::string& service, int64_t now, SigningKeyCache* cache) {
-  require_host(req.headers);
   const std::string when = amz_date(now);
   set_header(req.headers, "x-amz-date", when);
   set_header(req.headers, "x-amz-content-sha256", req.payload_hash);
@@ -132,7 +121,6 @@ SigningStages sign_request(SignableRequest& req, const Credentials& creds, const
 SigningStages presign(const SignableRequest& req_in, const Credentials& creds, const std::string& region,
                       const std::string& service, int64_t now, int64_t expires_seconds,
                       std::string* query_out) {
-  require_host(req_in.headers);
   if (expires_seconds < 1 || expires_seconds > 604800)
     throw std::invalid_argument("a presigned URL must expire in 1 to 604800 seconds (7 days), not " +
                                 std::to_string(expires_seconds));
@@ -145,7 +133,7 @@ SigningStages presign(const SignableRequest& req_in, const Credentials& creds, c
                          creds.access_key_id + "/" + credential_scope(when.substr(0, 8), region, service));
   req.query.emplace_back("X-Amz-Date", when);
   req.query.emplace_back("X-Amz-Expires", std::to_string(expires_seconds));
-  req.query.emplace_back("X-Amz-SignedHeaders", canonical_headers(req.headers).signed_);
+  req.query.emplace_back("X-Amz-SignedHeaders", canonical_headers(req.headers).second);
   if (!creds.session_token.empty()) req.query.emplace_back("X-Amz-Security-Token", creds.session_token);
   SigningStages s = stages_for(req, creds.secret_access_key, when, region, service, nullptr);
   if (query_out) *query_out = encoded_query(req.query) + "&X-Amz-Signature=" + s.signature;

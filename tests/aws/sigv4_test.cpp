@@ -192,6 +192,16 @@ TEST(Sigv4, S3ExamplePresignedUrl) {
                std::invalid_argument);
 }
 
+TEST(Sigv4, ARequestWithoutHostIsRefused) {
+  aws::SignableRequest r;
+  r.headers = {{"range", "bytes=0-9"}};
+  std::string query;
+  EXPECT_THROW(aws::sign_request(r, s3_example_creds(), "us-east-1", "s3", kS3ExampleTime), std::invalid_argument);
+  EXPECT_THROW(aws::presign(r, s3_example_creds(), "us-east-1", "s3", kS3ExampleTime, 60, &query), std::invalid_argument);
+  r.headers.emplace_back("HOST", "examplebucket.s3.amazonaws.com");  // any case
+  EXPECT_NO_THROW(aws::sign_request(r, s3_example_creds(), "us-east-1", "s3", kS3ExampleTime));
+}
+
 TEST(Sigv4, SessionTokenIsSentAndSigned) {
   // The GET-with-Range example with temporary credentials. The expected signature was computed
   // independently by botocore 1.29 (S3SigV4Auth, time fixed) from the same inputs.
