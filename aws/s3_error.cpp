@@ -45,7 +45,10 @@ bool is_transient_s3_error(const S3ErrorInfo& e) {
          e.status >= 500 || e.status == 429 || e.status == 408;
 }
 
-S3Permission s3_permission_for(const std::string& op, const std::string& bucket) {
+namespace {
+
+// The IAM action S3 checks for one of the client's operations (Call::op), and its resource.
+std::pair<std::string, std::string> permission_for(const std::string& op, const std::string& bucket) {
   const std::string objects = "arn:aws:s3:::" + bucket + "/*", whole = "arn:aws:s3:::" + bucket;
   // Multipart uploads are authorised as PutObject (create, each part, complete); aborting one is
   // its own action. A listing and bucket creation are checked on the bucket, not its objects.
@@ -58,8 +61,6 @@ S3Permission s3_permission_for(const std::string& op, const std::string& bucket)
   if (op == "CREATE BUCKET") return {"s3:CreateBucket", whole};
   return {"s3:GetObject", objects};  // GET and HEAD
 }
-
-namespace {
 
 // "Access key AKIA... (EC2 instance role 'r')" and whom to grant the permission to.
 std::pair<std::string, std::string> principal(const std::string& access_key_id, const std::string& source) {
@@ -84,11 +85,11 @@ std::string describe_s3_error(const std::string& op, const std::string& bucket, 
     advice = "The bucket '" + bucket + "' does not exist at " + endpoint +
              ": create it (aws s3 mb s3://" + bucket + ") or fix the bucket in --storage.";
   } else if (c == "AccessDenied" || c == "Forbidden" || c == "AllAccessDisabled") {
-    const S3Permission p = s3_permission_for(op, bucket);
+    const auto [action, resource] = permission_for(op, bucket);
     const auto [who, grantee] = principal(access_key_id, credential_source);
-    advice = who + " is not allowed to " + op + " " + target + ": grant " + grantee + " " + p.action + " on " +
-             p.resource + ", or use other credentials (AWS_PROFILE).";
-    if (p.action == "s3:GetObject")
+    advice = who + " is not allowed to " + op + " " + target + ": grant " + grantee + " " + action + " on " + resource +
+             ", or use other credentials (AWS_PROFILE).";
+    if (action == "s3:GetObject")
       advice += " Without s3:ListBucket on arn:aws:s3:::" + bucket + ", S3 also answers 403 for a key that does not exist.";
   } else if (c == "InvalidAccessKeyId") {
     advice = "Access key " + access_key_id + " does not exist for " + endpoint + ": check the credentials, or --s3-endpoint.";

@@ -21,15 +21,6 @@ bool body_is_error(const std::string& body);
 // S3's codes that mean "the same request may succeed later".
 bool is_transient_s3_error(const S3ErrorInfo& e);
 
-// The IAM permission S3 checks for one of the client's operations (its Call::op: "PUT", "GET",
-// "HEAD", "DELETE", "LIST", "CREATE BUCKET", "CREATE MULTIPART UPLOAD", "UPLOAD PART n of",
-// "COMPLETE MULTIPART UPLOAD", "ABORT MULTIPART UPLOAD"), as a policy names it.
-struct S3Permission {
-  std::string action;    // "s3:PutObject"
-  std::string resource;  // "arn:aws:s3:::bucket/*" (objects) or "arn:aws:s3:::bucket" (the bucket)
-};
-S3Permission s3_permission_for(const std::string& op, const std::string& bucket);
-
 // The full message: "<op> s3://bucket/key failed: HTTP 403 AccessDenied: <msg>. <advice>".
 // credential_source is Credentials::source ("environment", "profile 'x' in ...", "EC2 instance
 // role 'r'"): AccessDenied advice names that principal, not only the access key id.

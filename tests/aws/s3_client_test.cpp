@@ -232,9 +232,6 @@ TEST(S3Client, AccessDeniedNamesTheActionResourceAndPrincipalEachCallNeeds) {
   const aws::S3ErrorInfo e = aws::parse_s3_error(r);
   for (const Want& w : table) {
     SCOPED_TRACE(w.op);
-    aws::S3Permission p = aws::s3_permission_for(w.op, "bkt");
-    EXPECT_EQ(p.action, w.action);
-    EXPECT_EQ(p.resource, w.resource);
     const std::string m = aws::describe_s3_error(w.op, "bkt", w.resource.back() == '*' ? "run/k" : "", e, "AKIAEXAMPLE",
                                                  "https://s3", "environment");
     EXPECT_NE(m.find(w.action + " on " + w.resource + ","), std::string::npos) << m;
