@@ -55,27 +55,16 @@ std::string S3Client::endpoint_url() const {
   return scheme_ + "://" + (endpoint_host_.empty() ? "s3." + region() + ".amazonaws.com" : endpoint_host_);
 }
 
-bool S3Client::virtual_hosted(const std::string& bucket) const {
+// Virtual-hosted when asked, or in Auto mode on AWS for a DNS-safe name without dots (see s3_client.h).
+void S3Client::locate(const std::string& bucket, const std::string& key, std::string* host, std::string* path) const {
   using A = S3ClientConfig::Addressing;
-  if (config_.addressing == A::PathStyle) return false;
   bool dns_safe = bucket.size() >= 3 && bucket.size() <= 63;
   for (char c : bucket) dns_safe &= std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-';
-  if (config_.addressing == A::VirtualHosted) return true;
-  return endpoint_host_.empty() && dns_safe;  // Auto: AWS and a DNS-safe name without dots
-}
-
-void S3Client::locate(const std::string& bucket, const std::string& key, std::string* host, std::string* path) const {
+  const bool virtual_hosted = !bucket.empty() && (config_.addressing == A::VirtualHosted ||
+                                                  (config_.addressing == A::Auto && endpoint_host_.empty() && dns_safe));
   const std::string base = endpoint_host_.empty() ? "s3." + region() + ".amazonaws.com" : endpoint_host_;
-  if (bucket.empty()) {
-    *host = base;
-    *path = "/";
-  } else if (virtual_hosted(bucket)) {
-    *host = bucket + "." + base;
-    *path = "/" + key;
-  } else {
-    *host = base;
-    *path = "/" + bucket + (key.empty() ? "" : "/" + key);
-  }
+  *host = virtual_hosted ? bucket + "." + base : base;
+  *path = bucket.empty() ? "/" : virtual_hosted ? "/" + key : "/" + bucket + (key.empty() ? "" : "/" + key);
 }
 
 cloud::HttpRequest S3Client::prepare(Call& call) {

@@ -47,9 +47,6 @@ class S3Client : public cloud::ObjectClient {
   // A presigned GET URL valid for expires_seconds (1 s to 7 days).
   std::string presign_get(const std::string& bucket, const std::string& key, int64_t expires_seconds);
 
-  // set_cancelled (cloud::ObjectClient's): a multipart upload cut short is aborted with one quick
-  // attempt, so it leaves no parts behind when the server still answers.
-
   std::string region() const;
   // "http://127.0.0.1:4569" or "https://s3.us-east-1.amazonaws.com".
   std::string endpoint_url() const override;
@@ -64,10 +61,8 @@ class S3Client : public cloud::ObjectClient {
   bool recover(const Call& call, const cloud::HttpResponse& resp, const S3ErrorInfo& e, unsigned& used) override;
   S3Error failure(const Call& call, const S3ErrorInfo& e) const override;
   std::string target(const Call& call) const override { return config_.scheme + "://" + call.bucket + "/" + call.shown(); }
-  // Multipart: create, parts, complete, abort.
   cloud::PartedUpload parted_upload(const std::string& bucket, const std::string& key, const std::string& path,
                                     int64_t size, const std::string& content_type) override;
-  bool virtual_hosted(const std::string& bucket) const;
   void locate(const std::string& bucket, const std::string& key, std::string* host, std::string* path) const;
 
   S3ClientConfig config_;
