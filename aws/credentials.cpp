@@ -40,6 +40,11 @@ IniFile parse_ini(const std::string& text) {
 
 namespace {
 
+bool imds_disabled() {
+  const std::string v = gan::lower(env("AWS_EC2_METADATA_DISABLED"));
+  return v == "true" || v == "1";
+}
+
 std::string home_file(const char* env_name, const char* default_rel) {
   std::string p = env(env_name);
   if (!p.empty()) return p;
@@ -47,13 +52,13 @@ std::string home_file(const char* env_name, const char* default_rel) {
   return home.empty() ? "" : home + "/" + default_rel;
 }
 
-std::optional<std::string> read_text(const std::string& path) {
-  if (path.empty()) return std::nullopt;
+// The file's sections, or nullopt when it cannot be read.
+std::optional<IniFile> read_ini(const std::string& path) {
   std::ifstream f(path);
   if (!f) return std::nullopt;
   std::stringstream ss;
   ss << f.rdbuf();
-  return ss.str();
+  return parse_ini(ss.str());
 }
 
 std::string profile_name(const std::string& given) {
@@ -81,11 +86,7 @@ std::string config_section(const IniFile& ini, const std::string& profile) {
 }
 
 std::optional<Credentials> load_env(std::string* why) {
-  Credentials c;
-  c.access_key_id = env("AWS_ACCESS_KEY_ID");
-  c.secret_access_key = env("AWS_SECRET_ACCESS_KEY");
-  c.session_token = env("AWS_SESSION_TOKEN");
-  c.source = "environment";
+  Credentials c{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"), 0, "environment"};
   if (c.access_key_id.empty() && c.secret_access_key.empty())
     return none(why, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
   if (c.access_key_id.empty() || c.secret_access_key.empty())
@@ -99,25 +100,21 @@ std::optional<Credentials> load_shared_files(const std::string& given, std::stri
   const std::string profile = profile_name(given);
   const std::string cred_path = home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
   const std::string conf_path = home_file("AWS_CONFIG_FILE", ".aws/config");
-  auto cred_text = read_text(cred_path);
-  auto conf_text = read_text(conf_path);
+  const auto cred = read_ini(cred_path), conf = read_ini(conf_path);
   // The profile's section of the credentials file, else of the config file.
-  IniFile ini = cred_text ? parse_ini(*cred_text) : IniFile{};
+  IniFile ini = cred.value_or(IniFile{});
   std::string where = cred_path, section = profile;
   if (value(ini, section, "aws_access_key_id").empty()) {
-    ini = conf_text ? parse_ini(*conf_text) : IniFile{};
+    ini = conf.value_or(IniFile{});
     where = conf_path;
     section = config_section(ini, profile);
   }
   if (value(ini, section, "aws_access_key_id").empty())
-    return none(why, !cred_text && !conf_text
+    return none(why, !cred && !conf
                          ? "neither " + cred_path + " nor " + conf_path + " exists"
                          : "no profile '" + profile + "' with aws_access_key_id in " + cred_path + " or " + conf_path);
-  Credentials c;
-  c.access_key_id = value(ini, section, "aws_access_key_id");
-  c.secret_access_key = value(ini, section, "aws_secret_access_key");
-  c.session_token = value(ini, section, "aws_session_token");
-  c.source = "profile '" + profile + "' in " + where;
+  Credentials c{value(ini, section, "aws_access_key_id"), value(ini, section, "aws_secret_access_key"),
+                value(ini, section, "aws_session_token"), 0, "profile '" + profile + "' in " + where};
   if (c.secret_access_key.empty())
     throw CredentialsError("profile '" + profile + "' in " + where +
                            " has aws_access_key_id but no aws_secret_access_key: add it");
@@ -125,7 +122,7 @@ std::optional<Credentials> load_shared_files(const std::string& given, std::stri
 }
 
 std::optional<Credentials> load_imds(ImdsClient& imds, std::string* why) {
-  if (ImdsClient::disabled()) return none(why, "disabled by AWS_EC2_METADATA_DISABLED");
+  if (imds_disabled()) return none(why, "disabled by AWS_EC2_METADATA_DISABLED");
   const std::string base = "/latest/meta-data/iam/security-credentials/";
   std::optional<std::string> roles;
   try {
@@ -145,12 +142,9 @@ std::optional<Credentials> load_imds(ImdsClient& imds, std::string* why) {
   auto f = cloud::json_fields(*doc);
   if (f.count("Code") && f["Code"] != "Success")
     throw CredentialsError("IMDS credentials for role '" + role + "': " + f["Code"] + " " + f["Message"]);
-  Credentials c;
-  c.access_key_id = f["AccessKeyId"];
-  c.secret_access_key = f["SecretAccessKey"];
-  c.session_token = f["Token"];
-  c.expires_at = f.count("Expiration") ? std::max<int64_t>(cloud::parse_iso8601(f["Expiration"]), 0) : 0;
-  c.source = "EC2 instance role '" + role + "'";
+  Credentials c{f["AccessKeyId"], f["SecretAccessKey"], f["Token"],
+                f.count("Expiration") ? std::max<int64_t>(cloud::parse_iso8601(f["Expiration"]), 0) : 0,
+                "EC2 instance role '" + role + "'"};
   if (c.access_key_id.empty() || c.secret_access_key.empty())
     throw CredentialsError("IMDS credentials for role '" + role + "' lack AccessKeyId or SecretAccessKey");
   return c;
@@ -187,11 +181,6 @@ CredentialSource imds_source(std::shared_ptr<ImdsClient> imds) {
 }
 
 // ---- IMDSv2 ----
-
-bool ImdsClient::disabled() {
-  const std::string v = gan::lower(env("AWS_EC2_METADATA_DISABLED"));
-  return v == "true" || v == "1";
-}
 
 ImdsClient::ImdsClient(std::string endpoint, std::shared_ptr<cloud::HttpTransport> transport)
     : endpoint_(std::move(endpoint)), transport_(std::move(transport)) {
@@ -257,11 +246,10 @@ std::string resolve_region(const std::string& flag, const std::string& profile, 
   if (auto r = env("AWS_REGION"); !r.empty()) return found(r, "AWS_REGION");
   if (auto r = env("AWS_DEFAULT_REGION"); !r.empty()) return found(r, "AWS_DEFAULT_REGION");
   const std::string conf_path = home_file("AWS_CONFIG_FILE", ".aws/config");
-  if (auto text = read_text(conf_path)) {
-    const IniFile ini = parse_ini(*text);
-    if (auto r = value(ini, config_section(ini, profile_name(profile)), "region"); !r.empty()) return found(r, conf_path);
+  if (const auto ini = read_ini(conf_path)) {
+    if (auto r = value(*ini, config_section(*ini, profile_name(profile)), "region"); !r.empty()) return found(r, conf_path);
   }
-  if (use_imds && !ImdsClient::disabled()) {
+  if (use_imds && !imds_disabled()) {
     try {
       ImdsClient imds;
       if (auto r = imds.get("/latest/meta-data/placement/region"); r && !trim(*r).empty())

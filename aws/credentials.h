@@ -34,7 +34,6 @@ class ImdsClient {
   // GET a metadata path ("/latest/meta-data/placement/region"); nullopt on 404; throws otherwise.
   std::optional<std::string> get(const std::string& path);
   const std::string& endpoint() const { return endpoint_; }
-  static bool disabled();
 
  private:
   cloud::AccessToken new_session(int64_t now);  // PUT /latest/api/token
