@@ -121,6 +121,57 @@ std::optional<Credentials> load_shared_files(const std::string& given, std::stri
   return c;
 }
 
+// EC2 instance metadata, IMDSv2 only: a session token first (PUT /latest/api/token), then every
+// read carries it.
+class ImdsClient {
+ public:
+  ImdsClient() : endpoint_(env("AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
+    if (endpoint_.empty()) endpoint_ = "http://169.254.169.254";
+    while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
+  }
+  const std::string& endpoint() const { return endpoint_; }
+
+  // GET a metadata path ("/latest/meta-data/placement/region"); nullopt on 404; throws otherwise.
+  std::optional<std::string> get(const std::string& path) {
+    for (int attempt = 0;; attempt++) {
+      if (attempt > 0) session_.invalidate();  // the session token expired: get a new one
+      cloud::HttpRequest req;
+      req.url = endpoint_ + path;
+      req.headers = {{"X-aws-ec2-metadata-token", session_.get(std::time(nullptr)).token}};
+      req.timeout_ms = 2000;
+      req.no_proxy = true;
+      cloud::HttpResponse r = transport_->perform(req);
+      if (r.status == 200) return r.body;
+      if (r.status == 404) return std::nullopt;
+      if (r.status == 401 && attempt == 0) continue;
+      throw CredentialsError("IMDS GET " + endpoint_ + path + " answered HTTP " + std::to_string(r.status));
+    }
+  }
+
+ private:
+  cloud::AccessToken new_session(int64_t now) {
+    constexpr int64_t kTtl = 21600;  // the maximum IMDSv2 session, 6 hours
+    cloud::HttpRequest req;
+    req.method = "PUT";
+    req.url = endpoint_ + "/latest/api/token";
+    req.headers = {{"X-aws-ec2-metadata-token-ttl-seconds", std::to_string(kTtl)}};
+    req.timeout_ms = 2000;
+    req.no_proxy = true;  // link-local: never through http_proxy
+    cloud::HttpResponse r = transport_->perform(req);
+    if (r.status != 200 || r.body.empty())
+      throw CredentialsError("IMDSv2 at " + endpoint_ + " refused a session token (HTTP " + std::to_string(r.status) +
+                             "); if this instance requires a hop limit above 1 (containers), raise "
+                             "HttpPutResponseHopLimit");
+    return {trim(r.body), now + kTtl, "IMDSv2 at " + endpoint_};
+  }
+
+  std::string endpoint_;
+  // Off EC2 nothing answers at 169.254.169.254: fail in a second, not a minute.
+  std::shared_ptr<cloud::HttpTransport> transport_ = cloud::metadata_transport(2);
+  // Refreshed 5 minutes before the session's 6 hours are up, and at once when a read is refused.
+  cloud::ExpiringCache<cloud::AccessToken> session_{[this](int64_t now) { return new_session(now); }, false};
+};
+
 std::optional<Credentials> load_imds(ImdsClient& imds, std::string* why) {
   if (imds_disabled()) return none(why, "disabled by AWS_EC2_METADATA_DISABLED");
   const std::string base = "/latest/meta-data/iam/security-credentials/";
@@ -174,54 +225,10 @@ CredentialSource shared_file_source(const std::string& profile) {
           [profile](std::string* why) { return load_shared_files(profile, why); }};
 }
 
-CredentialSource imds_source(std::shared_ptr<ImdsClient> imds) {
-  if (!imds) imds = std::make_shared<ImdsClient>();
+CredentialSource imds_source() {
+  auto imds = std::make_shared<ImdsClient>();
   return {"EC2 instance role (IMDSv2 at " + imds->endpoint() + ")",
           [imds](std::string* why) { return load_imds(*imds, why); }};
-}
-
-// ---- IMDSv2 ----
-
-ImdsClient::ImdsClient(std::string endpoint, std::shared_ptr<cloud::HttpTransport> transport)
-    : endpoint_(std::move(endpoint)), transport_(std::move(transport)) {
-  if (endpoint_.empty()) endpoint_ = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-  if (endpoint_.empty()) endpoint_ = "http://169.254.169.254";
-  while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
-  // Off EC2 nothing answers at 169.254.169.254: fail in a second, not a minute.
-  if (!transport_) transport_ = cloud::metadata_transport(2);
-}
-
-cloud::AccessToken ImdsClient::new_session(int64_t now) {
-  constexpr int64_t kTtl = 21600;  // the maximum IMDSv2 session, 6 hours
-  cloud::HttpRequest req;
-  req.method = "PUT";
-  req.url = endpoint_ + "/latest/api/token";
-  req.headers = {{"X-aws-ec2-metadata-token-ttl-seconds", std::to_string(kTtl)}};
-  req.timeout_ms = 2000;
-  req.no_proxy = true;  // link-local: never through http_proxy
-  cloud::HttpResponse r = transport_->perform(req);
-  if (r.status != 200 || r.body.empty())
-    throw CredentialsError("IMDSv2 at " + endpoint_ + " refused a session token (HTTP " + std::to_string(r.status) +
-                           "); if this instance requires a hop limit above 1 (containers), raise "
-                           "HttpPutResponseHopLimit");
-  return {trim(r.body), now + kTtl, "IMDSv2 at " + endpoint_};
-}
-
-std::optional<std::string> ImdsClient::get(const std::string& path) {
-  for (int attempt = 0; attempt < 2; attempt++) {
-    if (attempt > 0) session_.invalidate();  // the session token expired: get a new one
-    cloud::HttpRequest req;
-    req.url = endpoint_ + path;
-    req.headers = {{"X-aws-ec2-metadata-token", session_.get(std::time(nullptr)).token}};
-    req.timeout_ms = 2000;
-    req.no_proxy = true;
-    cloud::HttpResponse r = transport_->perform(req);
-    if (r.status == 200) return r.body;
-    if (r.status == 404) return std::nullopt;
-    if (r.status == 401 && attempt == 0) continue;
-    throw CredentialsError("IMDS GET " + endpoint_ + path + " answered HTTP " + std::to_string(r.status));
-  }
-  return std::nullopt;
 }
 
 CredentialsCache::CredentialsCache(std::vector<CredentialSource> chain)

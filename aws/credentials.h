@@ -25,24 +25,6 @@ class CredentialsError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// EC2 instance metadata, IMDSv2 only: a session token first (PUT /latest/api/token), then
-// every read carries it. Endpoint from AWS_EC2_METADATA_SERVICE_ENDPOINT (default
-// http://169.254.169.254); AWS_EC2_METADATA_DISABLED=true turns it off.
-class ImdsClient {
- public:
-  explicit ImdsClient(std::string endpoint = "", std::shared_ptr<cloud::HttpTransport> transport = nullptr);
-  // GET a metadata path ("/latest/meta-data/placement/region"); nullopt on 404; throws otherwise.
-  std::optional<std::string> get(const std::string& path);
-  const std::string& endpoint() const { return endpoint_; }
-
- private:
-  cloud::AccessToken new_session(int64_t now);  // PUT /latest/api/token
-  std::string endpoint_;
-  std::shared_ptr<cloud::HttpTransport> transport_;
-  // Refreshed 5 minutes before the session's 6 hours are up, and at once when a read is refused.
-  cloud::ExpiringCache<cloud::AccessToken> session_{[this](int64_t now) { return new_session(now); }, false};
-};
-
 // One source of the chain: its name (for the chain's error) and its load, which gives
 // credentials, or nullopt with *why saying what was missing ("AWS_ACCESS_KEY_ID is not set").
 struct CredentialSource {
@@ -55,10 +37,11 @@ CredentialSource env_source();
 // ~/.aws/credentials and ~/.aws/config (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE), profile
 // `profile`, or AWS_PROFILE, or "default".
 CredentialSource shared_file_source(const std::string& profile = "");
-// The instance role. A metadata service that is unreachable, or that refuses the session token or
-// the role list, is "no credentials here" with the reason; a role whose credentials cannot be
-// read throws.
-CredentialSource imds_source(std::shared_ptr<ImdsClient> imds = nullptr);
+// The instance role, through IMDSv2 at AWS_EC2_METADATA_SERVICE_ENDPOINT (default
+// http://169.254.169.254; AWS_EC2_METADATA_DISABLED=true turns it off). A metadata service that is
+// unreachable, or that refuses the session token or the role list, is "no credentials here" with
+// the reason; a role whose credentials cannot be read throws.
+CredentialSource imds_source();
 
 // The current credentials of the first source in `chain` that has them (throws CredentialsError
 // listing every source tried when none has), or of `load`. Thread-safe.

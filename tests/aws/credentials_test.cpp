@@ -171,7 +171,7 @@ TEST(Credentials, ImdsV2TokenRoleCredentialsExpiryAndRefresh) {
 
   ScopedEnv env(clean_env);
   ScopedEnv on({{"AWS_EC2_METADATA_DISABLED", nullptr}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint.c_str()}});
-  aws::CredentialSource role = aws::imds_source(std::make_shared<aws::ImdsClient>());
+  aws::CredentialSource role = aws::imds_source();
   std::string why;
   auto c = role.load(&why);
   ASSERT_TRUE(c) << why;
@@ -224,7 +224,7 @@ TEST(Credentials, ImdsRefusingTheSessionTokenIsAReasonInTheChainsList) {
   ScopedEnv env(clean_env);
   ScopedEnv on({{"AWS_EC2_METADATA_DISABLED", nullptr}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint.c_str()}});
   std::string why;
-  EXPECT_FALSE(aws::imds_source(std::make_shared<aws::ImdsClient>()).load(&why));
+  EXPECT_FALSE(aws::imds_source().load(&why));
   EXPECT_NE(why.find("refused a session token (HTTP 403)"), std::string::npos) << why;
   // The chain goes on and, with nothing anywhere, lists every source with its reason.
   EXPECT_THAT([] { aws::default_credentials()->get(std::time(nullptr)); },
@@ -233,6 +233,6 @@ TEST(Credentials, ImdsRefusingTheSessionTokenIsAReasonInTheChainsList) {
                   HasSubstr("/nonexistent/credentials"), HasSubstr("refused a session token (HTTP 403)"))));
   // ...and a source later in a chain is still reached.
   ScopedEnv keys({{"AWS_ACCESS_KEY_ID", "AKENV"}, {"AWS_SECRET_ACCESS_KEY", "secret"}});
-  aws::CredentialsCache imds_first({aws::imds_source(std::make_shared<aws::ImdsClient>()), aws::env_source()});
+  aws::CredentialsCache imds_first({aws::imds_source(), aws::env_source()});
   EXPECT_EQ(imds_first.get(std::time(nullptr)).access_key_id, "AKENV");
 }

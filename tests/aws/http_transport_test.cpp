@@ -267,8 +267,15 @@ TEST(HttpTransport, MetadataServicesAreNeverAskedThroughAProxy) {
     EXPECT_EQ(t.perform(r).status, 502);
     EXPECT_EQ(proxy.hits(), 1);
   }
-  aws::ImdsClient imds(metadata.endpoint());
-  EXPECT_EQ(imds.get("/latest/meta-data/iam/security-credentials/"), "role");
+  {
+    // IMDSv2: the session token's PUT, then the region's GET.
+    gan_test::ScopedEnv imds({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", metadata.endpoint().c_str()},
+                              {"AWS_EC2_METADATA_DISABLED", nullptr}, {"AWS_REGION", nullptr},
+                              {"AWS_DEFAULT_REGION", nullptr}, {"AWS_CONFIG_FILE", "/nonexistent/config"}});
+    std::string source;
+    EXPECT_EQ(aws::resolve_region("", "", &source), "role");
+    EXPECT_EQ(source, "instance metadata");
+  }
   azure::ManagedIdentitySource azure_mi(metadata.endpoint());
   EXPECT_EQ(azure_mi.fetch(0).token, "tok");
   gcs::GceMetadataSource gce("127.0.0.1:" + metadata.endpoint().substr(metadata.endpoint().rfind(':') + 1));
