@@ -89,7 +89,7 @@ cloud::HttpRequest S3Client::prepare(Call& call) {
   } else {
     sr.headers.emplace_back("host", host);
     sr.payload_hash = call.payload_hash;
-    authorization = sign_request(sr, config_.credentials->get(now()), region(), "s3", now(), &keys_).authorization;
+    authorization = sign_request(sr, config_.credentials->get(now()), region(), "s3", now()).authorization;
   }
   cloud::HttpRequest req;
   req.method = call.method;

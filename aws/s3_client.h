@@ -69,7 +69,6 @@ class S3Client : public cloud::ObjectClient {
   std::string scheme_ = "https", endpoint_host_;  // endpoint_host_ "": AWS's, for the region
   mutable std::mutex mu_;
   std::string region_;
-  SigningKeyCache keys_;
 };
 
 }  // namespace aws

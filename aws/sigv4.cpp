@@ -3,6 +3,8 @@
 #include "aws/sigv4.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "cloud/crypto.h"
@@ -41,15 +43,30 @@ void set_header(KeyValues& headers, const std::string& name, const std::string& 
   headers.emplace_back(name, value);
 }
 
+// The signing key changes once a day per (secret, region, service): four HMACs saved per request.
+// A handful of entries at most (old days are dropped); the secret is part of the map key only
+// through its hash: no second copy of it in memory.
+std::string cached_signing_key(const std::string& secret, const std::string& day, const std::string& region,
+                               const std::string& service) {
+  static std::mutex mu;
+  static std::map<std::string, std::string> keys;
+  const std::string id = day + "/" + region + "/" + service + "/" + cloud::sha256(secret);
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = keys.find(id);
+  if (it != keys.end()) return it->second;
+  if (keys.size() > 16) keys.clear();
+  return keys[id] = signing_key(secret, day, region, service);
+}
+
 // The stages of a request dated `when` (amz_date) for a key with this secret, whether its
 // authentication travels in headers or in the query.
 SigningStages stages_for(const SignableRequest& req, const std::string& secret, const std::string& when,
-                         const std::string& region, const std::string& service, SigningKeyCache* cache) {
+                         const std::string& region, const std::string& service) {
   const std::string day = when.substr(0, 8);
   SigningStages s;
   s.canonical_request = canonical_request(req, &s.signed_headers);
   s.string_to_sign = string_to_sign(when, credential_scope(day, region, service), s.canonical_request);
-  std::string key = cache ? cache->get(secret, day, region, service) : signing_key(secret, day, region, service);
+  const std::string key = cached_signing_key(secret, day, region, service);
   // signature = Hex(HMAC-SHA256(SigningKey, StringToSign))
   s.signature = cloud::hex(cloud::hmac_sha256(key, s.string_to_sign));
   return s;
@@ -93,24 +110,13 @@ std::string signing_key(const std::string& secret, const std::string& yyyymmdd,
   return cloud::hmac_sha256(date_region_service_key, "aws4_request");
 }
 
-std::string SigningKeyCache::get(const std::string& secret, const std::string& yyyymmdd,
-                                 const std::string& region, const std::string& service) {
-  // The secret is part of the map key only through its hash: no second copy of it in memory.
-  std::string id = yyyymmdd + "/" + region + "/" + service + "/" + cloud::sha256(secret);
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = keys_.find(id);
-  if (it != keys_.end()) return it->second;
-  if (keys_.size() > 16) keys_.clear();
-  return keys_[id] = signing_key(secret, yyyymmdd, region, service);
-}
-
 SigningStages sign_request(SignableRequest& req, const Credentials& creds, const std::string& region,
-                           const std::string& service, int64_t now, SigningKeyCache* cache) {
+                           const std::string& service, int64_t now) {
   const std::string when = amz_date(now);
   set_header(req.headers, "x-amz-date", when);
   set_header(req.headers, "x-amz-content-sha256", req.payload_hash);
   if (!creds.session_token.empty()) set_header(req.headers, "x-amz-security-token", creds.session_token);
-  SigningStages s = stages_for(req, creds.secret_access_key, when, region, service, cache);
+  SigningStages s = stages_for(req, creds.secret_access_key, when, region, service);
   // Authorization: AWS4-HMAC-SHA256 Credential=<key>/<scope>, SignedHeaders=<list>, Signature=<hex>
   s.authorization = "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id + "/" +
                     credential_scope(when.substr(0, 8), region, service) + ", SignedHeaders=" + s.signed_headers +
@@ -135,7 +141,7 @@ SigningStages presign(const SignableRequest& req_in, const Credentials& creds, c
   req.query.emplace_back("X-Amz-Expires", std::to_string(expires_seconds));
   req.query.emplace_back("X-Amz-SignedHeaders", canonical_headers(req.headers).second);
   if (!creds.session_token.empty()) req.query.emplace_back("X-Amz-Security-Token", creds.session_token);
-  SigningStages s = stages_for(req, creds.secret_access_key, when, region, service, nullptr);
+  SigningStages s = stages_for(req, creds.secret_access_key, when, region, service);
   if (query_out) *query_out = encoded_query(req.query) + "&X-Amz-Signature=" + s.signature;
   return s;
 }

@@ -8,8 +8,6 @@
 // GCS's XML API accepts the same signatures (service "s3", region "auto"), so it reuses this.
 #pragma once
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <string>
 
 #include "cloud/http.h"
@@ -74,23 +72,12 @@ std::string string_to_sign(const std::string& amz_datetime, const std::string& s
 std::string signing_key(const std::string& secret, const std::string& yyyymmdd,
                         const std::string& region, const std::string& service);
 
-// The signing key changes once a day per (secret, region, service): four HMACs saved per request.
-// Thread-safe; holds at most a handful of entries (old days are dropped).
-class SigningKeyCache {
- public:
-  std::string get(const std::string& secret, const std::string& yyyymmdd,
-                  const std::string& region, const std::string& service);
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::string> keys_;
-};
-
 // Header signing. Adds x-amz-date, x-amz-content-sha256 (from payload_hash) and, with a session
 // token, x-amz-security-token to req.headers (replacing stale ones from an earlier attempt), then
 // signs every header in req.headers. Send req.headers plus "Authorization: <stages.authorization>".
+// The signing key is derived once a day per (secret, region, service) and kept.
 SigningStages sign_request(SignableRequest& req, const Credentials& creds, const std::string& region,
-                           const std::string& service, int64_t now, SigningKeyCache* cache = nullptr);
+                           const std::string& service, int64_t now);
 
 // Query-string signing (a presigned URL). Signs "host" (and any other headers in req.headers)
 // with UNSIGNED-PAYLOAD. Returns the stages; *query_out receives the complete encoded query
