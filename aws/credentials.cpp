@@ -181,9 +181,8 @@ std::optional<Credentials> load_imds(ImdsClient& imds, std::string* why) {
   } catch (const cloud::TransportError& e) {
     return none(why, std::string("no metadata service answered (not on EC2?): ") + e.what());
   } catch (const CredentialsError& e) {
-    // Something answers but will not hand out a session token or the role list (a hop limit of
-    // 1 seen from a container, a proxy, IMDSv1 only): a reason for the chain's list of sources
-    // tried, not an error that hides that list.
+    // Something answers but refuses a session token or the role list (hop limit 1 seen from a
+    // container, a proxy, IMDSv1 only): a reason in the chain's list, not an error that hides it.
     return none(why, e.what());
   }
   std::string role = trim(roles ? roles->substr(0, roles->find('\n')) : "");
@@ -201,7 +200,6 @@ std::optional<Credentials> load_imds(ImdsClient& imds, std::string* why) {
   return c;
 }
 
-// The credentials of the first source in `chain` that has them.
 Credentials first_in(const std::vector<CredentialSource>& chain) {
   std::string tried;
   for (const auto& s : chain) {

@@ -150,8 +150,7 @@ std::string S3Client::presign_get(const std::string& bucket, const std::string& 
 }
 
 // Multipart upload for cloud::upload_parts: any part that still fails, or a cancellation, aborts
-// the whole upload so no orphaned parts keep costing storage; a Complete whose answer was lost is
-// recognised as done.
+// the whole upload so no orphaned parts keep costing storage.
 cloud::PartedUpload S3Client::parted_upload(const std::string& bucket, const std::string& key, const std::string& path,
                                             int64_t size, const std::string& content_type) {
   const int64_t started = now();

@@ -44,8 +44,7 @@ void set_header(KeyValues& headers, const std::string& name, const std::string& 
 }
 
 // The signing key changes once a day per (secret, region, service): four HMACs saved per request.
-// A handful of entries at most (old days are dropped); the secret is part of the map key only
-// through its hash: no second copy of it in memory.
+// A handful kept (old days dropped), keyed by the secret's hash: no second copy of it in memory.
 std::string cached_signing_key(const std::string& secret, const std::string& day, const std::string& region,
                                const std::string& service) {
   static std::mutex mu;
