@@ -73,7 +73,7 @@ TEST(AzureSharedKey, DocumentationStringToSignAndSignature) {
   EXPECT_EQ(lines, "GET\n\n\n\n\n\n\n\n\n\n\n\n");
   EXPECT_EQ(headers, "x-ms-date:Sun, 11 Oct 2009 21:49:13 GMT\nx-ms-version:2009-09-19\n");
   EXPECT_EQ(resource, "/myaccount/myaccount/mycontainer\ncomp:metadata\nrestype:container\ntimeout:20");
-  const std::string sts = azure::string_to_sign(r, "myaccount");
+  const std::string sts = azure::sign_shared_key(r, "myaccount", azure::kDevKey, 1255297753).string_to_sign;
   EXPECT_EQ(sts, lines + headers + resource);
   EXPECT_EQ(azure::shared_key_signature(azure::kDevKey, sts), "Su5rvibNeMxB7A4I87rOtEgCDtdICsL8v5H+yJs0W+M=");
 }
