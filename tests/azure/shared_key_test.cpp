@@ -147,7 +147,7 @@ TEST(AzureCredentials, ResolutionOrder) {
   } restore{clear};
   auto r = azure::resolve_credential("acct", "");
   EXPECT_EQ(r.credential.kind, azure::AzureCredential::Kind::Bearer);
-  EXPECT_NE(r.tried.find("AZURE_STORAGE_SAS_TOKEN is not set"), std::string::npos);
+  EXPECT_NE(r.credential.skipped.find("AZURE_STORAGE_SAS_TOKEN is not set"), std::string::npos);
   r = azure::resolve_credential("devstoreaccount1", "");
   EXPECT_EQ(r.credential.kind, azure::AzureCredential::Kind::SharedKey);
   EXPECT_EQ(r.endpoint, "http://127.0.0.1:10000/devstoreaccount1");
@@ -159,7 +159,7 @@ TEST(AzureCredentials, ResolutionOrder) {
   setenv("AZURE_STORAGE_ACCOUNT", "other", 1);
   r = azure::resolve_credential("acct", "");
   EXPECT_EQ(r.credential.kind, azure::AzureCredential::Kind::Sas);  // the key is for another account
-  EXPECT_NE(r.tried.find("'other'"), std::string::npos) << r.tried;
+  EXPECT_NE(r.credential.skipped.find("'other'"), std::string::npos) << r.credential.skipped;
   setenv("AZURE_STORAGE_ACCOUNT", "acct", 1);
   r = azure::resolve_credential("acct", "");
   EXPECT_EQ(r.credential.source, "AZURE_STORAGE_KEY");
