@@ -1,5 +1,4 @@
-// The Blob dialect: addressing, authorisation, recovery, block uploads, and the calls only Azure
-// has (a container, a SAS link).
+// The Blob dialect; see blob_client.h.
 #include "azure/blob_client.h"
 
 #include <cstdio>
@@ -43,11 +42,8 @@ std::string BlobClient::blob_url(const std::string& container, const std::string
 
 cloud::HttpRequest BlobClient::prepare(Call& call) {
   const AzureCredential& cred = config_.credential;
-  BlobRequest br;
-  br.method = call.method;
-  br.path = base_path_ + "/" + call.bucket + (call.key.empty() ? "" : "/" + call.key);
-  br.query = call.query;
-  br.headers = call.headers;
+  BlobRequest br{call.method, base_path_ + "/" + call.bucket + (call.key.empty() ? "" : "/" + call.key), call.query,
+                 call.headers};
   int64_t length = call.body_file.empty() ? static_cast<int64_t>(call.body.size()) : call.body_length;
   if (call.method == "PUT" || call.method == "POST") br.headers.emplace_back("Content-Length", std::to_string(length));
   std::string authorization;
@@ -87,8 +83,7 @@ bool BlobClient::recover(const Call&, const cloud::HttpResponse& resp, const clo
     return true;
   }
   if (resp.status == 403 && err.code == "AuthenticationFailed" && !(used & kSkewFixed)) {
-    // Azure rejects a x-ms-date more than 15 minutes off: from now on sign with the server's
-    // clock (its Date header), and retry this request once.
+    // Azure rejects a x-ms-date more than 15 minutes off: sign with the server's clock from now on.
     int64_t server = cloud::parse_http_date(resp.header("date"));
     if (server > 0 && std::llabs(server - now()) > 300) {
       set_server_time(server);
@@ -139,16 +134,11 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
     throw NoSasLink("a SAS link for " + target +
                     " needs the account key (AZURE_STORAGE_KEY or a connection string); with only a managed "
                     "identity, use: " + generate + " --as-user --auth-mode login");
-  ServiceSas s;
-  s.account = config_.account;
-  s.container = container;
-  s.blob = blob;
-  s.permissions = "r";
-  s.start = now() - 300;  // tolerate a client clock a little ahead of the service's
-  s.expiry = now() + expires_seconds;
-  // A link that may travel over plain http leaks the blob to whoever watches; only a local
-  // emulator's http:// endpoint gets one without spr=https.
-  if (endpoint_.rfind("https://", 0) == 0) s.protocol = "https";
+  // Valid from 5 minutes ago (a client clock a little ahead of the service's). A link that may
+  // travel over plain http leaks the blob to whoever watches: only a local emulator's http://
+  // endpoint gets one without spr=https.
+  const ServiceSas s{config_.account, container, blob, "r", now() - 300, now() + expires_seconds,
+                     endpoint_.rfind("https://", 0) == 0 ? "https" : ""};
   return blob_url(container, blob) + "?" + service_sas_query(s, cred.key);
 }
 

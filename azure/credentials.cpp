@@ -29,10 +29,8 @@ std::map<std::string, std::string> parse_connection_string(const std::string& te
 }
 
 std::string connection_string_account(const std::map<std::string, std::string>& kv) {
-  auto dev = kv.find("UseDevelopmentStorage");
-  if (dev != kv.end() && dev->second == "true") return kDevAccount;
-  auto name = kv.find("AccountName");
-  return name == kv.end() ? "" : name->second;
+  auto get = [&kv](const char* k) { auto it = kv.find(k); return it == kv.end() ? std::string() : it->second; };
+  return get("UseDevelopmentStorage") == "true" ? kDevAccount : get("AccountName");
 }
 
 ResolvedCredential resolve_credential(const std::string& account, const std::string& endpoint) {
