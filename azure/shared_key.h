@@ -50,8 +50,7 @@ std::string canonicalized_resource(const std::string& account, const std::string
 // VERB through Range, each followed by "\n".
 std::string standard_header_lines(const BlobRequest& req);
 
-// Base64(HMAC-SHA256(Base64Decode(key_base64), string_to_sign)). Throws std::invalid_argument when
-// the key is not base64 (the message says where such keys come from).
+// The signature (see the top); throws std::invalid_argument, saying where keys come from, for bad base64.
 std::string shared_key_signature(const std::string& key_base64, const std::string& string_to_sign);
 
 struct SharedKeyStages {
