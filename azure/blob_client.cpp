@@ -112,7 +112,7 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
   const std::string generate = "az storage blob generate-sas --account-name " + config_.account + " -c " + container +
                                " -n '" + blob + "' --permissions r --expiry <time> --full-uri";
   if (cred.kind == AzureCredential::Kind::Sas) {
-    const std::string sp = sas_permissions(cred.sas), sr = sas_field(cred.sas, "sr");
+    const std::string sp = sas_field(cred.sas, "sp"), sr = sas_field(cred.sas, "sr");
     const int64_t se = sas_expiry(cred.sas);
     std::string why;
     if (!sas_is_read_only(cred.sas))

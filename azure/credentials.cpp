@@ -29,8 +29,9 @@ std::map<std::string, std::string> parse_connection_string(const std::string& te
 }
 
 std::string connection_string_account(const std::map<std::string, std::string>& kv) {
-  auto get = [&kv](const char* k) { auto it = kv.find(k); return it == kv.end() ? std::string() : it->second; };
-  return get("UseDevelopmentStorage") == "true" ? kDevAccount : get("AccountName");
+  auto dev = kv.find("UseDevelopmentStorage"), name = kv.find("AccountName");
+  if (dev != kv.end() && dev->second == "true") return kDevAccount;
+  return name == kv.end() ? "" : name->second;
 }
 
 ResolvedCredential resolve_credential(const std::string& account, const std::string& endpoint) {

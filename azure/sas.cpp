@@ -44,7 +44,7 @@ std::string sas_field(const std::string& sas_query, const std::string& name) {
 }
 
 bool sas_is_read_only(const std::string& sas_query) {
-  const std::string sp = sas_permissions(sas_query);
+  const std::string sp = sas_field(sas_query, "sp");
   return sp.find('r') != std::string::npos && sp.find_first_not_of("rl") == std::string::npos;
 }
 
