@@ -1,6 +1,5 @@
 // Azure Blob's side of cloud::Error (object.h): its code (x-ms-error-code, or <Code> of the error
-// XML) and message, and a sentence saying what to do (ContainerNotFound → create it or fix
-// --storage; AuthenticationFailed → which key, and the clock; AuthorizationPermissionMismatch → the role).
+// XML) and message, and a sentence saying what to do.
 #pragma once
 #include <string>
 
