@@ -1,5 +1,4 @@
-// The Blob dialect: addressing, authorisation, recovery, block uploads, and the calls only Azure
-// has (a container, a SAS link).
+// The Blob dialect; see blob_client.h.
 #include "azure/blob_client.h"
 
 #include <cstdio>
@@ -31,9 +30,8 @@ BlobClient::BlobClient(BlobClientConfig config)
     throw std::invalid_argument("--azure-endpoint '" + endpoint_ +
                                 "' needs a scheme: https://account.blob.core.windows.net or "
                                 "http://127.0.0.1:10000/devstoreaccount1");
-  size_t slash = endpoint_.find('/', sep + 3);
-  base_scheme_host_ = endpoint_.substr(0, slash);
-  base_path_ = slash == std::string::npos ? "" : endpoint_.substr(slash);
+  base_scheme_host_ = endpoint_.substr(0, endpoint_.find('/', sep + 3));
+  base_path_ = endpoint_.substr(base_scheme_host_.size());
   if (endpoint_.find('?') != std::string::npos)
     throw std::invalid_argument("--azure-endpoint '" + endpoint_ + "' must not carry a query (put a SAS in AZURE_STORAGE_SAS_TOKEN)");
 }
@@ -44,11 +42,8 @@ std::string BlobClient::blob_url(const std::string& container, const std::string
 
 cloud::HttpRequest BlobClient::prepare(Call& call) {
   const AzureCredential& cred = config_.credential;
-  BlobRequest br;
-  br.method = call.method;
-  br.path = base_path_ + "/" + call.bucket + (call.key.empty() ? "" : "/" + call.key);
-  br.query = call.query;
-  br.headers = call.headers;
+  BlobRequest br{call.method, base_path_ + "/" + call.bucket + (call.key.empty() ? "" : "/" + call.key), call.query,
+                 call.headers};
   int64_t length = call.body_file.empty() ? static_cast<int64_t>(call.body.size()) : call.body_length;
   if (call.method == "PUT" || call.method == "POST") br.headers.emplace_back("Content-Length", std::to_string(length));
   std::string authorization;
@@ -57,17 +52,15 @@ cloud::HttpRequest BlobClient::prepare(Call& call) {
   } else {
     br.headers.emplace_back("x-ms-date", rfc1123_date(now()));
     br.headers.emplace_back("x-ms-version", kApiVersion);
-    if (cred.kind == AzureCredential::Kind::Bearer) {
-      try {
-        authorization = "Bearer " + cred.tokens->get(now()).token;
-      } catch (const std::exception& e) {
-        BlobErrorInfo info;
-        info.code = "NoCredentials";
-        throw BlobError(call.op + " " + target(call) + ": no Azure credentials (" + cred.skipped + "then " + e.what() + ")",
-                        info, false);
-      }
-    }
   }
+  if (cred.kind == AzureCredential::Kind::Bearer) try {
+      authorization = "Bearer " + cred.tokens->get(now()).token;
+    } catch (const std::exception& e) {
+      cloud::ErrorInfo info;
+      info.code = "NoCredentials";
+      throw BlobError(call.op + " " + target(call) + ": no Azure credentials (" + cred.skipped + "then " + e.what() + ")",
+                      info, false);
+    }
   cloud::HttpRequest req;
   req.method = call.method;
   req.url = blob_url(call.bucket, call.key);
@@ -80,7 +73,7 @@ cloud::HttpRequest BlobClient::prepare(Call& call) {
   return req;
 }
 
-bool BlobClient::recover(const Call&, const cloud::HttpResponse& resp, const BlobErrorInfo& err, unsigned& used) {
+bool BlobClient::recover(const Call&, const cloud::HttpResponse& resp, const cloud::ErrorInfo& err, unsigned& used) {
   enum : unsigned { kRefreshed = 1, kSkewFixed = 2 };
   const AzureCredential& cred = config_.credential;
   if (cred.kind == AzureCredential::Kind::Bearer && (resp.status == 401 || err.code == "InvalidAuthenticationInfo") &&
@@ -90,8 +83,7 @@ bool BlobClient::recover(const Call&, const cloud::HttpResponse& resp, const Blo
     return true;
   }
   if (resp.status == 403 && err.code == "AuthenticationFailed" && !(used & kSkewFixed)) {
-    // Azure rejects a x-ms-date more than 15 minutes off: from now on sign with the server's
-    // clock (its Date header), and retry this request once.
+    // Azure rejects a x-ms-date more than 15 minutes off: sign with the server's clock from now on.
     int64_t server = cloud::parse_http_date(resp.header("date"));
     if (server > 0 && std::llabs(server - now()) > 300) {
       set_server_time(server);
@@ -102,7 +94,7 @@ bool BlobClient::recover(const Call&, const cloud::HttpResponse& resp, const Blo
   return false;
 }
 
-BlobError BlobClient::failure(const Call& call, const BlobErrorInfo& e) const {
+BlobError BlobClient::failure(const Call& call, const cloud::ErrorInfo& e) const {
   return BlobError(describe_blob_error(call.op, config_.account, call.bucket, call.shown(), e, config_.credential.source, endpoint_),
                    e, is_transient_blob_error(e));
 }
@@ -120,14 +112,8 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
   const std::string generate = "az storage blob generate-sas --account-name " + config_.account + " -c " + container +
                                " -n '" + blob + "' --permissions r --expiry <time> --full-uri";
   if (cred.kind == AzureCredential::Kind::Sas) {
-    // The SAS gan was given goes into a link only when handing it out gives away no more than a
-    // link gan would sign itself: one blob (sr=b), reading only, expiring within expires_seconds.
-    // A container or account SAS, or a long-lived one, stays here (the monitor then serves the
-    // bytes itself).
-    const std::string sp = sas_permissions(cred.sas), sr = sas_field(cred.sas, "sr");
+    const std::string sp = sas_field(cred.sas, "sp"), sr = sas_field(cred.sas, "sr");
     const int64_t se = sas_expiry(cred.sas);
-    if (sas_is_read_only(cred.sas) && sr == "b" && se > now() && se <= now() + expires_seconds)
-      return blob_url(container, blob) + "?" + cred.sas;
     std::string why;
     if (!sas_is_read_only(cred.sas))
       why = "grants " + (sp.empty() ? std::string("permissions from a stored access policy") : "sp=" + sp) +
@@ -135,9 +121,11 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
     else if (sr != "b")
       why = "is not scoped to one blob (" + (sr.empty() ? std::string("an account SAS") : "sr=" + sr) +
             "), and a link would let whoever gets it read every blob it covers";
-    else
+    else if (se <= now() || se > now() + expires_seconds)
       why = "expires " + (se < 0 ? std::string("at an unreadable time") : sas_time(se)) + ", later than the " +
             std::to_string(expires_seconds) + " s a link may last";
+    else
+      return blob_url(container, blob) + "?" + cred.sas;
     throw NoSasLink("no link for " + target + ": the SAS from " + cred.source + " " + why +
                     ". Set AZURE_STORAGE_KEY (or a connection string with AccountKey=) so gan signs a short-lived "
                     "read-only link for one blob, or run: " + generate);
@@ -146,24 +134,17 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
     throw NoSasLink("a SAS link for " + target +
                     " needs the account key (AZURE_STORAGE_KEY or a connection string); with only a managed "
                     "identity, use: " + generate + " --as-user --auth-mode login");
-  ServiceSas s;
-  s.account = config_.account;
-  s.container = container;
-  s.blob = blob;
-  s.permissions = "r";
-  s.start = now() - 300;  // tolerate a client clock a little ahead of the service's
-  s.expiry = now() + expires_seconds;
-  // A link that may travel over plain http leaks the blob to whoever watches; only a local
-  // emulator's http:// endpoint gets one without spr=https.
-  if (endpoint_.rfind("https://", 0) == 0) s.protocol = "https";
+  // Valid from 5 minutes ago (a client clock a little ahead of the service's). A link that may
+  // travel over plain http leaks the blob to whoever watches: only a local emulator's http://
+  // endpoint gets one without spr=https.
+  const ServiceSas s{config_.account, container, blob, "r", now() - 300, now() + expires_seconds,
+                     endpoint_.rfind("https://", 0) == 0 ? "https" : ""};
   return blob_url(container, blob) + "?" + service_sas_query(s, cred.key);
 }
 
-// Block uploads for cloud::upload_parts: Put Block from byte ranges of the file, several in
-// flight, then one Put Block List that commits them in order. Uncommitted blocks of a failed (or
-// cancelled) upload cost nothing and are discarded by the service after a week, so there is
-// nothing to abort (unlike S3's multipart): a cancellation stops the blocks in flight and hands
-// out no more.
+// Put Block from byte ranges of the file, several in flight, then one Put Block List committing
+// them in order. Nothing to abort (unlike S3's multipart): the service discards the uncommitted
+// blocks of a failed or cancelled upload by itself after a week.
 cloud::PartedUpload BlobClient::parted_upload(const std::string& container, const std::string& blob,
                                               const std::string& path, int64_t size, const std::string& content_type) {
   cloud::PartedUpload up;

@@ -8,7 +8,6 @@
 // (the account is then part of the path, and so of the signed resource).
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -38,31 +37,28 @@ class BlobClient : public cloud::ObjectClient {
 
   void create_container(const std::string& container);  // already there is fine
 
-  // A URL that downloads the blob without credentials: a read-only service SAS for
-  // expires_seconds, made with the account key; with a SAS credential that can only read (sp=r
-  // or rl), the blob URL with that SAS (valid as long as it is). Throws NoSasLink, saying what to
-  // do instead, for a SAS that can also write or delete (a link would hand that power to whoever
-  // gets it) and for a managed identity (that needs a user delegation key, not supported).
+  // A URL that downloads the blob without credentials for at most expires_seconds: a read-only
+  // service SAS made with the account key; or the SAS credential itself where handing it out gives
+  // away no more (one blob, sr=b; reading only, sp=r or rl; expiring in time). Else throws
+  // NoSasLink saying what to do instead (the monitor then serves the bytes itself): for a SAS that
+  // can write, covers more blobs or lasts longer, and for a managed identity (that would need a
+  // user delegation key, not supported).
   std::string sas_url(const std::string& container, const std::string& blob, int64_t expires_seconds);
 
   const BlobClientConfig& config() const { return config_; }
   std::string endpoint_url() const override { return endpoint_; }  // without a trailing '/'
 
-  // set_cancelled (cloud::ObjectClient's): a block upload cut short leaves only uncommitted
-  // blocks, which the service discards by itself: nothing to clean up.
-
  private:
   using Call = cloud::Call;  // bucket: the container; key: the blob
   // The Blob dialect (see cloud::Dialect).
   cloud::HttpRequest prepare(Call& call) override;
-  BlobErrorInfo parse_error(const cloud::HttpResponse& resp) const override { return parse_blob_error(resp); }
-  bool transient(const BlobErrorInfo& e) const override { return is_transient_blob_error(e); }
-  bool recover(const Call& call, const cloud::HttpResponse& resp, const BlobErrorInfo& e, unsigned& used) override;
-  BlobError failure(const Call& call, const BlobErrorInfo& e) const override;
+  cloud::ErrorInfo parse_error(const cloud::HttpResponse& resp) const override { return parse_blob_error(resp); }
+  bool transient(const cloud::ErrorInfo& e) const override { return is_transient_blob_error(e); }
+  bool recover(const Call& call, const cloud::HttpResponse& resp, const cloud::ErrorInfo& e, unsigned& used) override;
+  BlobError failure(const Call& call, const cloud::ErrorInfo& e) const override;
   std::string target(const Call& call) const override {
     return "az://" + config_.account + "/" + call.bucket + "/" + call.shown();
   }
-  // Put Block (in parallel) + Put Block List.
   cloud::PartedUpload parted_upload(const std::string& container, const std::string& blob, const std::string& path,
                                     int64_t size, const std::string& content_type) override;
   // The blob's URL without a query ("http://127.0.0.1:10000/devstoreaccount1/c/a%20b").

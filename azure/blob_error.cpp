@@ -3,11 +3,12 @@
 
 #include "cloud/retry.h"
 #include "cloud/xml.h"
+#include "common/text.h"
 
 namespace azure {
 
-BlobErrorInfo parse_blob_error(const cloud::HttpResponse& resp) {
-  BlobErrorInfo e;
+cloud::ErrorInfo parse_blob_error(const cloud::HttpResponse& resp) {
+  cloud::ErrorInfo e;
   e.status = resp.status;
   e.code = resp.header("x-ms-error-code");
   e.request_id = resp.header("x-ms-request-id");
@@ -21,19 +22,17 @@ BlobErrorInfo parse_blob_error(const cloud::HttpResponse& resp) {
       // a proxy's HTML error page: the status says enough
     }
   }
-  size_t nl = e.message.find('\n');
-  if (nl != std::string::npos) e.message.erase(nl);
-  while (!e.message.empty() && (e.message.back() == '\r' || e.message.back() == ' ')) e.message.pop_back();
+  e.message = gan::trim(e.message.substr(0, e.message.find('\n')));  // the first line
   return e;
 }
 
-bool is_transient_blob_error(const BlobErrorInfo& e) {
+bool is_transient_blob_error(const cloud::ErrorInfo& e) {
   return cloud::is_transient_http_status(e.status) || e.code == "ServerBusy" || e.code == "InternalError" ||
          e.code == "OperationTimedOut";
 }
 
 std::string describe_blob_error(const std::string& op, const std::string& account, const std::string& container,
-                                const std::string& blob, const BlobErrorInfo& e, const std::string& credential_source,
+                                const std::string& blob, const cloud::ErrorInfo& e, const std::string& credential_source,
                                 const std::string& endpoint) {
   std::string advice;
   const std::string& c = e.code;

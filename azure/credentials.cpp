@@ -1,6 +1,7 @@
 // Azure credential resolution; see credentials.h.
 #include "azure/credentials.h"
 
+#include <sstream>
 #include <stdexcept>
 
 #include "azure/managed_identity.h"
@@ -13,28 +14,23 @@ using cloud::env;
 
 std::map<std::string, std::string> parse_connection_string(const std::string& text) {
   std::map<std::string, std::string> out;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t end = text.find(';', pos);
-    if (end == std::string::npos) end = text.size();
-    const std::string part = gan::trim(text.substr(pos, end - pos));
-    if (!part.empty()) {
-      size_t eq = part.find('=');  // the first '=': keys and SAS values may end in '='
-      if (eq == std::string::npos || eq == 0)
-        throw std::invalid_argument("AZURE_STORAGE_CONNECTION_STRING: '" + part.substr(0, 40) +
-                                    "' is not Key=Value; copy the whole connection string from the portal "
-                                    "(Storage account > Access keys)");
-      out[part.substr(0, eq)] = part.substr(eq + 1);
-    }
-    pos = end + 1;
+  std::istringstream parts(text);
+  for (std::string part; std::getline(parts, part, ';');) {
+    part = gan::trim(part);
+    if (part.empty()) continue;
+    size_t eq = part.find('=');  // the first '=': keys and SAS values may end in '='
+    if (eq == std::string::npos || eq == 0)
+      throw std::invalid_argument("AZURE_STORAGE_CONNECTION_STRING: '" + part.substr(0, 40) +
+                                  "' is not Key=Value; copy the whole connection string from the portal "
+                                  "(Storage account > Access keys)");
+    out[part.substr(0, eq)] = part.substr(eq + 1);
   }
   return out;
 }
 
 std::string connection_string_account(const std::map<std::string, std::string>& kv) {
-  auto dev = kv.find("UseDevelopmentStorage");
+  auto dev = kv.find("UseDevelopmentStorage"), name = kv.find("AccountName");
   if (dev != kv.end() && dev->second == "true") return kDevAccount;
-  auto name = kv.find("AccountName");
   return name == kv.end() ? "" : name->second;
 }
 
@@ -49,7 +45,7 @@ ResolvedCredential resolve_credential(const std::string& account, const std::str
     return r;
   };
   if (const std::string cs = env("AZURE_STORAGE_CONNECTION_STRING"); cs.empty()) {
-    r.tried += "AZURE_STORAGE_CONNECTION_STRING is not set; ";
+    r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING is not set; ";
   } else {
     auto kv = parse_connection_string(cs);
     const std::string name = connection_string_account(kv);
@@ -58,7 +54,7 @@ ResolvedCredential resolve_credential(const std::string& account, const std::str
       kv.emplace("BlobEndpoint", "http://127.0.0.1:10000/devstoreaccount1");
     }
     if (!name.empty() && name != account) {
-      r.tried += "AZURE_STORAGE_CONNECTION_STRING is for account '" + name + "', not '" + account + "'; ";
+      r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING is for account '" + name + "', not '" + account + "'; ";
     } else {
       if (kv.count("BlobEndpoint")) r.endpoint = kv["BlobEndpoint"];
       else if (!kv["EndpointSuffix"].empty())
@@ -68,17 +64,17 @@ ResolvedCredential resolve_credential(const std::string& account, const std::str
         return use(Kind::SharedKey, kv["AccountKey"], "AZURE_STORAGE_CONNECTION_STRING (account key)");
       if (!kv["SharedAccessSignature"].empty())
         return use(Kind::Sas, kv["SharedAccessSignature"], "AZURE_STORAGE_CONNECTION_STRING (SAS)");
-      r.tried += "AZURE_STORAGE_CONNECTION_STRING has neither AccountKey= nor SharedAccessSignature=; ";
+      r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING has neither AccountKey= nor SharedAccessSignature=; ";
     }
   }
   const std::string key = env("AZURE_STORAGE_KEY");
   const std::string key_account = env("AZURE_STORAGE_ACCOUNT");
   if (!key.empty() && (key_account.empty() || key_account == account)) return use(Kind::SharedKey, key, "AZURE_STORAGE_KEY");
-  r.tried += key.empty() ? "AZURE_STORAGE_KEY is not set; "
-                         : "AZURE_STORAGE_KEY is for AZURE_STORAGE_ACCOUNT='" + key_account + "', not '" + account + "'; ";
+  r.credential.skipped += key.empty() ? "AZURE_STORAGE_KEY is not set; "
+                                      : "AZURE_STORAGE_KEY is for AZURE_STORAGE_ACCOUNT='" + key_account + "', not '" + account + "'; ";
   if (const std::string sas = env("AZURE_STORAGE_SAS_TOKEN"); !sas.empty())
     return use(Kind::Sas, sas, "AZURE_STORAGE_SAS_TOKEN");
-  r.tried += "AZURE_STORAGE_SAS_TOKEN is not set; ";
+  r.credential.skipped += "AZURE_STORAGE_SAS_TOKEN is not set; ";
   if (account == kDevAccount) {
     if (endpoint.empty()) r.endpoint = "http://127.0.0.1:10000/devstoreaccount1";
     return use(Kind::SharedKey, kDevKey, "the storage emulator's well-known key for devstoreaccount1");
@@ -86,7 +82,6 @@ ResolvedCredential resolve_credential(const std::string& account, const std::str
   r.credential.kind = Kind::Bearer;
   r.credential.tokens = std::make_shared<cloud::TokenCache>(std::make_shared<ManagedIdentitySource>());
   r.credential.source = r.credential.tokens->name();
-  r.credential.skipped = r.tried;
   return r;
 }
 

@@ -46,7 +46,6 @@ std::string connection_string_account(const std::map<std::string, std::string>& 
 struct ResolvedCredential {
   AzureCredential credential;
   std::string endpoint;  // from the connection string's BlobEndpoint (or the emulator default), or ""
-  std::string tried;     // what was looked at and skipped, for error messages
 };
 
 // The credential for `account` from the environment (see above). `endpoint` is the endpoint

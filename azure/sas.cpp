@@ -26,29 +26,25 @@ std::string service_sas_query(const ServiceSas& s, const std::string& key_base64
 }
 
 std::string sas_field(const std::string& sas_query, const std::string& name) {
-  const std::string key = name + "=";
-  for (size_t pos = 0; pos <= sas_query.size();) {
-    const size_t end = std::min(sas_query.find('&', pos), sas_query.size());
-    if (sas_query.compare(pos, key.size(), key) == 0 && pos + key.size() <= end) {
-      std::string out;
-      for (size_t i = pos + key.size(); i < end; i++) {
-        if (sas_query[i] == '%' && i + 2 < end && std::isxdigit(static_cast<unsigned char>(sas_query[i + 1])) &&
-            std::isxdigit(static_cast<unsigned char>(sas_query[i + 2]))) {
-          out += static_cast<char>(std::stoi(sas_query.substr(i + 1, 2), nullptr, 16));
-          i += 2;
-        } else {
-          out += sas_query[i] == '+' ? ' ' : sas_query[i];
-        }
-      }
-      return out;
+  const std::string query = "&" + sas_query, key = "&" + name + "=";
+  const size_t pos = query.find(key);
+  if (pos == std::string::npos) return "";
+  const size_t end = std::min(query.find('&', pos + 1), query.size());
+  std::string out;
+  for (size_t i = pos + key.size(); i < end; i++) {
+    if (query[i] == '%' && i + 2 < end && std::isxdigit(static_cast<unsigned char>(query[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(query[i + 2]))) {
+      out += static_cast<char>(std::stoi(query.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += query[i] == '+' ? ' ' : query[i];
     }
-    pos = end + 1;
   }
-  return "";
+  return out;
 }
 
 bool sas_is_read_only(const std::string& sas_query) {
-  const std::string sp = sas_permissions(sas_query);
+  const std::string sp = sas_field(sas_query, "sp");
   return sp.find('r') != std::string::npos && sp.find_first_not_of("rl") == std::string::npos;
 }
 

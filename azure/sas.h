@@ -1,14 +1,11 @@
 // Service shared access signatures, made with the account key: pure functions, time passed in.
 //
 // A service SAS grants one blob (sr=b) or container (sr=c) for a while: what `./gan --presign
-// az://...` prints so a checkpoint can be shared. The SAS gan may be given instead of a key
-// (AZURE_STORAGE_SAS_TOKEN) is often an account SAS: it grants the Blob service across containers,
-// which is why only a blob-scoped one is ever passed on in a link. Signed version 2019-12-12,
-// whose string to sign is, from "Create a service SAS":
+// az://...` prints so a checkpoint can be shared. Signed version 2019-12-12, whose string to sign
+// is, from "Create a service SAS" (sig made from it as in shared_key.h):
 //   sp \n st \n se \n canonicalizedResource \n si \n sip \n spr \n sv \n sr \n
 //   snapshot \n rscc \n rscd \n rsce \n rscl \n rsct
 //   canonicalizedResource = "/blob/" + account + "/" + container [+ "/" + blob] (raw)
-// and sig = Base64(HMAC-SHA256(Base64Decode(key), UTF-8(StringToSign))).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -35,12 +32,8 @@ std::string service_sas_query(const ServiceSas& sas, const std::string& key_base
 
 // One field of a SAS query string, percent-decoded ("" when absent): sas_field(q, "sr").
 std::string sas_field(const std::string& sas_query, const std::string& name);
-// The permissions a SAS query string grants (its sp= value, decoded as the service reads it), ""
-// when it has none (the SAS then takes them from a stored access policy on the service, si=,
-// which gan cannot see).
-inline std::string sas_permissions(const std::string& sas_query) { return sas_field(sas_query, "sp"); }
-// True when a SAS can only read: sp= holds r and nothing but r and l (list). Only such a SAS may
-// be handed to others inside a link; one with w, d, c, a, ... would let them write or delete.
+// True when a SAS can only read: sp= holds r and nothing but r and l (list), no w, d, c, a, ...
+// False without sp= (the permissions then come from a stored access policy, si=, that gan cannot see).
 bool sas_is_read_only(const std::string& sas_query);
 // Its se= (expiry) as unix seconds, -1 when absent or not a date SAS accepts (cloud::parse_iso8601).
 int64_t sas_expiry(const std::string& sas_query);

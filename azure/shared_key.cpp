@@ -11,20 +11,10 @@
 
 namespace azure {
 
-namespace {
-
 using gan::lower;
 
-// Trims, and folds every run of whitespace inside to one space ("unfold the string").
-std::string fold(const std::string& v) { return cloud::fold_spaces(v, " \t\r\n"); }
-
-std::string header_value(const KeyValues& headers, const std::string& lowercase_name) {
-  for (const auto& [k, v] : headers)
-    if (lower(k) == lowercase_name) return v;
-  return "";
-}
-
-}  // namespace
+// Azure's "unfolding" of header values.
+static std::string fold(const std::string& v) { return cloud::fold_spaces(v, " \t\r\n"); }
 
 std::string encode_query(const KeyValues& raw_query) {
   std::string out;
@@ -34,12 +24,11 @@ std::string encode_query(const KeyValues& raw_query) {
 }
 
 std::string canonicalized_headers(const KeyValues& headers) {
-  std::vector<std::pair<std::string, std::string>> ms;
+  std::multimap<std::string, std::string> ms;  // equal names keep their order
   for (const auto& [k, v] : headers) {
     std::string name = lower(fold(k));
-    if (name.rfind("x-ms-", 0) == 0) ms.emplace_back(name, fold(v));
+    if (name.rfind("x-ms-", 0) == 0) ms.emplace(name, fold(v));
   }
-  std::stable_sort(ms.begin(), ms.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string out;
   for (const auto& [k, v] : ms) out += k + ":" + v + "\n";
   return out;
@@ -59,18 +48,14 @@ std::string canonicalized_resource(const std::string& account, const std::string
 
 std::string standard_header_lines(const BlobRequest& req) {
   std::string out = req.method + "\n";
-  for (const char* name : {"content-encoding", "content-language", "content-length", "content-md5", "content-type",
-                           "date", "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range"}) {
-    std::string value = header_value(req.headers, name);
-    if (value == "0" && std::string(name) == "content-length") value = "";  // 2015-02-21 and later: empty for zero
+  for (const std::string name : {"content-encoding", "content-language", "content-length", "content-md5", "content-type",
+                                 "date", "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range"}) {
+    auto it = std::find_if(req.headers.begin(), req.headers.end(), [&](const auto& h) { return lower(h.first) == name; });
+    std::string value = it == req.headers.end() ? "" : it->second;
+    if (value == "0" && name == "content-length") value = "";  // 2015-02-21 and later: empty for zero
     out += value + "\n";
   }
   return out;
-}
-
-std::string string_to_sign(const BlobRequest& req, const std::string& account) {
-  return standard_header_lines(req) + canonicalized_headers(req.headers) +
-         canonicalized_resource(account, req.path, req.query);
 }
 
 std::string shared_key_signature(const std::string& key_base64, const std::string& sts) {
@@ -103,9 +88,9 @@ SharedKeyStages sign_shared_key(BlobRequest& req, const std::string& account, co
   req.headers.emplace_back("x-ms-date", rfc1123_date(now));
   if (!has_version) req.headers.emplace_back("x-ms-version", kApiVersion);
   SharedKeyStages s;
-  s.string_to_sign = string_to_sign(req, account);
-  s.signature = shared_key_signature(key_base64, s.string_to_sign);
-  s.authorization = "SharedKey " + account + ":" + s.signature;
+  s.string_to_sign = standard_header_lines(req) + canonicalized_headers(req.headers) +
+                     canonicalized_resource(account, req.path, req.query);
+  s.authorization = "SharedKey " + account + ":" + shared_key_signature(key_base64, s.string_to_sign);
   return s;
 }
 

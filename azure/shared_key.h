@@ -31,8 +31,8 @@ struct BlobRequest {
   KeyValues headers;       // names in any case; Content-Length as the body's size
 };
 
-// The path and query as sent, by cloud::uri_encode ('/' kept in the path): the query's name=value
-// pairs stay in their order.
+// The path and query as sent, by cloud::uri_encode ('/' kept in the path; the query's pairs in
+// their order).
 inline std::string encode_path(const std::string& raw_path) { return cloud::uri_encode(raw_path, false); }
 std::string encode_query(const KeyValues& raw_query);
 
@@ -41,28 +41,20 @@ inline std::string rfc1123_date(int64_t unix_seconds) {
   return cloud::utc_time(unix_seconds, "%a, %d %b %Y %H:%M:%S GMT");
 }
 
-// CanonicalizedHeaders: every x-ms- header, name lowercased, sorted by name, value with its
-// surrounding whitespace trimmed and inner runs of whitespace folded to one space, as
-// "name:value\n".
+// The stages of StringToSign (see the top). CanonicalizedHeaders: every x-ms- header as
+// "name:value\n", the name lowercased, sorted by name, the value folded (cloud::fold_spaces).
 std::string canonicalized_headers(const KeyValues& headers);
-
-// CanonicalizedResource = "/" + account + encoded URI path, then for each query parameter,
-// sorted by lowercased name: "\n" + name + ":" + values (decoded) sorted and joined by ",".
+// CanonicalizedResource: "/" + account + encoded path, then per query parameter, sorted by
+// lowercased name, "\n" + name + ":" + its (raw) values sorted and joined by ",".
 std::string canonicalized_resource(const std::string& account, const std::string& raw_path, const KeyValues& raw_query);
-
-// The twelve standard header lines (VERB through Range, each followed by "\n").
+// VERB through Range, each followed by "\n".
 std::string standard_header_lines(const BlobRequest& req);
 
-// The standard lines, then CanonicalizedHeaders, then CanonicalizedResource.
-std::string string_to_sign(const BlobRequest& req, const std::string& account);
-
-// Base64(HMAC-SHA256(Base64Decode(key_base64), string_to_sign)). Throws std::invalid_argument when
-// the key is not base64 (the message says where such keys come from).
+// The signature (see the top); throws std::invalid_argument, saying where keys come from, for bad base64.
 std::string shared_key_signature(const std::string& key_base64, const std::string& string_to_sign);
 
 struct SharedKeyStages {
   std::string string_to_sign;
-  std::string signature;      // base64
   std::string authorization;  // "SharedKey account:signature"
 };
 

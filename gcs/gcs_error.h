@@ -16,8 +16,7 @@ constexpr const char* kGcsEndpoint = "https://storage.googleapis.com";
 // How a request was authorised, which decides the advice for a refusal.
 enum class GcsAuth { Bearer, Hmac };
 
-// "<op> gs://bucket/key failed: HTTP 403 AccessDenied: <msg>. <advice>", with GCS's advice
-// (gcloud, IAM roles, the HMAC key variables) for either way in.
+// "<op> gs://bucket/key failed: HTTP 403 AccessDenied: <msg>. <advice>", advice for either way in.
 std::string describe_gcs_error(const std::string& op, const std::string& bucket, const std::string& key,
                                const cloud::ErrorInfo& e, const std::string& credential_source,
                                GcsAuth auth = GcsAuth::Bearer);

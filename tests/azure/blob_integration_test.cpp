@@ -165,7 +165,7 @@ TEST(AzureSas, ReadOnlyMeansOnlyReadAndList) {
   EXPECT_FALSE(azure::sas_is_read_only("sp=l&sig=x"));       // cannot download
   EXPECT_FALSE(azure::sas_is_read_only("si=policy1&sig=x"));  // permissions kept on the service
   EXPECT_FALSE(azure::sas_is_read_only("spr=https&sig=x"));
-  EXPECT_EQ(azure::sas_permissions("sv=1&sp=rcw&se=2"), "rcw");
+  EXPECT_EQ(azure::sas_field("sv=1&sp=rcw&se=2", "sp"), "rcw");
 }
 
 // A connection string holding SharedAccessSignature= (and BlobEndpoint=) is the whole

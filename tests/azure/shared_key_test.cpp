@@ -73,7 +73,7 @@ TEST(AzureSharedKey, DocumentationStringToSignAndSignature) {
   EXPECT_EQ(lines, "GET\n\n\n\n\n\n\n\n\n\n\n\n");
   EXPECT_EQ(headers, "x-ms-date:Sun, 11 Oct 2009 21:49:13 GMT\nx-ms-version:2009-09-19\n");
   EXPECT_EQ(resource, "/myaccount/myaccount/mycontainer\ncomp:metadata\nrestype:container\ntimeout:20");
-  const std::string sts = azure::string_to_sign(r, "myaccount");
+  const std::string sts = azure::sign_shared_key(r, "myaccount", azure::kDevKey, 1255297753).string_to_sign;
   EXPECT_EQ(sts, lines + headers + resource);
   EXPECT_EQ(azure::shared_key_signature(azure::kDevKey, sts), "Su5rvibNeMxB7A4I87rOtEgCDtdICsL8v5H+yJs0W+M=");
 }
@@ -147,7 +147,7 @@ TEST(AzureCredentials, ResolutionOrder) {
   } restore{clear};
   auto r = azure::resolve_credential("acct", "");
   EXPECT_EQ(r.credential.kind, azure::AzureCredential::Kind::Bearer);
-  EXPECT_NE(r.tried.find("AZURE_STORAGE_SAS_TOKEN is not set"), std::string::npos);
+  EXPECT_NE(r.credential.skipped.find("AZURE_STORAGE_SAS_TOKEN is not set"), std::string::npos);
   r = azure::resolve_credential("devstoreaccount1", "");
   EXPECT_EQ(r.credential.kind, azure::AzureCredential::Kind::SharedKey);
   EXPECT_EQ(r.endpoint, "http://127.0.0.1:10000/devstoreaccount1");
@@ -159,7 +159,7 @@ TEST(AzureCredentials, ResolutionOrder) {
   setenv("AZURE_STORAGE_ACCOUNT", "other", 1);
   r = azure::resolve_credential("acct", "");
   EXPECT_EQ(r.credential.kind, azure::AzureCredential::Kind::Sas);  // the key is for another account
-  EXPECT_NE(r.tried.find("'other'"), std::string::npos) << r.tried;
+  EXPECT_NE(r.credential.skipped.find("'other'"), std::string::npos) << r.credential.skipped;
   setenv("AZURE_STORAGE_ACCOUNT", "acct", 1);
   r = azure::resolve_credential("acct", "");
   EXPECT_EQ(r.credential.source, "AZURE_STORAGE_KEY");
