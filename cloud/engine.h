@@ -1,15 +1,12 @@
-// The one request engine of every cloud client (ObjectClient::execute): it sends a dialect's
-// calls through the libcurl transport and handles failure in one place. Transient failures
-// (connection resets, stalls, timeouts, and what the dialect calls transient) are retried with
-// jittered backoff; a failure the dialect can fix at once (a refreshed token, a corrected clock,
-// the bucket's region) is retried right away; anything else becomes the dialect's cloud::Error.
-// The dialect (aws/ S3, azure/ Blob) knows URLs, signing and error documents; this knows none.
+// The one request engine of every cloud client (ObjectClient::execute), which knows no service's
+// URLs, signing or error documents (its dialect's: aws/ S3, azure/ Blob). Transient failures are
+// retried with jittered backoff; one the dialect fixes at once (a new token, the server's clock,
+// the bucket's region) right away; anything else throws the dialect's cloud::Error.
 #pragma once
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,29 +60,7 @@ class Dialect {
   virtual std::string endpoint_url() const = 0;
 };
 
-// The guard every listing loop keeps while it follows the server's continuation token
-// (NextContinuationToken, NextMarker) page after page. A server, or something between gan and
-// it, that answers "truncated" with a token it has already given would keep gan listing forever,
-// growing the listing each time; one that hands out new tokens without end would too. A repeated
-// token, or more than kMaxPages pages, is an error.
-class ListingPages {
- public:
-  // 10,000 pages is 10 million objects at the default page size (S3 1,000; Azure 5,000).
-  static constexpr int kMaxPages = 10000;
-  // `what` names the listing in errors: "LIST s3://bucket/prefix".
-  explicit ListingPages(std::string what) : what_(std::move(what)) {}
-  // Call with each page's token for the next page, before asking for it. Throws
-  // std::runtime_error when the server gave this token before or the listing has too many pages.
-  void next(const std::string& token);
-
- private:
-  std::string what_;
-  std::set<std::string> seen_;
-  int pages_ = 1;
-};
-
-// What every client is configured with, beside its service's own settings (aws::S3ClientConfig,
-// azure::BlobClientConfig).
+// What every client is configured with, beside its service's own settings (aws::S3ClientConfig, ...).
 struct ClientConfig {
   RetryPolicy retry;
   TransportOptions transport;
@@ -110,12 +85,9 @@ struct ListingNames {
   std::string truncated;            // "IsTruncated" ("true" while pages follow); "": a next token says so
 };
 
-// A dialect's client: the engine, and the object calls every service makes the same way (put
-// bytes or a file, in one request or in parts; get all of an object, a range of it or into a
-// file; head; delete; list every page), which differ in data: header and element names, the
-// code of a 404 that means the bucket (the container) is missing rather than the object, part
-// limits. The dialect adds its signing, URLs, errors and the calls of a parted upload. The
-// storage adaptors use only this.
+// A dialect's client: the engine and the object calls every service makes the same way, which
+// differ only in data (Names). The dialect adds signing, URLs, errors and a parted upload's calls.
+// The storage adaptors use only this.
 class ObjectClient : protected Dialect {
  public:
   // While cancelled, every call in progress stops within about a second (its transfer and its
