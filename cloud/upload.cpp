@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <mutex>
 #include <thread>
 
@@ -19,10 +20,25 @@ int64_t choose_part_size(int64_t file_size, int64_t preferred, int64_t min_part,
 std::string upload_parts(int64_t size, int64_t part, int concurrency, const PartedUpload& up) {
   const int parts = static_cast<int>((size + part - 1) / part);
   std::vector<std::string> tags(static_cast<size_t>(parts));
-  std::exception_ptr first_error = run_parallel(parts, concurrency, [&](int i) {
-    const int64_t offset = static_cast<int64_t>(i) * part;
-    tags[static_cast<size_t>(i)] = up.send_part(i, offset, std::min(part, size - offset));
-  });
+  std::atomic<int> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  std::exception_ptr first_error;
+  auto worker = [&] {
+    for (int i = next++; i < parts && !failed.load(); i = next++) {
+      const int64_t offset = static_cast<int64_t>(i) * part;
+      try {
+        tags[static_cast<size_t>(i)] = up.send_part(i, offset, std::min(part, size - offset));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!first_error) first_error = std::current_exception();
+        failed.store(true);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0, n = std::max(1, std::min(concurrency, parts)); t < n; t++) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
   try {
     if (first_error) std::rethrow_exception(first_error);
     return up.commit(tags);
@@ -36,31 +52,6 @@ std::string upload_parts(int64_t size, int64_t part, int concurrency, const Part
     }
     throw;
   }
-}
-
-std::exception_ptr run_parallel(int count, int threads, const std::function<void(int)>& job) {
-  std::atomic<int> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mu;
-  std::exception_ptr first;
-  auto worker = [&] {
-    for (;;) {
-      int i = next.fetch_add(1);
-      if (i >= count || failed.load()) return;
-      try {
-        job(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!first) first = std::current_exception();
-        failed.store(true);
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 0, n = std::max(1, std::min(threads, count)); t < n; t++) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-  return first;
 }
 
 }  // namespace cloud

@@ -5,7 +5,6 @@
 // Block List (uncommitted blocks cost nothing and need no clean-up).
 #pragma once
 #include <cstdint>
-#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -31,13 +30,8 @@ struct PartedUpload {
 int64_t choose_part_size(int64_t file_size, int64_t preferred, int64_t min_part, int max_parts);
 
 // Uploads `size` bytes as parts of part_size, `concurrency` in flight. The first failure stops
-// handing out parts (a cancelled client's parts fail at once), aborts, and is rethrown.
+// handing out parts (a cancelled client's parts fail at once, so a cancellation stops the whole
+// upload too), aborts, and is rethrown.
 std::string upload_parts(int64_t size, int64_t part_size, int concurrency, const PartedUpload& upload);
-
-// Runs `count` independent jobs on up to `threads` threads and stops handing out new ones after
-// the first failure, whose exception is returned (null when every job succeeded): the parts of
-// upload_parts, so "parallel parts, stop on first error, then clean up" is written once; a
-// cancelled client's jobs fail at once, so a cancellation stops the whole upload too.
-std::exception_ptr run_parallel(int count, int threads, const std::function<void(int index)>& job);
 
 }  // namespace cloud

@@ -267,26 +267,36 @@ TEST(S3Client, AccessDeniedNamesTheActionResourceAndPrincipalEachCallNeeds) {
   EXPECT_NE(m.find("aws sts get-caller-identity"), std::string::npos) << m;
 }
 
-TEST(S3Client, RunParallelRunsEveryJobOrStopsAtTheFirstFailure) {
+TEST(S3Client, UploadPartsSendsEveryPartOrStopsAtTheFirstFailure) {
   std::vector<std::atomic<int>> ran(100);
-  EXPECT_EQ(cloud::run_parallel(100, 8, [&](int i) { ran[static_cast<size_t>(i)]++; }), nullptr);
+  std::atomic<int> aborts{0};
+  cloud::PartedUpload up;
+  up.send_part = [&](int i, int64_t offset, int64_t length) {
+    ran[static_cast<size_t>(i)]++;
+    return std::to_string(offset) + "+" + std::to_string(length);
+  };
+  up.commit = [](const std::vector<std::string>& tags) { return tags.empty() ? "none" : tags.front() + " " + tags.back(); };
+  up.abort = [&] { aborts++; };
+  EXPECT_EQ(cloud::upload_parts(199, 2, 8, up), "0+2 198+1");  // 100 parts, the last one byte
   for (auto& r : ran) EXPECT_EQ(r.load(), 1);
   std::atomic<int> started{0};
-  // Jobs after the failing one take a millisecond each, so handing all 1000 out would take a quarter
-  // of a second; the stop flag is set microseconds after job 3 throws.
-  std::exception_ptr e = cloud::run_parallel(1000, 4, [&](int i) {
+  // Parts after the failing one take a millisecond each, so handing all 1000 out would take a
+  // quarter of a second; the stop flag is set microseconds after part 3 throws.
+  up.send_part = [&](int i, int64_t, int64_t) {
     started++;
     if (i == 3) throw std::runtime_error("part 4 failed");
     if (i > 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  });
-  ASSERT_NE(e, nullptr);
+    return std::string("tag");
+  };
   try {
-    std::rethrow_exception(e);
+    cloud::upload_parts(1000, 1, 4, up);
+    FAIL() << "a failed part was committed";
   } catch (const std::runtime_error& err) {
     EXPECT_STREQ(err.what(), "part 4 failed");
   }
-  EXPECT_LT(started.load(), 1000) << "jobs kept being handed out after a failure";
-  EXPECT_EQ(cloud::run_parallel(0, 4, [](int) {}), nullptr);
+  EXPECT_LT(started.load(), 1000) << "parts kept being handed out after a failure";
+  EXPECT_EQ(aborts.load(), 1);
+  EXPECT_EQ(cloud::upload_parts(0, 1, 4, up), "none");  // no parts: nothing sent, one commit
 }
 
 TEST(S3Client, BackoffWaitEndsAsSoonAsItIsCancelled) {
