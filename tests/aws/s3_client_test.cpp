@@ -9,7 +9,7 @@
 #include "cloud/json.h"
 #include "cloud/retry.h"
 #include "aws/s3_client.h"
-#include "cloud/upload.h"
+#include "cloud/engine.h"
 #include "cloud/xml.h"
 #include "tests/aws/fake_server.h"
 #include "tests/aws/fixture.h"
