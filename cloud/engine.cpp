@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <exception>
 #include <mutex>
 #include <set>
@@ -66,9 +65,7 @@ HttpResponse ObjectClient::execute(Call& call) {
 }
 
 ObjectClient::ObjectClient(const ClientConfig& config, Names names)
-    : options_(config), names_(std::move(names)), transport_(config.transport) {
-  if (!options_.clock) options_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
-}
+    : options_(config), names_(std::move(names)), transport_(config.transport) {}
 
 std::string ObjectClient::send_put(Call& c, const std::string& content_type) {
   c.headers = names_.put_headers;
@@ -177,7 +174,8 @@ Listing ObjectClient::list(const std::string& bucket, const std::string& prefix,
     token = doc.child_text(n.next_token);
     if (token.empty() || (!n.truncated.empty() && doc.child_text(n.truncated) != "true")) break;
     if (!seen.insert(token).second)
-      throw std::runtime_error("LIST " + target(page) + ": the server answered page " + std::to_string(seen.size() + 1) +
+      throw std::runtime_error("LIST " + target(page) + ": the server answered page " +
+                               std::to_string(seen.size() + 1) +
                                " as truncated with a continuation token it had already given; stopping " +
                                "rather than listing the same pages forever (a faulty server or proxy?)");
     if (seen.size() >= kMaxPages)
@@ -199,18 +197,17 @@ std::string upload_parts(int64_t size, int64_t part, int concurrency, const Part
   const int parts = static_cast<int>((size + part - 1) / part);
   std::vector<std::string> tags(static_cast<size_t>(parts));
   std::atomic<int> next{0};
-  std::atomic<bool> failed{false};
   std::mutex mu;
   std::exception_ptr first_error;
   auto worker = [&] {
-    for (int i = next++; i < parts && !failed.load(); i = next++) {
+    for (int i = next++; i < parts; i = next++) {
       const int64_t offset = static_cast<int64_t>(i) * part;
       try {
         tags[static_cast<size_t>(i)] = up.send_part(i, offset, std::min(part, size - offset));
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu);
         if (!first_error) first_error = std::current_exception();
-        failed.store(true);
+        next = parts;  // hand out no more
       }
     }
   };

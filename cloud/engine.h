@@ -5,6 +5,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <optional>
 #include <string>
@@ -94,7 +95,7 @@ struct ClientConfig {
   int64_t multipart_threshold = 16ll << 20;  // files above this go in parts (S3 multipart, Azure blocks)
   int64_t part_size = 8ll << 20;             // preferred part size (grown for huge files)
   int concurrency = 8;                       // parts in flight per upload
-  std::function<int64_t()> clock;            // unix seconds; default time(nullptr)
+  std::function<int64_t()> clock = [] { return static_cast<int64_t>(std::time(nullptr)); };  // unix seconds
 };
 
 // What a service's listing (S3's ListObjectsV2, GCS's XML listing, Azure's List Blobs) calls its
@@ -117,9 +118,8 @@ struct ListingNames {
 // The storage adaptors use only this.
 class ObjectClient : protected Dialect {
  public:
-  // While cancelled, every call in progress stops within about a second (its transfer and its
-  // retry waits) and every new call fails at once, with Error code "Cancelled" (transient: the
-  // same call may be made again later).
+  // While cancelled, every call in progress stops within about a second (transfer and retry waits)
+  // and every new call fails at once: Error code "Cancelled", transient (it may be made again later).
   void set_cancelled(bool cancelled) { cancelled_.store(cancelled); }
   bool cancelled() const { return cancelled_.load(); }
   // PUT of `bytes`. Returns the ETag.
