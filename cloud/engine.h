@@ -60,11 +60,10 @@ class Dialect {
   virtual std::string endpoint_url() const = 0;
 };
 
-// A file's upload in parts (S3 multipart, Azure blocks), driven by upload_parts: parts go in
-// parallel from byte ranges of the file (so no part sits in memory), each retried by the engine on
-// its own, then are committed in order. The dialect supplies the calls: S3's UploadPart +
-// CompleteMultipartUpload (aborted after a failure, so no orphaned parts keep costing storage),
-// Azure's Put Block + Put Block List (uncommitted blocks cost nothing and need no clean-up).
+// The calls of a file's upload in parts (S3 multipart, Azure blocks; each dialect's parted_upload
+// says why it aborts or not), which upload_parts drives: parts go in parallel from byte ranges of
+// the file (so no part sits in memory), each retried by the engine on its own, then are committed
+// in order.
 struct PartedUpload {
   // Sends part `index` (bytes [offset, offset + length) of the file); returns what the commit
   // lists for it (S3: the part's ETag; Azure: its block id).
