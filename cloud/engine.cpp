@@ -1,13 +1,17 @@
-// The request engine; see engine.h.
+// The request engine and the part upload driver; see engine.h.
 #include "cloud/engine.h"
 
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
+#include <exception>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "cloud/xml.h"
 
@@ -60,21 +64,8 @@ HttpResponse ObjectClient::execute(Call& call) {
   }
 }
 
-void ListingPages::next(const std::string& token) {
-  if (!seen_.insert(token).second)
-    throw std::runtime_error(what_ + ": the server answered page " + std::to_string(pages_) +
-                             " as truncated with a continuation token it had already given; stopping " +
-                             "rather than listing the same pages forever (a faulty server or proxy?)");
-  if (++pages_ > kMaxPages)
-    throw std::runtime_error(what_ + ": more than " + std::to_string(kMaxPages) +
-                             " pages and the server still says truncated; stopping (a faulty server or proxy?)");
-}
-
 ObjectClient::ObjectClient(const ClientConfig& config, Names names)
-    : options_(config), names_(std::move(names)), transport_(config.transport) {
-  if (!options_.clock) options_.clock = [] { return static_cast<int64_t>(std::time(nullptr)); };
-  if (options_.concurrency < 1) options_.concurrency = 1;
-}
+    : options_(config), names_(std::move(names)), transport_(config.transport) {}
 
 std::string ObjectClient::send_put(Call& c, const std::string& content_type) {
   c.headers = names_.put_headers;
@@ -135,13 +126,9 @@ std::optional<Object> ObjectClient::head(const std::string& bucket, const std::s
   c.quiet_statuses = {404};
   HttpResponse r = execute(c);
   if (r.status == 404) return std::nullopt;
-  Object o;
-  o.key = key;
-  o.size = std::atoll(r.header("content-length").c_str());
-  o.etag = r.header("etag");
-  o.content_type = r.header("content-type");
-  o.last_modified = std::max<int64_t>(parse_http_date(r.header("last-modified")), 0);
-  return o;
+  return Object{key, std::atoll(r.header("content-length").c_str()),
+                std::max<int64_t>(parse_http_date(r.header("last-modified")), 0), r.header("etag"),
+                r.header("content-type")};
 }
 
 void ObjectClient::remove(const std::string& bucket, const std::string& key) {
@@ -161,7 +148,11 @@ Listing ObjectClient::list(const std::string& bucket, const std::string& prefix,
   if (!prefix.empty()) page.query.emplace_back("prefix", prefix);
   if (!delimiter.empty()) page.query.emplace_back("delimiter", delimiter);
   if (page_size > 0) page.query.emplace_back(n.page_size, std::to_string(page_size));
-  ListingPages pages("LIST " + target(page));
+  // A server (or something between gan and it) answering "truncated" with a token it gave before,
+  // or with new tokens without end, would keep gan listing forever: either is an error. 10,000
+  // pages is 10 million objects at the default page size (S3 1,000; Azure 5,000).
+  constexpr size_t kMaxPages = 10000;
+  std::set<std::string> seen;
   for (;;) {
     Call c = page;
     if (!token.empty()) c.query.emplace_back(n.token, token);
@@ -182,9 +173,60 @@ Listing ObjectClient::list(const std::string& bucket, const std::string& prefix,
     }
     token = doc.child_text(n.next_token);
     if (token.empty() || (!n.truncated.empty() && doc.child_text(n.truncated) != "true")) break;
-    pages.next(token);
+    if (!seen.insert(token).second)
+      throw std::runtime_error("LIST " + target(page) + ": the server answered page " +
+                               std::to_string(seen.size() + 1) +
+                               " as truncated with a continuation token it had already given; stopping " +
+                               "rather than listing the same pages forever (a faulty server or proxy?)");
+    if (seen.size() >= kMaxPages)
+      throw std::runtime_error("LIST " + target(page) + ": more than " + std::to_string(kMaxPages) +
+                               " pages and the server still says truncated; stopping (a faulty server or proxy?)");
   }
   return out;
+}
+
+int64_t choose_part_size(int64_t file_size, int64_t preferred, int64_t min_part, int max_parts) {
+  constexpr int64_t kMiB = 1 << 20;
+  int64_t part = std::max(preferred, min_part);
+  int64_t needed = (file_size + max_parts - 1) / max_parts;  // the smallest part giving <= max_parts
+  if (needed > part) part = (needed + kMiB - 1) / kMiB * kMiB;
+  return part;
+}
+
+std::string upload_parts(int64_t size, int64_t part, int concurrency, const PartedUpload& up) {
+  const int parts = static_cast<int>((size + part - 1) / part);
+  std::vector<std::string> tags(static_cast<size_t>(parts));
+  std::atomic<int> next{0};
+  std::mutex mu;
+  std::exception_ptr first_error;
+  auto worker = [&] {
+    for (int i = next++; i < parts; i = next++) {
+      const int64_t offset = static_cast<int64_t>(i) * part;
+      try {
+        tags[static_cast<size_t>(i)] = up.send_part(i, offset, std::min(part, size - offset));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!first_error) first_error = std::current_exception();
+        next = parts;  // hand out no more
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0, n = std::max(1, std::min(concurrency, parts)); t < n; t++) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  try {
+    if (first_error) std::rethrow_exception(first_error);
+    return up.commit(tags);
+  } catch (...) {
+    if (!first_error && up.committed_anyway) {
+      if (std::string etag = up.committed_anyway(); !etag.empty()) return etag;
+    }
+    try {
+      if (up.abort) up.abort();
+    } catch (...) {
+    }
+    throw;
+  }
 }
 
 }  // namespace cloud

@@ -1,15 +1,13 @@
-// The one request engine of every cloud client (ObjectClient::execute): it sends a dialect's
-// calls through the libcurl transport and handles failure in one place. Transient failures
-// (connection resets, stalls, timeouts, and what the dialect calls transient) are retried with
-// jittered backoff; a failure the dialect can fix at once (a refreshed token, a corrected clock,
-// the bucket's region) is retried right away; anything else becomes the dialect's cloud::Error.
-// The dialect (aws/ S3, azure/ Blob) knows URLs, signing and error documents; this knows none.
+// The one request engine of every cloud client (ObjectClient::execute), which knows no service's
+// URLs, signing or error documents (its dialect's: aws/ S3, azure/ Blob). Transient failures are
+// retried with jittered backoff; one the dialect fixes at once (a new token, the server's clock,
+// the bucket's region) right away; anything else throws the dialect's cloud::Error.
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <optional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,7 +15,6 @@
 #include "cloud/http.h"
 #include "cloud/object.h"
 #include "cloud/retry.h"
-#include "cloud/upload.h"
 
 namespace cloud {
 
@@ -63,36 +60,41 @@ class Dialect {
   virtual std::string endpoint_url() const = 0;
 };
 
-// The guard every listing loop keeps while it follows the server's continuation token
-// (NextContinuationToken, NextMarker) page after page. A server, or something between gan and
-// it, that answers "truncated" with a token it has already given would keep gan listing forever,
-// growing the listing each time; one that hands out new tokens without end would too. A repeated
-// token, or more than kMaxPages pages, is an error.
-class ListingPages {
- public:
-  // 10,000 pages is 10 million objects at the default page size (S3 1,000; Azure 5,000).
-  static constexpr int kMaxPages = 10000;
-  // `what` names the listing in errors: "LIST s3://bucket/prefix".
-  explicit ListingPages(std::string what) : what_(std::move(what)) {}
-  // Call with each page's token for the next page, before asking for it. Throws
-  // std::runtime_error when the server gave this token before or the listing has too many pages.
-  void next(const std::string& token);
-
- private:
-  std::string what_;
-  std::set<std::string> seen_;
-  int pages_ = 1;
+// The calls of a file's upload in parts (S3 multipart, Azure blocks; each dialect's parted_upload
+// says why it aborts or not), which upload_parts drives: parts go in parallel from byte ranges of
+// the file (so no part sits in memory), each retried by the engine on its own, then are committed
+// in order.
+struct PartedUpload {
+  // Sends part `index` (bytes [offset, offset + length) of the file); returns what the commit
+  // lists for it (S3: the part's ETag; Azure: its block id).
+  std::function<std::string(int index, int64_t offset, int64_t length)> send_part;
+  // Commits the parts, in order; returns the object's ETag.
+  std::function<std::string(const std::vector<std::string>& tags)> commit;
+  // After a failed commit: the object's ETag when it was written after all (a commit whose
+  // answer was lost), else "". May be empty.
+  std::function<std::string()> committed_anyway;
+  // The clean-up after a failure; may be empty. Best effort: its own failure is ignored, as the
+  // original failure is the one to report.
+  std::function<void()> abort;
 };
 
-// What every client is configured with, beside its service's own settings (aws::S3ClientConfig,
-// azure::BlobClientConfig).
+// The part size for a file: at least `preferred` and `min_part`, grown (in whole MiB) so that
+// the file needs at most max_parts parts.
+int64_t choose_part_size(int64_t file_size, int64_t preferred, int64_t min_part, int max_parts);
+
+// Uploads `size` bytes as parts of part_size, `concurrency` in flight. The first failure stops
+// handing out parts (a cancelled client's parts fail at once, so a cancellation stops the whole
+// upload too), aborts, and is rethrown.
+std::string upload_parts(int64_t size, int64_t part_size, int concurrency, const PartedUpload& upload);
+
+// What every client is configured with, beside its service's own settings (aws::S3ClientConfig, ...).
 struct ClientConfig {
   RetryPolicy retry;
   TransportOptions transport;
   int64_t multipart_threshold = 16ll << 20;  // files above this go in parts (S3 multipart, Azure blocks)
   int64_t part_size = 8ll << 20;             // preferred part size (grown for huge files)
   int concurrency = 8;                       // parts in flight per upload
-  std::function<int64_t()> clock;            // unix seconds; default time(nullptr)
+  std::function<int64_t()> clock = [] { return static_cast<int64_t>(std::time(nullptr)); };  // unix seconds
 };
 
 // What a service's listing (S3's ListObjectsV2, GCS's XML listing, Azure's List Blobs) calls its
@@ -110,17 +112,13 @@ struct ListingNames {
   std::string truncated;            // "IsTruncated" ("true" while pages follow); "": a next token says so
 };
 
-// A dialect's client: the engine, and the object calls every service makes the same way (put
-// bytes or a file, in one request or in parts; get all of an object, a range of it or into a
-// file; head; delete; list every page), which differ in data: header and element names, the
-// code of a 404 that means the bucket (the container) is missing rather than the object, part
-// limits. The dialect adds its signing, URLs, errors and the calls of a parted upload. The
-// storage adaptors use only this.
+// A dialect's client: the engine and the object calls every service makes the same way, which
+// differ only in data (Names). The dialect adds signing, URLs, errors and a parted upload's calls.
+// The storage adaptors use only this.
 class ObjectClient : protected Dialect {
  public:
-  // While cancelled, every call in progress stops within about a second (its transfer and its
-  // retry waits) and every new call fails at once, with Error code "Cancelled" (transient: the
-  // same call may be made again later).
+  // While cancelled, every call in progress stops within about a second (transfer and retry waits)
+  // and every new call fails at once: Error code "Cancelled", transient (it may be made again later).
   void set_cancelled(bool cancelled) { cancelled_.store(cancelled); }
   bool cancelled() const { return cancelled_.load(); }
   // PUT of `bytes`. Returns the ETag.

@@ -1,6 +1,5 @@
-// The neutral results of every dialect's client: an object's metadata, a listing, and the one
-// error type (its HTTP status and the service's code, message and hints, and whether the same
-// call may succeed later). The dialects fill them from their own headers and documents.
+// The neutral results of every dialect's client, which the dialects fill from their own headers
+// and documents: an object's metadata, a listing, and the one error type.
 #pragma once
 #include <cstdint>
 #include <stdexcept>

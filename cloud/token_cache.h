@@ -1,11 +1,9 @@
-// Secrets that expire, cached and refreshed before they do: AWS keys (aws/credentials.h) and the
-// OAuth bearer tokens of a VM's metadata service (Azure managed identity, GCE service accounts).
-//
-// A secret is refreshed ahead of expiry by five minutes (IMDS role keys last hours, tokens about an
-// hour) — a token by half its lifetime when it lives less than ten (so a short-lived test token is
-// not refreshed on every request) — and at once after invalidate(), which a client calls when the
-// service rejects a secret it believed valid (ExpiredToken, a 401). A refresh that fails while
-// the old secret is still valid is not yet an error.
+// Secrets that expire (AWS keys, aws/credentials.h; a VM's metadata-service OAuth tokens), cached
+// and refreshed five minutes before expiry (IMDS role keys last hours, tokens about an hour), a
+// token living under ten minutes at half its lifetime (so a short-lived test token is not
+// refreshed on every request), and at once after invalidate(), which a client calls when the
+// service rejects a secret it believed valid (ExpiredToken, a 401). A failed refresh while the old
+// secret is still valid is not yet an error.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -88,14 +86,9 @@ class TokenCache : public ExpiringCache<AccessToken> {
 // cloud nothing answers there; a transfer stalled for low_speed_seconds is cut short.
 std::shared_ptr<HttpTransport> metadata_transport(long low_speed_seconds = 30);
 
-// A token from a VM's metadata service, one GET of url_ with header_. Each cloud's constructor
-// fills in the fields. The request goes straight (never through a proxy), 5 s per attempt, up to
-// 4 attempts while nothing answers or the status is transient (or retry_status_). When nothing
-// answers: "<name> did not answer (<why>): <instead_>"; any status but 200: "<name> refused a
-// token: HTTP <status> <error_description or the body>. <refused_>". Where not_genuine_ is set, a
-// genuine service echoes header_ (a captive portal or proxy would not); an answer without it is
-// "<name> answered without '<header_>': <not_genuine_>". The token is the JSON answer's
-// access_token, expiring at expires_on, else expires_in seconds from now, else in 5 minutes.
+// A token from a VM's metadata service: one GET of url_ with header_, straight (never through a
+// proxy), 5 s per attempt, up to 4 attempts while nothing answers or the status is transient (or
+// retry_status_). Each cloud's constructor fills in the fields.
 class MetadataTokenSource : public TokenSource {
  public:
   std::string name() const override { return name_; }
@@ -104,6 +97,8 @@ class MetadataTokenSource : public TokenSource {
  protected:
   std::string name_, url_;
   std::pair<std::string, std::string> header_;
+  // The advice when nothing answers, when the service refuses, and (where set) when an answer
+  // lacks header_, which a genuine service echoes and a captive portal or proxy would not.
   std::string instead_, refused_, not_genuine_;
   long retry_status_ = 0;
   std::shared_ptr<HttpTransport> transport_ = metadata_transport();

@@ -9,7 +9,7 @@
 #include "cloud/json.h"
 #include "cloud/retry.h"
 #include "aws/s3_client.h"
-#include "cloud/upload.h"
+#include "cloud/engine.h"
 #include "cloud/xml.h"
 #include "tests/aws/fake_server.h"
 #include "tests/aws/fixture.h"
@@ -125,45 +125,36 @@ TEST(S3Client, JsonFieldsSurvivesDeepNestingAndBadEscapes) {
   }
 }
 
-// The guard every listing loop keeps: a token seen before, or too many pages, stops the listing.
-TEST(S3Client, ListingPagesStopsOnARepeatedTokenOrTooManyPages) {
-  cloud::ListingPages repeated("LIST s3://b/p");
-  repeated.next("t1");
-  repeated.next("t2");
-  try {
-    repeated.next("t1");
-    FAIL();
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("LIST s3://b/p: the server answered page 3"), std::string::npos) << e.what();
+// The guard every listing loop keeps: a continuation token the server gave before (the client
+// once asked for the same page forever), or more than 10,000 pages, stops the listing (here the
+// server gives up after 10,050 pages, so a failing test ends).
+TEST(S3Client, ListingStopsOnARepeatedTokenOrTooManyPages) {
+  const std::string repeated = " as truncated with a continuation token it had already given";
+  const std::string want[] = {"the server answered page 2" + repeated, "the server answered page 3" + repeated,
+                              "more than 10000 pages"};
+  const int requests[] = {2, 3, 10000};
+  for (const int mode : {0, 1, 2}) {  // the same token every page; t1 t2 t1; a new token every page
+    std::atomic<int> pages{0};
+    gan_test::FakeServer server([&](const httplib::Request&, httplib::Response& res) {
+      const int n = ++pages;
+      const std::string token = mode == 0 ? "same" : mode == 1 && n == 3 ? "t1" : "t" + std::to_string(n);
+      res.set_content(std::string("<ListBucketResult><IsTruncated>") + (n < 10050 ? "true" : "false") +
+                          "</IsTruncated><NextContinuationToken>" + token + "</NextContinuationToken>"
+                          "<Contents><Key>run/a</Key><Size>1</Size></Contents></ListBucketResult>",
+                      "application/xml");
+    });
+    aws::S3ClientConfig cfg;
+    cfg.endpoint = server.endpoint();
+    cfg.credentials = static_creds();
+    aws::S3Client s3(cfg);
+    try {
+      cloud::Listing l = s3.list("bucket", "run/");
+      FAIL() << "listed " << l.objects.size() << " objects";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("LIST s3://bucket/run/: " + want[mode]), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(server.requests(), requests[mode]);
   }
-  cloud::ListingPages endless("LIST s3://b/p");
-  for (int i = 1; i < cloud::ListingPages::kMaxPages; i++) endless.next("t" + std::to_string(i));
-  EXPECT_THROW(endless.next("one more"), std::runtime_error);
-}
-
-// A server that keeps answering "truncated" with the same continuation token: before, the client
-// asked for the same page forever (here the server gives up after 50 pages, so a failing test ends).
-TEST(S3Client, ListingStopsWhenTheServerRepeatsItsContinuationToken) {
-  std::atomic<int> pages{0};
-  gan_test::FakeServer server([&](const httplib::Request&, httplib::Response& res) {
-    const bool more = ++pages < 50;
-    res.set_content(std::string("<ListBucketResult><IsTruncated>") + (more ? "true" : "false") +
-                        "</IsTruncated><NextContinuationToken>same</NextContinuationToken>"
-                        "<Contents><Key>run/a</Key><Size>1</Size></Contents></ListBucketResult>",
-                    "application/xml");
-  });
-  aws::S3ClientConfig cfg;
-  cfg.endpoint = server.endpoint();
-  cfg.credentials = static_creds();
-  aws::S3Client s3(cfg);
-  try {
-    cloud::Listing l = s3.list("bucket", "run/");
-    FAIL() << "listed " << l.objects.size() << " objects from a server repeating its token";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("LIST s3://bucket/run/"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("already given"), std::string::npos) << e.what();
-  }
-  EXPECT_EQ(server.requests(), 2);
 }
 
 TEST(S3Client, ErrorsBecomeActionableMessages) {
@@ -252,26 +243,36 @@ TEST(S3Client, AccessDeniedNamesTheActionResourceAndPrincipalEachCallNeeds) {
   EXPECT_NE(m.find("aws sts get-caller-identity"), std::string::npos) << m;
 }
 
-TEST(S3Client, RunParallelRunsEveryJobOrStopsAtTheFirstFailure) {
+TEST(S3Client, UploadPartsSendsEveryPartOrStopsAtTheFirstFailure) {
   std::vector<std::atomic<int>> ran(100);
-  EXPECT_EQ(cloud::run_parallel(100, 8, [&](int i) { ran[static_cast<size_t>(i)]++; }), nullptr);
+  std::atomic<int> aborts{0};
+  cloud::PartedUpload up;
+  up.send_part = [&](int i, int64_t offset, int64_t length) {
+    ran[static_cast<size_t>(i)]++;
+    return std::to_string(offset) + "+" + std::to_string(length);
+  };
+  up.commit = [](const std::vector<std::string>& tags) { return tags.empty() ? "none" : tags.front() + " " + tags.back(); };
+  up.abort = [&] { aborts++; };
+  EXPECT_EQ(cloud::upload_parts(199, 2, 8, up), "0+2 198+1");  // 100 parts, the last one byte
   for (auto& r : ran) EXPECT_EQ(r.load(), 1);
   std::atomic<int> started{0};
-  // Jobs after the failing one take a millisecond each, so handing all 1000 out would take a quarter
-  // of a second; the stop flag is set microseconds after job 3 throws.
-  std::exception_ptr e = cloud::run_parallel(1000, 4, [&](int i) {
+  // Parts after the failing one take a millisecond each, so handing all 1000 out would take a
+  // quarter of a second; the stop flag is set microseconds after part 3 throws.
+  up.send_part = [&](int i, int64_t, int64_t) {
     started++;
     if (i == 3) throw std::runtime_error("part 4 failed");
     if (i > 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  });
-  ASSERT_NE(e, nullptr);
+    return std::string("tag");
+  };
   try {
-    std::rethrow_exception(e);
+    cloud::upload_parts(1000, 1, 4, up);
+    FAIL() << "a failed part was committed";
   } catch (const std::runtime_error& err) {
     EXPECT_STREQ(err.what(), "part 4 failed");
   }
-  EXPECT_LT(started.load(), 1000) << "jobs kept being handed out after a failure";
-  EXPECT_EQ(cloud::run_parallel(0, 4, [](int) {}), nullptr);
+  EXPECT_LT(started.load(), 1000) << "parts kept being handed out after a failure";
+  EXPECT_EQ(aborts.load(), 1);
+  EXPECT_EQ(cloud::upload_parts(0, 1, 4, up), "none");  // no parts: nothing sent, one commit
 }
 
 TEST(S3Client, BackoffWaitEndsAsSoonAsItIsCancelled) {
