@@ -13,8 +13,6 @@ std::string sha256(const std::string& data);
 std::string hmac_sha256(const std::string& key, const std::string& data);
 // SHA-256 of `length` bytes of a file from `offset` (length < 0: to the end). Throws on I/O errors.
 std::string sha256_file(const std::string& path, int64_t offset = 0, int64_t length = -1);
-// MD5 (S3 ETags of single-part uploads are the hex MD5 of the object).
-std::string md5(const std::string& data);
 
 std::string hex(const std::string& bytes);  // lowercase
 std::string base64_encode(const std::string& bytes);
