@@ -1,7 +1,6 @@
-// Hashes and MACs the request signers need (SigV4 here; Azure Shared Key and GCS HMAC reuse them).
-//
-// Thin wrappers over OpenSSL's one-shot EVP calls: every signer works on whole strings, and
-// file payloads are hashed in 1 MiB reads so a multi-gigabyte part never sits in memory.
+// Hashes and MACs the request signers need (SigV4, Azure Shared Key, GCS HMAC): thin wrappers over
+// OpenSSL's one-shot EVP calls, as every signer works on whole strings; file payloads are hashed
+// in 1 MiB reads so a multi-gigabyte part never sits in memory.
 #pragma once
 #include <cstdint>
 #include <string>

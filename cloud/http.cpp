@@ -176,7 +176,6 @@ std::string HttpResponse::header(const std::string& lowercase_name) const {
 HttpTransport::HttpTransport(TransportOptions options) : options_(std::move(options)) {
   // Once per process (a function-local static), before this transport's first handle.
   [[maybe_unused]] static const CURLcode global_init = curl_global_init(CURL_GLOBAL_DEFAULT);
-  // CURL_CA_BUNDLE, as the curl tool reads it, when no CA file is given.
   const std::string bundle = env("CURL_CA_BUNDLE");
   if (!options_.ca_file.empty() || bundle.empty()) return;
   if (!File(std::fopen(bundle.c_str(), "rb")))
