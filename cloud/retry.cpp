@@ -17,9 +17,6 @@ bool is_transient_http_status(long status) {
   return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
-Backoff::Backoff(const RetryPolicy& policy, const std::atomic<bool>* cancel)
-    : policy_(policy), cancel_(cancel), rng_(std::random_device{}()) {}
-
 bool Backoff::wait() {
   if (cancelled() || attempt_ >= policy_.max_attempts) return false;
   // Slept in slices of at most 20 ms when a cancel flag may cut it short.

@@ -36,7 +36,8 @@ inline std::string cancelled_message(const std::string& what) {
 class Backoff {
  public:
   // Once *cancel (may be null) is true, wait() returns false at once, or within about 20 ms.
-  explicit Backoff(const RetryPolicy& policy, const std::atomic<bool>* cancel = nullptr);
+  explicit Backoff(const RetryPolicy& policy, const std::atomic<bool>* cancel = nullptr)
+      : policy_(policy), cancel_(cancel), rng_(std::random_device{}()) {}
   // Sleeps the next delay and returns true; false when the attempts are used up or the wait was
   // cancelled (cancelled() tells which).
   bool wait();
