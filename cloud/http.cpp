@@ -130,8 +130,7 @@ size_t write_header(char* data, size_t size, size_t n, void* user) {
   return v > sink->max_declared ? sink->stop(sink->max_declared) : line.size();  // refuse before reading any of it
 }
 
-// libcurl calls this about once a second even while nothing moves (waiting for an answer), and
-// far more often during a transfer: a non-zero return aborts with CURLE_ABORTED_BY_CALLBACK.
+// Called about once a second even while waiting for an answer; non-zero aborts (CURLE_ABORTED_BY_CALLBACK).
 int check_cancel(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<const std::atomic<bool>*>(user)->load() ? 1 : 0;
 }
@@ -265,8 +264,7 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.list);
 
   CURLcode rc = curl_easy_perform(h);
-  // The connection may be half-dead, or the server still sending: the next request on this
-  // thread starts from a fresh handle.
+  // The connection may be half-dead, or the server still sending: this thread's next request gets a fresh handle.
   if (rc != CURLE_OK) handle.reset();
   if (sink.limit_hit >= 0) {
     if (sink.file) {
