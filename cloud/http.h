@@ -89,8 +89,7 @@ struct ResponseTooLarge : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A request the transport will not send: not an http(s) URL, or a bearer token over plain http
-// to a remote host.
+// A request the transport refuses to send: not an http(s) URL, or a bearer token in clear text.
 struct InsecureRequest : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
