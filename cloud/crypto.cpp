@@ -5,7 +5,6 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -13,20 +12,13 @@
 
 namespace cloud {
 
-namespace {
-
-std::string digest(const EVP_MD* md, const std::string& data) {
+std::string sha256(const std::string& data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &n, md, nullptr) != 1)
+  if (EVP_Digest(data.data(), data.size(), out, &n, EVP_sha256(), nullptr) != 1)
     throw std::runtime_error("OpenSSL EVP_Digest failed");
   return std::string(reinterpret_cast<char*>(out), n);
 }
-
-}  // namespace
-
-std::string sha256(const std::string& data) { return digest(EVP_sha256(), data); }
-std::string md5(const std::string& data) { return digest(EVP_md5(), data); }
 
 std::string hmac_sha256(const std::string& key, const std::string& data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -65,10 +57,7 @@ std::string hex(const std::string& bytes) {
   static const char* digits = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
+  for (unsigned char c : bytes) out += {digits[c >> 4], digits[c & 15]};
   return out;
 }
 

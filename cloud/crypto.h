@@ -1,7 +1,6 @@
-// Hashes and MACs the request signers need (SigV4 here; Azure Shared Key and GCS HMAC reuse them).
-//
-// Thin wrappers over OpenSSL's one-shot EVP calls: every signer works on whole strings, and
-// file payloads are hashed in 1 MiB reads so a multi-gigabyte part never sits in memory.
+// Hashes and MACs the request signers need (SigV4, Azure Shared Key, GCS HMAC): thin wrappers over
+// OpenSSL's one-shot EVP calls, as every signer works on whole strings; file payloads are hashed
+// in 1 MiB reads so a multi-gigabyte part never sits in memory.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -13,8 +12,6 @@ std::string sha256(const std::string& data);
 std::string hmac_sha256(const std::string& key, const std::string& data);
 // SHA-256 of `length` bytes of a file from `offset` (length < 0: to the end). Throws on I/O errors.
 std::string sha256_file(const std::string& path, int64_t offset = 0, int64_t length = -1);
-// MD5 (S3 ETags of single-part uploads are the hex MD5 of the object).
-std::string md5(const std::string& data);
 
 std::string hex(const std::string& bytes);  // lowercase
 std::string base64_encode(const std::string& bytes);

@@ -50,7 +50,7 @@ using File = std::unique_ptr<FILE, FileCloser>;
 // The request body: the next `left` bytes of `file`, or of `mem` when there is no file.
 struct BodySource {
   const char* mem = nullptr;
-  FILE* file = nullptr;
+  File file{};
   int64_t left = 0;
 };
 
@@ -61,7 +61,7 @@ size_t read_body(char* buf, size_t size, size_t n, void* user) {
   if (!src->file) {
     std::memcpy(buf, src->mem, got);
     src->mem += got;
-  } else if ((got = std::fread(buf, 1, got, src->file)) == 0) {
+  } else if ((got = std::fread(buf, 1, got, src->file.get())) == 0) {
     return CURL_READFUNC_ABORT;  // the file shrank under us
   }
   src->left -= static_cast<int64_t>(got);
@@ -72,8 +72,8 @@ struct Sink {
   CURL* h;
   const HttpRequest& req;
   HttpResponse& resp;
-  int64_t max_body;                 // HttpRequest::max_body_bytes
-  int64_t max_declared;             // HttpRequest::max_declared_body_bytes (>= max_body)
+  const int64_t max_body = std::max<int64_t>(0, req.max_body_bytes);
+  const int64_t max_declared = std::max(max_body, req.max_declared_body_bytes);
   int64_t declared = -1;            // this response's Content-Length, -1 = none
   int64_t received = 0;             // body bytes of this response so far
   int64_t limit_hit = -1;           // the limit that stopped the transfer, -1 = none
@@ -130,8 +130,7 @@ size_t write_header(char* data, size_t size, size_t n, void* user) {
   return v > sink->max_declared ? sink->stop(sink->max_declared) : line.size();  // refuse before reading any of it
 }
 
-// libcurl calls this about once a second even while nothing moves (waiting for an answer), and
-// far more often during a transfer: a non-zero return aborts with CURLE_ABORTED_BY_CALLBACK.
+// Called about once a second even while waiting for an answer; non-zero aborts (CURLE_ABORTED_BY_CALLBACK).
 int check_cancel(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<const std::atomic<bool>*>(user)->load() ? 1 : 0;
 }
@@ -176,11 +175,10 @@ std::string HttpResponse::header(const std::string& lowercase_name) const {
 HttpTransport::HttpTransport(TransportOptions options) : options_(std::move(options)) {
   // Once per process (a function-local static), before this transport's first handle.
   [[maybe_unused]] static const CURLcode global_init = curl_global_init(CURL_GLOBAL_DEFAULT);
-  // CURL_CA_BUNDLE, as the curl tool reads it, when no CA file is given.
-  const char* bundle = std::getenv("CURL_CA_BUNDLE");
-  if (!options_.ca_file.empty() || !bundle || !*bundle) return;
-  if (!File(std::fopen(bundle, "rb")))
-    throw std::invalid_argument(std::string("CURL_CA_BUNDLE=") + bundle + ": cannot read it (" + std::strerror(errno) +
+  const std::string bundle = env("CURL_CA_BUNDLE");
+  if (!options_.ca_file.empty() || bundle.empty()) return;
+  if (!File(std::fopen(bundle.c_str(), "rb")))
+    throw std::invalid_argument("CURL_CA_BUNDLE=" + bundle + ": cannot read it (" + std::strerror(errno) +
                                 "); point it at a PEM file of CA certificates, or unset it to trust the system's");
   options_.ca_file = bundle;
 }
@@ -206,22 +204,19 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   headers.add("Expect:");  // no 100-continue round trip: S3 answers errors before reading the body anyway
 
   BodySource body{req.body.data(), nullptr, static_cast<int64_t>(req.body.size())};
-  File body_file;
   if (!req.body_file.empty()) {
-    body_file.reset(std::fopen(req.body_file.c_str(), "rb"));
-    if (!body_file) throw std::runtime_error("cannot open '" + req.body_file + "' to upload it");
-    if (fseeko(body_file.get(), 0, SEEK_END) != 0) throw std::runtime_error("cannot seek in '" + req.body_file + "'");
-    int64_t file_size = ftello(body_file.get());
+    body.file.reset(std::fopen(req.body_file.c_str(), "rb"));
+    if (!body.file) throw std::runtime_error("cannot open '" + req.body_file + "' to upload it");
+    if (fseeko(body.file.get(), 0, SEEK_END) != 0) throw std::runtime_error("cannot seek in '" + req.body_file + "'");
+    int64_t file_size = ftello(body.file.get());
     body.left = req.body_length < 0 ? file_size - req.body_offset : req.body_length;
     if (req.body_offset + body.left > file_size)
       throw std::runtime_error("'" + req.body_file + "' is shorter than the part being uploaded");
-    fseeko(body_file.get(), req.body_offset, SEEK_SET);
-    body.file = body_file.get();
+    fseeko(body.file.get(), req.body_offset, SEEK_SET);
   }
   const auto body_size = static_cast<curl_off_t>(body.left);
 
-  const int64_t max_body = std::max<int64_t>(0, req.max_body_bytes);
-  Sink sink{h, req, resp, max_body, std::max(max_body, req.max_declared_body_bytes)};
+  Sink sink{h, req, resp};
 
   curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -269,8 +264,7 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.list);
 
   CURLcode rc = curl_easy_perform(h);
-  // The connection may be half-dead, or the server still sending: the next request on this
-  // thread starts from a fresh handle.
+  // The connection may be half-dead, or the server still sending: this thread's next request gets a fresh handle.
   if (rc != CURLE_OK) handle.reset();
   if (sink.limit_hit >= 0) {
     if (sink.file) {
@@ -300,11 +294,10 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   }
   return resp;
 }
+
 int64_t parse_http_date(const std::string& text) {
   std::tm tm{};
-  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm);
-  if (!end) return -1;
-  return static_cast<int64_t>(timegm(&tm));
+  return strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm) ? static_cast<int64_t>(timegm(&tm)) : -1;
 }
 
 std::string fold_spaces(const std::string& v, const char* spaces) {
@@ -323,13 +316,10 @@ std::string uri_encode(const std::string& s, bool encode_slash) {
   std::string out;
   out.reserve(s.size() * 3 / 2);
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && !encode_slash)) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && !encode_slash))
       out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
+    else
+      out += {'%', digits[c >> 4], digits[c & 15]};
   }
   return out;
 }

@@ -13,7 +13,7 @@ namespace cloud {
 
 namespace {
 
-// Records each top-level key's scalar value; nested objects and arrays count as "".
+// Records each top-level key's scalar value (numbers as text, via String); nested objects and arrays count as "".
 struct Fields : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Fields> {
   std::map<std::string, std::string> out;
   std::string key;
@@ -24,7 +24,6 @@ struct Fields : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Fields> {
   }
   bool Null() { return scalar("null"); }
   bool Bool(bool b) { return scalar(b ? "true" : "false"); }
-  bool RawNumber(const char* s, rapidjson::SizeType n, bool) { return scalar(std::string(s, n)); }
   bool String(const char* s, rapidjson::SizeType n, bool) { return scalar(std::string(s, n)); }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
     if (depth == 1) key.assign(s, n);

@@ -17,12 +17,9 @@ bool is_transient_http_status(long status) {
   return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
-Backoff::Backoff(const RetryPolicy& policy, const std::atomic<bool>* cancel)
-    : policy_(policy), cancel_(cancel), rng_(std::random_device{}()) {}
-
 bool Backoff::wait() {
   if (cancelled() || attempt_ >= policy_.max_attempts) return false;
-  // The delay is slept in slices of at most 20 ms when a cancel flag may cut it short.
+  // Slept in slices of at most 20 ms when a cancel flag may cut it short.
   using Clock = std::chrono::steady_clock;
   const auto delay = std::chrono::microseconds(static_cast<int64_t>(backoff_delay(policy_, attempt_, rng_) * 1e6));
   const auto end = Clock::now() + delay;

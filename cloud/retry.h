@@ -1,12 +1,9 @@
-// Retry timing shared by every cloud client (S3 here; Azure Blob and GCS reuse it): exponential
-// backoff with "full jitter", as the AWS Architecture Blog's "Exponential Backoff and Jitter"
-// recommends, so many uploaders that failed together do not retry together.
-//   sleep = random_between(0, min(cap, base * 2^attempt))
-// What counts as retryable is the client's business (it knows its error codes); this file only
-// answers "how long to wait" and "how many times", and the status codes every HTTP service shares.
-//
-// Every wait can be cut short by a cancel flag (a client being shut down on a deadline), so no
-// retry loop outlives the caller's patience.
+// Retry timing of every cloud client: exponential backoff with "full jitter" (the AWS
+// Architecture Blog's "Exponential Backoff and Jitter"), so uploaders that failed together do not
+// retry together:  sleep = random_between(0, min(cap, base * 2^attempt))
+// What is retryable is each client's business (it knows its error codes); this file answers how
+// long, how many times, and which statuses every HTTP service shares. A cancel flag (a client
+// shut down on a deadline) cuts any wait short, so no retry loop outlives the caller's patience.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -29,21 +26,20 @@ double backoff_delay(const RetryPolicy& policy, int attempt, std::mt19937_64& rn
 // the same request may succeed later.
 bool is_transient_http_status(long status);
 
-// The message of a call ended by cancellation; `what` names the call and its object
-// ("PUT s3://bucket/key").
+// The message of a call ended by cancellation; `what` names it ("PUT s3://bucket/key").
 inline std::string cancelled_message(const std::string& what) {
   return what + " cancelled before it finished (the caller stopped waiting); it can be made again later";
 }
 
-// Counts attempts and sleeps between them. Usage:
+// Counts attempts and sleeps between them:
 //   Backoff b(policy); while (true) { ...; if (!retryable || !b.wait()) throw ...; }
 class Backoff {
  public:
-  // cancel (may be null): once it is true, wait() returns false at once, or within about 20 ms
-  // when it was already sleeping.
-  explicit Backoff(const RetryPolicy& policy, const std::atomic<bool>* cancel = nullptr);
-  // Sleeps the next delay and returns true, or returns false when the attempts are used up or
-  // the wait was cancelled (cancelled() tells which).
+  // Once *cancel (may be null) is true, wait() returns false at once, or within about 20 ms.
+  explicit Backoff(const RetryPolicy& policy, const std::atomic<bool>* cancel = nullptr)
+      : policy_(policy), cancel_(cancel), rng_(std::random_device{}()) {}
+  // Sleeps the next delay and returns true; false when the attempts are used up or the wait was
+  // cancelled (cancelled() tells which).
   bool wait();
   int attempt() const { return attempt_; }
   bool cancelled() const { return cancel_ && cancel_->load(); }

@@ -1,7 +1,6 @@
-// The XML reader over expat; see xml.h. Nesting is capped (kMaxDepth) so a hostile body of
-// "<a><a><a>..." is an error rather than a tree that fills memory: S3's and Azure's documents
-// nest 4 deep. A document type with an internal subset (entity definitions) is refused, so no
-// entity expansion can blow up.
+// The XML reader over expat; see xml.h. Nesting is capped so a hostile "<a><a><a>..." is an error,
+// not a tree that fills memory (S3's and Azure's documents nest 4 deep); a document type with
+// entity definitions is refused, so no entity expansion can blow up.
 #include "cloud/xml.h"
 
 #include <expat.h>

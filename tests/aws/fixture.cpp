@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -19,6 +21,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "cloud/crypto.h"
 #include "cloud/http.h"
 
 namespace gan_test {
@@ -335,6 +338,14 @@ const RgwStack* rgw_stack(std::string* why) {
     return nullptr;
   }
   return &h->stack;
+}
+
+std::string md5_hex(const std::string& bytes) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), out, &n, EVP_md5(), nullptr) != 1)
+    throw std::runtime_error("OpenSSL EVP_Digest failed");
+  return cloud::hex(std::string(reinterpret_cast<char*>(out), n));
 }
 
 }  // namespace gan_test

@@ -99,6 +99,8 @@ int free_port();
 std::string write_file(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
 std::string random_bytes(size_t n, uint64_t seed);
+// Lowercase hex MD5: the S3 ETag of a single-part upload.
+std::string md5_hex(const std::string& bytes);
 
 bool have_botocore(std::string* why);
 bool have_s3rver(std::string* why);
