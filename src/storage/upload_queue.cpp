@@ -357,11 +357,12 @@ void UploadQueue::on_artifact(const std::string& key, const std::string& local_p
   {
     std::lock_guard<std::mutex> lock(mu_);
     const uint64_t seq = next_seq_++;
-    // An older pending upload of the same key is superseded: only the newest bytes matter.
+    // An older pending upload of the same key is superseded: only the newest bytes matter. One
+    // in flight finishes its attempt first (run() then drops it).
     std::vector<uint64_t> superseded;
     std::string records;
     for (const auto& [s, e] : pending_)
-      if (e.item.key == key && s != current_seq_) {  // an upload in flight finishes
+      if (e.item.key == key && !e.superseded) {
         superseded.push_back(s);
         records += done_record(s);
       }
@@ -377,6 +378,10 @@ void UploadQueue::on_artifact(const std::string& key, const std::string& local_p
       throw;
     }
     for (uint64_t s : superseded) {
+      if (s == current_seq_) {
+        pending_[s].superseded = true;
+        continue;
+      }
       drop_snapshot(pending_[s]);
       pending_.erase(s);
     }
@@ -452,6 +457,9 @@ void UploadQueue::run() {
       uploaded_++;
       if (failing_) log("uploads: working again; " + std::to_string(pending_.size()) + " pending");
       failing_ = false;
+    } else if (it != pending_.end() && it->second.superseded) {
+      drop_snapshot(it->second);
+      pending_.erase(it);
     } else if (it != pending_.end()) {
       Item& pi = it->second.item;
       pi.attempts++;
@@ -479,7 +487,7 @@ std::vector<UploadQueue::Item> UploadQueue::pending() const {
 
 size_t UploadQueue::pending_count() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return pending_.size();
+  return std::count_if(pending_.begin(), pending_.end(), [](const auto& kv) { return !kv.second.superseded; });
 }
 
 size_t UploadQueue::uploaded_count() const {
@@ -531,6 +539,7 @@ UploadQueue::DrainResult UploadQueue::drain(double timeout_s, const std::functio
   DrainResult r;
   r.uploaded = uploaded_ - uploaded_before;
   for (const auto& [seq, e] : pending_) {
+    if (e.superseded) continue;
     r.failed.push_back(e.item);
     r.failed.back().in_flight = seq == current_seq_;
   }

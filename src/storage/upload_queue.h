@@ -109,6 +109,9 @@ class UploadQueue : public ArtifactListener {
     Item item;
     std::string snapshot;  // the file to upload (see above); "" = item.local_path
     double next_try = 0;   // steady-clock seconds
+    // A newer version of the key came while this one was in flight: the attempt runs to its end
+    // and the entry then goes, uploaded or not (a retry could land after the newer upload).
+    bool superseded = false;
   };
   void replay_and_compact();
   void clean_snapshots();

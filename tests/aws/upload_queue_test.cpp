@@ -243,6 +243,24 @@ TEST(UploadQueue, NewerArtifactSupersedesAPendingOlderOne) {
   EXPECT_EQ(remote->uploads["run/checkpoint/state.safetensors"], 1);
 }
 
+// The older version's upload is in flight when the newer comes, and then fails: it is dropped, not
+// retried, so it can never land after the newer upload and put the older bytes back.
+TEST(UploadQueue, AFailedUploadOfASupersededVersionIsNotRetried) {
+  gan_test::TempDir dir;
+  auto remote = std::make_shared<FakeRemote>();
+  remote->mode = FakeRemote::Mode::Hang;
+  gan::UploadQueue q(remote, dir.path() + "/journal", fast());
+  const std::string key = "run/checkpoint/state.safetensors";
+  q.on_artifact(key, artifact(dir, "v1", "version 1"));
+  while (remote->attempts.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  q.on_artifact(key, artifact(dir, "v2", "version 2"));
+  EXPECT_EQ(q.pending_count(), 1u);
+  remote->mode = FakeRemote::Mode::Up;  // the hanging attempt at version 1 ends with a reset
+  ASSERT_TRUE(q.drain(10).complete());
+  EXPECT_EQ(remote->objects[key], "version 2");
+  EXPECT_EQ(remote->uploads[key], 1);
+}
+
 TEST(UploadQueue, DrainReportsPermanentFailuresWithoutWaitingForThem) {
   gan_test::TempDir dir;
   auto remote = std::make_shared<FakeRemote>();
@@ -577,20 +595,23 @@ TEST(UploadQueue, UploadsTheVersionQueuedAndCleansUpItsSnapshots) {
   gan_test::write_file(snapshots + "/junk", "stale");
   {
     auto remote = std::make_shared<FakeRemote>();
+    remote->mode = FakeRemote::Mode::DownTransient;  // nothing is uploaded before the check
     gan::UploadQueue q(remote, journal, fast());
     EXPECT_EQ(files_in(snapshots), (std::vector<std::string>{"1", "2"}));
+    remote->mode = FakeRemote::Mode::Up;
     ASSERT_TRUE(q.drain(10).complete());
     EXPECT_EQ(remote->objects["run/checkpoint/state.safetensors"], "version 1");
     EXPECT_EQ(files_in(snapshots), std::vector<std::string>{});
   }
   EXPECT_NE(::access(snapshots.c_str(), F_OK), 0) << "the empty snapshot folder stayed";
-  // A superseded pending entry's snapshot goes at once.
+  // A superseded pending entry's snapshot goes at once (as its attempt ends when one is in flight).
   auto down = std::make_shared<FakeRemote>();
   down->mode = FakeRemote::Mode::DownTransient;
   gan::UploadQueue q(down, journal, fast());
   q.on_artifact("run/checkpoint/state.safetensors", path);
   replace_file(path, "version 3");
   q.on_artifact("run/checkpoint/state.safetensors", path);
+  for (int i = 0; i < 400 && files_in(snapshots).size() > 1; i++) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(files_in(snapshots).size(), 1u);
   EXPECT_EQ(gan_test::read_file(snapshots + "/" + files_in(snapshots)[0]), "version 3");
 }
