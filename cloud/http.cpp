@@ -1,5 +1,4 @@
-// libcurl transport; see http.h. One easy handle per thread: libcurl keeps its connection cache
-// per handle, and forbids sharing a handle across threads.
+// libcurl transport; see http.h. One handle per thread, as libcurl forbids sharing one across threads.
 #include "cloud/http.h"
 
 #include <arpa/inet.h>
@@ -302,11 +301,9 @@ int64_t parse_http_date(const std::string& text) {
 
 std::string fold_spaces(const std::string& v, const char* spaces) {
   std::string out;
-  for (size_t b = v.find_first_not_of(spaces); b != std::string::npos; b = v.find_first_not_of(spaces, b)) {
-    const size_t e = v.find_first_of(spaces, b);  // the end of this run of other characters
-    if (!out.empty()) out += ' ';
-    out += v.substr(b, e - b);
-    b = e;
+  for (size_t b = v.find_first_not_of(spaces), e; b != std::string::npos; b = v.find_first_not_of(spaces, e)) {
+    e = v.find_first_of(spaces, b);  // the end of this run of other characters
+    out += (out.empty() ? "" : " ") + v.substr(b, e - b);
   }
   return out;
 }
