@@ -1,5 +1,4 @@
-// libcurl transport; see http.h. One easy handle per thread: libcurl keeps its connection cache
-// per handle, and forbids sharing a handle across threads.
+// libcurl transport; see http.h. One handle per thread, as libcurl forbids sharing one across threads.
 #include "cloud/http.h"
 
 #include <arpa/inet.h>
@@ -220,7 +219,6 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
 
   curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  // http and https only, for the request and for any redirect libcurl might follow.
 #if LIBCURL_VERSION_NUM >= 0x075500  // 7.85.0: the string forms; the bitmasks are deprecated there
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -302,11 +300,9 @@ int64_t parse_http_date(const std::string& text) {
 
 std::string fold_spaces(const std::string& v, const char* spaces) {
   std::string out;
-  for (size_t b = v.find_first_not_of(spaces); b != std::string::npos; b = v.find_first_not_of(spaces, b)) {
-    const size_t e = v.find_first_of(spaces, b);  // the end of this run of other characters
-    if (!out.empty()) out += ' ';
-    out += v.substr(b, e - b);
-    b = e;
+  for (size_t b = v.find_first_not_of(spaces), e; b != std::string::npos; b = v.find_first_not_of(spaces, e)) {
+    e = v.find_first_of(spaces, b);  // the end of this run of other characters
+    out += (out.empty() ? "" : " ") + v.substr(b, e - b);
   }
   return out;
 }

@@ -3,8 +3,7 @@
 // handle per thread is reused, so the connection (and TLS session) to a host stays open. Bodies
 // stream from a byte range of a file, so multipart parts never sit in memory; a 2xx response can
 // stream to a file. No HTTP answer at all (refused, reset, timed out, stalled, cancelled) throws
-// TransportError; every HTTP status is a response. CURL_CA_BUNDLE (curl's variable, which
-// libcurl itself does not read) is honoured, so every remote trusts the same CAs.
+// TransportError; every HTTP status is a response.
 //
 // Refused whoever asks: schemes other than http and https (file://, ftp://, also as redirect
 // targets); an `Authorization: Bearer` header over plain http to anything but a loopback host (a
@@ -109,8 +108,8 @@ struct TransportOptions {
   // caller retry) rather than hang a background upload forever.
   long low_speed_bytes = 1;
   long low_speed_seconds = 30;
-  // A PEM file of CA certificates trusted instead of the system's (a TLS-inspecting proxy, a
-  // private endpoint, a test server); "" = CURL_CA_BUNDLE's file when set, else the system's.
+  // A PEM file of CA certificates trusted instead of the system's (a TLS-inspecting proxy, a private endpoint,
+  // a test server); "" = CURL_CA_BUNDLE's file when set (curl's variable, which libcurl does not read), else the system's.
   std::string ca_file;
 };
 

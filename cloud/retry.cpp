@@ -19,7 +19,6 @@ bool is_transient_http_status(long status) {
 
 bool Backoff::wait() {
   if (cancelled() || attempt_ >= policy_.max_attempts) return false;
-  // Slept in slices of at most 20 ms when a cancel flag may cut it short.
   using Clock = std::chrono::steady_clock;
   const auto delay = std::chrono::microseconds(static_cast<int64_t>(backoff_delay(policy_, attempt_, rng_) * 1e6));
   const auto end = Clock::now() + delay;
