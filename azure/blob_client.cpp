@@ -6,6 +6,7 @@
 
 #include "azure/sas.h"
 #include "cloud/crypto.h"
+#include "cloud/json.h"
 #include "cloud/xml.h"
 
 namespace azure {
@@ -37,7 +38,7 @@ BlobClient::BlobClient(BlobClientConfig config)
 }
 
 std::string BlobClient::blob_url(const std::string& container, const std::string& blob) const {
-  return base_scheme_host_ + encode_path(base_path_ + "/" + container + (blob.empty() ? "" : "/" + blob));
+  return base_scheme_host_ + cloud::uri_encode(base_path_ + "/" + container + (blob.empty() ? "" : "/" + blob), false);
 }
 
 cloud::HttpRequest BlobClient::prepare(Call& call) {
@@ -47,12 +48,10 @@ cloud::HttpRequest BlobClient::prepare(Call& call) {
   int64_t length = call.body_file.empty() ? static_cast<int64_t>(call.body.size()) : call.body_length;
   if (call.method == "PUT" || call.method == "POST") br.headers.emplace_back("Content-Length", std::to_string(length));
   std::string authorization;
-  if (cred.kind == AzureCredential::Kind::SharedKey) {
-    authorization = sign_shared_key(br, config_.account, cred.key, now()).authorization;
-  } else {
-    br.headers.emplace_back("x-ms-date", rfc1123_date(now()));
-    br.headers.emplace_back("x-ms-version", kApiVersion);
-  }
+  if (cred.kind == AzureCredential::Kind::SharedKey)
+    authorization = sign_shared_key(br, config_.account, cred.key, now());
+  else
+    br.headers.insert(br.headers.end(), {{"x-ms-date", rfc1123_date(now())}, {"x-ms-version", kApiVersion}});
   if (cred.kind == AzureCredential::Kind::Bearer) try {
       authorization = "Bearer " + cred.tokens->get(now()).token;
     } catch (const std::exception& e) {
@@ -113,9 +112,11 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
                                " -n '" + blob + "' --permissions r --expiry <time> --full-uri";
   if (cred.kind == AzureCredential::Kind::Sas) {
     const std::string sp = sas_field(cred.sas, "sp"), sr = sas_field(cred.sas, "sr");
-    const int64_t se = sas_expiry(cred.sas);
+    const int64_t se = cloud::parse_iso8601(sas_field(cred.sas, "se"));  // -1: absent or unreadable
     std::string why;
-    if (!sas_is_read_only(cred.sas))
+    // Reading only: r, and at most l (list) beside it. No sp= means a stored access policy's
+    // permissions (si=), which gan cannot see.
+    if (sp.find('r') == std::string::npos || sp.find_first_not_of("rl") != std::string::npos)
       why = "grants " + (sp.empty() ? std::string("permissions from a stored access policy") : "sp=" + sp) +
             ", more than reading, and a link would hand that to whoever gets it";
     else if (sr != "b")
