@@ -24,17 +24,17 @@ BlobClient::BlobClient(BlobClientConfig config)
   if (config_.account.empty()) throw std::invalid_argument("BlobClient needs an account name");
   if (config_.credential.kind == AzureCredential::Kind::Bearer && !config_.credential.tokens)
     throw std::invalid_argument("BlobClient: a bearer credential needs a token source");
-  endpoint_ = config_.endpoint.empty() ? "https://" + config_.account + ".blob.core.windows.net" : config_.endpoint;
-  while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
-  size_t sep = endpoint_.find("://");
+  std::string endpoint = config_.endpoint.empty() ? "https://" + config_.account + ".blob.core.windows.net" : config_.endpoint;
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  size_t sep = endpoint.find("://");
   if (sep == std::string::npos)
-    throw std::invalid_argument("--azure-endpoint '" + endpoint_ +
+    throw std::invalid_argument("--azure-endpoint '" + endpoint +
                                 "' needs a scheme: https://account.blob.core.windows.net or "
                                 "http://127.0.0.1:10000/devstoreaccount1");
-  base_scheme_host_ = endpoint_.substr(0, endpoint_.find('/', sep + 3));
-  base_path_ = endpoint_.substr(base_scheme_host_.size());
-  if (endpoint_.find('?') != std::string::npos)
-    throw std::invalid_argument("--azure-endpoint '" + endpoint_ + "' must not carry a query (put a SAS in AZURE_STORAGE_SAS_TOKEN)");
+  base_scheme_host_ = endpoint.substr(0, endpoint.find('/', sep + 3));
+  base_path_ = endpoint.substr(base_scheme_host_.size());
+  if (endpoint.find('?') != std::string::npos)
+    throw std::invalid_argument("--azure-endpoint '" + endpoint + "' must not carry a query (put a SAS in AZURE_STORAGE_SAS_TOKEN)");
 }
 
 std::string BlobClient::blob_url(const std::string& container, const std::string& blob) const {
@@ -94,8 +94,8 @@ bool BlobClient::recover(const Call&, const cloud::HttpResponse& resp, const clo
 }
 
 BlobError BlobClient::failure(const Call& call, const cloud::ErrorInfo& e) const {
-  return BlobError(describe_blob_error(call.op, config_.account, call.bucket, call.shown(), e, config_.credential.source, endpoint_),
-                   e, is_transient_blob_error(e));
+  return BlobError(describe_blob_error(call.op, config_.account, call.bucket, call.shown(), e,
+                                       config_.credential.source, endpoint_url()), e, is_transient_blob_error(e));
 }
 
 void BlobClient::create_container(const std::string& container) {
@@ -139,13 +139,12 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
   // travel over plain http leaks the blob to whoever watches: only a local emulator's http://
   // endpoint gets one without spr=https.
   const ServiceSas s{config_.account, container, blob, "r", now() - 300, now() + expires_seconds,
-                     endpoint_.rfind("https://", 0) == 0 ? "https" : ""};
+                     base_scheme_host_.rfind("https://", 0) == 0 ? "https" : ""};
   return blob_url(container, blob) + "?" + service_sas_query(s, cred.key);
 }
 
-// Put Block from byte ranges of the file, several in flight, then one Put Block List committing
-// them in order. Nothing to abort (unlike S3's multipart): the service discards the uncommitted
-// blocks of a failed or cancelled upload by itself after a week.
+// Put Block per part, then Put Block List. Nothing to abort (unlike S3's multipart): the service
+// discards the uncommitted blocks of a failed or cancelled upload by itself after a week.
 cloud::PartedUpload BlobClient::parted_upload(const std::string& container, const std::string& blob,
                                               const std::string& path, int64_t size, const std::string& content_type) {
   cloud::PartedUpload up;

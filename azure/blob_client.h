@@ -41,7 +41,7 @@ class BlobClient : public cloud::ObjectClient {
   std::string sas_url(const std::string& container, const std::string& blob, int64_t expires_seconds);
 
   const BlobClientConfig& config() const { return config_; }
-  std::string endpoint_url() const override { return endpoint_; }  // without a trailing '/'
+  std::string endpoint_url() const override { return base_scheme_host_ + base_path_; }  // without a trailing '/'
 
  private:
   using Call = cloud::Call;  // bucket: the container; key: the blob
@@ -60,9 +60,8 @@ class BlobClient : public cloud::ObjectClient {
   std::string blob_url(const std::string& container, const std::string& blob) const;
 
   BlobClientConfig config_;
-  std::string endpoint_;
   std::string base_scheme_host_;  // "http://127.0.0.1:10000"
-  std::string base_path_;    // "" or "/devstoreaccount1"
+  std::string base_path_;         // "" or "/devstoreaccount1"
 };
 
 }  // namespace azure
