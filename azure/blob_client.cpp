@@ -114,8 +114,7 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
     const std::string sp = sas_field(cred.sas, "sp"), sr = sas_field(cred.sas, "sr");
     const int64_t se = cloud::parse_iso8601(sas_field(cred.sas, "se"));  // -1: absent or unreadable
     std::string why;
-    // Reading only: r, and at most l (list) beside it. No sp= means a stored access policy's
-    // permissions (si=), which gan cannot see.
+    // Reading only: r, and at most l (list). Without sp=, a stored access policy (si=) gan cannot see decides.
     if (sp.find('r') == std::string::npos || sp.find_first_not_of("rl") != std::string::npos)
       why = "grants " + (sp.empty() ? std::string("permissions from a stored access policy") : "sp=" + sp) +
             ", more than reading, and a link would hand that to whoever gets it";

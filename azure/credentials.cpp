@@ -42,28 +42,27 @@ ResolvedCredential resolve_credential(const std::string& account, const std::str
     r.credential.source = source;
     return r;
   };
-  if (const std::string cs = cloud::env("AZURE_STORAGE_CONNECTION_STRING"); cs.empty()) {
+  const std::string cs = cloud::env("AZURE_STORAGE_CONNECTION_STRING");
+  auto kv = parse_connection_string(cs);  // empty when unset
+  const std::string name = connection_string_account(kv);
+  if (kv["UseDevelopmentStorage"] == "true") {
+    kv["AccountKey"] = kDevKey;
+    kv.emplace("BlobEndpoint", "http://127.0.0.1:10000/devstoreaccount1");
+  }
+  if (cs.empty()) {
     r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING is not set; ";
+  } else if (!name.empty() && name != account) {
+    r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING is for account '" + name + "', not '" + account + "'; ";
   } else {
-    auto kv = parse_connection_string(cs);
-    const std::string name = connection_string_account(kv);
-    if (kv["UseDevelopmentStorage"] == "true") {
-      kv["AccountKey"] = kDevKey;
-      kv.emplace("BlobEndpoint", "http://127.0.0.1:10000/devstoreaccount1");
-    }
-    if (!name.empty() && name != account) {
-      r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING is for account '" + name + "', not '" + account + "'; ";
-    } else {
-      if (kv.count("BlobEndpoint")) r.endpoint = kv["BlobEndpoint"];
-      else if (!kv["EndpointSuffix"].empty())
-        r.endpoint = (kv.count("DefaultEndpointsProtocol") ? kv["DefaultEndpointsProtocol"] : "https") + "://" +
-                     account + ".blob." + kv["EndpointSuffix"];
-      if (!kv["AccountKey"].empty())
-        return use(Kind::SharedKey, kv["AccountKey"], "AZURE_STORAGE_CONNECTION_STRING (account key)");
-      if (!kv["SharedAccessSignature"].empty())
-        return use(Kind::Sas, kv["SharedAccessSignature"], "AZURE_STORAGE_CONNECTION_STRING (SAS)");
-      r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING has neither AccountKey= nor SharedAccessSignature=; ";
-    }
+    if (kv.count("BlobEndpoint")) r.endpoint = kv["BlobEndpoint"];
+    else if (!kv["EndpointSuffix"].empty())
+      r.endpoint = (kv.count("DefaultEndpointsProtocol") ? kv["DefaultEndpointsProtocol"] : "https") + "://" + account +
+                   ".blob." + kv["EndpointSuffix"];
+    if (!kv["AccountKey"].empty())
+      return use(Kind::SharedKey, kv["AccountKey"], "AZURE_STORAGE_CONNECTION_STRING (account key)");
+    if (!kv["SharedAccessSignature"].empty())
+      return use(Kind::Sas, kv["SharedAccessSignature"], "AZURE_STORAGE_CONNECTION_STRING (SAS)");
+    r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING has neither AccountKey= nor SharedAccessSignature=; ";
   }
   const std::string key = cloud::env("AZURE_STORAGE_KEY");
   const std::string key_account = cloud::env("AZURE_STORAGE_ACCOUNT");

@@ -15,7 +15,6 @@ enum class GcsAuth { Bearer, Hmac };
 
 // "<op> gs://bucket/key failed: HTTP 403 AccessDenied: <msg>. <advice>", advice for either way in.
 std::string describe_gcs_error(const std::string& op, const std::string& bucket, const std::string& key,
-                               const cloud::ErrorInfo& e, const std::string& credential_source,
-                               GcsAuth auth = GcsAuth::Bearer);
+                               const cloud::ErrorInfo& e, const std::string& credential_source, GcsAuth auth);
 
 }  // namespace gcs
