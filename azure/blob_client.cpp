@@ -6,6 +6,7 @@
 
 #include "azure/sas.h"
 #include "cloud/crypto.h"
+#include "cloud/json.h"
 #include "cloud/xml.h"
 
 namespace azure {
@@ -23,21 +24,21 @@ BlobClient::BlobClient(BlobClientConfig config)
   if (config_.account.empty()) throw std::invalid_argument("BlobClient needs an account name");
   if (config_.credential.kind == AzureCredential::Kind::Bearer && !config_.credential.tokens)
     throw std::invalid_argument("BlobClient: a bearer credential needs a token source");
-  endpoint_ = config_.endpoint.empty() ? "https://" + config_.account + ".blob.core.windows.net" : config_.endpoint;
-  while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
-  size_t sep = endpoint_.find("://");
+  std::string endpoint = config_.endpoint.empty() ? "https://" + config_.account + ".blob.core.windows.net" : config_.endpoint;
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  size_t sep = endpoint.find("://");
   if (sep == std::string::npos)
-    throw std::invalid_argument("--azure-endpoint '" + endpoint_ +
+    throw std::invalid_argument("--azure-endpoint '" + endpoint +
                                 "' needs a scheme: https://account.blob.core.windows.net or "
                                 "http://127.0.0.1:10000/devstoreaccount1");
-  base_scheme_host_ = endpoint_.substr(0, endpoint_.find('/', sep + 3));
-  base_path_ = endpoint_.substr(base_scheme_host_.size());
-  if (endpoint_.find('?') != std::string::npos)
-    throw std::invalid_argument("--azure-endpoint '" + endpoint_ + "' must not carry a query (put a SAS in AZURE_STORAGE_SAS_TOKEN)");
+  base_scheme_host_ = endpoint.substr(0, endpoint.find('/', sep + 3));
+  base_path_ = endpoint.substr(base_scheme_host_.size());
+  if (endpoint.find('?') != std::string::npos)
+    throw std::invalid_argument("--azure-endpoint '" + endpoint + "' must not carry a query (put a SAS in AZURE_STORAGE_SAS_TOKEN)");
 }
 
 std::string BlobClient::blob_url(const std::string& container, const std::string& blob) const {
-  return base_scheme_host_ + encode_path(base_path_ + "/" + container + (blob.empty() ? "" : "/" + blob));
+  return base_scheme_host_ + cloud::uri_encode(base_path_ + "/" + container + (blob.empty() ? "" : "/" + blob), false);
 }
 
 cloud::HttpRequest BlobClient::prepare(Call& call) {
@@ -47,12 +48,10 @@ cloud::HttpRequest BlobClient::prepare(Call& call) {
   int64_t length = call.body_file.empty() ? static_cast<int64_t>(call.body.size()) : call.body_length;
   if (call.method == "PUT" || call.method == "POST") br.headers.emplace_back("Content-Length", std::to_string(length));
   std::string authorization;
-  if (cred.kind == AzureCredential::Kind::SharedKey) {
-    authorization = sign_shared_key(br, config_.account, cred.key, now()).authorization;
-  } else {
-    br.headers.emplace_back("x-ms-date", rfc1123_date(now()));
-    br.headers.emplace_back("x-ms-version", kApiVersion);
-  }
+  if (cred.kind == AzureCredential::Kind::SharedKey)
+    authorization = sign_shared_key(br, config_.account, cred.key, now());
+  else
+    br.headers.insert(br.headers.end(), {{"x-ms-date", rfc1123_date(now())}, {"x-ms-version", kApiVersion}});
   if (cred.kind == AzureCredential::Kind::Bearer) try {
       authorization = "Bearer " + cred.tokens->get(now()).token;
     } catch (const std::exception& e) {
@@ -95,8 +94,8 @@ bool BlobClient::recover(const Call&, const cloud::HttpResponse& resp, const clo
 }
 
 BlobError BlobClient::failure(const Call& call, const cloud::ErrorInfo& e) const {
-  return BlobError(describe_blob_error(call.op, config_.account, call.bucket, call.shown(), e, config_.credential.source, endpoint_),
-                   e, is_transient_blob_error(e));
+  return BlobError(describe_blob_error(call.op, config_.account, call.bucket, call.shown(), e,
+                                       config_.credential.source, endpoint_url()), e, is_transient_blob_error(e));
 }
 
 void BlobClient::create_container(const std::string& container) {
@@ -113,9 +112,10 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
                                " -n '" + blob + "' --permissions r --expiry <time> --full-uri";
   if (cred.kind == AzureCredential::Kind::Sas) {
     const std::string sp = sas_field(cred.sas, "sp"), sr = sas_field(cred.sas, "sr");
-    const int64_t se = sas_expiry(cred.sas);
+    const int64_t se = cloud::parse_iso8601(sas_field(cred.sas, "se"));  // -1: absent or unreadable
     std::string why;
-    if (!sas_is_read_only(cred.sas))
+    // Reading only: r, and at most l (list). Without sp=, a stored access policy (si=) gan cannot see decides.
+    if (sp.find('r') == std::string::npos || sp.find_first_not_of("rl") != std::string::npos)
       why = "grants " + (sp.empty() ? std::string("permissions from a stored access policy") : "sp=" + sp) +
             ", more than reading, and a link would hand that to whoever gets it";
     else if (sr != "b")
@@ -138,13 +138,12 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
   // travel over plain http leaks the blob to whoever watches: only a local emulator's http://
   // endpoint gets one without spr=https.
   const ServiceSas s{config_.account, container, blob, "r", now() - 300, now() + expires_seconds,
-                     endpoint_.rfind("https://", 0) == 0 ? "https" : ""};
+                     base_scheme_host_.rfind("https://", 0) == 0 ? "https" : ""};
   return blob_url(container, blob) + "?" + service_sas_query(s, cred.key);
 }
 
-// Put Block from byte ranges of the file, several in flight, then one Put Block List committing
-// them in order. Nothing to abort (unlike S3's multipart): the service discards the uncommitted
-// blocks of a failed or cancelled upload by itself after a week.
+// Put Block per part, then Put Block List. Nothing to abort (unlike S3's multipart): the service
+// discards the uncommitted blocks of a failed or cancelled upload by itself after a week.
 cloud::PartedUpload BlobClient::parted_upload(const std::string& container, const std::string& blob,
                                               const std::string& path, int64_t size, const std::string& content_type) {
   cloud::PartedUpload up;

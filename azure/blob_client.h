@@ -1,8 +1,5 @@
-// A small Azure Blob client: the Blob dialect of cloud::ObjectClient (retries and cancellation:
-// see cloud/engine.h). It authorises (Shared Key, a SAS appended to the query, or a
-// managed-identity bearer token) and fixes what it can: a rejected bearer token is refreshed and
-// the request retried once; a x-ms-date the service finds too far from its clock is corrected
-// from its Date header; anything else becomes a BlobError whose message says what to do.
+// A small Azure Blob client: the Blob dialect of cloud::ObjectClient (see cloud/engine.h),
+// authorised by Shared Key, a SAS appended to the query, or a managed-identity bearer token.
 // Addressing: the endpoint is a base URL and blobs are <endpoint>/<container>/<blob>; on Azure
 // that is https://<account>.blob.core.windows.net, on Azurite http://127.0.0.1:10000/<account>
 // (the account is then part of the path, and so of the signed resource).
@@ -38,15 +35,13 @@ class BlobClient : public cloud::ObjectClient {
   void create_container(const std::string& container);  // already there is fine
 
   // A URL that downloads the blob without credentials for at most expires_seconds: a read-only
-  // service SAS made with the account key; or the SAS credential itself where handing it out gives
-  // away no more (one blob, sr=b; reading only, sp=r or rl; expiring in time). Else throws
-  // NoSasLink saying what to do instead (the monitor then serves the bytes itself): for a SAS that
-  // can write, covers more blobs or lasts longer, and for a managed identity (that would need a
-  // user delegation key, not supported).
+  // service SAS made with the account key, or the SAS credential itself where that gives away no
+  // more (one blob, sr=b; reading only; expiring in time). Else (a wider SAS; a managed identity,
+  // which would need a user delegation key, not supported) throws NoSasLink.
   std::string sas_url(const std::string& container, const std::string& blob, int64_t expires_seconds);
 
   const BlobClientConfig& config() const { return config_; }
-  std::string endpoint_url() const override { return endpoint_; }  // without a trailing '/'
+  std::string endpoint_url() const override { return base_scheme_host_ + base_path_; }  // without a trailing '/'
 
  private:
   using Call = cloud::Call;  // bucket: the container; key: the blob
@@ -65,9 +60,8 @@ class BlobClient : public cloud::ObjectClient {
   std::string blob_url(const std::string& container, const std::string& blob) const;
 
   BlobClientConfig config_;
-  std::string endpoint_;
   std::string base_scheme_host_;  // "http://127.0.0.1:10000"
-  std::string base_path_;    // "" or "/devstoreaccount1"
+  std::string base_path_;         // "" or "/devstoreaccount1"
 };
 
 }  // namespace azure

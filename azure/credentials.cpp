@@ -10,8 +10,6 @@
 
 namespace azure {
 
-using cloud::env;
-
 std::map<std::string, std::string> parse_connection_string(const std::string& text) {
   std::map<std::string, std::string> out;
   std::istringstream parts(text);
@@ -44,35 +42,34 @@ ResolvedCredential resolve_credential(const std::string& account, const std::str
     r.credential.source = source;
     return r;
   };
-  if (const std::string cs = env("AZURE_STORAGE_CONNECTION_STRING"); cs.empty()) {
-    r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING is not set; ";
-  } else {
-    auto kv = parse_connection_string(cs);
-    const std::string name = connection_string_account(kv);
-    if (kv["UseDevelopmentStorage"] == "true") {
-      kv["AccountKey"] = kDevKey;
-      kv.emplace("BlobEndpoint", "http://127.0.0.1:10000/devstoreaccount1");
-    }
-    if (!name.empty() && name != account) {
-      r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING is for account '" + name + "', not '" + account + "'; ";
-    } else {
-      if (kv.count("BlobEndpoint")) r.endpoint = kv["BlobEndpoint"];
-      else if (!kv["EndpointSuffix"].empty())
-        r.endpoint = (kv.count("DefaultEndpointsProtocol") ? kv["DefaultEndpointsProtocol"] : "https") + "://" +
-                     account + ".blob." + kv["EndpointSuffix"];
-      if (!kv["AccountKey"].empty())
-        return use(Kind::SharedKey, kv["AccountKey"], "AZURE_STORAGE_CONNECTION_STRING (account key)");
-      if (!kv["SharedAccessSignature"].empty())
-        return use(Kind::Sas, kv["SharedAccessSignature"], "AZURE_STORAGE_CONNECTION_STRING (SAS)");
-      r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING has neither AccountKey= nor SharedAccessSignature=; ";
-    }
+  const std::string cs = cloud::env("AZURE_STORAGE_CONNECTION_STRING");
+  auto kv = parse_connection_string(cs);  // empty when unset
+  const std::string name = connection_string_account(kv);
+  if (kv["UseDevelopmentStorage"] == "true") {
+    kv["AccountKey"] = kDevKey;
+    kv.emplace("BlobEndpoint", "http://127.0.0.1:10000/devstoreaccount1");
   }
-  const std::string key = env("AZURE_STORAGE_KEY");
-  const std::string key_account = env("AZURE_STORAGE_ACCOUNT");
+  if (cs.empty()) {
+    r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING is not set; ";
+  } else if (!name.empty() && name != account) {
+    r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING is for account '" + name + "', not '" + account + "'; ";
+  } else {
+    if (kv.count("BlobEndpoint")) r.endpoint = kv["BlobEndpoint"];
+    else if (!kv["EndpointSuffix"].empty())
+      r.endpoint = (kv.count("DefaultEndpointsProtocol") ? kv["DefaultEndpointsProtocol"] : "https") + "://" + account +
+                   ".blob." + kv["EndpointSuffix"];
+    if (!kv["AccountKey"].empty())
+      return use(Kind::SharedKey, kv["AccountKey"], "AZURE_STORAGE_CONNECTION_STRING (account key)");
+    if (!kv["SharedAccessSignature"].empty())
+      return use(Kind::Sas, kv["SharedAccessSignature"], "AZURE_STORAGE_CONNECTION_STRING (SAS)");
+    r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING has neither AccountKey= nor SharedAccessSignature=; ";
+  }
+  const std::string key = cloud::env("AZURE_STORAGE_KEY");
+  const std::string key_account = cloud::env("AZURE_STORAGE_ACCOUNT");
   if (!key.empty() && (key_account.empty() || key_account == account)) return use(Kind::SharedKey, key, "AZURE_STORAGE_KEY");
   r.credential.skipped += key.empty() ? "AZURE_STORAGE_KEY is not set; "
                                       : "AZURE_STORAGE_KEY is for AZURE_STORAGE_ACCOUNT='" + key_account + "', not '" + account + "'; ";
-  if (const std::string sas = env("AZURE_STORAGE_SAS_TOKEN"); !sas.empty())
+  if (const std::string sas = cloud::env("AZURE_STORAGE_SAS_TOKEN"); !sas.empty())
     return use(Kind::Sas, sas, "AZURE_STORAGE_SAS_TOKEN");
   r.credential.skipped += "AZURE_STORAGE_SAS_TOKEN is not set; ";
   if (account == kDevAccount) {

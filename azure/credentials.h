@@ -18,10 +18,6 @@
 
 namespace azure {
 
-using cloud::AccessToken;  // a managed identity's tokens (cloud/token_cache.h)
-using cloud::TokenCache;
-using cloud::TokenSource;
-
 // Azurite's (and the old storage emulator's) published development account and key.
 constexpr const char* kDevAccount = "devstoreaccount1";
 constexpr const char* kDevKey =

@@ -5,7 +5,6 @@
 #include <cctype>
 
 #include "azure/shared_key.h"
-#include "cloud/json.h"
 
 namespace azure {
 
@@ -42,12 +41,5 @@ std::string sas_field(const std::string& sas_query, const std::string& name) {
   }
   return out;
 }
-
-bool sas_is_read_only(const std::string& sas_query) {
-  const std::string sp = sas_field(sas_query, "sp");
-  return sp.find('r') != std::string::npos && sp.find_first_not_of("rl") == std::string::npos;
-}
-
-int64_t sas_expiry(const std::string& sas_query) { return cloud::parse_iso8601(sas_field(sas_query, "se")); }
 
 }  // namespace azure

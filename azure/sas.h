@@ -32,10 +32,5 @@ std::string service_sas_query(const ServiceSas& sas, const std::string& key_base
 
 // One field of a SAS query string, percent-decoded ("" when absent): sas_field(q, "sr").
 std::string sas_field(const std::string& sas_query, const std::string& name);
-// True when a SAS can only read: sp= holds r and nothing but r and l (list), no w, d, c, a, ...
-// False without sp= (the permissions then come from a stored access policy, si=, that gan cannot see).
-bool sas_is_read_only(const std::string& sas_query);
-// Its se= (expiry) as unix seconds, -1 when absent or not a date SAS accepts (cloud::parse_iso8601).
-int64_t sas_expiry(const std::string& sas_query);
 
 }  // namespace azure

@@ -11,8 +11,6 @@
 
 namespace azure {
 
-using gan::lower;
-
 // Azure's "unfolding" of header values.
 static std::string fold(const std::string& v) { return cloud::fold_spaces(v, " \t\r\n"); }
 
@@ -26,7 +24,7 @@ std::string encode_query(const KeyValues& raw_query) {
 std::string canonicalized_headers(const KeyValues& headers) {
   std::multimap<std::string, std::string> ms;  // equal names keep their order
   for (const auto& [k, v] : headers) {
-    std::string name = lower(fold(k));
+    std::string name = gan::lower(fold(k));
     if (name.rfind("x-ms-", 0) == 0) ms.emplace(name, fold(v));
   }
   std::string out;
@@ -35,9 +33,9 @@ std::string canonicalized_headers(const KeyValues& headers) {
 }
 
 std::string canonicalized_resource(const std::string& account, const std::string& raw_path, const KeyValues& raw_query) {
-  std::string out = "/" + account + encode_path(raw_path.empty() ? "/" : raw_path);
+  std::string out = "/" + account + cloud::uri_encode(raw_path.empty() ? "/" : raw_path, false);
   std::map<std::string, std::vector<std::string>> params;
-  for (const auto& [k, v] : raw_query) params[lower(k)].push_back(v);
+  for (const auto& [k, v] : raw_query) params[gan::lower(k)].push_back(v);
   for (auto& [k, values] : params) {
     std::sort(values.begin(), values.end());
     out += "\n" + k + ":";
@@ -50,7 +48,7 @@ std::string standard_header_lines(const BlobRequest& req) {
   std::string out = req.method + "\n";
   for (const std::string name : {"content-encoding", "content-language", "content-length", "content-md5", "content-type",
                                  "date", "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range"}) {
-    auto it = std::find_if(req.headers.begin(), req.headers.end(), [&](const auto& h) { return lower(h.first) == name; });
+    auto it = std::find_if(req.headers.begin(), req.headers.end(), [&](const auto& h) { return gan::lower(h.first) == name; });
     std::string value = it == req.headers.end() ? "" : it->second;
     if (value == "0" && name == "content-length") value = "";  // 2015-02-21 and later: empty for zero
     out += value + "\n";
@@ -70,11 +68,10 @@ std::string shared_key_signature(const std::string& key_base64, const std::strin
   return cloud::base64_encode(cloud::hmac_sha256(key, sts));
 }
 
-SharedKeyStages sign_shared_key(BlobRequest& req, const std::string& account, const std::string& key_base64,
-                                int64_t now) {
+std::string sign_shared_key(BlobRequest& req, const std::string& account, const std::string& key_base64, int64_t now) {
   bool has_version = false;
   for (auto it = req.headers.begin(); it != req.headers.end();) {
-    std::string n = lower(it->first);
+    std::string n = gan::lower(it->first);
     if (n == "x-ms-date" || n == "authorization") {
       it = req.headers.erase(it);  // a stale value from an earlier attempt
       continue;
@@ -87,11 +84,9 @@ SharedKeyStages sign_shared_key(BlobRequest& req, const std::string& account, co
   }
   req.headers.emplace_back("x-ms-date", rfc1123_date(now));
   if (!has_version) req.headers.emplace_back("x-ms-version", kApiVersion);
-  SharedKeyStages s;
-  s.string_to_sign = standard_header_lines(req) + canonicalized_headers(req.headers) +
-                     canonicalized_resource(account, req.path, req.query);
-  s.authorization = "SharedKey " + account + ":" + shared_key_signature(key_base64, s.string_to_sign);
-  return s;
+  const std::string string_to_sign = standard_header_lines(req) + canonicalized_headers(req.headers) +
+                                    canonicalized_resource(account, req.path, req.query);
+  return "SharedKey " + account + ":" + shared_key_signature(key_base64, string_to_sign);
 }
 
 }  // namespace azure

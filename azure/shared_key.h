@@ -8,8 +8,8 @@
 //                  If-None-Match + "\n" + If-Unmodified-Since + "\n" + Range + "\n" +
 //                  CanonicalizedHeaders + CanonicalizedResource
 // Content-Length is "" when it is zero (versions 2015-02-21 and later). The request carries
-// x-ms-date, so the Date line is always empty. Inputs are raw (unencoded) paths and query values:
-// this file owns the encoding, so what is signed and what is sent come from the same function.
+// x-ms-date, so the Date line is always empty. Inputs are raw (unencoded) paths and query values,
+// encoded here as the URL encodes them (cloud::uri_encode), so what is signed is what is sent.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -31,15 +31,11 @@ struct BlobRequest {
   KeyValues headers;       // names in any case; Content-Length as the body's size
 };
 
-// The path and query as sent, by cloud::uri_encode ('/' kept in the path; the query's pairs in
-// their order).
-inline std::string encode_path(const std::string& raw_path) { return cloud::uri_encode(raw_path, false); }
+// The query as sent: its pairs in their order, each name and value by cloud::uri_encode.
 std::string encode_query(const KeyValues& raw_query);
 
 // "Sun, 11 Oct 2009 21:49:13 GMT" (RFC 1123) for a unix time.
-inline std::string rfc1123_date(int64_t unix_seconds) {
-  return cloud::utc_time(unix_seconds, "%a, %d %b %Y %H:%M:%S GMT");
-}
+inline std::string rfc1123_date(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%a, %d %b %Y %H:%M:%S GMT"); }
 
 // The stages of StringToSign (see the top). CanonicalizedHeaders: every x-ms- header as
 // "name:value\n", the name lowercased, sorted by name, the value folded (cloud::fold_spaces).
@@ -53,14 +49,8 @@ std::string standard_header_lines(const BlobRequest& req);
 // The signature (see the top); throws std::invalid_argument, saying where keys come from, for bad base64.
 std::string shared_key_signature(const std::string& key_base64, const std::string& string_to_sign);
 
-struct SharedKeyStages {
-  std::string string_to_sign;
-  std::string authorization;  // "SharedKey account:signature"
-};
-
 // Sets x-ms-date (from now) and x-ms-version (when absent) on req.headers, then signs. Send
-// req.headers plus "Authorization: <stages.authorization>".
-SharedKeyStages sign_shared_key(BlobRequest& req, const std::string& account, const std::string& key_base64,
-                                int64_t now);
+// req.headers plus "Authorization: <the result>" ("SharedKey account:signature").
+std::string sign_shared_key(BlobRequest& req, const std::string& account, const std::string& key_base64, int64_t now);
 
 }  // namespace azure

@@ -1,10 +1,6 @@
 // GCE service-account tokens: an OAuth access token from the metadata server, for VMs whose
-// service account may use the bucket (roles/storage.objectAdmin). No key file on disk.
-//
-//   GET http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token
-//   Metadata-Flavor: Google
-// answers {"access_token": ..., "expires_in": <seconds>, "token_type": "Bearer"}; a genuine server
-// echoes "Metadata-Flavor: Google" (a captive portal or proxy would not). GCE_METADATA_HOST
+// service account may use the bucket (roles/storage.objectAdmin). No key file on disk. It answers
+// {"access_token": ..., "expires_in": <seconds>, "token_type": "Bearer"}. GCE_METADATA_HOST
 // ("host[:port]", as Google's client libraries read it) overrides the address for tests.
 #pragma once
 #include <string>
@@ -15,7 +11,6 @@ namespace gcs {
 
 class GceMetadataSource : public cloud::MetadataTokenSource {
  public:
-  // host "" = GCE_METADATA_HOST or metadata.google.internal.
   explicit GceMetadataSource(std::string host = "") {
     if (host.empty()) host = cloud::env("GCE_METADATA_HOST");
     if (host.empty()) host = "metadata.google.internal";

@@ -156,18 +156,6 @@ TEST(AzureBlob, AccountSasAsTheCredential) {
   EXPECT_EQ(c.get("viasas", "a b"), "hello");
 }
 
-TEST(AzureSas, ReadOnlyMeansOnlyReadAndList) {
-  EXPECT_TRUE(azure::sas_is_read_only("sv=2019-12-12&sr=b&sp=r&se=2030-01-01&sig=x"));
-  EXPECT_TRUE(azure::sas_is_read_only("sv=2019-12-12&ss=b&srt=sco&sp=rl&sig=x"));
-  EXPECT_TRUE(azure::sas_is_read_only("spr=https&sp=lr&sig=x"));  // spr= is not sp=
-  EXPECT_FALSE(azure::sas_is_read_only("sv=2019-12-12&ss=b&srt=sco&sp=racwdl&sig=x"));
-  EXPECT_FALSE(azure::sas_is_read_only("sp=rw&sig=x"));
-  EXPECT_FALSE(azure::sas_is_read_only("sp=l&sig=x"));       // cannot download
-  EXPECT_FALSE(azure::sas_is_read_only("si=policy1&sig=x"));  // permissions kept on the service
-  EXPECT_FALSE(azure::sas_is_read_only("spr=https&sig=x"));
-  EXPECT_EQ(azure::sas_field("sv=1&sp=rcw&se=2", "sp"), "rcw");
-}
-
 // A connection string holding SharedAccessSignature= (and BlobEndpoint=) is the whole
 // configuration: storage works with it, and a link is made only from a read-only SAS.
 TEST(AzureBlob, ConnectionStringWithSharedAccessSignature) {

@@ -73,16 +73,17 @@ TEST(AzureSharedKey, DocumentationStringToSignAndSignature) {
   EXPECT_EQ(lines, "GET\n\n\n\n\n\n\n\n\n\n\n\n");
   EXPECT_EQ(headers, "x-ms-date:Sun, 11 Oct 2009 21:49:13 GMT\nx-ms-version:2009-09-19\n");
   EXPECT_EQ(resource, "/myaccount/myaccount/mycontainer\ncomp:metadata\nrestype:container\ntimeout:20");
-  const std::string sts = azure::sign_shared_key(r, "myaccount", azure::kDevKey, 1255297753).string_to_sign;
-  EXPECT_EQ(sts, lines + headers + resource);
-  EXPECT_EQ(azure::shared_key_signature(azure::kDevKey, sts), "Su5rvibNeMxB7A4I87rOtEgCDtdICsL8v5H+yJs0W+M=");
+  EXPECT_EQ(azure::shared_key_signature(azure::kDevKey, lines + headers + resource),
+            "Su5rvibNeMxB7A4I87rOtEgCDtdICsL8v5H+yJs0W+M=");
+  EXPECT_EQ(azure::sign_shared_key(r, "myaccount", azure::kDevKey, 1255297753),
+            "SharedKey myaccount:" + azure::shared_key_signature(azure::kDevKey, lines + headers + resource));
 }
 
 TEST(AzureSharedKey, SignRequestAddsDateAndVersionAndAuthorization) {
   BlobRequest r = get_container_metadata({{"x-ms-version", "2009-09-19"}, {"x-ms-date", "stale"}});
-  azure::SharedKeyStages s = azure::sign_shared_key(r, "myaccount", azure::kDevKey, 1255297753);
+  const std::string authorization = azure::sign_shared_key(r, "myaccount", azure::kDevKey, 1255297753);
   EXPECT_EQ(azure::rfc1123_date(1255297753), "Sun, 11 Oct 2009 21:49:13 GMT");
-  EXPECT_EQ(s.authorization, "SharedKey myaccount:Su5rvibNeMxB7A4I87rOtEgCDtdICsL8v5H+yJs0W+M=");
+  EXPECT_EQ(authorization, "SharedKey myaccount:Su5rvibNeMxB7A4I87rOtEgCDtdICsL8v5H+yJs0W+M=");
   int dates = 0;
   for (auto& h : r.headers) dates += h.first == "x-ms-date";
   EXPECT_EQ(dates, 1);

@@ -247,16 +247,16 @@ class CloudLinkStorage : public LocalStorage {
   std::unique_ptr<Storage> cloud_;
 };
 
-class NeverAskedTokens : public azure::TokenSource {
+class NeverAskedTokens : public cloud::TokenSource {
  public:
   std::string name() const override { return "test metadata server"; }
-  azure::AccessToken fetch(int64_t) override { throw std::runtime_error("no token needed to decide about links"); }
+  cloud::AccessToken fetch(int64_t) override { throw std::runtime_error("no token needed to decide about links"); }
 };
 
 // A monitor VM on GCP or Azure has only the VM's identity (infra/ gives it no keys), and an Azure
 // SAS that may write must not be handed to viewers: no link, so the monitor serves the bytes.
 TEST_F(MonitorRoutes, FilesServedHereWhenTheCredentialsMakeNoLinks) {
-  auto tokens = std::make_shared<azure::TokenCache>(std::make_shared<NeverAskedTokens>());
+  auto tokens = std::make_shared<cloud::TokenCache>(std::make_shared<NeverAskedTokens>());
   std::vector<std::pair<std::string, std::function<std::unique_ptr<Storage>()>>> clouds;
   clouds.emplace_back("GCS with a metadata-server token", [&] {
     GcsOptions o;
