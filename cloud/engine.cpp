@@ -152,7 +152,7 @@ Listing ObjectClient::list(const std::string& bucket, const std::string& prefix,
     const XmlNode doc = parse_xml(execute(c).body);  // expat skips Azure's byte order mark
     if (const XmlNode* entries = n.entries.empty() ? &doc : doc.child(n.entries)) {
       for (const XmlNode* e : entries->children_named(n.entry)) {
-        Object o;
+        Object& o = out.objects.emplace_back();
         o.key = e->child_text(n.name);
         if (const XmlNode* p = n.properties.empty() ? e : e->child(n.properties)) {
           o.size = std::atoll(p->child_text(n.size).c_str());
@@ -160,7 +160,6 @@ Listing ObjectClient::list(const std::string& bucket, const std::string& prefix,
           o.content_type = p->child_text(n.content_type);  // "": never an element
           o.last_modified = std::max<int64_t>(n.parse_time(p->child_text(n.last_modified)), 0);
         }
-        out.objects.push_back(std::move(o));
       }
       for (const XmlNode* p : entries->children_named(n.prefix_entry)) out.common_prefixes.push_back(p->child_text(n.prefix_name));
     }
@@ -211,9 +210,8 @@ std::string upload_parts(int64_t size, int64_t part, int concurrency, const Part
     if (first_error) std::rethrow_exception(first_error);
     return up.commit(tags);
   } catch (...) {
-    if (!first_error && up.committed_anyway) {
-      if (std::string etag = up.committed_anyway(); !etag.empty()) return etag;
-    }
+    const std::string etag = !first_error && up.committed_anyway ? up.committed_anyway() : "";
+    if (!etag.empty()) return etag;
     try {
       if (up.abort) up.abort();
     } catch (...) {
