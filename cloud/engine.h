@@ -68,8 +68,7 @@ struct PartedUpload {
   std::function<std::string(int index, int64_t offset, int64_t length)> send_part;
   // Commits the parts, in order; returns the object's ETag.
   std::function<std::string(const std::vector<std::string>& tags)> commit;
-  // After a failed commit: the object's ETag when it was written after all (a commit whose
-  // answer was lost), else "". May be empty.
+  // After a failed commit: the ETag if the object was written after all (its answer lost), else "". May be empty.
   std::function<std::string()> committed_anyway;
   // The clean-up after a failure; may be empty. Best effort: the original failure is the one reported.
   std::function<void()> abort;
