@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -23,12 +22,13 @@ HttpResponse ObjectClient::execute(Call& call) {
   const std::atomic<bool>* cancel = call.ignores_cancel ? nullptr : &cancelled_;
   Backoff backoff(policy, cancel);
   unsigned used = 0;
-  auto cancelled_error = [&] {
+  auto no_answer = [](const std::string& what, const char* code, const std::string& message) {  // all transient
     ErrorInfo info;
-    info.code = "Cancelled";
-    info.message = "cancelled";
-    return Error(cancelled_message(call.op + " " + target(call)), info, true);
+    info.code = code;
+    info.message = message;
+    return Error(what, info, true);
   };
+  auto cancelled_error = [&] { return no_answer(cancelled_message(call.op + " " + target(call)), "Cancelled", "cancelled"); };
   auto retry = [&] { return backoff.wait_or_throw(cancelled_error); };
   auto has = [](const std::vector<long>& v, long x) { return std::find(v.begin(), v.end(), x) != v.end(); };
   for (;;) {
@@ -48,14 +48,11 @@ HttpResponse ObjectClient::execute(Call& call) {
     } catch (const TransportError& e) {
       if (e.cancelled()) throw cancelled_error();
       if (retry()) continue;
-      ErrorInfo info;
-      info.code = e.timed_out() ? "Timeout" : "ConnectionFailed";
-      info.message = e.what();
-      throw Error(call.op + " " + target(call) + " failed after " + std::to_string(backoff.attempt()) +
-                      " attempts: " + e.what() + ". Check the network and the endpoint (" + endpoint_url() + ").",
-                  info, true);
+      throw no_answer(call.op + " " + target(call) + " failed after " + std::to_string(backoff.attempt()) +
+                          " attempts: " + e.what() + ". Check the network and the endpoint (" + endpoint_url() + ").",
+                      e.timed_out() ? "Timeout" : "ConnectionFailed", e.what());
     }
-    const bool ok = has(call.ok_statuses, resp.status) && !(call.error_in_200 && is_error_body(resp.body));
+    const bool ok = has({200, 201, 202, 204, 206}, resp.status) && !(call.error_in_200 && is_error_body(resp.body));
     if (ok || has(call.quiet_statuses, resp.status)) return resp;
     ErrorInfo err = parse_error(resp);
     if (recover(call, resp, err, used)) continue;
@@ -63,9 +60,6 @@ HttpResponse ObjectClient::execute(Call& call) {
     throw failure(call, err);
   }
 }
-
-ObjectClient::ObjectClient(const ClientConfig& config, Names names)
-    : options_(config), names_(std::move(names)), transport_(config.transport) {}
 
 std::string ObjectClient::send_put(Call& c, const std::string& content_type) {
   c.headers = names_.put_headers;
@@ -148,9 +142,8 @@ Listing ObjectClient::list(const std::string& bucket, const std::string& prefix,
   if (!prefix.empty()) page.query.emplace_back("prefix", prefix);
   if (!delimiter.empty()) page.query.emplace_back("delimiter", delimiter);
   if (page_size > 0) page.query.emplace_back(n.page_size, std::to_string(page_size));
-  // A server (or something between gan and it) answering "truncated" with a token it gave before,
-  // or with new tokens without end, would keep gan listing forever: either is an error. 10,000
-  // pages is 10 million objects at the default page size (S3 1,000; Azure 5,000).
+  // A faulty server or proxy answering "truncated" with a token it gave before, or with new tokens
+  // without end, would keep gan listing forever. 10,000 pages: 10 million objects at S3's 1,000 a page.
   constexpr size_t kMaxPages = 10000;
   std::set<std::string> seen;
   for (;;) {
@@ -159,7 +152,7 @@ Listing ObjectClient::list(const std::string& bucket, const std::string& prefix,
     const XmlNode doc = parse_xml(execute(c).body);  // expat skips Azure's byte order mark
     if (const XmlNode* entries = n.entries.empty() ? &doc : doc.child(n.entries)) {
       for (const XmlNode* e : entries->children_named(n.entry)) {
-        Object o;
+        Object& o = out.objects.emplace_back();
         o.key = e->child_text(n.name);
         if (const XmlNode* p = n.properties.empty() ? e : e->child(n.properties)) {
           o.size = std::atoll(p->child_text(n.size).c_str());
@@ -167,7 +160,6 @@ Listing ObjectClient::list(const std::string& bucket, const std::string& prefix,
           o.content_type = p->child_text(n.content_type);  // "": never an element
           o.last_modified = std::max<int64_t>(n.parse_time(p->child_text(n.last_modified)), 0);
         }
-        out.objects.push_back(std::move(o));
       }
       for (const XmlNode* p : entries->children_named(n.prefix_entry)) out.common_prefixes.push_back(p->child_text(n.prefix_name));
     }
@@ -218,9 +210,8 @@ std::string upload_parts(int64_t size, int64_t part, int concurrency, const Part
     if (first_error) std::rethrow_exception(first_error);
     return up.commit(tags);
   } catch (...) {
-    if (!first_error && up.committed_anyway) {
-      if (std::string etag = up.committed_anyway(); !etag.empty()) return etag;
-    }
+    const std::string etag = !first_error && up.committed_anyway ? up.committed_anyway() : "";
+    if (!etag.empty()) return etag;
     try {
       if (up.abort) up.abort();
     } catch (...) {

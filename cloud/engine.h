@@ -32,7 +32,6 @@ struct Call : BodyLimits {
   std::string payload_hash;  // SigV4: "" = SHA-256 of body
   std::string response_file;
   bool error_in_200 = false;  // a 200 whose body is an error document is that error
-  std::vector<long> ok_statuses = {200, 201, 202, 204, 206};
   std::vector<long> quiet_statuses;  // returned to the caller instead of thrown (404 for GET/HEAD)
   bool ignores_cancel = false;  // the clean-up after a cancellation (one bounded attempt)
   long timeout_ms = 0;          // whole request, per attempt; 0 = none
@@ -50,8 +49,7 @@ class Dialect {
   virtual ErrorInfo parse_error(const HttpResponse& resp) const = 0;
   virtual bool is_error_body(const std::string& body) const { return false; }
   virtual bool transient(const ErrorInfo& e) const = 0;
-  // A failure fixed before trying again at once (a new token, the server's clock, another
-  // region): true to retry now. `used` is per call, for the dialect to allow each fix once.
+  // Fixes the failure if it can (see the top): true to retry now. `used`, per call, allows each fix once.
   virtual bool recover(const Call& call, const HttpResponse& resp, const ErrorInfo& e, unsigned& used) = 0;
   // The error a failed call throws (its message says what to do).
   virtual Error failure(const Call& call, const ErrorInfo& e) const = 0;
@@ -70,11 +68,9 @@ struct PartedUpload {
   std::function<std::string(int index, int64_t offset, int64_t length)> send_part;
   // Commits the parts, in order; returns the object's ETag.
   std::function<std::string(const std::vector<std::string>& tags)> commit;
-  // After a failed commit: the object's ETag when it was written after all (a commit whose
-  // answer was lost), else "". May be empty.
+  // After a failed commit: the ETag if the object was written after all (its answer lost), else "". May be empty.
   std::function<std::string()> committed_anyway;
-  // The clean-up after a failure; may be empty. Best effort: its own failure is ignored, as the
-  // original failure is the one to report.
+  // The clean-up after a failure; may be empty. Best effort: the original failure is the one reported.
   std::function<void()> abort;
 };
 
@@ -82,9 +78,8 @@ struct PartedUpload {
 // the file needs at most max_parts parts.
 int64_t choose_part_size(int64_t file_size, int64_t preferred, int64_t min_part, int max_parts);
 
-// Uploads `size` bytes as parts of part_size, `concurrency` in flight. The first failure stops
-// handing out parts (a cancelled client's parts fail at once, so a cancellation stops the whole
-// upload too), aborts, and is rethrown.
+// Uploads `size` bytes in parts of part_size, `concurrency` in flight. The first failure (also a
+// cancellation: a cancelled client's parts fail at once) stops handing out parts, aborts, and is rethrown.
 std::string upload_parts(int64_t size, int64_t part_size, int concurrency, const PartedUpload& upload);
 
 // What every client is configured with, beside its service's own settings (aws::S3ClientConfig, ...).
@@ -149,7 +144,8 @@ class ObjectClient : protected Dialect {
     int64_t min_part;            // parts: at least this many bytes (S3: 5 MiB; Azure: 1)
     int max_parts;               // and at most this many (S3: 10,000; Azure: 50,000 blocks)
   };
-  ObjectClient(const ClientConfig& config, Names names);
+  ObjectClient(const ClientConfig& config, Names names)
+      : options_(config), names_(std::move(names)), transport_(config.transport) {}
   // The engine: sends the call, retrying and recovering as the dialect says (see the top).
   HttpResponse execute(Call& call);
   // The calls of a file's upload in parts (put_file runs them through upload_parts).
@@ -162,7 +158,6 @@ class ObjectClient : protected Dialect {
 
  private:
   std::string send_put(Call& call, const std::string& content_type);
-  // A 404 is a missing object (false) unless the bucket itself is missing (thrown).
   bool found(const HttpResponse& r, const Call& call) const;
   ClientConfig options_;
   Names names_;

@@ -31,9 +31,8 @@ struct ErrorInfo {
   std::string server_time;  // the response's Date header (RFC 1123)
 };
 
-// Every dialect's message for a failed call:
-// "<op> <target> failed: HTTP <status>[ <code>][: <message>][ (<detail>)]", then ". <advice>" when
-// there is advice (the service's message may end in a period of its own: it is not doubled).
+// Every dialect's message for a failed call: "<op> <target> failed: HTTP <status>[ <code>][: <message>]
+// [ (<detail>)][. <advice>]" (a period ending the service's message is not doubled).
 inline std::string failure_message(const std::string& op, const std::string& target, const ErrorInfo& e,
                                    const std::string& advice) {
   std::string out = op + " " + target + " failed: HTTP " + std::to_string(e.status);
@@ -48,7 +47,6 @@ class Error : public std::runtime_error {
  public:
   Error(const std::string& what, ErrorInfo info, bool transient)
       : std::runtime_error(what), info_(std::move(info)), transient_(transient) {}
-  const ErrorInfo& info() const { return info_; }
   long status() const { return info_.status; }
   const std::string& code() const { return info_.code; }
   // Worth trying again later (server trouble, throttling, network); false for AccessDenied etc.

@@ -51,14 +51,11 @@ AccessToken MetadataTokenSource::fetch(int64_t now) {
   }
   if (!not_genuine_.empty() && resp.header(gan::lower(header_.first)) != header_.second)
     throw std::runtime_error(name_ + " answered without '" + header_.first + ": " + header_.second + "': " + not_genuine_);
-  AccessToken t;
-  t.token = f["access_token"];
-  if (t.token.empty()) throw std::runtime_error(name_ + " answered without an access_token");
-  int64_t on = std::atoll(f["expires_on"].c_str());
-  int64_t in = std::atoll(f["expires_in"].c_str());
-  t.expires_at = on > 0 ? on : now + (in > 0 ? in : 300);
-  t.source = name_;
-  return t;
+  const std::string token = f["access_token"];
+  if (token.empty()) throw std::runtime_error(name_ + " answered without an access_token");
+  const int64_t on = std::atoll(f["expires_on"].c_str());
+  const int64_t in = std::atoll(f["expires_in"].c_str());
+  return {token, on > 0 ? on : now + (in > 0 ? in : 300), name_};
 }
 
 }  // namespace cloud

@@ -28,7 +28,6 @@ struct AccessToken {
 template <class T>
 class ExpiringCache {
  public:
-  static constexpr int64_t kRefreshBeforeExpiry = 300;
   ExpiringCache(std::function<T(int64_t now)> fetch, bool half_life_when_short)
       : fetch_(std::move(fetch)), half_life_(half_life_when_short) {}
 
@@ -42,7 +41,7 @@ class ExpiringCache {
       throw;
     }
     const int64_t half = std::max<int64_t>((cached_->expires_at - now) / 2, 0);
-    refresh_at_ = cached_->expires_at - (half_life_ ? std::min(kRefreshBeforeExpiry, half) : kRefreshBeforeExpiry);
+    refresh_at_ = cached_->expires_at - (half_life_ ? std::min<int64_t>(300, half) : 300);  // see the top
     fetches_++;
     return *cached_;
   }
