@@ -28,19 +28,21 @@ HttpResponse ObjectClient::execute(Call& call) {
     info.message = message;
     return Error(what, info, true);
   };
-  auto cancelled_error = [&] { return no_answer(cancelled_message(call.op + " " + target(call)), "Cancelled", "cancelled"); };
-  auto retry = [&] { return backoff.wait_or_throw(cancelled_error); };
+  auto cancelled_error = [&] {
+    return no_answer(call.op + " " + target(call) +
+                         " cancelled before it finished (the caller stopped waiting); it can be made again later",
+                     "Cancelled", "cancelled");
+  };
+  auto retry = [&] {  // true: try again now; a cancelled wait throws
+    if (backoff.wait()) return true;
+    if (backoff.cancelled()) throw cancelled_error();
+    return false;
+  };
   auto has = [](const std::vector<long>& v, long x) { return std::find(v.begin(), v.end(), x) != v.end(); };
   for (;;) {
     if (cancel && cancel->load()) throw cancelled_error();
     HttpRequest req = prepare(call);
-    req.body = call.body;
-    req.body_file = call.body_file;
-    req.body_offset = call.body_offset;
-    req.body_length = call.body_length;
-    static_cast<BodyLimits&>(req) = call;  // the call's response-body limits
-    req.response_file = call.response_file;
-    req.timeout_ms = call.timeout_ms;
+    static_cast<Transfer&>(req) = call;  // the body, where the answer goes, its limits, the timeout
     req.cancel = cancel;
     HttpResponse resp;
     try {

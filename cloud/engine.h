@@ -19,7 +19,7 @@
 namespace cloud {
 
 // One call as a dialect describes it; the dialect's prepare() turns it into an HTTP request.
-struct Call : BodyLimits {
+struct Call : Transfer {  // timeout_ms: per attempt
   Call(std::string op_, std::string method_, std::string bucket_, std::string key_ = "")
       : op(std::move(op_)), method(std::move(method_)), bucket(std::move(bucket_)), key(std::move(key_)) {}
   std::string op;  // for messages and permissions: "PUT", "GET", "LIST", "UPLOAD PART 3 of", ...
@@ -27,14 +27,10 @@ struct Call : BodyLimits {
   std::string bucket, key;  // bucket: S3's bucket, Azure's container
   std::string prefix;       // a listing's: messages name it where the call has no key
   KeyValues query, headers;
-  std::string body, body_file;  // body_file: stream [body_offset, body_offset + body_length)
-  int64_t body_offset = 0, body_length = -1;
   std::string payload_hash;  // SigV4: "" = SHA-256 of body
-  std::string response_file;
   bool error_in_200 = false;  // a 200 whose body is an error document is that error
   std::vector<long> quiet_statuses;  // returned to the caller instead of thrown (404 for GET/HEAD)
   bool ignores_cancel = false;  // the clean-up after a cancellation (one bounded attempt)
-  long timeout_ms = 0;          // whole request, per attempt; 0 = none
   int max_attempts = 0;         // 0 = the client's retry policy
   const std::string& shown() const { return key.empty() ? prefix : key; }
 };

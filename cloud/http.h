@@ -8,7 +8,7 @@
 // Refused whoever asks: schemes other than http and https (file://, ftp://, also as redirect
 // targets); an `Authorization: Bearer` header over plain http to anything but a loopback host (a
 // token in clear text; local test servers and emulators are fine); a response body larger than
-// the request allows (BodyLimits), ended at once rather than filling memory or the disk.
+// the request allows (Transfer), ended at once rather than filling memory or the disk.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -30,7 +30,15 @@ std::string uri_encode(const std::string& s, bool encode_slash);
 std::string fold_spaces(const std::string& v, const char* spaces);
 
 // The response-body limits of a request; the S3, Blob and GCS calls carry them to their HttpRequest.
-struct BodyLimits {
+// What a request carries and what its answer may be: the body sent, where a 2xx answer goes, the
+// response-body limits and the time allowed.
+struct Transfer {
+  std::string body;            // sent when body_file is empty
+  std::string body_file;       // stream this file's bytes [body_offset, body_offset + body_length)
+  int64_t body_offset = 0;
+  int64_t body_length = -1;    // -1: to the end of the file
+  std::string response_file;   // when set, a 2xx response body is written here, not to .body
+  long timeout_ms = 0;         // whole request; 0 = none (stall detection still applies)
   // The most response-body bytes accepted, in memory or in response_file, whatever the status;
   // more ends the transfer with ResponseTooLarge. The default suits control calls' XML and JSON.
   int64_t max_body_bytes = 8ll << 20;
@@ -48,16 +56,10 @@ struct BodyLimits {
   }
 };
 
-struct HttpRequest : BodyLimits {
+struct HttpRequest : Transfer {
   std::string method = "GET";
   std::string url;  // already encoded: scheme://host[:port]/path?query
   KeyValues headers;
-  std::string body;            // sent when body_file is empty
-  std::string body_file;       // stream this file's bytes [body_offset, body_offset + body_length)
-  int64_t body_offset = 0;
-  int64_t body_length = -1;    // -1: to the end of the file
-  std::string response_file;   // when set, a 2xx response body is written here, not to .body
-  long timeout_ms = 0;         // whole request; 0 = none (stall detection still applies)
   // The transfer stops within about a second of *cancel turning true, also while waiting for an
   // answer: TransportError, cancelled().
   const std::atomic<bool>* cancel = nullptr;
@@ -83,7 +85,7 @@ struct TransportError : std::runtime_error {
   bool timed_out_, cancelled_;
 };
 
-// A response body went past its BodyLimits: not a network failure, so not retried; what() names the URL.
+// A response body went past its Transfer's limits: not a network failure, so not retried; what() names the URL.
 struct ResponseTooLarge : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

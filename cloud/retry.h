@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cstdint>
 #include <random>
-#include <string>
 
 namespace cloud {
 
@@ -26,11 +25,6 @@ double backoff_delay(const RetryPolicy& policy, int attempt, std::mt19937_64& rn
 // the same request may succeed later.
 bool is_transient_http_status(long status);
 
-// The message of a call ended by cancellation; `what` names it ("PUT s3://bucket/key").
-inline std::string cancelled_message(const std::string& what) {
-  return what + " cancelled before it finished (the caller stopped waiting); it can be made again later";
-}
-
 // Counts attempts and sleeps between them:
 //   Backoff b(policy); while (true) { ...; if (!retryable || !b.wait()) throw ...; }
 class Backoff {
@@ -43,14 +37,6 @@ class Backoff {
   bool wait();
   int attempt() const { return attempt_; }
   bool cancelled() const { return cancel_ && cancel_->load(); }
-  // wait(), but a cancelled wait throws make_error() instead of returning false, so a client's
-  // retry loop reads `if (transient && backoff.wait_or_throw(cancelled_error)) continue;`.
-  template <class MakeError>
-  bool wait_or_throw(MakeError make_error) {
-    if (wait()) return true;
-    if (cancelled()) throw make_error();
-    return false;
-  }
 
  private:
   RetryPolicy policy_;
