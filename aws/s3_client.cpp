@@ -55,7 +55,6 @@ std::string S3Client::endpoint_url() const {
   return scheme_ + "://" + (endpoint_host_.empty() ? "s3." + region() + ".amazonaws.com" : endpoint_host_);
 }
 
-// Virtual-hosted when asked, or in Auto mode on AWS for a DNS-safe name without dots (see s3_client.h).
 void S3Client::locate(const std::string& bucket, const std::string& key, std::string* host, std::string* path) const {
   using A = S3ClientConfig::Addressing;
   bool dns_safe = bucket.size() >= 3 && bucket.size() <= 63;
@@ -81,10 +80,8 @@ cloud::HttpRequest S3Client::prepare(Call& call) {
   if (config_.bearer) {
     try {
       authorization = "Bearer " + config_.bearer->get(now()).token;
-    } catch (const std::exception& e) {
-      S3ErrorInfo info;
-      info.code = "NoCredentials";
-      throw S3Error(call.op + " " + target(call) + ": no credentials: " + e.what(), info, false);
+    } catch (const std::exception& e) {  // status 0: no request was sent
+      throw S3Error(call.op + " " + target(call) + ": no credentials: " + e.what(), S3ErrorInfo{0, "NoCredentials"}, false);
     }
   } else {
     sr.headers.emplace_back("host", host);
@@ -112,8 +109,7 @@ bool S3Client::recover(const Call&, const cloud::HttpResponse& resp, const S3Err
     return true;
   }
   if (err.code == "RequestTimeTooSkewed") {  // sign with the server's clock; retried as transient
-    int64_t server = cloud::parse_http_date(err.server_time);
-    if (server > 0) set_server_time(server);
+    if (const int64_t server = cloud::parse_http_date(err.server_time); server > 0) set_server_time(server);
     return false;
   }
   // An expired session token, or a bearer token the server rejects (expired early or revoked):
@@ -124,19 +120,6 @@ bool S3Client::recover(const Call&, const cloud::HttpResponse& resp, const S3Err
   else config_.credentials->invalidate();
   used |= kRefreshed;
   return true;
-}
-
-void S3Client::create_bucket(const std::string& bucket) {
-  Call c("CREATE BUCKET", "PUT", bucket);
-  const std::string r = region();
-  if (r != "us-east-1")
-    c.body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>" + r +
-             "</LocationConstraint></CreateBucketConfiguration>";
-  c.quiet_statuses = {409};
-  cloud::HttpResponse resp = execute(c);
-  if (resp.status != 409) return;
-  S3ErrorInfo e = parse_s3_error(resp);
-  if (e.code != "BucketAlreadyOwnedByYou") throw failure(c, e);
 }
 
 std::string S3Client::presign_get(const std::string& bucket, const std::string& key, int64_t expires_seconds) {
@@ -179,11 +162,10 @@ cloud::PartedUpload S3Client::parted_upload(const std::string& bucket, const std
       c.body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + cloud::xml_escape(etags[i]) + "</ETag></Part>";
     c.body += "</CompleteMultipartUpload>";
     c.error_in_200 = true;  // S3 may answer 200 and then fail the assembly in the body
-    std::string etag = cloud::parse_xml(execute(c).body).child_text("ETag");
-    if (etag.empty()) {  // Ceph RGW (Pacific) answers <ETag></ETag>: ask the object itself
-      if (auto o = head(bucket, key)) etag = o->etag;
-    }
-    return etag;
+    const std::string etag = cloud::parse_xml(execute(c).body).child_text("ETag");
+    if (!etag.empty()) return etag;
+    auto o = head(bucket, key);  // Ceph RGW (Pacific) answers <ETag></ETag>: ask the object itself
+    return o ? o->etag : "";
   };
   // A Complete whose answer was lost finds, when retried, the upload already assembled (S3 says
   // NoSuchUpload, others fail otherwise): if an object of the right size was written since this
