@@ -89,10 +89,10 @@ std::optional<Credentials> load_env(std::string* why) {
   Credentials c{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"), 0, "environment"};
   if (c.access_key_id.empty() && c.secret_access_key.empty())
     return none(why, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
-  if (c.access_key_id.empty() || c.secret_access_key.empty())
-    throw CredentialsError(std::string(c.access_key_id.empty() ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID") +
-                           " is set but " + (c.access_key_id.empty() ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY") +
-                           " is not: set both, or neither");
+  if (c.access_key_id.empty())
+    throw CredentialsError("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not: set both, or neither");
+  if (c.secret_access_key.empty())
+    throw CredentialsError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set both, or neither");
   return c;
 }
 

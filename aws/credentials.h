@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "aws/sigv4.h"  // Credentials
-#include "cloud/http.h"
 #include "cloud/token_cache.h"
 
 namespace aws {
@@ -38,13 +37,10 @@ CredentialSource env_source();
 // `profile`, or AWS_PROFILE, or "default".
 CredentialSource shared_file_source(const std::string& profile = "");
 // The instance role, through IMDSv2 at AWS_EC2_METADATA_SERVICE_ENDPOINT (default
-// http://169.254.169.254; AWS_EC2_METADATA_DISABLED=true turns it off). A metadata service that is
-// unreachable, or that refuses the session token or the role list, is "no credentials here" with
-// the reason; a role whose credentials cannot be read throws.
+// http://169.254.169.254; AWS_EC2_METADATA_DISABLED=true turns it off).
 CredentialSource imds_source();
 
-// The current credentials of the first source in `chain` that has them (throws CredentialsError
-// listing every source tried when none has), or of `load`. Thread-safe.
+// The current credentials of the first source in `chain` that has them, or of `load`.
 class CredentialsCache : public cloud::ExpiringCache<Credentials> {
  public:
   explicit CredentialsCache(std::vector<CredentialSource> chain);

@@ -25,7 +25,6 @@ struct Credentials {
   std::string source;         // which provider produced them ("environment", "imds", ...)
 };
 
-constexpr const char* kUnsignedPayload = "UNSIGNED-PAYLOAD";
 constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 struct SignableRequest {
@@ -75,7 +74,6 @@ std::string signing_key(const std::string& secret, const std::string& yyyymmdd,
 // Header signing. Adds x-amz-date, x-amz-content-sha256 (from payload_hash) and, with a session
 // token, x-amz-security-token to req.headers (replacing stale ones from an earlier attempt), then
 // signs every header in req.headers. Send req.headers plus "Authorization: <stages.authorization>".
-// The signing key is derived once a day per (secret, region, service) and kept.
 SigningStages sign_request(SignableRequest& req, const Credentials& creds, const std::string& region,
                            const std::string& service, int64_t now);
 
