@@ -19,8 +19,7 @@
 
 namespace aws {
 
-class CredentialsError : public std::runtime_error {
- public:
+struct CredentialsError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
@@ -50,7 +49,6 @@ class CredentialsCache : public cloud::ExpiringCache<Credentials> {
 // Fixed keys (source "static"): HMAC keys, test servers.
 std::shared_ptr<CredentialsCache> static_credentials(Credentials c);
 
-// Environment, shared files (profile), IMDSv2 — cached.
 std::shared_ptr<CredentialsCache> default_credentials(const std::string& profile = "");
 
 // The region to sign for: `flag`, else AWS_REGION, AWS_DEFAULT_REGION, the profile's "region"

@@ -19,7 +19,6 @@ S3Client::S3Client(S3ClientConfig config)
     : ObjectClient(config, {"content-type", "range", "NoSuchBucket", {}, kListing, kMinPartSize, kMaxParts}),
       config_(std::move(config)) {
   if (!config_.credentials && !config_.bearer) throw std::invalid_argument("S3Client needs a credentials provider");
-  region_ = config_.region.empty() ? "us-east-1" : config_.region;
   if (!config_.endpoint.empty()) {
     const std::string& e = config_.endpoint;
     size_t sep = e.find("://");
@@ -35,7 +34,7 @@ S3Client::S3Client(S3ClientConfig config)
 
 std::string S3Client::region() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return region_;
+  return config_.region;
 }
 
 S3Error S3Client::failure(const Call& call, const S3ErrorInfo& e) const {
@@ -70,18 +69,17 @@ cloud::HttpRequest S3Client::prepare(Call& call) {
   if (call.payload_hash.empty() && !config_.bearer)  // once per call, not per attempt
     call.payload_hash = call.body_file.empty() ? cloud::sha256_hex(call.body)
                                                : cloud::hex(cloud::sha256_file(call.body_file, call.body_offset, call.body_length));
-  SignableRequest sr;
-  sr.method = call.method;
+  SignableRequest sr{call.method, "", call.query, call.headers};
   std::string host;
   locate(call.bucket, call.key, &host, &sr.path);
-  sr.query = call.query;
-  sr.headers = call.headers;
   std::string authorization;
   if (config_.bearer) {
     try {
       authorization = "Bearer " + config_.bearer->get(now()).token;
-    } catch (const std::exception& e) {  // status 0: no request was sent
-      throw S3Error(call.op + " " + target(call) + ": no credentials: " + e.what(), S3ErrorInfo{0, "NoCredentials"}, false);
+    } catch (const std::exception& e) {
+      S3ErrorInfo info;
+      info.code = "NoCredentials";
+      throw S3Error(call.op + " " + target(call) + ": no credentials: " + e.what(), info, false);
     }
   } else {
     sr.headers.emplace_back("host", host);
@@ -104,7 +102,7 @@ bool S3Client::recover(const Call&, const cloud::HttpResponse& resp, const S3Err
   if (!(used & kRedirected) && !err.region.empty() && err.region != region() &&
       (resp.status == 301 || resp.status == 307 || resp.status == 400 || err.code == "AuthorizationHeaderMalformed")) {
     std::lock_guard<std::mutex> lock(mu_);
-    region_ = err.region;
+    config_.region = err.region;
     used |= kRedirected;
     return true;
   }

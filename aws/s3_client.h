@@ -63,8 +63,7 @@ class S3Client : public cloud::ObjectClient {
 
   S3ClientConfig config_;
   std::string scheme_ = "https", endpoint_host_;  // endpoint_host_ "": AWS's, for the region
-  mutable std::mutex mu_;
-  std::string region_;
+  mutable std::mutex mu_;  // guards config_.region, which a redirect to the bucket's region changes
 };
 
 }  // namespace aws
