@@ -40,8 +40,7 @@ CredentialSource shared_file_source(const std::string& profile = "");
 CredentialSource imds_source();
 
 // The current credentials of the first source in `chain` that has them, or of `load`.
-class CredentialsCache : public cloud::ExpiringCache<Credentials> {
- public:
+struct CredentialsCache : cloud::ExpiringCache<Credentials> {
   explicit CredentialsCache(std::vector<CredentialSource> chain);
   explicit CredentialsCache(std::function<Credentials(int64_t now)> load) : ExpiringCache(std::move(load), false) {}
 };
