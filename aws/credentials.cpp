@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "cloud/json.h"
@@ -56,9 +57,7 @@ std::string home_file(const char* env_name, const char* default_rel) {
 std::optional<IniFile> read_ini(const std::string& path) {
   std::ifstream f(path);
   if (!f) return std::nullopt;
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse_ini(ss.str());
+  return parse_ini(std::string(std::istreambuf_iterator<char>(f), {}));
 }
 
 std::string profile_name(const std::string& given) {
@@ -89,10 +88,10 @@ std::optional<Credentials> load_env(std::string* why) {
   Credentials c{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"), 0, "environment"};
   if (c.access_key_id.empty() && c.secret_access_key.empty())
     return none(why, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
-  if (c.access_key_id.empty() || c.secret_access_key.empty())
-    throw CredentialsError(std::string(c.access_key_id.empty() ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID") +
-                           " is set but " + (c.access_key_id.empty() ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY") +
-                           " is not: set both, or neither");
+  if (c.access_key_id.empty())
+    throw CredentialsError("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not: set both, or neither");
+  if (c.secret_access_key.empty())
+    throw CredentialsError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set both, or neither");
   return c;
 }
 
@@ -256,8 +255,7 @@ std::string resolve_region(const std::string& flag, const std::string& profile, 
   }
   if (use_imds && !imds_disabled()) {
     try {
-      ImdsClient imds;
-      if (auto r = imds.get("/latest/meta-data/placement/region"); r && !trim(*r).empty())
+      if (auto r = ImdsClient().get("/latest/meta-data/placement/region"); r && !trim(*r).empty())
         return found(trim(*r), "instance metadata");
     } catch (const std::exception&) {
       // not on EC2: fall through to the default

@@ -15,13 +15,11 @@
 #include <vector>
 
 #include "aws/sigv4.h"  // Credentials
-#include "cloud/http.h"
 #include "cloud/token_cache.h"
 
 namespace aws {
 
-class CredentialsError : public std::runtime_error {
- public:
+struct CredentialsError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
@@ -38,15 +36,11 @@ CredentialSource env_source();
 // `profile`, or AWS_PROFILE, or "default".
 CredentialSource shared_file_source(const std::string& profile = "");
 // The instance role, through IMDSv2 at AWS_EC2_METADATA_SERVICE_ENDPOINT (default
-// http://169.254.169.254; AWS_EC2_METADATA_DISABLED=true turns it off). A metadata service that is
-// unreachable, or that refuses the session token or the role list, is "no credentials here" with
-// the reason; a role whose credentials cannot be read throws.
+// http://169.254.169.254; AWS_EC2_METADATA_DISABLED=true turns it off).
 CredentialSource imds_source();
 
-// The current credentials of the first source in `chain` that has them (throws CredentialsError
-// listing every source tried when none has), or of `load`. Thread-safe.
-class CredentialsCache : public cloud::ExpiringCache<Credentials> {
- public:
+// The current credentials of the first source in `chain` that has them, or of `load`.
+struct CredentialsCache : cloud::ExpiringCache<Credentials> {
   explicit CredentialsCache(std::vector<CredentialSource> chain);
   explicit CredentialsCache(std::function<Credentials(int64_t now)> load) : ExpiringCache(std::move(load), false) {}
 };
@@ -54,7 +48,6 @@ class CredentialsCache : public cloud::ExpiringCache<Credentials> {
 // Fixed keys (source "static"): HMAC keys, test servers.
 std::shared_ptr<CredentialsCache> static_credentials(Credentials c);
 
-// Environment, shared files (profile), IMDSv2 — cached.
 std::shared_ptr<CredentialsCache> default_credentials(const std::string& profile = "");
 
 // The region to sign for: `flag`, else AWS_REGION, AWS_DEFAULT_REGION, the profile's "region"

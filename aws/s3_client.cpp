@@ -19,7 +19,6 @@ S3Client::S3Client(S3ClientConfig config)
     : ObjectClient(config, {"content-type", "range", "NoSuchBucket", {}, kListing, kMinPartSize, kMaxParts}),
       config_(std::move(config)) {
   if (!config_.credentials && !config_.bearer) throw std::invalid_argument("S3Client needs a credentials provider");
-  region_ = config_.region.empty() ? "us-east-1" : config_.region;
   if (!config_.endpoint.empty()) {
     const std::string& e = config_.endpoint;
     size_t sep = e.find("://");
@@ -35,7 +34,7 @@ S3Client::S3Client(S3ClientConfig config)
 
 std::string S3Client::region() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return region_;
+  return config_.region;
 }
 
 S3Error S3Client::failure(const Call& call, const S3ErrorInfo& e) const {
@@ -55,7 +54,6 @@ std::string S3Client::endpoint_url() const {
   return scheme_ + "://" + (endpoint_host_.empty() ? "s3." + region() + ".amazonaws.com" : endpoint_host_);
 }
 
-// Virtual-hosted when asked, or in Auto mode on AWS for a DNS-safe name without dots (see s3_client.h).
 void S3Client::locate(const std::string& bucket, const std::string& key, std::string* host, std::string* path) const {
   using A = S3ClientConfig::Addressing;
   bool dns_safe = bucket.size() >= 3 && bucket.size() <= 63;
@@ -71,12 +69,9 @@ cloud::HttpRequest S3Client::prepare(Call& call) {
   if (call.payload_hash.empty() && !config_.bearer)  // once per call, not per attempt
     call.payload_hash = call.body_file.empty() ? cloud::sha256_hex(call.body)
                                                : cloud::hex(cloud::sha256_file(call.body_file, call.body_offset, call.body_length));
-  SignableRequest sr;
-  sr.method = call.method;
+  SignableRequest sr{call.method, "", call.query, call.headers};
   std::string host;
   locate(call.bucket, call.key, &host, &sr.path);
-  sr.query = call.query;
-  sr.headers = call.headers;
   std::string authorization;
   if (config_.bearer) {
     try {
@@ -107,13 +102,12 @@ bool S3Client::recover(const Call&, const cloud::HttpResponse& resp, const S3Err
   if (!(used & kRedirected) && !err.region.empty() && err.region != region() &&
       (resp.status == 301 || resp.status == 307 || resp.status == 400 || err.code == "AuthorizationHeaderMalformed")) {
     std::lock_guard<std::mutex> lock(mu_);
-    region_ = err.region;
+    config_.region = err.region;
     used |= kRedirected;
     return true;
   }
   if (err.code == "RequestTimeTooSkewed") {  // sign with the server's clock; retried as transient
-    int64_t server = cloud::parse_http_date(err.server_time);
-    if (server > 0) set_server_time(server);
+    if (const int64_t server = cloud::parse_http_date(err.server_time); server > 0) set_server_time(server);
     return false;
   }
   // An expired session token, or a bearer token the server rejects (expired early or revoked):
@@ -124,19 +118,6 @@ bool S3Client::recover(const Call&, const cloud::HttpResponse& resp, const S3Err
   else config_.credentials->invalidate();
   used |= kRefreshed;
   return true;
-}
-
-void S3Client::create_bucket(const std::string& bucket) {
-  Call c("CREATE BUCKET", "PUT", bucket);
-  const std::string r = region();
-  if (r != "us-east-1")
-    c.body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>" + r +
-             "</LocationConstraint></CreateBucketConfiguration>";
-  c.quiet_statuses = {409};
-  cloud::HttpResponse resp = execute(c);
-  if (resp.status != 409) return;
-  S3ErrorInfo e = parse_s3_error(resp);
-  if (e.code != "BucketAlreadyOwnedByYou") throw failure(c, e);
 }
 
 std::string S3Client::presign_get(const std::string& bucket, const std::string& key, int64_t expires_seconds) {
@@ -179,11 +160,10 @@ cloud::PartedUpload S3Client::parted_upload(const std::string& bucket, const std
       c.body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + cloud::xml_escape(etags[i]) + "</ETag></Part>";
     c.body += "</CompleteMultipartUpload>";
     c.error_in_200 = true;  // S3 may answer 200 and then fail the assembly in the body
-    std::string etag = cloud::parse_xml(execute(c).body).child_text("ETag");
-    if (etag.empty()) {  // Ceph RGW (Pacific) answers <ETag></ETag>: ask the object itself
-      if (auto o = head(bucket, key)) etag = o->etag;
-    }
-    return etag;
+    const std::string etag = cloud::parse_xml(execute(c).body).child_text("ETag");
+    if (!etag.empty()) return etag;
+    auto o = head(bucket, key);  // Ceph RGW (Pacific) answers <ETag></ETag>: ask the object itself
+    return o ? o->etag : "";
   };
   // A Complete whose answer was lost finds, when retried, the upload already assembled (S3 says
   // NoSuchUpload, others fail otherwise): if an object of the right size was written since this

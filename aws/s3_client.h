@@ -1,8 +1,7 @@
 // A small S3 client: the S3 dialect of cloud::ObjectClient (retries and cancellation: see
-// cloud/engine.h). It signs (SigV4, or a bearer token for GCS) and fixes what it can:
-// RequestTimeTooSkewed sets a clock offset from the server's Date; ExpiredToken reloads the
-// credentials and retries once; a 301 or a wrong-region error carrying the bucket's region
-// re-signs for that region. Anything else becomes an S3Error whose message says what to do.
+// cloud/engine.h). It signs (SigV4, or a bearer token for GCS) and fixes what it can (the clock,
+// an expired token, the bucket's region: see recover()); anything else becomes an S3Error whose
+// message says what to do.
 // Addressing: virtual-hosted (bucket.s3.region.amazonaws.com) on AWS for DNS-safe bucket names;
 // path style (endpoint/bucket/key) for custom endpoints and for bucket names with dots, which
 // would break the TLS wildcard certificate.
@@ -15,9 +14,7 @@
 
 #include "aws/credentials.h"
 #include "aws/s3_error.h"
-#include "aws/sigv4.h"
 #include "cloud/engine.h"
-#include "cloud/token_cache.h"
 
 namespace aws {
 
@@ -43,7 +40,6 @@ class S3Client : public cloud::ObjectClient {
 
   explicit S3Client(S3ClientConfig config);
 
-  void create_bucket(const std::string& bucket);
   // A presigned GET URL valid for expires_seconds (1 s to 7 days).
   std::string presign_get(const std::string& bucket, const std::string& key, int64_t expires_seconds);
 
@@ -67,8 +63,7 @@ class S3Client : public cloud::ObjectClient {
 
   S3ClientConfig config_;
   std::string scheme_ = "https", endpoint_host_;  // endpoint_host_ "": AWS's, for the region
-  mutable std::mutex mu_;
-  std::string region_;
+  mutable std::mutex mu_;  // guards config_.region, which a redirect to the bucket's region changes
 };
 
 }  // namespace aws

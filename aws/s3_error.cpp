@@ -24,12 +24,10 @@ S3ErrorInfo parse_s3_error(const cloud::HttpResponse& resp) {
       e.message = resp.body.substr(0, 200);
     }
   }
-  if (e.code.empty()) {
-    // HEAD and some proxies answer without a body: name the status.
-    static const std::map<long, const char*> kByStatus = {
-        {301, "PermanentRedirect"}, {403, "Forbidden"}, {404, "NotFound"}, {503, "ServiceUnavailable"}};
-    if (auto it = kByStatus.find(resp.status); it != kByStatus.end()) e.code = it->second;
-  }
+  // HEAD and some proxies answer without a body: name the status.
+  static const std::map<long, const char*> kByStatus = {
+      {301, "PermanentRedirect"}, {403, "Forbidden"}, {404, "NotFound"}, {503, "ServiceUnavailable"}};
+  if (auto it = kByStatus.find(resp.status); e.code.empty() && it != kByStatus.end()) e.code = it->second;
   return e;
 }
 
@@ -51,14 +49,13 @@ namespace {
 std::pair<std::string, std::string> permission_for(const std::string& op, const std::string& bucket) {
   const std::string objects = "arn:aws:s3:::" + bucket + "/*", whole = "arn:aws:s3:::" + bucket;
   // Multipart uploads are authorised as PutObject (create, each part, complete); aborting one is
-  // its own action. A listing and bucket creation are checked on the bucket, not its objects.
+  // its own action. A listing is checked on the bucket, not its objects.
   if (op == "PUT" || op == "CREATE MULTIPART UPLOAD" || op.rfind("UPLOAD PART", 0) == 0 ||
       op == "COMPLETE MULTIPART UPLOAD")
     return {"s3:PutObject", objects};
   if (op == "ABORT MULTIPART UPLOAD") return {"s3:AbortMultipartUpload", objects};
   if (op == "DELETE") return {"s3:DeleteObject", objects};
   if (op == "LIST") return {"s3:ListBucket", whole};
-  if (op == "CREATE BUCKET") return {"s3:CreateBucket", whole};
   return {"s3:GetObject", objects};  // GET and HEAD
 }
 

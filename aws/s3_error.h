@@ -1,6 +1,5 @@
 // S3's side of cloud::Error (object.h): its <Error> documents, the codes worth retrying, and a
-// sentence saying what to do (AccessDenied → which principal lacks which IAM action on which
-// resource; NoSuchBucket → create it or fix --storage; ...).
+// sentence saying what to do.
 #pragma once
 #include <string>
 

@@ -57,8 +57,7 @@ std::string cached_signing_key(const std::string& secret, const std::string& day
   return keys[id] = signing_key(secret, day, region, service);
 }
 
-// The stages of a request dated `when` (amz_date) for a key with this secret, whether its
-// authentication travels in headers or in the query.
+// The stages of a request dated `when` (amz_date), signed in its headers or in its query.
 SigningStages stages_for(const SignableRequest& req, const std::string& secret, const std::string& when,
                          const std::string& region, const std::string& service) {
   const std::string day = when.substr(0, 8);
@@ -130,7 +129,7 @@ SigningStages presign(const SignableRequest& req_in, const Credentials& creds, c
     throw std::invalid_argument("a presigned URL must expire in 1 to 604800 seconds (7 days), not " +
                                 std::to_string(expires_seconds));
   SignableRequest req = req_in;
-  req.payload_hash = kUnsignedPayload;
+  req.payload_hash = "UNSIGNED-PAYLOAD";
   const std::string when = amz_date(now);
   // The authentication parameters are part of the canonical query string (all but the signature).
   req.query.emplace_back("X-Amz-Algorithm", "AWS4-HMAC-SHA256");

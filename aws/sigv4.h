@@ -22,18 +22,16 @@ struct Credentials {
   std::string secret_access_key;
   std::string session_token;  // empty for long-term keys
   int64_t expires_at = 0;     // unix seconds; 0 = does not expire
-  std::string source;         // which provider produced them ("environment", "imds", ...)
+  std::string source;         // which provider produced them ("environment", "static", ...)
 };
-
-constexpr const char* kUnsignedPayload = "UNSIGNED-PAYLOAD";
-constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 struct SignableRequest {
   std::string method = "GET";
   std::string path = "/";  // raw, starts with '/': "/bucket/key with space" or "/key"
   KeyValues query;         // raw names and values, any order, repeats allowed
   KeyValues headers;       // must hold "host"; names in any case
-  std::string payload_hash = kEmptySha256;  // lowercase cloud::hex SHA-256 of the body, or UNSIGNED-PAYLOAD
+  // lowercase cloud::hex SHA-256 of the body (by default of an empty one), or UNSIGNED-PAYLOAD
+  std::string payload_hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 };
 
 // SigV4's URIEncode() is cloud::uri_encode: '/' kept in the path ("/" when empty), encoded in the query.
@@ -75,7 +73,6 @@ std::string signing_key(const std::string& secret, const std::string& yyyymmdd,
 // Header signing. Adds x-amz-date, x-amz-content-sha256 (from payload_hash) and, with a session
 // token, x-amz-security-token to req.headers (replacing stale ones from an earlier attempt), then
 // signs every header in req.headers. Send req.headers plus "Authorization: <stages.authorization>".
-// The signing key is derived once a day per (secret, region, service) and kept.
 SigningStages sign_request(SignableRequest& req, const Credentials& creds, const std::string& region,
                            const std::string& service, int64_t now);
 
