@@ -1,4 +1,5 @@
-// AWS Signature Version 4, S3 flavour: pure functions with the time passed in, no I/O.
+// AWS Signature Version 4, S3 flavour: functions with the time passed in, no I/O (the one state is
+// a cache of derived signing keys).
 //
 // S3 differs from the generic SigV4 rules in three ways that every function here follows:
 // the path is URI-encoded exactly once and never normalised ("a//b/../c" is signed as written),
@@ -54,6 +55,7 @@ struct SigningStages {
 // CanonicalRequest =
 //   HTTPMethod + '\n' + CanonicalURI + '\n' + CanonicalQueryString + '\n' +
 //   CanonicalHeaders + '\n' + SignedHeaders + '\n' + HashedPayload
+// Throws std::invalid_argument when req.headers has no Host.
 std::string canonical_request(const SignableRequest& req, std::string* signed_headers = nullptr);
 
 // StringToSign = "AWS4-HMAC-SHA256" + '\n' + timeStampISO8601Format + '\n' +

@@ -29,7 +29,6 @@ std::string uri_encode(const std::string& s, bool encode_slash);
 // signers canonicalise header values: SigV4's Trimall (" \t") and Azure's unfolding (" \t\r\n").
 std::string fold_spaces(const std::string& v, const char* spaces);
 
-// The response-body limits of a request; the S3, Blob and GCS calls carry them to their HttpRequest.
 // What a request carries and what its answer may be: the body sent, where a 2xx answer goes, the
 // response-body limits and the time allowed.
 struct Transfer {

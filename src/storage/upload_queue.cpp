@@ -445,7 +445,7 @@ void UploadQueue::run() {
     }
     if (error.empty()) {
       try {
-        append(done_record(seq));
+        if (it == pending_.end() || !it->second.superseded) append(done_record(seq));  // else written already
       } catch (const std::exception& e) {
         // Uploaded but not recorded: the next run on this journal sends it once more.
         log(std::string("uploads: warning: ") + e.what() + "; " + item.key + " was uploaded but may be sent again by the next run");
@@ -481,12 +481,17 @@ void UploadQueue::run() {
 std::vector<UploadQueue::Item> UploadQueue::pending() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Item> out;
-  for (const auto& [seq, e] : pending_) out.push_back(e.item);
+  for (const auto& [seq, e] : pending_)
+    if (!e.superseded) out.push_back(e.item);
   return out;
 }
 
 size_t UploadQueue::pending_count() const {
   std::lock_guard<std::mutex> lock(mu_);
+  return pending_count_locked();
+}
+
+size_t UploadQueue::pending_count_locked() const {
   return std::count_if(pending_.begin(), pending_.end(), [](const auto& kv) { return !kv.second.superseded; });
 }
 
@@ -499,7 +504,7 @@ UploadQueue::DrainResult UploadQueue::drain(double timeout_s, const std::functio
   const double start = now_s();
   std::unique_lock<std::mutex> lock(mu_);
   const size_t uploaded_before = uploaded_;
-  const size_t total = pending_.size();
+  const size_t total = pending_count_locked();
   // Everything pending is tried again now (the user may have fixed the cause of a permanent
   // failure); an item that then fails permanently again is not waited for.
   std::map<uint64_t, int> attempts_before;
@@ -520,7 +525,7 @@ UploadQueue::DrainResult UploadQueue::drain(double timeout_s, const std::functio
     });
     double t = now_s();
     if (progress && (done != last_done || current_ != last_current || t - last_report >= 1.0)) {
-      DrainProgress p{done, std::max(total, done + pending_.size()), current_, t - start};
+      DrainProgress p{done, std::max(total, done + pending_count_locked()), current_, t - start};
       last_done = done;
       last_current = current_;
       last_report = t;

@@ -18,8 +18,9 @@
 // (state.safetensors is renamed over at every epoch). A snapshot is removed when its upload is
 // done or superseded; on open, snapshots no pending entry names are removed.
 //
-// A newer artifact for the same key supersedes an older pending one: each key is uploaded
-// once, with its latest bytes. Failures back off exponentially (with jitter, capped) per item and
+// A newer artifact for the same key supersedes an older pending one: each key is uploaded with
+// its latest bytes (one already in flight finishes its attempt and is then dropped, not retried,
+// so it never lands over the newer one). Failures back off exponentially (with jitter, capped) per item and
 // are logged once per outage; RemoteStorageError::transient() == false (access denied, no such
 // bucket, a local file gone) still stays pending — but drain() stops waiting for it.
 // Shutting down is bounded: when drain()'s timeout passes, or the queue is destroyed, an upload
@@ -117,6 +118,7 @@ class UploadQueue : public ArtifactListener {
   void clean_snapshots();
   std::string take_snapshot(uint64_t seq, const std::string& path);
   void drop_snapshot(const Entry& e) const;
+  size_t pending_count_locked() const;  // with mu_ held; superseded entries in flight not counted
   void append(const std::string& records);
   void run();
   void log(const std::string& msg) const;
