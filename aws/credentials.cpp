@@ -124,10 +124,7 @@ std::optional<Credentials> load_shared_files(const std::string& given, std::stri
 // read carries it.
 class ImdsClient {
  public:
-  ImdsClient() : endpoint_(env("AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
-    if (endpoint_.empty()) endpoint_ = "http://169.254.169.254";
-    while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
-  }
+  ImdsClient() : endpoint_(cloud::metadata_endpoint("", "AWS_EC2_METADATA_SERVICE_ENDPOINT")) {}
   const std::string& endpoint() const { return endpoint_; }
 
   // GET a metadata path ("/latest/meta-data/placement/region"); nullopt on 404; throws otherwise.

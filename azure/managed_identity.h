@@ -13,9 +13,7 @@ namespace azure {
 class ManagedIdentitySource : public cloud::MetadataTokenSource {
  public:
   explicit ManagedIdentitySource(std::string endpoint = "", std::string client_id = "") {
-    if (endpoint.empty()) endpoint = cloud::env("AZURE_IMDS_ENDPOINT");
-    if (endpoint.empty()) endpoint = "http://169.254.169.254";
-    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+    endpoint = cloud::metadata_endpoint(std::move(endpoint), "AZURE_IMDS_ENDPOINT");
     if (client_id.empty()) client_id = cloud::env("AZURE_CLIENT_ID");
     name_ = "Azure managed identity (IMDS at " + endpoint + ")";
     url_ = endpoint + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" +

@@ -18,6 +18,13 @@ std::shared_ptr<HttpTransport> metadata_transport(long low_speed_seconds) {
   return std::make_shared<HttpTransport>(o);
 }
 
+std::string metadata_endpoint(std::string given, const char* env_var) {
+  if (given.empty()) given = env(env_var);
+  if (given.empty()) given = "http://169.254.169.254";
+  while (!given.empty() && given.back() == '/') given.pop_back();
+  return given;
+}
+
 AccessToken MetadataTokenSource::fetch(int64_t now) {
   HttpRequest req;
   req.url = url_;

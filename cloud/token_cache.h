@@ -84,6 +84,9 @@ class TokenCache : public ExpiringCache<AccessToken> {
 // A transport for a VM's link-local metadata service: connecting gives up after 1 s, as off the
 // cloud nothing answers there; a transfer stalled for low_speed_seconds is cut short.
 std::shared_ptr<HttpTransport> metadata_transport(long low_speed_seconds = 30);
+// The instance metadata service's base URL, without a trailing '/': `given`, else the environment
+// variable env_var (an emulator, a test server), else http://169.254.169.254.
+std::string metadata_endpoint(std::string given, const char* env_var);
 
 // A token from a VM's metadata service: one GET of url_ with header_, straight (never through a
 // proxy), 5 s per attempt, up to 4 attempts while nothing answers or the status is transient (or
