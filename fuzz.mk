@@ -22,12 +22,12 @@ FUZZ_SRCS_image_folder            = $(FUZZ_SRCS_idx_gzip)
 FUZZ_SRCS_xml                     = cloud/xml.cpp
 FUZZ_SRCS_json_gan                = src/common/json.cpp http/api.cpp http/run_catalog.cpp http/paths.cpp http/downsample.cpp \
                                     src/train/run_state.cpp $(ART)/csv.cpp
-FUZZ_SRCS_json_fields             = cloud/json.cpp
+FUZZ_SRCS_dates                   = src/common/dates.cpp
 FUZZ_SRCS_metrics_csv             = $(ART)/csv.cpp
 FUZZ_SRCS_upload_journal          = src/storage/upload_queue.cpp cloud/retry.cpp src/common/atomic_file.cpp
 FUZZ_SRCS_http_paths              = http/paths.cpp
 FUZZ_SRCS_http_auth               = http/auth.cpp
-FUZZ_SRCS_aws_credentials         = aws/credentials.cpp cloud/json.cpp cloud/http.cpp cloud/retry.cpp cloud/crypto.cpp cloud/token_cache.cpp
+FUZZ_SRCS_aws_credentials         = aws/credentials.cpp src/common/json.cpp src/common/dates.cpp cloud/http.cpp cloud/retry.cpp cloud/crypto.cpp cloud/token_cache.cpp
 FUZZ_SRCS_azure_connection_string = azure/credentials.cpp aws/sigv4.cpp $(FUZZ_SRCS_aws_credentials)
 FUZZ_LIBS_idx_gzip       = -lz
 FUZZ_LIBS_xml            = -lexpat

@@ -7,12 +7,13 @@
 #include <iterator>
 #include <sstream>
 
-#include "cloud/json.h"
+#include "common/dates.h"
+#include "common/json.h"
 #include "common/text.h"
 
 namespace aws {
 
-using cloud::env;
+using gan::env;
 using gan::trim;
 
 IniFile parse_ini(const std::string& text) {
@@ -185,11 +186,11 @@ std::optional<Credentials> load_imds(ImdsClient& imds, std::string* why) {
   if (role.empty()) return none(why, "this instance has no IAM role attached (attach an instance profile)");
   auto doc = imds.get(base + role);
   if (!doc) throw CredentialsError("IMDS lists role '" + role + "' but has no credentials for it");
-  auto f = cloud::json_fields(*doc);
-  if (f.count("Code") && f["Code"] != "Success")
-    throw CredentialsError("IMDS credentials for role '" + role + "': " + f["Code"] + " " + f["Message"]);
-  Credentials c{f["AccessKeyId"], f["SecretAccessKey"], f["Token"],
-                f.count("Expiration") ? std::max<int64_t>(cloud::parse_iso8601(f["Expiration"]), 0) : 0,
+  const gan::Json f = gan::Json::parse(*doc, "IMDS credentials for role '" + role + "'");
+  if (f.contains("Code") && f.field("Code") != "Success")
+    throw CredentialsError("IMDS credentials for role '" + role + "': " + f.field("Code") + " " + f.field("Message"));
+  Credentials c{f.field("AccessKeyId"), f.field("SecretAccessKey"), f.field("Token"),
+                f.contains("Expiration") ? std::max<int64_t>(gan::parse_iso8601(f.field("Expiration")), 0) : 0,
                 "EC2 instance role '" + role + "'"};
   if (c.access_key_id.empty() || c.secret_access_key.empty())
     throw CredentialsError("IMDS credentials for role '" + role + "' lack AccessKeyId or SecretAccessKey");

@@ -4,15 +4,16 @@
 #include <cctype>
 
 #include "cloud/crypto.h"
-#include "cloud/json.h"
 #include "cloud/xml.h"
+#include "common/dates.h"
+#include "common/markup.h"
 
 namespace aws {
 
 // ListObjectsV2's query and elements (GCS's XML listing is the same); see cloud::ListingNames.
 static const cloud::ListingNames kListing = {
     {{"list-type", "2"}}, "max-keys", "continuation-token",
-    "", "Contents", "Key", "", "Size", "ETag", "", "LastModified", cloud::parse_iso8601,
+    "", "Contents", "Key", "", "Size", "ETag", "", "LastModified", gan::parse_iso8601,
     "CommonPrefixes", "Prefix", "NextContinuationToken", "IsTruncated"};
 
 S3Client::S3Client(S3ClientConfig config)
@@ -68,7 +69,7 @@ void S3Client::locate(const std::string& bucket, const std::string& key, std::st
 cloud::HttpRequest S3Client::prepare(Call& call) {
   if (call.payload_hash.empty() && !config_.bearer)  // once per call, not per attempt
     call.payload_hash = call.body_file.empty() ? cloud::sha256_hex(call.body)
-                                               : cloud::hex(cloud::sha256_file(call.body_file, call.body_offset, call.body_length));
+                                               : gan::hex(cloud::sha256_file(call.body_file, call.body_offset, call.body_length));
   SignableRequest sr{call.method, "", call.query, call.headers};
   std::string host;
   locate(call.bucket, call.key, &host, &sr.path);
@@ -107,7 +108,7 @@ bool S3Client::recover(const Call&, const cloud::HttpResponse& resp, const S3Err
     return true;
   }
   if (err.code == "RequestTimeTooSkewed") {  // sign with the server's clock; retried as transient
-    if (const int64_t server = cloud::parse_http_date(err.server_time); server > 0) set_server_time(server);
+    if (const int64_t server = gan::parse_http_date(err.server_time); server > 0) set_server_time(server);
     return false;
   }
   // An expired session token, or a bearer token the server rejects (expired early or revoked):
@@ -157,7 +158,7 @@ cloud::PartedUpload S3Client::parted_upload(const std::string& bucket, const std
     c.query = {{"uploadId", id}};
     c.body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
     for (size_t i = 0; i < etags.size(); i++)
-      c.body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + cloud::xml_escape(etags[i]) + "</ETag></Part>";
+      c.body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + gan::markup_escape(etags[i]) + "</ETag></Part>";
     c.body += "</CompleteMultipartUpload>";
     c.error_in_200 = true;  // S3 may answer 200 and then fail the assembly in the body
     const std::string etag = cloud::parse_xml(execute(c).body).child_text("ETag");

@@ -66,7 +66,7 @@ SigningStages stages_for(const SignableRequest& req, const std::string& secret, 
   s.string_to_sign = string_to_sign(when, credential_scope(day, region, service), s.canonical_request);
   const std::string key = cached_signing_key(secret, day, region, service);
   // signature = Hex(HMAC-SHA256(SigningKey, StringToSign))
-  s.signature = cloud::hex(cloud::hmac_sha256(key, s.string_to_sign));
+  s.signature = gan::hex(cloud::hmac_sha256(key, s.string_to_sign));
   return s;
 }
 
@@ -76,7 +76,7 @@ SigningStages stages_for(const SignableRequest& req, const std::string& secret, 
 // encoded name (then value); a parameter without a value has an empty value ("acl=").
 std::string encoded_query(const KeyValues& raw_query) {
   KeyValues enc;
-  for (const auto& [k, v] : raw_query) enc.emplace_back(cloud::uri_encode(k, true), cloud::uri_encode(v, true));
+  for (const auto& [k, v] : raw_query) enc.emplace_back(gan::uri_encode(k, true), gan::uri_encode(v, true));
   std::sort(enc.begin(), enc.end());
   std::string out;
   for (const auto& [k, v] : enc) out += (out.empty() ? "" : "&") + k + "=" + v;

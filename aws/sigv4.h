@@ -12,6 +12,8 @@
 #include <string>
 
 #include "cloud/http.h"
+#include "common/dates.h"
+#include "common/text.h"
 
 namespace aws {
 
@@ -31,23 +33,23 @@ struct SignableRequest {
   std::string path = "/";  // raw, starts with '/': "/bucket/key with space" or "/key"
   KeyValues query;         // raw names and values, any order, repeats allowed
   KeyValues headers;       // must hold "host"; names in any case
-  // lowercase cloud::hex SHA-256 of the body (by default of an empty one), or UNSIGNED-PAYLOAD
+  // lowercase gan::hex SHA-256 of the body (by default of an empty one), or UNSIGNED-PAYLOAD
   std::string payload_hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 };
 
-// SigV4's URIEncode() is cloud::uri_encode: '/' kept in the path ("/" when empty), encoded in the query.
+// SigV4's URIEncode() is gan::uri_encode: '/' kept in the path ("/" when empty), encoded in the query.
 inline std::string encoded_path(const std::string& raw_path) {
-  return raw_path.empty() ? "/" : cloud::uri_encode(raw_path, false);
+  return raw_path.empty() ? "/" : gan::uri_encode(raw_path, false);
 }
 std::string encoded_query(const KeyValues& raw_query);  // the canonical query string (sorted)
 
 // "20130524T000000Z" for a unix time (UTC).
-inline std::string amz_date(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%Y%m%dT%H%M%SZ"); }
+inline std::string amz_date(int64_t unix_seconds) { return gan::utc_time(unix_seconds, "%Y%m%dT%H%M%SZ"); }
 
 struct SigningStages {
   std::string canonical_request;
   std::string string_to_sign;
-  std::string signature;       // lowercase cloud::hex
+  std::string signature;       // lowercase gan::hex
   std::string signed_headers;  // "host;range;x-amz-content-sha256;x-amz-date"
   std::string authorization;   // the Authorization header value (header signing only)
 };

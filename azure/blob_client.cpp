@@ -4,17 +4,17 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "azure/sas.h"
 #include "cloud/crypto.h"
-#include "cloud/json.h"
 #include "cloud/xml.h"
+#include "common/dates.h"
+#include "common/markup.h"
 
 namespace azure {
 
 // List Blobs' query and elements; see cloud::ListingNames.
 static const cloud::ListingNames kListing = {
     {{"restype", "container"}, {"comp", "list"}}, "maxresults", "marker",
-    "Blobs", "Blob", "Name", "Properties", "Content-Length", "Etag", "Content-Type", "Last-Modified", cloud::parse_http_date,
+    "Blobs", "Blob", "Name", "Properties", "Content-Length", "Etag", "Content-Type", "Last-Modified", gan::parse_http_date,
     "BlobPrefix", "Name", "NextMarker", ""};
 
 BlobClient::BlobClient(BlobClientConfig config)
@@ -38,7 +38,7 @@ BlobClient::BlobClient(BlobClientConfig config)
 }
 
 std::string BlobClient::blob_url(const std::string& container, const std::string& blob) const {
-  return base_scheme_host_ + cloud::uri_encode(base_path_ + "/" + container + (blob.empty() ? "" : "/" + blob), false);
+  return base_scheme_host_ + gan::uri_encode(base_path_ + "/" + container + (blob.empty() ? "" : "/" + blob), false);
 }
 
 cloud::HttpRequest BlobClient::prepare(Call& call) {
@@ -83,7 +83,7 @@ bool BlobClient::recover(const Call&, const cloud::HttpResponse& resp, const clo
   }
   if (resp.status == 403 && err.code == "AuthenticationFailed" && !(used & kSkewFixed)) {
     // Azure rejects a x-ms-date more than 15 minutes off: sign with the server's clock from now on.
-    int64_t server = cloud::parse_http_date(resp.header("date"));
+    int64_t server = gan::parse_http_date(resp.header("date"));
     if (server > 0 && std::llabs(server - now()) > 300) {
       set_server_time(server);
       used |= kSkewFixed;
@@ -112,7 +112,7 @@ std::string BlobClient::sas_url(const std::string& container, const std::string&
                                " -n '" + blob + "' --permissions r --expiry <time> --full-uri";
   if (cred.kind == AzureCredential::Kind::Sas) {
     const std::string sp = sas_field(cred.sas, "sp"), sr = sas_field(cred.sas, "sr");
-    const int64_t se = cloud::parse_iso8601(sas_field(cred.sas, "se"));  // -1: absent or unreadable
+    const int64_t se = gan::parse_iso8601(sas_field(cred.sas, "se"));  // -1: absent or unreadable
     std::string why;
     // Reading only: r, and at most l (list). Without sp=, a stored access policy (si=) gan cannot see decides.
     if (sp.find('r') == std::string::npos || sp.find_first_not_of("rl") != std::string::npos)
@@ -165,7 +165,7 @@ cloud::PartedUpload BlobClient::parted_upload(const std::string& container, cons
     c.query = {{"comp", "blocklist"}};
     if (!content_type.empty()) c.headers.emplace_back("x-ms-blob-content-type", content_type);
     c.body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>";
-    for (const auto& id : ids) c.body += "<Latest>" + cloud::xml_escape(id) + "</Latest>";
+    for (const auto& id : ids) c.body += "<Latest>" + gan::markup_escape(id) + "</Latest>";
     c.body += "</BlockList>";
     return execute(c).header("etag");
   };

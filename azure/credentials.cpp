@@ -5,7 +5,6 @@
 #include <stdexcept>
 
 #include "azure/managed_identity.h"
-#include "cloud/http.h"
 #include "common/text.h"
 
 namespace azure {
@@ -42,7 +41,7 @@ ResolvedCredential resolve_credential(const std::string& account, const std::str
     r.credential.source = source;
     return r;
   };
-  const std::string cs = cloud::env("AZURE_STORAGE_CONNECTION_STRING");
+  const std::string cs = gan::env("AZURE_STORAGE_CONNECTION_STRING");
   auto kv = parse_connection_string(cs);  // empty when unset
   const std::string name = connection_string_account(kv);
   if (kv["UseDevelopmentStorage"] == "true") {
@@ -64,12 +63,12 @@ ResolvedCredential resolve_credential(const std::string& account, const std::str
       return use(Kind::Sas, kv["SharedAccessSignature"], "AZURE_STORAGE_CONNECTION_STRING (SAS)");
     r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING has neither AccountKey= nor SharedAccessSignature=; ";
   }
-  const std::string key = cloud::env("AZURE_STORAGE_KEY");
-  const std::string key_account = cloud::env("AZURE_STORAGE_ACCOUNT");
+  const std::string key = gan::env("AZURE_STORAGE_KEY");
+  const std::string key_account = gan::env("AZURE_STORAGE_ACCOUNT");
   if (!key.empty() && (key_account.empty() || key_account == account)) return use(Kind::SharedKey, key, "AZURE_STORAGE_KEY");
   r.credential.skipped += key.empty() ? "AZURE_STORAGE_KEY is not set; "
                                       : "AZURE_STORAGE_KEY is for AZURE_STORAGE_ACCOUNT='" + key_account + "', not '" + account + "'; ";
-  if (const std::string sas = cloud::env("AZURE_STORAGE_SAS_TOKEN"); !sas.empty())
+  if (const std::string sas = gan::env("AZURE_STORAGE_SAS_TOKEN"); !sas.empty())
     return use(Kind::Sas, sas, "AZURE_STORAGE_SAS_TOKEN");
   r.credential.skipped += "AZURE_STORAGE_SAS_TOKEN is not set; ";
   if (account == kDevAccount) {

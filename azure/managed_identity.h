@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cloud/token_cache.h"
+#include "common/text.h"
 
 namespace azure {
 
@@ -14,11 +15,11 @@ class ManagedIdentitySource : public cloud::MetadataTokenSource {
  public:
   explicit ManagedIdentitySource(std::string endpoint = "", std::string client_id = "") {
     endpoint = cloud::metadata_endpoint(std::move(endpoint), "AZURE_IMDS_ENDPOINT");
-    if (client_id.empty()) client_id = cloud::env("AZURE_CLIENT_ID");
+    if (client_id.empty()) client_id = gan::env("AZURE_CLIENT_ID");
     name_ = "Azure managed identity (IMDS at " + endpoint + ")";
     url_ = endpoint + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" +
-           cloud::uri_encode("https://storage.azure.com/", true);
-    if (!client_id.empty()) url_ += "&client_id=" + cloud::uri_encode(client_id, true);
+           gan::uri_encode("https://storage.azure.com/", true);
+    if (!client_id.empty()) url_ += "&client_id=" + gan::uri_encode(client_id, true);
     header_ = {"Metadata", "true"};
     // IMDS answers 429 when throttled, 5xx and 404 while the identity is being set up.
     retry_status_ = 404;

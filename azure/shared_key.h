@@ -1,4 +1,5 @@
-// Azure Storage "Shared Key" authorisation for the Blob service: pure functions, time passed in.
+// Signing with the storage account key, for the Blob service: Shared Key authorisation of a request
+// and service shared access signatures (SAS) for links. Pure functions, time passed in.
 //
 // The signature is Base64(HMAC-SHA256(Base64Decode(account key), UTF-8(StringToSign))), where
 // (Authorize with Shared Key, version 2009-09-19 and later):
@@ -9,12 +10,20 @@
 //                  CanonicalizedHeaders + CanonicalizedResource
 // Content-Length is "" when it is zero (versions 2015-02-21 and later). The request carries
 // x-ms-date, so the Date line is always empty. Inputs are raw (unencoded) paths and query values,
-// encoded here as the URL encodes them (cloud::uri_encode), so what is signed is what is sent.
+// encoded here as the URL encodes them (gan::uri_encode), so what is signed is what is sent.
+//
+// A service SAS grants one blob (sr=b) or container (sr=c) for a while: what `./gan --presign
+// az://...` prints so a checkpoint can be shared. Signed version 2019-12-12, whose string to sign
+// is, from "Create a service SAS" (sig made from it as Shared Key's signature):
+//   sp \n st \n se \n canonicalizedResource \n si \n sip \n spr \n sv \n sr \n
+//   snapshot \n rscc \n rscd \n rsce \n rscl \n rsct
+//   canonicalizedResource = "/blob/" + account + "/" + container [+ "/" + blob] (raw)
 #pragma once
 #include <cstdint>
 #include <string>
 
 #include "cloud/http.h"  // KeyValues
+#include "common/dates.h"
 
 namespace azure {
 
@@ -31,11 +40,11 @@ struct BlobRequest {
   KeyValues headers;       // names in any case; Content-Length as the body's size
 };
 
-// The query as sent: its pairs in their order, each name and value by cloud::uri_encode.
+// The query as sent: its pairs in their order, each name and value by gan::uri_encode.
 std::string encode_query(const KeyValues& raw_query);
 
 // "Sun, 11 Oct 2009 21:49:13 GMT" (RFC 1123) for a unix time.
-inline std::string rfc1123_date(int64_t unix_seconds) { return cloud::utc_time(unix_seconds, "%a, %d %b %Y %H:%M:%S GMT"); }
+inline std::string rfc1123_date(int64_t unix_seconds) { return gan::utc_time(unix_seconds, "%a, %d %b %Y %H:%M:%S GMT"); }
 
 // The stages of StringToSign (see the top). CanonicalizedHeaders: every x-ms- header as
 // "name:value\n", the name lowercased, sorted by name, the value folded (cloud::fold_spaces).
@@ -52,5 +61,24 @@ std::string shared_key_signature(const std::string& key_base64, const std::strin
 // Sets x-ms-date (from now) and x-ms-version (when absent) on req.headers, then signs. Send
 // req.headers plus "Authorization: <the result>" ("SharedKey account:signature").
 std::string sign_shared_key(BlobRequest& req, const std::string& account, const std::string& key_base64, int64_t now);
+
+constexpr const char* kSasVersion = "2019-12-12";
+
+// "2026-11-26T12:00:00Z" (ISO 8601, UTC, no fraction), SAS's time format.
+inline std::string sas_time(int64_t unix_seconds) { return gan::utc_time(unix_seconds, "%Y-%m-%dT%H:%M:%SZ"); }
+
+struct ServiceSas {
+  std::string account, container, blob;  // blob "" = the container (sr=c)
+  std::string permissions = "r";         // in the order racwdl
+  int64_t start = 0;                     // 0 = no st (valid at once)
+  int64_t expiry = 0;
+  std::string protocol;                  // "https", "https,http" or "" (either)
+};
+std::string service_sas_string_to_sign(const ServiceSas& sas);
+// The query string (no leading '?'): sv, sr, sp, [st], se, [spr], sig — percent-encoded.
+std::string service_sas_query(const ServiceSas& sas, const std::string& key_base64);
+
+// One field of a SAS query string, percent-decoded ("" when absent): sas_field(q, "sr").
+std::string sas_field(const std::string& sas_query, const std::string& name);
 
 }  // namespace azure

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/text.h"
+
 namespace cloud {
 
 // Raw 32-byte digest / MAC as a std::string of bytes.
@@ -13,10 +15,9 @@ std::string hmac_sha256(const std::string& key, const std::string& data);
 // SHA-256 of `length` bytes of a file from `offset` (length < 0: to the end). Throws on I/O errors.
 std::string sha256_file(const std::string& path, int64_t offset = 0, int64_t length = -1);
 
-std::string hex(const std::string& bytes);  // lowercase
 std::string base64_encode(const std::string& bytes);
 std::string base64_decode(const std::string& text);  // throws std::invalid_argument on bad input
 
-inline std::string sha256_hex(const std::string& data) { return hex(sha256(data)); }
+inline std::string sha256_hex(const std::string& data) { return gan::hex(sha256(data)); }
 
 }  // namespace cloud

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cloud/xml.h"
+#include "common/dates.h"
 
 namespace cloud {
 
@@ -48,11 +49,11 @@ HttpResponse ObjectClient::execute(Call& call) {
     try {
       resp = transport_.perform(req);
     } catch (const TransportError& e) {
-      if (e.cancelled()) throw cancelled_error();
+      if (e.cancelled) throw cancelled_error();
       if (retry()) continue;
       throw no_answer(call.op + " " + target(call) + " failed after " + std::to_string(backoff.attempt()) +
                           " attempts: " + e.what() + ". Check the network and the endpoint (" + endpoint_url() + ").",
-                      e.timed_out() ? "Timeout" : "ConnectionFailed", e.what());
+                      e.timed_out ? "Timeout" : "ConnectionFailed", e.what());
     }
     const bool ok = has({200, 201, 202, 204, 206}, resp.status) && !(call.error_in_200 && is_error_body(resp.body));
     if (ok || has(call.quiet_statuses, resp.status)) return resp;
@@ -123,7 +124,7 @@ std::optional<Object> ObjectClient::head(const std::string& bucket, const std::s
   HttpResponse r = execute(c);
   if (r.status == 404) return std::nullopt;
   return Object{key, std::atoll(r.header("content-length").c_str()),
-                std::max<int64_t>(parse_http_date(r.header("last-modified")), 0), r.header("etag"),
+                std::max<int64_t>(gan::parse_http_date(r.header("last-modified")), 0), r.header("etag"),
                 r.header("content-type")};
 }
 

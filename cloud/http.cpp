@@ -1,20 +1,16 @@
 // libcurl transport; see http.h. One handle per thread, as libcurl forbids sharing one across threads.
 #include "cloud/http.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <memory>
 
-#include "common/text.h"
+#include "common/net.h"
 
 namespace cloud {
 
@@ -155,16 +151,6 @@ std::string human_bytes(int64_t n) {
 
 }  // namespace
 
-bool is_loopback_host(const std::string& host_in) {
-  std::string host = gan::lower(host_in);
-  if (host == "localhost") return true;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  in_addr v4{};
-  in6_addr v6{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return ntohl(v4.s_addr) >> 24 == 127;
-  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
-}
-
 std::string HttpResponse::header(const std::string& lowercase_name) const {
   for (const auto& kv : headers)
     if (kv.first == lowercase_name) return kv.second;
@@ -174,7 +160,7 @@ std::string HttpResponse::header(const std::string& lowercase_name) const {
 HttpTransport::HttpTransport(TransportOptions options) : options_(std::move(options)) {
   // Once per process (a function-local static), before this transport's first handle.
   [[maybe_unused]] static const CURLcode global_init = curl_global_init(CURL_GLOBAL_DEFAULT);
-  const std::string bundle = env("CURL_CA_BUNDLE");
+  const std::string bundle = gan::env("CURL_CA_BUNDLE");
   if (!options_.ca_file.empty() || bundle.empty()) return;
   if (!File(std::fopen(bundle.c_str(), "rb")))
     throw std::invalid_argument("CURL_CA_BUNDLE=" + bundle + ": cannot read it (" + std::strerror(errno) +
@@ -189,7 +175,7 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   if (scheme.empty()) throw InsecureRequest(what + ": not a URL libcurl can read; check the endpoint");
   if (scheme != "http" && scheme != "https")
     throw InsecureRequest(what + ": only http:// and https:// URLs are fetched; check the endpoint");
-  if (scheme == "http" && !is_loopback_host(host)) {
+  if (scheme == "http" && !gan::is_loopback_host(host)) {
     for (const auto& [k, v] : req.headers)
       if (gan::lower(k) == "authorization" && gan::lower(v.substr(0, 7)) == "bearer ")
         throw InsecureRequest(what + ": refusing to send a bearer token over plain http to " + host +
@@ -293,11 +279,6 @@ HttpResponse HttpTransport::perform(const HttpRequest& req) const {
   return resp;
 }
 
-int64_t parse_http_date(const std::string& text) {
-  std::tm tm{};
-  return strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm) ? static_cast<int64_t>(timegm(&tm)) : -1;
-}
-
 std::string fold_spaces(const std::string& v, const char* spaces) {
   std::string out;
   for (size_t b = v.find_first_not_of(spaces), e; b != std::string::npos; b = v.find_first_not_of(spaces, e)) {
@@ -305,33 +286,6 @@ std::string fold_spaces(const std::string& v, const char* spaces) {
     out += (out.empty() ? "" : " ") + v.substr(b, e - b);
   }
   return out;
-}
-
-std::string uri_encode(const std::string& s, bool encode_slash) {
-  static const char* digits = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3 / 2);
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && !encode_slash))
-      out += static_cast<char>(c);
-    else
-      out += {'%', digits[c >> 4], digits[c & 15]};
-  }
-  return out;
-}
-
-std::string utc_time(int64_t unix_seconds, const char* format) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
-}
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
 }
 
 }  // namespace cloud

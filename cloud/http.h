@@ -22,9 +22,6 @@ namespace cloud {
 
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
 
-// RFC 3986 percent-encoding: every byte but A-Z a-z 0-9 - . _ ~ (and '/' unless encode_slash)
-// as %XX, uppercase; what SigV4's canonical request and Azure's URLs both expect.
-std::string uri_encode(const std::string& s, bool encode_slash);
 // `v` trimmed, with each run of the characters in `spaces` inside it folded to one space, as the
 // signers canonicalise header values: SigV4's Trimall (" \t") and Azure's unfolding (" \t\r\n").
 std::string fold_spaces(const std::string& v, const char* spaces);
@@ -75,13 +72,9 @@ struct HttpResponse {
 };
 
 struct TransportError : std::runtime_error {
-  TransportError(const std::string& what, bool timed_out, bool cancelled = false)
-      : std::runtime_error(what), timed_out_(timed_out), cancelled_(cancelled) {}
-  bool timed_out() const { return timed_out_; }
-  bool cancelled() const { return cancelled_; }  // HttpRequest::cancel stopped it
-
- private:
-  bool timed_out_, cancelled_;
+  TransportError(const std::string& what, bool timed_out_, bool cancelled_ = false)
+      : std::runtime_error(what), timed_out(timed_out_), cancelled(cancelled_) {}
+  const bool timed_out, cancelled;  // cancelled: HttpRequest::cancel stopped it
 };
 
 // A response body went past its Transfer's limits: not a network failure, so not retried; what() names the URL.
@@ -93,15 +86,6 @@ struct ResponseTooLarge : std::runtime_error {
 struct InsecureRequest : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
-
-// unix seconds → UTC text in a strftime format ("%Y%m%dT%H%M%SZ", "%a, %d %b %Y %H:%M:%S GMT";
-// the names of days and months are the C locale's, English, as HTTP and the signers want).
-std::string utc_time(int64_t unix_seconds, const char* format);
-std::string env(const char* name);  // "" when unset
-// RFC 1123 HTTP date ("Thu, 26 Nov 2026 10:30:18 GMT") → unix seconds; -1 when unparsable.
-int64_t parse_http_date(const std::string& text);
-// True for "localhost", 127.0.0.0/8 and [::1]: hosts a token sent in clear text never leaves.
-bool is_loopback_host(const std::string& host);
 
 struct TransportOptions {
   long connect_timeout_ms = 10000;

@@ -2,11 +2,10 @@
 #include "cloud/token_cache.h"
 
 #include <cstdlib>
-#include <map>
 #include <stdexcept>
 
-#include "cloud/json.h"
 #include "cloud/retry.h"
+#include "common/json.h"
 #include "common/text.h"
 
 namespace cloud {
@@ -19,7 +18,7 @@ std::shared_ptr<HttpTransport> metadata_transport(long low_speed_seconds) {
 }
 
 std::string metadata_endpoint(std::string given, const char* env_var) {
-  if (given.empty()) given = env(env_var);
+  if (given.empty()) given = gan::env(env_var);
   if (given.empty()) given = "http://169.254.169.254";
   while (!given.empty() && given.back() == '/') given.pop_back();
   return given;
@@ -46,22 +45,22 @@ AccessToken MetadataTokenSource::fetch(int64_t now) {
       continue;
     break;
   }
-  std::map<std::string, std::string> f;
+  gan::Json f;
   try {
-    f = json_fields(resp.body);
+    f = gan::Json::parse(resp.body, name_);
   } catch (const std::exception&) {  // a refusal need not be JSON
   }
   if (resp.status != 200) {
-    const std::string detail = f.count("error_description") ? f["error_description"] : resp.body.substr(0, 200);
+    const std::string detail = f.contains("error_description") ? f.field("error_description") : resp.body.substr(0, 200);
     throw std::runtime_error(name_ + " refused a token: HTTP " + std::to_string(resp.status) + " " + detail + ". " +
                              refused_);
   }
   if (!not_genuine_.empty() && resp.header(gan::lower(header_.first)) != header_.second)
     throw std::runtime_error(name_ + " answered without '" + header_.first + ": " + header_.second + "': " + not_genuine_);
-  const std::string token = f["access_token"];
+  const std::string token = f.field("access_token");
   if (token.empty()) throw std::runtime_error(name_ + " answered without an access_token");
-  const int64_t on = std::atoll(f["expires_on"].c_str());
-  const int64_t in = std::atoll(f["expires_in"].c_str());
+  const int64_t on = std::atoll(f.field("expires_on").c_str());
+  const int64_t in = std::atoll(f.field("expires_in").c_str());
   return {token, on > 0 ? on : now + (in > 0 ? in : 300), name_};
 }
 

@@ -1,6 +1,7 @@
 // The XML of cloud storage answers (S3's and GCS's listings and errors, Azure's) as a small tree
 // of elements and their text, read by expat. No entity definitions, no namespaces (prefixes are
-// dropped), attributes skipped: cloud storage responses use none of them for data.
+// dropped), attributes skipped: cloud storage responses use none of them for data. Text put into
+// the XML a client sends is escaped by gan::markup_escape (common/markup.h).
 #pragma once
 #include <string>
 #include <vector>
@@ -20,8 +21,5 @@ struct XmlNode {
 // Parses a document; throws std::runtime_error naming the offset on malformed input, and on
 // elements nested more than 64 deep.
 XmlNode parse_xml(const std::string& doc);
-
-// Escapes text for an element body (&, <, >, ", ').
-std::string xml_escape(const std::string& text);
 
 }  // namespace cloud

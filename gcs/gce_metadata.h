@@ -6,13 +6,14 @@
 #include <string>
 
 #include "cloud/token_cache.h"
+#include "common/text.h"
 
 namespace gcs {
 
 class GceMetadataSource : public cloud::MetadataTokenSource {
  public:
   explicit GceMetadataSource(std::string host = "") {
-    if (host.empty()) host = cloud::env("GCE_METADATA_HOST");
+    if (host.empty()) host = gan::env("GCE_METADATA_HOST");
     if (host.empty()) host = "metadata.google.internal";
     name_ = "GCE metadata server (" + host + ")";
     url_ = "http://" + host + "/computeMetadata/v1/instance/service-accounts/default/token";

@@ -22,7 +22,5 @@ bool token_ok(const std::string& token, const std::string& authorization, const 
 // A redirect target after login: a local path ("/run/10"), else "/" (no open redirects).
 std::string safe_next(const std::string& next);
 std::string html_escape(const std::string& s);
-// Percent-encodes everything but unreserved characters and '/' (a path inside a query value).
-std::string url_encode(const std::string& s);
 
 }  // namespace gan::http

@@ -7,7 +7,6 @@
 // Missing or partial artifacts are not failures: they answer what exists, or 404.
 #include "http/monitor.h"
 
-#include <arpa/inet.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -38,18 +37,12 @@
 #include "http/run_catalog.h"
 #include "http/worker_pool.h"
 #include "common/monitor_token.h"
+#include "common/net.h"
 #include "common/text.h"
 #include "storage/storage.h"
 #include "train/run_state.h"
 
 namespace gan::http {
-
-bool is_loopback_address(const std::string& bind) {
-  if (bind == "localhost" || bind == "::1" || bind == "[::1]") return true;
-  in_addr a{};
-  if (inet_pton(AF_INET, bind.c_str(), &a) == 1) return (ntohl(a.s_addr) >> 24) == 127;
-  return false;
-}
 
 bool host_allowed(const std::string& host_header, const std::string& bind) {
   std::string h = lower(host_header);
@@ -554,7 +547,7 @@ void MonitorServer::Impl::register_routes() {
     const bool page = req.method == "GET" && p.rfind("/api/", 0) != 0 && p != "/events" && p != "/metrics" &&
                       p.rfind("/files/", 0) != 0;
     if (page) {
-      res.set_redirect("/login?next=" + url_encode(p), 303);
+      res.set_redirect("/login?next=" + uri_encode(p, false), 303);
     } else {
       res.set_header("WWW-Authenticate", "Bearer realm=\"gan monitor\"");
       json_error(res, 401, "this monitor needs its token: send 'Authorization: Bearer <token>' or log in at /login");
@@ -588,7 +581,7 @@ void MonitorServer::Impl::register_routes() {
     }
     if (opts.token.empty() || !constant_time_equal(given, opts.token)) {
       if (!opts.token.empty()) logins.failed(req.remote_addr);
-      res.set_redirect("/login?failed=1&next=" + url_encode(next), 303);
+      res.set_redirect("/login?failed=1&next=" + uri_encode(next, false), 303);
       return;
     }
     logins.succeeded(req.remote_addr);
@@ -710,7 +703,7 @@ void MonitorServer::start() {
   if (!problem.empty())
     throw std::invalid_argument("monitor token (--monitor-token, --monitor-token-file or GAN_MONITOR_TOKEN): " + problem);
   // Reachable from other machines: never without a token.
-  const bool generated = m.opts.token.empty() && !is_loopback_address(m.opts.bind);
+  const bool generated = m.opts.token.empty() && !is_loopback_host(m.opts.bind);
   if (generated) m.opts.token = generate_monitor_token();
   raise_open_file_limit();
   m.register_routes();

@@ -33,9 +33,6 @@ struct MonitorOptions {
   int login_failures_allowed = 5;      // per client address; then /login answers 429, for 1 s doubling to 5 min
 };
 
-// True for 127.0.0.0/8, ::1 and "localhost": addresses other machines cannot reach.
-bool is_loopback_address(const std::string& bind);
-
 // Whether a Host header names this monitor when it has no token: localhost, 127.0.0.1, [::1] or
 // the bound address, with an optional port. Another name there is a DNS-rebinding page.
 bool host_allowed(const std::string& host_header, const std::string& bind);

@@ -23,6 +23,7 @@
 #include "http/monitor.h"
 #include "storage/local.h"
 #include "train/artifacts/csv.h"
+#include "common/dates.h"
 #include "common/json.h"
 #include "train/artifacts/png.h"
 #include "train/run_state.h"
@@ -78,10 +79,7 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 
-  char id[32];
-  std::time_t now = std::time(nullptr);
-  std::strftime(id, sizeof id, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
-  const std::string run = id;
+  const std::string run = gan::utc_time(std::time(nullptr), "%Y%m%dT%H%M%SZ");
 
   gan::LocalStorage storage(dir);
   gan::RunState state;

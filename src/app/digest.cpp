@@ -5,6 +5,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "common/text.h"
+
 namespace gan {
 
 std::string sha256_hex(const std::vector<std::string_view>& pieces) {
@@ -14,10 +16,7 @@ std::string sha256_hex(const std::vector<std::string_view>& pieces) {
   bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
   for (std::string_view p : pieces) ok = ok && EVP_DigestUpdate(ctx.get(), p.data(), p.size()) == 1;
   if (!(ok && EVP_DigestFinal_ex(ctx.get(), md, &len) == 1)) throw std::runtime_error("OpenSSL SHA-256 failed");
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) out += {hex[md[i] >> 4], hex[md[i] & 15]};
-  return out;
+  return hex(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 }  // namespace gan

@@ -340,6 +340,11 @@ const Json* Json::find(const std::string& key) const {
   return nullptr;
 }
 
+std::string Json::field(const std::string& key) const {
+  const Json* v = find(key);
+  return !v ? "" : v->is_string() ? v->s_ : v->dump(-1);
+}
+
 const Json& Json::at(const std::string& key) const {
   const Json* v = find(key);
   if (!v) {

@@ -61,6 +61,9 @@ class Json {
   const Json* find(const std::string& key) const;  // nullptr when absent (or not an object)
   const Json& at(const std::string& key) const;    // throws naming the key
   bool contains(const std::string& key) const { return find(key) != nullptr; }
+  // A member as text: a string's value, any other value's compact JSON (3599, true); "" when
+  // absent. For answers whose fields come as a string or a number (metadata services' expiries).
+  std::string field(const std::string& key) const;
 
   // indent < 0: compact, one line; else pretty-printed with `indent` spaces per level.
   std::string dump(int indent = 2) const;

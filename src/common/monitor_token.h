@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/text.h"
+
 namespace gan {
 
 constexpr size_t kMinTokenChars = 32;
@@ -40,13 +42,7 @@ inline std::string generate_monitor_token() {
   const bool ok = f && std::fread(raw, 1, sizeof raw, f) == sizeof raw;
   if (f) std::fclose(f);
   if (!ok) throw std::runtime_error("cannot read /dev/urandom to make a monitor token; set --monitor-token-file");
-  static const char* hex = "0123456789abcdef";
-  std::string t;
-  for (unsigned char b : raw) {
-    t += hex[b >> 4];
-    t += hex[b & 15];
-  }
-  return t;
+  return hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
 }
 
 }  // namespace gan

@@ -2,8 +2,8 @@
 #include "storage/azure_storage.h"
 
 #include <cctype>
-#include <cstdlib>
 
+#include "common/text.h"
 #include "storage/local.h"
 
 namespace gan {
@@ -23,12 +23,9 @@ bool valid_container(const std::string& c) {
 }  // namespace
 
 std::string reference_azure_storage_url() {
-  std::string account;
-  if (const char* a = std::getenv("AZURE_STORAGE_ACCOUNT"); a && *a) {
-    account = a;
-  } else if (const char* cs = std::getenv("AZURE_STORAGE_CONNECTION_STRING"); cs && *cs) {
+  std::string account = env("AZURE_STORAGE_ACCOUNT");
+  if (const std::string cs = env("AZURE_STORAGE_CONNECTION_STRING"); account.empty() && !cs.empty())
     account = azure::connection_string_account(azure::parse_connection_string(cs));
-  }
   if (account.empty())
     throw std::invalid_argument("-c azure_storage: set AZURE_STORAGE_ACCOUNT to the storage account name, or "
                                 "AZURE_STORAGE_CONNECTION_STRING with AccountName=... (or use --storage "
@@ -55,10 +52,7 @@ AzureStorage::AzureStorage(const std::string& url, const AzureOptions& options) 
 
   azure::ResolvedCredential rc;
   std::string endpoint = options.endpoint;
-  if (endpoint.empty()) {
-    const char* e = std::getenv("AZURE_STORAGE_BLOB_ENDPOINT");
-    if (e) endpoint = e;
-  }
+  if (endpoint.empty()) endpoint = env("AZURE_STORAGE_BLOB_ENDPOINT");
   if (options.credential) {
     rc.credential = *options.credential;
   } else {

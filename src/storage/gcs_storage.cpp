@@ -1,17 +1,13 @@
 // GcsStorage; see gcs_storage.h.
 #include "storage/gcs_storage.h"
-#include "cloud/http.h"
-
-#include <cstdlib>
 
 #include "aws/credentials.h"
+#include "common/text.h"
 #include "gcs/gce_metadata.h"
 #include "gcs/gcs_error.h"
 #include "storage/upload_queue.h"
 
 namespace gan {
-
-using cloud::env;
 
 GcsStorage::GcsStorage(const std::string& url, const GcsOptions& options) : S3Storage(url, "gs", 222) {
   std::string endpoint = !options.endpoint.empty() ? options.endpoint : env("GCS_ENDPOINT_URL");

@@ -1,8 +1,7 @@
 // S3Storage over aws::S3Client; see s3_storage.h.
 #include "storage/s3_storage.h"
 
-#include <cstdlib>
-
+#include "common/text.h"
 #include "storage/local.h"
 
 namespace gan {
@@ -23,11 +22,8 @@ S3Storage::S3Storage(const std::string& url, const std::string& scheme, size_t m
 S3Storage::S3Storage(const std::string& url, const S3Options& options) : S3Storage(url, "s3", 63) {
   aws::S3ClientConfig cfg;
   cfg.endpoint = options.endpoint;
-  if (cfg.endpoint.empty()) {
-    const char* e = std::getenv("AWS_ENDPOINT_URL_S3");
-    if (!e || !*e) e = std::getenv("AWS_ENDPOINT_URL");
-    if (e) cfg.endpoint = e;
-  }
+  if (cfg.endpoint.empty()) cfg.endpoint = env("AWS_ENDPOINT_URL_S3");
+  if (cfg.endpoint.empty()) cfg.endpoint = env("AWS_ENDPOINT_URL");
   // A custom endpoint is rarely on EC2's metadata network: don't wait for IMDS to find a region.
   cfg.region = aws::resolve_region(options.region, options.profile, nullptr, cfg.endpoint.empty());
   cfg.addressing = options.path_style ? aws::S3ClientConfig::Addressing::PathStyle : aws::S3ClientConfig::Addressing::Auto;

@@ -11,6 +11,7 @@
 #include "../ref/ops.h"
 #include "../splitmix.h"
 #include "common/atomic_file.h"
+#include "common/dates.h"
 #include "artifacts/csv.h"
 #include "common/json.h"
 #include "artifacts/png.h"
@@ -470,14 +471,7 @@ RunResult Run::go() {
 
 }  // namespace
 
-std::string utc_run_id() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char b[32];
-  std::strftime(b, sizeof b, "%Y%m%dT%H%M%SZ", &tm);
-  return b;
-}
+std::string utc_run_id() { return utc_time(std::time(nullptr), "%Y%m%dT%H%M%SZ"); }
 
 RunResult run_training(Ops& ops, RunOptions& o) {
   Run r(ops, o);

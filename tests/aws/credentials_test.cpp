@@ -10,7 +10,7 @@
 #include <map>
 
 #include "aws/credentials.h"
-#include "cloud/json.h"
+#include "common/json.h"
 #include "tests/aws/fixture.h"
 
 namespace {
@@ -40,10 +40,10 @@ struct FakeImds {
     r.body = json;
     ASSERT_EQ(cloud::HttpTransport().perform(r).status, 200);
   }
-  std::map<std::string, std::string> stats() const {
+  gan::Json stats() const {
     cloud::HttpRequest r;
     r.url = endpoint + "/__stats";
-    return cloud::json_fields(cloud::HttpTransport().perform(r).body);
+    return gan::Json::parse(cloud::HttpTransport().perform(r).body);
   }
 };
 
@@ -179,7 +179,7 @@ TEST(Credentials, ImdsV2TokenRoleCredentialsExpiryAndRefresh) {
   EXPECT_EQ(c->session_token, "session-token-1");
   EXPECT_NEAR(static_cast<double>(c->expires_at - std::time(nullptr)), 6 * 3600.0, 60.0);
   EXPECT_NE(c->source.find("gan-training-storage-access"), std::string::npos);
-  EXPECT_EQ(imds.stats()["tokens"], "1");
+  EXPECT_EQ(imds.stats().field("tokens"), "1");
 
   // Keys that expire within 5 minutes are fetched again on every use; longer ones are cached.
   imds.control(R"({"expiry": 200})");
@@ -188,8 +188,8 @@ TEST(Credentials, ImdsV2TokenRoleCredentialsExpiryAndRefresh) {
   imds.control(R"({"expiry": 21600})");
   EXPECT_EQ(cache.get(std::time(nullptr)).access_key_id, "AKIDIMDS3");
   EXPECT_EQ(cache.get(std::time(nullptr)).access_key_id, "AKIDIMDS3");
-  EXPECT_EQ(imds.stats()["tokens"], "1") << "the IMDSv2 session token should be reused";
-  EXPECT_EQ(imds.stats()["credentials"], "3");
+  EXPECT_EQ(imds.stats().field("tokens"), "1") << "the IMDSv2 session token should be reused";
+  EXPECT_EQ(imds.stats().field("credentials"), "3");
 
   // The default chain finds the role when nothing else is configured, and the region comes from IMDS.
   EXPECT_EQ(aws::default_credentials()->get(std::time(nullptr)).access_key_id, "AKIDIMDS4");

@@ -345,7 +345,7 @@ std::string md5_hex(const std::string& bytes) {
   unsigned int n = 0;
   if (EVP_Digest(bytes.data(), bytes.size(), out, &n, EVP_md5(), nullptr) != 1)
     throw std::runtime_error("OpenSSL EVP_Digest failed");
-  return cloud::hex(std::string(reinterpret_cast<char*>(out), n));
+  return gan::hex(std::string(reinterpret_cast<char*>(out), n));
 }
 
 }  // namespace gan_test

@@ -11,7 +11,7 @@
 #include <ctime>
 
 #include "cloud/crypto.h"
-#include "cloud/json.h"
+#include "common/json.h"
 #include "aws/s3_client.h"
 #include "aws/sigv4.h"
 #include "tests/aws/fixture.h"
@@ -50,7 +50,7 @@ class S3Integration : public ::testing::Test {
 
   void faults(const std::string& json) { stack_->proxy("faults", json); }
   int64_t stat(const std::string& name) {
-    return std::atoll(cloud::json_fields(stack_->proxy("stats"))[name].c_str());
+    return std::atoll(gan::Json::parse(stack_->proxy("stats")).field(name).c_str());
   }
 
   const gan_test::S3Stack* stack_ = nullptr;
@@ -221,7 +221,7 @@ TEST_F(S3Integration, ProxyRejectsATokenOrPayloadHashThatIsNotSigned) {
     for (const auto& h : unsigned_headers) req.headers.push_back(h);
     req.headers.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=S3RVER/" + day +
                                                   "/us-east-1/s3/aws4_request, SignedHeaders=" + signed_headers +
-                                                  ", Signature=" + cloud::hex(cloud::hmac_sha256(aws::signing_key("S3RVER", day, "us-east-1", "s3"), sts)));
+                                                  ", Signature=" + gan::hex(cloud::hmac_sha256(aws::signing_key("S3RVER", day, "us-east-1", "s3"), sts)));
     return cloud::HttpTransport().perform(req);
   };
   cloud::HttpResponse good = send(true, {});

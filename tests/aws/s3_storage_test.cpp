@@ -17,7 +17,7 @@
 #include <set>
 #include <thread>
 
-#include "cloud/json.h"
+#include "common/json.h"
 #include "storage/open.h"
 #include "storage/s3_storage.h"
 #include "storage/upload_queue.h"
@@ -67,14 +67,11 @@ class S3IntegrationStorage : public ::testing::Test {
     return o;
   }
   std::map<std::string, int64_t> puts() {
-    // {"puts": {"/bucket/key": n}} — read with a tiny scan (json_fields reads only the top level).
-    std::string stats = stack_->proxy("stats");
+    // {"puts": {"/bucket/key": n}}
+    const gan::Json stats = gan::Json::parse(stack_->proxy("stats"));
     std::map<std::string, int64_t> out;
-    size_t p = stats.find("\"puts\": {");
-    if (p == std::string::npos) return out;
-    std::string body = stats.substr(p + 8);
-    body = body.substr(0, body.find('}') + 1);
-    for (const auto& [k, v] : cloud::json_fields(body)) out[k] = std::atoll(v.c_str());
+    if (const gan::Json* puts = stats.find("puts"))
+      for (const auto& [k, v] : puts->members()) out[k] = v.as_int();
     return out;
   }
   const gan_test::S3Stack* stack_ = nullptr;
@@ -169,7 +166,7 @@ TEST_F(S3IntegrationStorage, QueueUnderFaultsDeliversEveryArtifactOnceWithItsByt
     ASSERT_NE(it, stored.end()) << key << " was never stored";
     EXPECT_EQ(it->second, 1) << key;
   }
-  EXPECT_GE(std::atoll(cloud::json_fields(stack_->proxy("stats"))["faults"].c_str()), 12);
+  EXPECT_GE(std::atoll(gan::Json::parse(stack_->proxy("stats")).field("faults").c_str()), 12);
 }
 
 TEST_F(S3IntegrationStorage, QueueKilledWhileNonEmptyIsResumedAndUploadsTheRest) {

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "cloud/crypto.h"
-#include "cloud/json.h"
+#include "common/json.h"
 #include "aws/sigv4.h"
 #include "tests/aws/fixture.h"
 
@@ -139,7 +139,7 @@ TEST(Sigv4Differential, ThousandRandomRequestsMatchBotocore) {
   int n = 0, mismatches = 0;
   while (std::getline(out, line) && n < kCases) {
     Case& c = cases[static_cast<size_t>(n++)];
-    auto want = cloud::json_fields(line);
+    const gan::Json want = gan::Json::parse(line);
     aws::SigningStages got;
     if (c.expires) {
       std::string q;
@@ -147,12 +147,12 @@ TEST(Sigv4Differential, ThousandRandomRequestsMatchBotocore) {
     } else {
       got = aws::sign_request(c.req, c.creds, c.region, "s3", c.time);
     }
-    if (got.signature != want["signature"] && ++mismatches <= 3) {
+    if (got.signature != want.field("signature") && ++mismatches <= 3) {
       ADD_FAILURE() << "request " << n - 1 << " (key '" << c.key << "'):\n--- ours:\n"
-                    << got.canonical_request << "\n--- botocore:\n" << want["creq"];
+                    << got.canonical_request << "\n--- botocore:\n" << want.field("creq");
     }
-    EXPECT_EQ(got.canonical_request, want["creq"]) << "request " << n - 1;
-    EXPECT_EQ(got.string_to_sign, want["sts"]) << "request " << n - 1;
+    EXPECT_EQ(got.canonical_request, want.field("creq")) << "request " << n - 1;
+    EXPECT_EQ(got.string_to_sign, want.field("sts")) << "request " << n - 1;
   }
   EXPECT_EQ(n, kCases) << "botocore signed only " << n << " of " << kCases << " requests";
   EXPECT_EQ(mismatches, 0);

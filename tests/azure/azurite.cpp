@@ -7,7 +7,6 @@
 #include <memory>
 #include <stdexcept>
 
-#include "azure/sas.h"
 #include "azure/shared_key.h"
 #include "cloud/http.h"
 #include "tests/aws/fixture.h"

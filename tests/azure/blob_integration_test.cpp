@@ -8,8 +8,7 @@
 #include <thread>
 
 #include "cloud/http.h"
-#include "cloud/json.h"
-#include "azure/sas.h"
+#include "common/json.h"
 #include "azure/shared_key.h"
 #include "storage/azure_storage.h"
 #include "storage/upload_queue.h"
@@ -70,7 +69,7 @@ TEST(AzureBlob, BlocksInParallelAboveTheThreshold) {
   std::string stats = st->proxy("stats");
   EXPECT_NE(stats.find("comp=block&"), std::string::npos) << stats;      // Put Block
   EXPECT_NE(stats.find("comp=blocklist"), std::string::npos) << stats;  // Put Block List
-  const int in_flight = std::atoi(cloud::json_fields(stats)["max_in_flight"].c_str());
+  const int in_flight = std::atoi(gan::Json::parse(stats).field("max_in_flight").c_str());
   EXPECT_GE(in_flight, 2) << "blocks were not sent in parallel: " << stats;
   EXPECT_LE(in_flight, 4) << "more blocks in flight than cfg.concurrency: " << stats;
   st->proxy("reset");

@@ -4,7 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "cloud/json.h"
+#include "common/json.h"
 #include "azure/blob_client.h"
 #include "azure/managed_identity.h"
 #include "storage/azure_storage.h"
@@ -28,10 +28,10 @@ TEST(AzureManagedIdentity, TokenExpiryRefreshAndFailures) {
   cloud::AccessToken a = cache.get(t0);
   EXPECT_EQ(a.token.rfind("tok-", 0), 0u);
   EXPECT_NEAR(static_cast<double>(a.expires_at), static_cast<double>(t0 + 120), 2);  // from expires_on
-  auto stats = cloud::json_fields(md->call("GET", "/__fake/stats"));
-  EXPECT_NE(stats["last_query"].find("resource=https%3A%2F%2Fstorage.azure.com%2F"), std::string::npos) << stats["last_query"];
-  EXPECT_NE(stats["last_query"].find("client_id=11111111-2222"), std::string::npos);
-  EXPECT_NE(stats["last_query"].find("api-version=2018-02-01"), std::string::npos);
+  const gan::Json stats = gan::Json::parse(md->call("GET", "/__fake/stats"));
+  EXPECT_NE(stats.field("last_query").find("resource=https%3A%2F%2Fstorage.azure.com%2F"), std::string::npos) << stats.field("last_query");
+  EXPECT_NE(stats.field("last_query").find("client_id=11111111-2222"), std::string::npos);
+  EXPECT_NE(stats.field("last_query").find("api-version=2018-02-01"), std::string::npos);
   EXPECT_EQ(cache.get(t0 + 59).token, a.token);
   EXPECT_NE(cache.get(t0 + 61).token, a.token);  // refreshed ahead of expiry
   EXPECT_EQ(cache.fetches(), 2);

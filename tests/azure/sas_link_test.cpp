@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "azure/blob_client.h"
-#include "azure/sas.h"
-#include "cloud/json.h"
+#include "azure/shared_key.h"
+#include "common/dates.h"
 
 namespace {
 
@@ -67,7 +67,7 @@ TEST(AzureSasLink, ABlobSasIsHandedOutOnlyWhenShortLived) {
   const std::string sas = "sv=2019-12-12&sr=b&sp=r&se=" + encoded + "&sig=S";
   azure::BlobClient short_lived(config_with_sas(sas));
   EXPECT_EQ(short_lived.sas_url("runs", "r1/a.png", 3600), "https://acct.blob.core.windows.net/runs/r1/a.png?" + sas);
-  EXPECT_EQ(cloud::parse_iso8601(azure::sas_field(sas, "se")), kNow + 600);
+  EXPECT_EQ(gan::parse_iso8601(azure::sas_field(sas, "se")), kNow + 600);
   // Read-only still matters: a blob SAS that may write is refused.
   azure::BlobClient writer(config_with_sas("sv=2019-12-12&sr=b&sp=rw&se=" + encoded + "&sig=S"));
   EXPECT_NE(refusal(writer).find("sp=rw"), std::string::npos) << refusal(writer);
@@ -102,7 +102,7 @@ TEST(AzureSasLink, ALinkSignedWithTheKeyIsBlobScopedShortLivedAndHttpsOnly) {
   EXPECT_EQ(azure::sas_field(q, "sr"), "b") << url;
   EXPECT_EQ(azure::sas_field(q, "sp"), "r") << url;
   EXPECT_EQ(azure::sas_field(q, "spr"), "https") << url;
-  EXPECT_EQ(cloud::parse_iso8601(azure::sas_field(q, "se")), kNow + 3600) << url;
+  EXPECT_EQ(gan::parse_iso8601(azure::sas_field(q, "se")), kNow + 3600) << url;
   // A local emulator's plain-http endpoint: no spr (a link limited to https could not work there).
   cfg.endpoint = "http://127.0.0.1:10000/acct";
   azure::BlobClient emulator(cfg);
@@ -110,18 +110,18 @@ TEST(AzureSasLink, ALinkSignedWithTheKeyIsBlobScopedShortLivedAndHttpsOnly) {
   EXPECT_EQ(azure::sas_field(local.substr(local.find('?') + 1), "spr"), "") << local;
 }
 
-// se= in the forms SAS accepts (read by cloud::parse_iso8601): seconds with Z or without, a fraction,
+// se= in the forms SAS accepts (read by gan::parse_iso8601): seconds with Z or without, a fraction,
 // a date alone (its midnight, UTC). Another time zone, a month 13 or a truncated time is unreadable:
 // a link is then refused rather than judged by a misread expiry.
 TEST(AzureSasLink, ExpiryReadsTheTimesSasAccepts) {
-  auto sas_expiry = [](const std::string& q) { return cloud::parse_iso8601(azure::sas_field(q, "se")); };  // as sas_url
+  auto sas_expiry = [](const std::string& q) { return gan::parse_iso8601(azure::sas_field(q, "se")); };  // as sas_url
   EXPECT_EQ(sas_expiry("sr=b&se=2026-11-30T00%3A53%3A20Z&sig=S"), kNow);
   EXPECT_EQ(sas_expiry("se=2026-11-30T00:53:20"), kNow);
   EXPECT_EQ(sas_expiry("se=2026-11-30T00:53:20.0000000Z"), kNow);
   EXPECT_EQ(sas_expiry("se=2026-11-30"), kNow - 3200);
   // The same reader serves S3's LastModified and the metadata services' Expiration.
-  EXPECT_EQ(cloud::parse_iso8601("2026-11-30T00:53:20.000Z"), kNow);
-  EXPECT_EQ(cloud::parse_iso8601("2026-11-30T01:53:20+01:00"), -1);  // not misread as 01:53 UTC
+  EXPECT_EQ(gan::parse_iso8601("2026-11-30T00:53:20.000Z"), kNow);
+  EXPECT_EQ(gan::parse_iso8601("2026-11-30T01:53:20+01:00"), -1);  // not misread as 01:53 UTC
   for (const char* bad : {"se=2026-11-30T00:53:20%2B01:00", "se=2026-13-30T00:53:20Z", "se=2026-11-30T25:00:00Z",
                           "se=2026-11-30T00:53", "se=2026-11-30x", "se=", "sr=b"}) {
     SCOPED_TRACE(bad);

@@ -9,6 +9,7 @@
 
 #include "cloud/http.h"
 #include "azure/shared_key.h"
+#include "common/text.h"
 #include "tests/aws/fixture.h"
 #include "tests/azure/azurite.h"
 
@@ -41,7 +42,7 @@ Sent send(const gan_test::AzuriteStack* st, azure::BlobRequest r, const std::str
                                      azure::canonicalized_resource(azure::kDevAccount, r.path, r.query);
   cloud::HttpRequest req;
   req.method = r.method;
-  req.url = "http://127.0.0.1:" + std::to_string(st->azurite_port) + cloud::uri_encode(r.path, false);
+  req.url = "http://127.0.0.1:" + std::to_string(st->azurite_port) + gan::uri_encode(r.path, false);
   if (!r.query.empty()) req.url += "?" + azure::encode_query(r.query);
   for (auto& h : r.headers)
     if (h.first != "Content-Length") req.headers.push_back(h);

@@ -7,7 +7,6 @@
 #include <functional>
 
 #include "azure/credentials.h"
-#include "azure/sas.h"
 #include "azure/shared_key.h"
 #include "tests/azure/azurite.h"
 

@@ -91,6 +91,21 @@ TEST(ArtifactsJson, ParsesEscapes) {
   EXPECT_DOUBLE_EQ(Json::parse("[-0.5e+1]").items()[0].as_double(), -5.0);
 }
 
+// field(): how the metadata services' answers are read, whose expiries come as a string (Azure's
+// "expires_on": "1700000000") or a number (GCE's "expires_in": 3599).
+TEST(ArtifactsJson, FieldReadsAnyValueAsText) {
+  const Json j = Json::parse(R"({"s":"a\"b","n":3599,"big":1700000000,"f":0.25,"b":true,"z":null,"o":{"k":[1]},"s":"last"})");
+  EXPECT_EQ(j.field("s"), "last");  // a repeated key: the last one, as find() and at() read it
+  EXPECT_EQ(j.field("n"), "3599");
+  EXPECT_EQ(j.field("big"), "1700000000");
+  EXPECT_EQ(j.field("f"), "0.25");
+  EXPECT_EQ(j.field("b"), "true");
+  EXPECT_EQ(j.field("z"), "null");
+  EXPECT_EQ(j.field("o"), R"({"k":[1]})");
+  EXPECT_EQ(j.field("absent"), "");
+  EXPECT_EQ(Json::parse("[1]").field("n"), "");  // not an object: nothing to find
+}
+
 // Files written by a real run (tests/fixtures/json: summary.json, best.json, evaluator.json and
 // hyperparameters.json of a 2-epoch synthetic run with quality metrics): read and written again,
 // each comes back byte for byte (the layout, the numbers' text, UTF-8 and key order).

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "fuzz_util.h"
+#include "common/text.h"
 #include "http/auth.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -29,8 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   for (char c : gan::http::html_escape(in))
     fuzz::check(c != '<' && c != '>' && c != '"' && c != '\'', "html_escape left a special character");
-  for (unsigned char c : gan::http::url_encode(in))
-    fuzz::check(std::isalnum(c) || std::strchr("-._~/%", c), "url_encode left a reserved character");
+  for (unsigned char c : gan::uri_encode(in, false))
+    fuzz::check(std::isalnum(c) || std::strchr("-._~/%", c), "uri_encode left a reserved character");
   (void)gan::http::token_problem(in);
   return 0;
 }

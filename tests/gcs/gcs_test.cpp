@@ -12,7 +12,7 @@
 
 #include "cloud/crypto.h"
 #include "cloud/http.h"
-#include "cloud/json.h"
+#include "common/json.h"
 #include "aws/sigv4.h"
 #include "gcs/gce_metadata.h"
 #include "aws/s3_client.h"
@@ -83,7 +83,7 @@ TEST(GcsSigning, XmlApiConventionsMatchBotocore) {
   size_t n = 0;
   while (std::getline(out, line) && n < cases.size()) {
     const Case& c = cases[n++];
-    auto want = cloud::json_fields(line);
+    const gan::Json want = gan::Json::parse(line);
     aws::SignableRequest r;
     r.method = c.method;
     r.path = "/" + c.key;
@@ -102,9 +102,9 @@ TEST(GcsSigning, XmlApiConventionsMatchBotocore) {
     }
     EXPECT_NE(got.canonical_request.find("\nhost:storage.googleapis.com\n"), std::string::npos);
     EXPECT_NE(got.string_to_sign.find("\n20261126/auto/s3/aws4_request\n"), std::string::npos);
-    EXPECT_EQ(got.canonical_request, want["creq"]) << c.method << " " << c.key;
-    EXPECT_EQ(got.string_to_sign, want["sts"]);
-    EXPECT_EQ(got.signature, want["signature"]);
+    EXPECT_EQ(got.canonical_request, want.field("creq")) << c.method << " " << c.key;
+    EXPECT_EQ(got.string_to_sign, want.field("sts"));
+    EXPECT_EQ(got.signature, want.field("signature"));
   }
   EXPECT_EQ(n, cases.size());
 }
@@ -341,12 +341,12 @@ TEST(GcsBearer, EveryCallWithMetadataServerTokens) {
   EXPECT_EQ(s.list_dirs("r"), (std::vector<std::string>{"checkpoint"}));
   EXPECT_EQ(s.stat("r/a.json")->size, 3);
   // Every token issued so far is revoked: the client must fetch one new token and carry on.
-  auto ms = cloud::json_fields(md->call("GET", "/__fake/stats"));
-  int next = std::atoi(ms["gce"].c_str()) + 1;
+  const gan::Json ms = gan::Json::parse(md->call("GET", "/__fake/stats"));
+  int next = std::atoi(ms.field("gce").c_str()) + 1;
   post(front->url() + "/__front/revoke", "{\"below\": " + std::to_string(next) + "}");
   EXPECT_EQ(s.get("r/a.json"), "[1]");
-  auto after = cloud::json_fields(md->call("GET", "/__fake/stats"));
-  EXPECT_EQ(std::atoi(after["gce"].c_str()), next);  // exactly one new token
+  const gan::Json after = gan::Json::parse(md->call("GET", "/__fake/stats"));
+  EXPECT_EQ(std::atoi(after.field("gce").c_str()), next);  // exactly one new token
   s.remove("r/a.json");
   EXPECT_FALSE(s.get("r/a.json"));
   EXPECT_THROW(s.presign("r/x", 60), gan::PresignUnavailable);
@@ -420,9 +420,9 @@ TEST(GcsBearer, PartsInParallelAndALostCompleteAnswer) {
   fp->proxy("faults", R"([{"kind":"delay","seconds":0.3,"count":100,"method":"PUT","match":"uploadId="},
                           {"kind":"drop_response","count":1,"method":"POST","match":"uploadId="}])");
   EXPECT_NO_THROW(c.put_file("gan-test", key, path, "application/octet-stream"));
-  auto stats = cloud::json_fields(fp->proxy("stats"));
-  EXPECT_EQ(stats["faults"], "6") << "5 held parts and the dropped Complete answer";
-  const int in_flight = std::atoi(stats["max_in_flight"].c_str());
+  const gan::Json stats = gan::Json::parse(fp->proxy("stats"));
+  EXPECT_EQ(stats.field("faults"), "6") << "5 held parts and the dropped Complete answer";
+  const int in_flight = std::atoi(stats.field("max_in_flight").c_str());
   EXPECT_GE(in_flight, 2) << "parts were not sent in parallel";
   EXPECT_LE(in_flight, 3) << "more parts in flight than cfg.concurrency";
   EXPECT_EQ(c.get("gan-test", key), big);
@@ -623,8 +623,8 @@ TEST(GcsCancel, CancelledMultipartUploadGetsOneBoundedAbort) {
   }
   canceller.join();
   EXPECT_LT(seconds_since(t0), 1.0 + 1.5 + 3.0) << "the call outlived its cancellation (1 s poll + a 3 s abort)";
-  auto stats = cloud::json_fields(fp->proxy("stats"));
-  EXPECT_EQ(stats["faults"], "3") << "two parts held, then one abort attempt";
+  const gan::Json stats = gan::Json::parse(fp->proxy("stats"));
+  EXPECT_EQ(stats.field("faults"), "3") << "two parts held, then one abort attempt";
   c.set_cancelled(false);
 }
 

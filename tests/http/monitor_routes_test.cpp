@@ -421,15 +421,5 @@ TEST_F(MonitorRoutes, PortInUseIsAClearError) {
   }
 }
 
-TEST(MonitorOptionsTest, Loopback) {
-  EXPECT_TRUE(is_loopback_address("127.0.0.1"));
-  EXPECT_TRUE(is_loopback_address("127.1.2.3"));
-  EXPECT_TRUE(is_loopback_address("localhost"));
-  EXPECT_TRUE(is_loopback_address("::1"));
-  EXPECT_FALSE(is_loopback_address("0.0.0.0"));
-  EXPECT_FALSE(is_loopback_address("10.0.0.5"));
-  EXPECT_FALSE(is_loopback_address("::"));
-}
-
 }  // namespace
 }  // namespace gan::http::testing
