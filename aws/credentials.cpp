@@ -137,6 +137,7 @@ class ImdsClient {
       req.headers = {{"X-aws-ec2-metadata-token", session_.get(std::time(nullptr)).token}};
       req.timeout_ms = 2000;
       req.no_proxy = true;
+      req.max_body_bytes = cloud::kMetadataBodyBytes;
       cloud::HttpResponse r = transport_->perform(req);
       if (r.status == 200) return r.body;
       if (r.status == 404) return std::nullopt;

@@ -1,5 +1,5 @@
 # aws/: the S3 dialect (SigV4, the credential chain, the S3 client) over cloud/ (the neutral
-# libcurl transport, retries, crypto, expat XML, RapidJSON fields, token cache). Included by the
+# libcurl transport, retries, crypto, expat XML, token cache). Included by the
 # Makefile. Their sources are in APP_SRCS (cloud/*.cpp aws/*.cpp; -lexpat in APP_LIBS); the tests
 # of both are build/test_aws (tests/aws/*.cpp).
 # The integration tests need the fixtures that aws/ci-deps installs (s3rver from npm, botocore and

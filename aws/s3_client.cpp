@@ -7,6 +7,7 @@
 #include "cloud/xml.h"
 #include "common/dates.h"
 #include "common/markup.h"
+#include "common/text.h"
 
 namespace aws {
 

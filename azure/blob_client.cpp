@@ -8,6 +8,7 @@
 #include "cloud/xml.h"
 #include "common/dates.h"
 #include "common/markup.h"
+#include "common/text.h"
 
 namespace azure {
 

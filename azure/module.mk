@@ -1,5 +1,6 @@
 # azure/ (and gcs/): the Azure Blob dialect, and GCS as a dialect of aws/'s S3 client (its
-# advice and its metadata-server tokens). Both include only cloud/. Included by the Makefile.
+# advice and its metadata-server tokens). Both include cloud/ and src/common/, never aws/ (GCS's
+# client is built in src/storage/gcs_storage.cpp). Included by the Makefile.
 #
 # Their sources are already in APP_SRCS (azure/*.cpp, gcs/*.cpp); their tests are build/test_azure
 # (tests/azure/*.cpp) and build/test_gcs (tests/gcs/*.cpp). The integration tests need the fixtures

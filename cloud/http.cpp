@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "common/net.h"
+#include "common/text.h"
 
 namespace cloud {
 

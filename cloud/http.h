@@ -57,7 +57,7 @@ struct HttpRequest : Transfer {
   std::string url;  // already encoded: scheme://host[:port]/path?query
   KeyValues headers;
   // The transfer stops within about a second of *cancel turning true, also while waiting for an
-  // answer: TransportError, cancelled().
+  // answer: TransportError with cancelled set.
   const std::atomic<bool>* cancel = nullptr;
   // Ignore http_proxy / HTTPS_PROXY: the metadata services (169.254.169.254,
   // metadata.google.internal) are link-local, and a proxy would see the credentials they hand out.
@@ -72,8 +72,8 @@ struct HttpResponse {
 };
 
 struct TransportError : std::runtime_error {
-  TransportError(const std::string& what, bool timed_out_, bool cancelled_ = false)
-      : std::runtime_error(what), timed_out(timed_out_), cancelled(cancelled_) {}
+  TransportError(const std::string& what, bool timed_out, bool cancelled = false)
+      : std::runtime_error(what), timed_out(timed_out), cancelled(cancelled) {}
   const bool timed_out, cancelled;  // cancelled: HttpRequest::cancel stopped it
 };
 

@@ -30,6 +30,7 @@ AccessToken MetadataTokenSource::fetch(int64_t now) {
   req.headers = {header_};
   req.timeout_ms = 5000;
   req.no_proxy = true;  // link-local: never through http_proxy
+  req.max_body_bytes = kMetadataBodyBytes;
   RetryPolicy policy;
   policy.max_attempts = 4;
   Backoff backoff(policy);
@@ -46,9 +47,11 @@ AccessToken MetadataTokenSource::fetch(int64_t now) {
     break;
   }
   gan::Json f;
+  std::string unreadable;  // why the answer is not JSON (a refusal need not be)
   try {
     f = gan::Json::parse(resp.body, name_);
-  } catch (const std::exception&) {  // a refusal need not be JSON
+  } catch (const std::exception& e) {
+    unreadable = std::string(" (") + e.what() + ")";
   }
   if (resp.status != 200) {
     const std::string detail = f.contains("error_description") ? f.field("error_description") : resp.body.substr(0, 200);
@@ -57,11 +60,12 @@ AccessToken MetadataTokenSource::fetch(int64_t now) {
   }
   if (!not_genuine_.empty() && resp.header(gan::lower(header_.first)) != header_.second)
     throw std::runtime_error(name_ + " answered without '" + header_.first + ": " + header_.second + "': " + not_genuine_);
-  const std::string token = f.field("access_token");
-  if (token.empty()) throw std::runtime_error(name_ + " answered without an access_token");
+  const gan::Json* token = f.find("access_token");
+  if (!token || !token->is_string() || token->as_string().empty())
+    throw std::runtime_error(name_ + " answered without an access_token" + unreadable);
   const int64_t on = std::atoll(f.field("expires_on").c_str());
   const int64_t in = std::atoll(f.field("expires_in").c_str());
-  return {token, on > 0 ? on : now + (in > 0 ? in : 300), name_};
+  return {token->as_string(), on > 0 ? on : now + (in > 0 ? in : 300), name_};
 }
 
 }  // namespace cloud

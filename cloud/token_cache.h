@@ -81,6 +81,9 @@ class TokenCache : public ExpiringCache<AccessToken> {
   std::shared_ptr<TokenSource> source_;
 };
 
+// The most a metadata service's answer may hold: a token or credentials document is a few KiB.
+constexpr int64_t kMetadataBodyBytes = 64 << 10;
+
 // A transport for a VM's link-local metadata service: connecting gives up after 1 s, as off the
 // cloud nothing answers there; a transfer stalled for low_speed_seconds is cut short.
 std::shared_ptr<HttpTransport> metadata_transport(long low_speed_seconds = 30);

@@ -1,5 +1,6 @@
 // A small JSON value: what gan writes (hyperparameters.json, summary.json, best.json,
-// evaluator.json, checkpoint metadata, the monitor's small documents) and reads back. Text is read
+// evaluator.json, checkpoint metadata, the monitor's small documents) and reads back, and the
+// metadata services' token and credential answers the cloud clients read. Text is read
 // and laid out by RapidJSON (header-only, so the core still links without any library).
 //
 // Objects keep insertion order (the files read like the flags that made them). Numbers remember

@@ -1,6 +1,6 @@
-// Text placed in XML or HTML markup (an SVG chart's title, the monitor's pages): '&', '<', '>',
-// '"' and '\'' escaped. `apostrophe` is XML's "&apos;" by default; HTML pages use "&#39;".
-// Header-only and dependency-free, like text.h.
+// Text placed in XML or HTML markup (an SVG chart's title, the monitor's pages, the XML bodies the
+// S3 and Blob clients send): '&', '<', '>', '"' and '\'' escaped. `apostrophe` is XML's "&apos;" by
+// default; HTML pages use "&#39;". Header-only and dependency-free, like text.h.
 #pragma once
 #include <string>
 

@@ -2,6 +2,7 @@
 // transport sends a bearer token over plain http only there.
 #pragma once
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <string>
 

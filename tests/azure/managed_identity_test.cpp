@@ -50,6 +50,27 @@ TEST(AzureManagedIdentity, TokenExpiryRefreshAndFailures) {
   EXPECT_THAT([&] { none.fetch(t0); }, testing::ThrowsMessage<std::runtime_error>(testing::HasSubstr("AZURE_STORAGE_KEY")));
 }
 
+// A 200 that is not a token answer: not JSON (the parser's reason is in the message), a token that
+// is not a string, and a body larger than a metadata answer can be (stopped, not read into memory).
+TEST(AzureManagedIdentity, AnswersThatAreNoTokenAreRefused) {
+  std::string why;
+  const gan_test::FakeMetadata* md = gan_test::fake_metadata(&why);
+  if (!md) GTEST_SKIP() << why;
+  azure::ManagedIdentitySource src(md->url());
+  auto refused = [&](const std::string& answer, const std::string& says) {
+    gan::Json config = gan::Json::object();
+    config.set("answer", answer);
+    md->call("POST", "/__fake/config", config.dump(-1));
+    EXPECT_THAT([&] { src.fetch(time(nullptr)); }, testing::ThrowsMessage<std::runtime_error>(testing::HasSubstr(says)))
+        << answer.substr(0, 80);
+  };
+  refused(R"({"access_token":"t"} trailing)", "without an access_token (");
+  refused(R"({"access_token":{"nested":"t"},"expires_in":"3599"})", "without an access_token");
+  refused(R"({"access_token":")" + std::string(100000, 'x') + R"("})", "65536 bytes");
+  md->call("POST", "/__fake/config", R"({"answer":null})");
+  EXPECT_EQ(src.fetch(time(nullptr)).token.rfind("tok-", 0), 0u);
+}
+
 // The Blob client sends the managed identity's token as a bearer token (with the x-ms-version
 // bearer tokens need), and when the service refuses it, fetches a new one and retries once.
 // Azurite (without --oauth) refuses every bearer token, which is what this needs.

@@ -1,4 +1,5 @@
-// The monitor's cookie, query and token helpers (http/auth.cpp). The input is split at the first
+// The monitor's cookie, query and token helpers (http/auth.cpp, and gan::uri_encode for its
+// redirects). The input is split at the first
 // two NUL bytes into a token, an Authorization header and a Cookie header.
 #include <cctype>
 #include <cstring>
