@@ -46,7 +46,7 @@ ResolvedCredential resolve_credential(const std::string& account, const std::str
   const std::string name = connection_string_account(kv);
   if (kv["UseDevelopmentStorage"] == "true") {
     kv["AccountKey"] = kDevKey;
-    kv.emplace("BlobEndpoint", "http://127.0.0.1:10000/devstoreaccount1");
+    kv.emplace("BlobEndpoint", kDevEndpoint);
   }
   if (cs.empty()) {
     r.credential.skipped += "AZURE_STORAGE_CONNECTION_STRING is not set; ";
@@ -72,7 +72,7 @@ ResolvedCredential resolve_credential(const std::string& account, const std::str
     return use(Kind::Sas, sas, "AZURE_STORAGE_SAS_TOKEN");
   r.credential.skipped += "AZURE_STORAGE_SAS_TOKEN is not set; ";
   if (account == kDevAccount) {
-    if (endpoint.empty()) r.endpoint = "http://127.0.0.1:10000/devstoreaccount1";
+    if (endpoint.empty()) r.endpoint = kDevEndpoint;
     return use(Kind::SharedKey, kDevKey, "the storage emulator's well-known key for devstoreaccount1");
   }
   r.credential.kind = Kind::Bearer;

@@ -18,8 +18,10 @@
 
 namespace azure {
 
-// Azurite's (and the old storage emulator's) published development account and key.
+// Azurite's (and the old storage emulator's) published development account and key, and its
+// default Blob endpoint.
 constexpr const char* kDevAccount = "devstoreaccount1";
+constexpr const char* kDevEndpoint = "http://127.0.0.1:10000/devstoreaccount1";
 constexpr const char* kDevKey =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
